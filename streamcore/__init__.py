@@ -1,0 +1,1 @@
+"""What StreamCore's components share: settings, storage, database, cache, CLI, local stack."""

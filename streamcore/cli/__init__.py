@@ -1,0 +1,41 @@
+"""The ``streamcore`` command line (typer + rich)."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from streamcore.cli import db, stack
+
+app = typer.Typer(
+    name="streamcore",
+    help="StreamCore: upload, transcode, package and serve adaptive video.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.callback()
+def _global(
+    env: Annotated[
+        str | None,
+        typer.Option(
+            "--env",
+            help="Settings environment: configs/<env>.yaml (default: $STREAMCORE_ENV or dev).",
+        ),
+    ] = None,
+) -> None:
+    if env is not None:
+        # Exported so that every process the command starts reads the same settings.
+        os.environ["STREAMCORE_ENV"] = env
+
+
+stack.register(app)
+app.add_typer(db.app, name="db")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,169 @@
+"""``streamcore up``, ``down`` and ``status``: the local stack."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+from types import FrameType
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from streamcore.cli.common import (
+    JSON_HELP,
+    console,
+    err_console,
+    fail,
+    print_json,
+    settings_or_exit,
+)
+from streamcore.settings import Settings
+from streamcore.stack import control
+from streamcore.stack.bootstrap import BootstrapError
+from streamcore.stack.supervisor import Supervisor, SupervisorError
+
+_STATE_STYLE = {"healthy": "green", "unhealthy": "yellow", "down": "red"}
+
+
+def status_table(report: control.StackStatus) -> Table:
+    table = Table(
+        title=f"StreamCore stack ({report.env}) — {report.data_dir}", title_justify="left"
+    )
+    table.add_column("service")
+    table.add_column("state")
+    table.add_column("url", overflow="fold")
+    table.add_column("pid", justify="right")
+    table.add_column("detail", overflow="fold")
+    for row in report.services:
+        style = _STATE_STYLE[row.state]
+        table.add_row(
+            row.name,
+            f"[{style}]{row.state}[/]",
+            row.url,
+            str(row.pid or ("external" if not row.managed else "-")),
+            row.detail or "",
+        )
+    ffmpeg = report.ffmpeg
+    if "error" in ffmpeg:
+        table.add_row("ffmpeg", "[red]missing[/]", "", "", ffmpeg["error"])
+    else:
+        table.add_row(
+            "ffmpeg",
+            "[green]available[/]",
+            ffmpeg["path"],
+            "",
+            f"{ffmpeg['version']} ({ffmpeg['source']})",
+        )
+    return table
+
+
+def up(
+    detach: Annotated[
+        bool, typer.Option("--detach", "-d", help="Return once every service is healthy.")
+    ] = False,
+    json_output: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+) -> None:
+    """Start the local stack and wait until every service is healthy.
+
+    Stays in the foreground until Ctrl-C, which stops everything; with --detach it returns
+    and `streamcore down` stops it later.
+    """
+    settings = settings_or_exit()
+    _terminate_as_interrupt()
+    try:
+        with err_console.status("starting the stack…") as spinner:
+            process = control.start(
+                settings,
+                foreground=not detach,
+                on_step=lambda step: spinner.update(f"{step}…") if not json_output else None,
+            )
+    except control.StackAlreadyRunning as exc:
+        fail(str(exc))
+    except (control.StackError, SupervisorError, BootstrapError, OSError) as exc:
+        fail(f"the stack did not start: {exc}")
+    except KeyboardInterrupt:
+        err_console.print("interrupted; everything started was stopped")
+        raise typer.Exit(130) from None
+    report = control.status(settings)
+    if json_output:
+        print_json(report.to_dict())
+    else:
+        console.print(status_table(report))
+    if detach or process is None:
+        if not json_output:
+            console.print("stack is up; stop it with [bold]streamcore down[/]")
+        return
+    console.print("stack is up; press [bold]Ctrl-C[/] to stop it")
+    _watch_until_interrupted(settings, process)
+
+
+def _terminate_as_interrupt() -> None:
+    # `kill` (SIGTERM) stops a foreground stack as cleanly as Ctrl-C does.
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+    # A shell starting us in the background may have set SIGINT to "ignore"; we want Ctrl-C.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def _watch_until_interrupted(settings: Settings, process: subprocess.Popen[bytes]) -> None:
+    """Report services that stop while the stack runs; on Ctrl-C, stop everything."""
+    supervisor = Supervisor(settings.stack.data_dir)
+    seen: dict[str, str] = {}
+    try:
+        while process.poll() is None:
+            try:
+                states = {name: info for name, info in supervisor.processes().items()}
+            except (OSError, SupervisorError):
+                states = {}
+            for name, info in states.items():
+                if seen.get(name) not in (None, info.state) or (
+                    name not in seen and info.state != "RUNNING"
+                ):
+                    err_console.print(
+                        f"[yellow]{name}[/] is now {info.state}: {info.description} "
+                        f"(log: {info.log_file})"
+                    )
+                seen[name] = info.state
+            time.sleep(1.0)
+        err_console.print("[red]supervisord exited; the stack is down[/]")
+        raise typer.Exit(1)
+    except KeyboardInterrupt:
+        with err_console.status("stopping the stack…"):
+            control.stop(settings)
+            process.wait(timeout=30)
+        console.print("stack stopped")
+
+
+def down(json_output: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False) -> None:
+    """Stop a running stack (started with --detach, or in another terminal)."""
+    settings = settings_or_exit()
+    with err_console.status("stopping the stack…"):
+        was_running = control.stop(settings)
+    if json_output:
+        print_json({"stopped": was_running, "data_dir": str(settings.stack.data_dir)})
+    elif was_running:
+        console.print("stack stopped")
+    else:
+        console.print(f"no stack is running from {settings.stack.data_dir}")
+
+
+def status(json_output: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False) -> None:
+    """Each service's state, probed over a real connection, and URL. Exit 1 if any is unhealthy."""
+    settings = settings_or_exit()
+    report = control.status(settings)
+    if json_output:
+        print_json(report.to_dict())
+    else:
+        console.print(status_table(report))
+    if not report.healthy:
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(up)
+    app.command()(down)
+    app.command()(status)

@@ -1,0 +1,352 @@
+"""The one settings object: typed, frozen, validated at load.
+
+Sources, highest priority first:
+1. ``STREAMCORE_*`` environment variables (nested keys joined by ``__``, for example
+   ``STREAMCORE_S3__ENDPOINT_URL``);
+2. ``configs/<env>.yaml``, where ``<env>`` is ``STREAMCORE_ENV`` (default ``dev``), or the file
+   named by ``STREAMCORE_CONFIG``;
+3. when ``stack.generate_secrets`` is on (dev and test), secrets generated on first start and
+   kept in ``<stack.data_dir>/secrets.yaml``; they fill only what 1 and 2 leave unset.
+
+Unknown keys are rejected and every error names the key (``s3.endpoint_url: ...``).
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import quote
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+from streamcore import secrets as secrets_file
+
+ENV_PREFIX = "STREAMCORE_"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CONFIG_DIR = REPO_ROOT / "configs"
+ENVIRONMENTS = ("dev", "test", "prod")
+
+Port = int
+
+
+class SettingsError(Exception):
+    """Settings could not be loaded; the message names each offending key."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StackSettings(_Section):
+    """The local stack started by ``streamcore up``: where it keeps data, which ports it uses."""
+
+    data_dir: Path = Path(".streamcore")
+    host: str = "127.0.0.1"
+    generate_secrets: bool = False
+    postgres_port: Port = Field(15432, ge=1024, le=65535)
+    redis_port: Port = Field(16379, ge=1024, le=65535)
+    s3_port: Port = Field(18333, ge=1024, le=55535)
+    # SeaweedFS' master, volume, filer and admin servers take four consecutive ports from here;
+    # each also opens a gRPC port 10000 above its HTTP port (SeaweedFS' own convention).
+    seaweed_port_base: Port = Field(19300, ge=1024, le=55530)
+    startup_timeout_s: float = Field(60.0, gt=0)
+    # The system user PostgreSQL runs as when the stack is started by root (postgres refuses root).
+    postgres_system_user: str = "embedded_postgres"
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().absolute()
+
+
+class PostgresSettings(_Section):
+    database: str = "streamcore"
+    user: str = "postgres"
+    password: SecretStr | None = None
+    pool_min_size: int = Field(2, ge=0)
+    pool_max_size: int = Field(10, ge=1)
+    command_timeout_s: float = Field(30.0, gt=0)
+
+    @model_validator(mode="after")
+    def _pool_bounds(self) -> PostgresSettings:
+        if self.pool_min_size > self.pool_max_size:
+            raise ValueError("pool_min_size must not exceed pool_max_size")
+        return self
+
+
+class RedisSettings(_Section):
+    password: SecretStr | None = None
+    socket_timeout_s: float = Field(0.25, gt=0)
+
+
+class S3Settings(_Section):
+    endpoint_url: str | None = Field(
+        None, description="External S3 endpoint; unset means the stack's own SeaweedFS gateway."
+    )
+    region: str = "us-east-1"
+    access_key_id: SecretStr | None = None
+    secret_access_key: SecretStr | None = None
+    uploads_bucket: str = Field("streamcore-uploads", pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+    media_bucket: str = Field("streamcore-media", pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+    addressing_style: Literal["path", "virtual", "auto"] = "path"
+
+    @field_validator("endpoint_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/") if value else value
+
+
+class HttpServiceSettings(_Section):
+    host: str = "127.0.0.1"
+    port: Port = Field(ge=1024, le=65535)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
+class CatalogApiSettings(HttpServiceSettings):
+    port: Port = Field(18080, ge=1024, le=65535)
+    api_keys: tuple[SecretStr, ...] = ()
+
+
+class OriginSettings(HttpServiceSettings):
+    port: Port = Field(18081, ge=1024, le=65535)
+    # Key id -> HMAC key. Several keys may be valid at once so that keys can rotate.
+    signing_keys: dict[str, SecretStr] = Field(default_factory=dict)
+    active_key_id: str | None = None
+
+    @model_validator(mode="after")
+    def _active_key_known(self) -> OriginSettings:
+        if self.active_key_id is not None and self.active_key_id not in self.signing_keys:
+            raise ValueError(f"active_key_id {self.active_key_id!r} is not in signing_keys")
+        return self
+
+
+class WorkerSettings(_Section):
+    concurrency: int = Field(2, ge=1, le=64)
+    queues: tuple[str, ...] = ("celery",)
+
+
+class FFmpegSettings(_Section):
+    path: Path | None = Field(
+        None, description="FFmpeg binary; unset means the one on PATH, else imageio-ffmpeg's."
+    )
+
+
+class Settings(BaseSettings):
+    """Everything StreamCore reads from its environment, validated once at start."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+        validate_default=True,
+    )
+
+    env: Literal["dev", "test", "prod"] = "dev"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    database_url: SecretStr | None = Field(
+        None, description="External PostgreSQL; unset means the stack's own embedded PostgreSQL."
+    )
+    redis_url: SecretStr | None = Field(
+        None, description="External Redis; unset means the stack's own redis-server."
+    )
+    stack: StackSettings = StackSettings()
+    postgres: PostgresSettings = PostgresSettings()
+    redis: RedisSettings = RedisSettings()
+    s3: S3Settings = S3Settings()
+    catalog_api: CatalogApiSettings = CatalogApiSettings()
+    origin: OriginSettings = OriginSettings()
+    worker: WorkerSettings = WorkerSettings()
+    ffmpeg: FFmpegSettings = FFmpegSettings()
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_scheme(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(
+            ("postgres://", "postgresql://")
+        ):
+            raise ValueError("must be a postgresql:// URL")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(
+            ("redis://", "rediss://", "unix://")
+        ):
+            raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        return value
+
+    @model_validator(mode="after")
+    def _required_secrets(self) -> Settings:
+        missing = [key for key, present in self._secret_presence().items() if not present]
+        if missing:
+            raise ValueError(
+                "missing secrets: "
+                + ", ".join(missing)
+                + " (set them as STREAMCORE_* environment variables"
+                + ", or enable stack.generate_secrets for local use)"
+            )
+        return self
+
+    def _secret_presence(self) -> dict[str, bool]:
+        return {
+            "s3.access_key_id": self.s3.access_key_id is not None,
+            "s3.secret_access_key": self.s3.secret_access_key is not None,
+            "catalog_api.api_keys": bool(self.catalog_api.api_keys),
+            "origin.signing_keys": bool(self.origin.signing_keys),
+            "origin.active_key_id": self.origin.active_key_id is not None,
+            "postgres.password": self.database_url is not None
+            or self.postgres.password is not None,
+        }
+
+    # What the local stack provides unless an external service is configured.
+    @property
+    def manages_postgres(self) -> bool:
+        return self.database_url is None
+
+    @property
+    def manages_redis(self) -> bool:
+        return self.redis_url is None
+
+    @property
+    def manages_s3(self) -> bool:
+        return self.s3.endpoint_url is None
+
+    @cached_property
+    def postgres_dsn(self) -> str:
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        password = quote(
+            self.postgres.password.get_secret_value() if self.postgres.password else ""
+        )
+        return (
+            f"postgresql://{quote(self.postgres.user)}:{password}"
+            f"@{self.stack.host}:{self.stack.postgres_port}/{quote(self.postgres.database)}"
+        )
+
+    @cached_property
+    def redis_dsn(self) -> str:
+        if self.redis_url is not None:
+            return self.redis_url.get_secret_value()
+        password = quote(self.redis.password.get_secret_value() if self.redis.password else "")
+        return f"redis://:{password}@{self.stack.host}:{self.stack.redis_port}/0"
+
+    @property
+    def s3_endpoint(self) -> str:
+        return self.s3.endpoint_url or f"http://{self.stack.host}:{self.stack.s3_port}"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # init_settings carries the YAML file and the secrets file, merged by load_settings().
+        return env_settings, init_settings
+
+
+def config_path(env: str | None = None) -> Path:
+    explicit = os.environ.get(f"{ENV_PREFIX}CONFIG")
+    if explicit:
+        return Path(explicit)
+    name = env or os.environ.get(f"{ENV_PREFIX}ENV", "dev")
+    if name not in ENVIRONMENTS:
+        raise SettingsError(
+            f"STREAMCORE_ENV: must be one of {', '.join(ENVIRONMENTS)}, not {name!r}"
+        )
+    return CONFIG_DIR / f"{name}.yaml"
+
+
+def load_settings(env: str | None = None) -> Settings:
+    """Load, validate and return the settings; raise SettingsError naming each bad key."""
+    path = config_path(env)
+    file_values = _read_yaml(path)
+    merged = _with_generated_secrets(file_values, path)
+    try:
+        return Settings(**merged)
+    except ValidationError as exc:
+        raise SettingsError(format_validation_error(exc, path)) from None
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise SettingsError(f"config file not found: {path}")
+    try:
+        values = YamlConfigSettingsSource(Settings, yaml_file=path)()
+    except yaml.YAMLError as exc:
+        raise SettingsError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(values, dict):
+        raise SettingsError(f"{path}: the top level must be a mapping of keys to values")
+    return values
+
+
+def _with_generated_secrets(file_values: dict[str, Any], path: Path) -> dict[str, Any]:
+    """Fill secrets from the data folder's generated file when the config allows generation.
+
+    The data folder is itself a setting, so the file is found from a first, secret-less
+    reading of the config and environment.
+    """
+    try:
+        probe = _StackProbe(**{k: v for k, v in file_values.items() if k in ("stack", "env")})
+    except ValidationError as exc:
+        raise SettingsError(format_validation_error(exc, path)) from None
+    if not probe.stack.generate_secrets:
+        return file_values
+    generated = secrets_file.load_or_create(probe.stack.data_dir)
+    return secrets_file.merge_under(file_values, generated)
+
+
+class _StackProbe(BaseSettings):
+    """Reads only ``env`` and ``stack`` so that the data folder is known before secrets are."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="ignore"
+    )
+    env: str = "dev"
+    stack: StackSettings = StackSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return env_settings, init_settings
+
+
+def format_validation_error(exc: ValidationError, path: Path) -> str:
+    lines = [f"invalid settings (from {path} and STREAMCORE_* environment variables):"]
+    for error in exc.errors():
+        key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        message = error["msg"].removeprefix("Value error, ")
+        lines.append(f"  {key}: {message}")
+    return "\n".join(lines)

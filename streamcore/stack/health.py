@@ -1,0 +1,144 @@
+"""Health probes: each talks to its service the way the application does, over a real connection.
+
+A probe returns None when the service is healthy and raises with a short reason otherwise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import aiohttp
+import asyncpg
+import redis.asyncio as aioredis
+
+from streamcore.settings import Settings
+from streamcore.stack.services import Service
+from streamcore.storage.s3 import s3_client
+
+PROBE_TIMEOUT_S = 3.0
+
+
+class Unhealthy(Exception):
+    """The service answered wrongly or not at all; the message says how."""
+
+
+async def probe_postgres(settings: Settings, dsn: str | None = None) -> None:
+    conn = await asyncpg.connect(dsn or settings.postgres_dsn, timeout=PROBE_TIMEOUT_S)
+    try:
+        await conn.fetchval("SELECT 1")
+    finally:
+        await conn.close()
+
+
+async def probe_redis(settings: Settings) -> None:
+    client = aioredis.from_url(
+        settings.redis_dsn, socket_timeout=PROBE_TIMEOUT_S, socket_connect_timeout=PROBE_TIMEOUT_S
+    )
+    try:
+        if not await client.ping():
+            raise Unhealthy("PING was not answered with PONG")
+    finally:
+        await client.aclose()
+
+
+async def probe_s3(settings: Settings) -> None:
+    def head_buckets() -> None:
+        client = s3_client(settings, connect_timeout=PROBE_TIMEOUT_S, retries=0)
+        for bucket in (settings.s3.uploads_bucket, settings.s3.media_bucket):
+            client.head_bucket(Bucket=bucket)
+
+    await asyncio.to_thread(head_buckets)
+
+
+async def probe_postgres_server(settings: Settings) -> None:
+    """The server answers, before our database exists: the bootstrap's readiness check."""
+    await probe_postgres(settings, settings.postgres_dsn.rsplit("/", 1)[0] + "/postgres")
+
+
+async def probe_s3_server(settings: Settings) -> None:
+    """The gateway answers signed requests, before our buckets exist."""
+
+    def list_buckets() -> None:
+        s3_client(settings, connect_timeout=PROBE_TIMEOUT_S, retries=0).list_buckets()
+
+    await asyncio.to_thread(list_buckets)
+
+
+async def probe_worker(settings: Settings) -> None:
+    from workers.app import create_celery
+
+    # Without its broker no worker can answer, and Celery would retry the connection for long.
+    try:
+        await probe_redis(settings)
+    except Exception as exc:
+        raise Unhealthy(f"its broker (Redis) is unreachable: {exc}") from None
+
+    def ping() -> list[dict[str, object]]:
+        app = create_celery(settings)
+        try:
+            return app.control.ping(timeout=1.0) or []
+        finally:
+            app.close()
+
+    replies = await asyncio.to_thread(ping)
+    expected = f"streamcore-{settings.env}@"
+    if not any(name.startswith(expected) for reply in replies for name in reply):
+        raise Unhealthy("no Celery worker answered a ping")
+
+
+def _http_probe(url: Callable[[Settings], str]) -> Callable[[Settings], Awaitable[None]]:
+    async def probe(settings: Settings) -> None:
+        timeout = aiohttp.ClientTimeout(total=PROBE_TIMEOUT_S)
+        async with (
+            aiohttp.ClientSession(timeout=timeout) as session,
+            session.get(f"{url(settings)}/healthz") as response,
+        ):
+            if response.status != 200:
+                raise Unhealthy(f"/healthz answered {response.status}")
+
+    return probe
+
+
+PROBES: dict[Service, Callable[[Settings], Awaitable[None]]] = {
+    Service.POSTGRES: probe_postgres,
+    Service.REDIS: probe_redis,
+    Service.S3: probe_s3,
+    Service.WORKER: probe_worker,
+    Service.CATALOG_API: _http_probe(lambda s: s.catalog_api.url),
+    Service.ORIGIN: _http_probe(lambda s: s.origin.url),
+}
+
+
+# Readiness before bootstrap: the database and buckets the normal probes look for may not exist.
+BOOTSTRAP_PROBES: dict[Service, Callable[[Settings], Awaitable[None]]] = {
+    **PROBES,
+    Service.POSTGRES: probe_postgres_server,
+    Service.S3: probe_s3_server,
+}
+
+
+async def check(service: Service, settings: Settings, *, bootstrap: bool = False) -> str | None:
+    """None if healthy, else a one-line reason."""
+    probe = (BOOTSTRAP_PROBES if bootstrap else PROBES)[service]
+    try:
+        await asyncio.wait_for(probe(settings), timeout=PROBE_TIMEOUT_S + 2)
+    except TimeoutError:
+        return "no answer within the probe timeout"
+    except Exception as exc:  # any failure to answer is, by definition, unhealthy
+        return _one_line(exc)
+    return None
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+async def check_all(
+    services: list[Service], settings: Settings, *, bootstrap: bool = False
+) -> dict[Service, str | None]:
+    results = await asyncio.gather(
+        *(check(service, settings, bootstrap=bootstrap) for service in services)
+    )
+    return dict(zip(services, results, strict=True))

@@ -1,0 +1,272 @@
+"""The services of the local stack: what each runs, where it answers, and in which order.
+
+One table (SERVICES) maps each service to its program builder; `up`, `status` and `down` all
+read it, so adding a service is one entry here plus its health probe in health.py.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from streamcore import binaries
+from streamcore.settings import Settings
+from streamcore.stack.supervisor import Program
+
+
+class Service(enum.StrEnum):
+    POSTGRES = "postgres"
+    REDIS = "redis"
+    S3 = "s3"
+    WORKER = "worker"
+    CATALOG_API = "catalog-api"
+    ORIGIN = "origin"
+
+
+class Tier(enum.IntEnum):
+    """Start order: every service of a tier is healthy before the next tier starts."""
+
+    INFRA = 0
+    APP = 1
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    service: Service
+    tier: Tier
+    managed: Callable[[Settings], bool]
+    program: Callable[[Settings], Program]
+    url: Callable[[Settings], str]
+
+
+def redact(url: str) -> str:
+    """The URL with any password replaced by ***, safe to print and to put in --json output."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def postgres_data_dir(settings: Settings) -> Path:
+    return settings.stack.data_dir / "postgres"
+
+
+def redis_config_path(settings: Settings) -> Path:
+    return settings.stack.data_dir / "run" / "redis.conf"
+
+
+def s3_identity_path(settings: Settings) -> Path:
+    return settings.stack.data_dir / "run" / "s3-identities.json"
+
+
+def postgres_system_user(settings: Settings) -> str | None:
+    # PostgreSQL refuses to run as root, so a root-started stack runs it as a plain user.
+    return settings.stack.postgres_system_user if os.geteuid() == 0 else None
+
+
+def _postgres(settings: Settings) -> Program:
+    return Program(
+        name=Service.POSTGRES,
+        command=[
+            str(binaries.postgres_bin_dir() / "postgres"),
+            "-D", str(postgres_data_dir(settings)),
+            "-p", str(settings.stack.postgres_port),
+            "-h", settings.stack.host,
+            # TCP only: a socket path under a deep data folder can exceed the 107-byte limit.
+            "-c", "unix_socket_directories=",
+            "-c", "max_connections=200",
+            "-c", "logging_collector=off",
+        ],
+        user=postgres_system_user(settings),
+        stop_signal="INT",  # "fast" shutdown: roll back open transactions, then exit
+        stop_wait_s=30,
+    )  # fmt: skip
+
+
+def _redis(settings: Settings) -> Program:
+    return Program(
+        name=Service.REDIS, command=[str(binaries.redis_server()), str(redis_config_path(settings))]
+    )
+
+
+def _s3(settings: Settings) -> Program:
+    base = settings.stack.seaweed_port_base
+    data = settings.stack.data_dir / "s3"
+    host = settings.stack.host
+    # `weed mini` runs master, volume, filer and the S3 gateway in one process. Every port is
+    # set explicitly (each gRPC port is its HTTP port + 10000) so two stacks never collide.
+    return Program(
+        name=Service.S3,
+        command=[
+            str(binaries.weed()), "mini",
+            f"-dir={data}",
+            f"-ip={host}", f"-ip.bind={host}",
+            f"-master.port={base}",
+            f"-volume.port={base + 1}",
+            f"-filer.port={base + 2}",
+            f"-admin.port={base + 3}", "-admin.ui=false",
+            f"-s3.port={settings.stack.s3_port}",
+            "-s3.port.iceberg=0", "-s3.port.lance=0",
+            f"-s3.config={s3_identity_path(settings)}",
+            "-webdav=false",
+            "-master.telemetry=false",
+            "-volume.max=0",
+        ],
+        stop_wait_s=15,
+    )  # fmt: skip
+
+
+def _python_module(settings: Settings, name: Service, *args: str, stop_wait_s: int = 20) -> Program:
+    # The app processes load settings themselves; pin what the CLI resolved (the environment
+    # and the absolute data folder) so that they read exactly the same settings and secrets.
+    environment = {
+        "STREAMCORE_ENV": settings.env,
+        "STREAMCORE_STACK__DATA_DIR": str(settings.stack.data_dir),
+    }
+    return Program(
+        name=name,
+        command=[sys.executable, "-m", *args],
+        environment=environment,
+        stop_wait_s=stop_wait_s,
+    )
+
+
+def _worker(settings: Settings) -> Program:
+    return _python_module(
+        settings,
+        Service.WORKER,
+        "celery", "--app", "workers.app", "worker",
+        "--loglevel", settings.log_level,
+        "--concurrency", str(settings.worker.concurrency),
+        "--queues", ",".join(settings.worker.queues),
+        "--hostname", f"streamcore-{settings.env}@%h",
+        "--without-gossip", "--without-mingle",
+        stop_wait_s=60,  # warm shutdown lets a running task finish or be re-queued
+    )  # fmt: skip
+
+
+def _always(_: Settings) -> bool:
+    return True
+
+
+SERVICES: tuple[ServiceSpec, ...] = (
+    ServiceSpec(
+        Service.POSTGRES,
+        Tier.INFRA,
+        managed=lambda s: s.manages_postgres,
+        program=_postgres,
+        url=lambda s: redact(s.postgres_dsn),
+    ),
+    ServiceSpec(
+        Service.REDIS,
+        Tier.INFRA,
+        managed=lambda s: s.manages_redis,
+        program=_redis,
+        url=lambda s: redact(s.redis_dsn),
+    ),
+    ServiceSpec(
+        Service.S3,
+        Tier.INFRA,
+        managed=lambda s: s.manages_s3,
+        program=_s3,
+        url=lambda s: s.s3_endpoint,
+    ),
+    ServiceSpec(
+        Service.WORKER,
+        Tier.APP,
+        managed=_always,
+        program=_worker,
+        url=lambda s: redact(s.redis_dsn),
+    ),
+    ServiceSpec(
+        Service.CATALOG_API,
+        Tier.APP,
+        managed=_always,
+        program=lambda s: _python_module(s, Service.CATALOG_API, "catalog_api"),
+        url=lambda s: s.catalog_api.url,
+    ),
+    ServiceSpec(
+        Service.ORIGIN,
+        Tier.APP,
+        managed=_always,
+        program=lambda s: _python_module(s, Service.ORIGIN, "origin"),
+        url=lambda s: s.origin.url,
+    ),
+)
+
+
+def managed_ports(settings: Settings) -> dict[int, str]:
+    """Every TCP port the stack will listen on, with the service that needs it."""
+    ports: dict[int, str] = {}
+    if settings.manages_postgres:
+        ports[settings.stack.postgres_port] = "postgres (stack.postgres_port)"
+    if settings.manages_redis:
+        ports[settings.stack.redis_port] = "redis (stack.redis_port)"
+    if settings.manages_s3:
+        ports[settings.stack.s3_port] = "s3 (stack.s3_port)"
+        base = settings.stack.seaweed_port_base
+        for offset in range(4):
+            ports[base + offset] = "seaweedfs (stack.seaweed_port_base)"
+            ports[base + offset + 10000] = "seaweedfs gRPC (stack.seaweed_port_base + 10000)"
+    ports[settings.catalog_api.port] = "catalog-api (catalog_api.port)"
+    ports[settings.origin.port] = "origin (origin.port)"
+    return ports
+
+
+def render_service_files(settings: Settings) -> None:
+    """Write the config files the managed infra services read at start (secrets: owner-only)."""
+    run = settings.stack.data_dir / "run"
+    run.mkdir(parents=True, exist_ok=True)
+    if settings.manages_redis:
+        password = settings.redis.password.get_secret_value() if settings.redis.password else ""
+        redis_dir = settings.stack.data_dir / "redis"
+        redis_dir.mkdir(parents=True, exist_ok=True)
+        _write_private(
+            redis_config_path(settings),
+            "\n".join(
+                [
+                    f"bind {settings.stack.host}",
+                    f"port {settings.stack.redis_port}",
+                    f"dir {redis_dir}",
+                    f'requirepass "{password}"',
+                    "daemonize no",
+                    "protected-mode yes",
+                    "appendonly yes",
+                    "appendfsync everysec",
+                    'save ""',
+                    "loglevel notice",
+                    "",
+                ]
+            ),
+        )
+    if settings.manages_s3:
+        (settings.stack.data_dir / "s3").mkdir(parents=True, exist_ok=True)
+        assert settings.s3.access_key_id and settings.s3.secret_access_key
+        identities = {
+            "identities": [
+                {
+                    "name": "streamcore",
+                    "credentials": [
+                        {
+                            "accessKey": settings.s3.access_key_id.get_secret_value(),
+                            "secretKey": settings.s3.secret_access_key.get_secret_value(),
+                        }
+                    ],
+                    "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+                }
+            ]
+        }
+        _write_private(s3_identity_path(settings), json.dumps(identities, indent=2))
+
+
+def _write_private(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
