@@ -1,0 +1,195 @@
+"""Generate the sample clips and the small test fixtures from FFmpeg's test sources.
+
+Nothing large is committed: every clip is made on demand, deterministically, by FFmpeg.
+These command lines are test material, not product code, which is why they live here rather
+than in the transcoder's argv builder.
+
+    python sample_media/generate.py                 # every sample clip into sample_media/out/
+    python sample_media/generate.py --only portrait_720p_10s --out /tmp/x
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_OUT = HERE / "out"
+
+
+@dataclass(frozen=True)
+class Clip:
+    name: str
+    filename: str
+    width: int
+    height: int
+    fps: int
+    duration_s: float
+    audio_channels: int  # 0: no audio track at all
+    description: str
+
+
+def _stereo(duration_s: float) -> list[str]:
+    # Different tones left and right, so a wrong downmix or channel swap is audible.
+    return [
+        "-f", "lavfi",
+        "-i", f"aevalsrc=0.3*sin(440*2*PI*t)|0.3*sin(660*2*PI*t):s=48000:d={duration_s}",
+    ]  # fmt: skip
+
+
+def _surround(duration_s: float) -> list[str]:
+    tones = "|".join(f"0.2*sin({220 * (i + 1)}*2*PI*t)" for i in range(6))
+    return [
+        "-f", "lavfi",
+        "-i", f"aevalsrc={tones}:s=48000:c=5.1:d={duration_s}",
+    ]  # fmt: skip
+
+
+def clip_argv(ffmpeg: str, clip: Clip, out: Path) -> list[str]:
+    """FFmpeg argv for one clip: a moving test pattern that fades in from black."""
+    video = (
+        f"testsrc2=size={clip.width}x{clip.height}:rate={clip.fps}:duration={clip.duration_s},"
+        # One second of fade-in: the first frames are black, as many real videos' are.
+        f"fade=in:st=0:d=1,format=yuv420p"
+    )
+    argv = [ffmpeg, "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", video]
+    if clip.audio_channels == 2:
+        argv += _stereo(clip.duration_s)
+    elif clip.audio_channels == 6:
+        argv += _surround(clip.duration_s)
+    argv += ["-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p"]
+    if clip.audio_channels:
+        argv += ["-c:a", "aac", "-b:a", "128k"]
+    argv += ["-shortest", "-movflags", "+faststart", str(out)]
+    return argv
+
+
+CLIPS: dict[str, Clip] = {
+    clip.name: clip
+    for clip in (
+        Clip("landscape_1080p25_30s", "landscape_1080p25_30s.mp4", 1920, 1080, 25, 30, 2,
+             "30 s 1080p25 with stereo audio: the full ladder"),
+        Clip("portrait_720p_10s", "portrait_720p_10s.mp4", 720, 1280, 30, 10, 2,
+             "10 s 720x1280 portrait: the short side drives the ladder"),
+        Clip("silent_480p_10s", "silent_480p_10s.mp4", 854, 480, 24, 10, 0,
+             "10 s without an audio track: video-only output"),
+    )
+}  # fmt: skip
+
+
+def generate(ffmpeg: str, clip: Clip, out_dir: Path) -> Path:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / clip.filename
+    subprocess.run(clip_argv(ffmpeg, clip, path), check=True, stdin=subprocess.DEVNULL)
+    return path
+
+
+# -- bad and unusual inputs for the tests ---------------------------------------------------
+
+
+def _zero_bytes(ffmpeg: str, path: Path) -> None:
+    path.write_bytes(b"")
+
+
+def _text_named_mp4(ffmpeg: str, path: Path) -> None:
+    path.write_text("this is not a video, whatever its name says\n" * 20)
+
+
+def _truncated_mp4(ffmpeg: str, path: Path) -> None:
+    whole = path.with_name("whole-" + path.name)
+    generate(ffmpeg, Clip("tmp", whole.name, 320, 240, 25, 3, 2, ""), path.parent)
+    data = whole.read_bytes()
+    whole.unlink()
+    # Keeps the header (faststart puts moov first) but cuts the media data short.
+    path.write_bytes(data[: len(data) // 3])
+
+
+def _audio_only(ffmpeg: str, path: Path) -> None:
+    subprocess.run(
+        [ffmpeg, "-hide_banner", "-loglevel", "error", "-y", *_stereo(3), "-c:a", "aac", str(path)],
+        check=True,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def _still_png(ffmpeg: str, path: Path) -> None:
+    subprocess.run(
+        [
+            ffmpeg, "-hide_banner", "-loglevel", "error", "-y",
+            "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=1:duration=1",
+            "-frames:v", "1", str(path),
+        ],
+        check=True,
+        stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def _huge_resolution(ffmpeg: str, path: Path) -> None:
+    """A real, tiny H.264 stream that declares 8192x8192 (67 Mpixel): above any sane limit, must be refused."""
+    subprocess.run(
+        [
+            ffmpeg, "-hide_banner", "-loglevel", "error", "-y",
+            "-f", "lavfi", "-i", "color=c=black:size=8192x8192:rate=1:duration=1",
+            "-c:v", "libx264", "-preset", "ultrafast", "-frames:v", "1", str(path),
+        ],
+        check=True,
+        stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def _surround_51(ffmpeg: str, path: Path) -> None:
+    clip = Clip("surround", path.name, 320, 240, 25, 3, 6, "")
+    subprocess.run(clip_argv(ffmpeg, clip, path), check=True, stdin=subprocess.DEVNULL)
+
+
+FIXTURES: dict[str, tuple[str, Callable[[str, Path], None]]] = {
+    "zero_bytes": ("empty.mp4", _zero_bytes),
+    "text_as_mp4": ("notes.mp4", _text_named_mp4),
+    "truncated": ("truncated.mp4", _truncated_mp4),
+    "audio_only": ("audio_only.m4a", _audio_only),
+    "still_image": ("still.png", _still_png),
+    "huge_resolution": ("huge.mp4", _huge_resolution),
+    "surround_51": ("surround.mp4", _surround_51),
+}
+
+
+def make_fixture(ffmpeg: str, name: str, out_dir: Path) -> Path:
+    filename, make = FIXTURES[name]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / filename
+    make(ffmpeg, path)
+    return path
+
+
+def _ffmpeg() -> str:
+    sys.path.insert(0, str(HERE.parent))
+    from streamcore.binaries import find_ffmpeg
+
+    return str(find_ffmpeg().path)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder")
+    parser.add_argument("--only", choices=sorted(CLIPS), action="append", help="just this clip")
+    parser.add_argument("--fixtures", action="store_true", help="also write the test fixtures")
+    args = parser.parse_args()
+    ffmpeg = _ffmpeg()
+    for name in args.only or CLIPS:
+        path = args.out / CLIPS[name].filename
+        if not path.exists():
+            generate(ffmpeg, CLIPS[name], args.out)
+        print(path)
+    if args.fixtures:
+        for name in FIXTURES:
+            print(make_fixture(ffmpeg, name, args.out / "fixtures"))
+
+
+if __name__ == "__main__":
+    main()
