@@ -129,7 +129,7 @@ def _still_png(ffmpeg: str, path: Path) -> None:
 
 
 def _huge_resolution(ffmpeg: str, path: Path) -> None:
-    """A real, tiny H.264 stream that declares 8192x8192 (67 Mpixel): above any sane limit, must be refused."""
+    """A real, tiny H.264 stream declaring 8192x8192 (67 Mpixel): above the limit, refused."""
     subprocess.run(
         [
             ffmpeg, "-hide_banner", "-loglevel", "error", "-y",
