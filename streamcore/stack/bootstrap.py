@@ -49,8 +49,11 @@ def _init_postgres_cluster(settings: Settings) -> None:
     with tempfile.NamedTemporaryFile("w", delete=False, dir=pgdata.parent) as pwfile:
         pwfile.write(settings.postgres.password.get_secret_value())
     pw_path = Path(pwfile.name)
+    # Fully become the user: keeping root's group would subject it to root's group bits.
+    group: int | None = None
     if user is not None:
         shutil.chown(pw_path, user)
+        group = pwd.getpwnam(user).pw_gid
     try:
         result = subprocess.run(
             [
@@ -65,6 +68,8 @@ def _init_postgres_cluster(settings: Settings) -> None:
                 "--no-instructions",
             ],
             user=user,
+            group=group,
+            extra_groups=[] if user is not None else None,
             capture_output=True,
             text=True,
             check=False,

@@ -211,6 +211,7 @@ def managed_ports(settings: Settings) -> dict[int, str]:
         ports[settings.stack.redis_port] = "redis (stack.redis_port)"
     if settings.manages_s3:
         ports[settings.stack.s3_port] = "s3 (stack.s3_port)"
+        ports[settings.stack.s3_port + 10000] = "s3 gRPC (stack.s3_port + 10000)"
         base = settings.stack.seaweed_port_base
         for offset in range(4):
             ports[base + offset] = "seaweedfs (stack.seaweed_port_base)"

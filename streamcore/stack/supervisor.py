@@ -149,7 +149,7 @@ class Supervisor:
 
     def _answers(self) -> bool:
         try:
-            return bool(self._proxy().supervisor.getState()["statename"] == "RUNNING")
+            return bool(self._rpc("getState")["statename"] == "RUNNING")
         except (OSError, xmlrpc.client.Fault, xmlrpc.client.ProtocolError):
             return False
 
@@ -190,7 +190,7 @@ class Supervisor:
         if pid is None:
             return
         with contextlib.suppress(OSError, xmlrpc.client.Fault, xmlrpc.client.ProtocolError):
-            self._proxy().supervisor.shutdown()
+            self._rpc("shutdown")
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if not _alive(pid):
@@ -202,7 +202,7 @@ class Supervisor:
 
     def start_program(self, name: str) -> None:
         try:
-            self._proxy().supervisor.startProcess(str(name), True)
+            self._rpc("startProcess", str(name), True)
         except xmlrpc.client.Fault as fault:
             if "ALREADY_STARTED" in fault.faultString:
                 return
@@ -212,7 +212,7 @@ class Supervisor:
             ) from None
 
     def processes(self) -> dict[str, ProcessInfo]:
-        infos: list[dict[str, Any]] = self._proxy().supervisor.getAllProcessInfo()
+        infos: list[dict[str, Any]] = self._rpc("getAllProcessInfo")
         return {
             info["name"]: ProcessInfo(
                 name=info["name"],
@@ -232,10 +232,14 @@ class Supervisor:
             return f"(no log at {path})"
         return f"last lines of {path}:\n" + "\n".join(f"  | {line}" for line in tail)
 
-    def _proxy(self) -> Any:
-        # Any: XML-RPC methods are resolved at run time, and their results are plain data.
+    def _rpc(self, method: str, *args: Any) -> Any:
+        """Call one ``supervisor.*`` XML-RPC method over the unix socket, then close it."""
         transport = SupervisorTransport(serverurl=f"unix://{self.socket_path}")
-        return xmlrpc.client.ServerProxy("http://127.0.0.1", transport=transport)
+        try:
+            proxy = xmlrpc.client.ServerProxy("http://127.0.0.1", transport=transport)
+            return getattr(proxy.supervisor, method)(*args)
+        finally:
+            transport.close()
 
 
 def _alive(pid: int) -> bool:

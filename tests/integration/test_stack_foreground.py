@@ -1,0 +1,66 @@
+"""`streamcore up` in the foreground stops everything on Ctrl-C and leaves no process behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from streamcore.stack.supervisor import stack_processes
+
+# Ports of their own, so that this stack runs beside the session's test stack.
+PORTS = {
+    "STREAMCORE_STACK__POSTGRES_PORT": "45432",
+    "STREAMCORE_STACK__REDIS_PORT": "46379",
+    "STREAMCORE_STACK__S3_PORT": "47333",
+    "STREAMCORE_STACK__SEAWEED_PORT_BASE": "44300",
+    "STREAMCORE_CATALOG_API__PORT": "47080",
+    "STREAMCORE_ORIGIN__PORT": "47081",
+}
+
+
+def test_ctrl_c_stops_a_foreground_stack_completely(tmp_path: Path) -> None:
+    data_dir = tmp_path / "fg"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("STREAMCORE_")},
+        "STREAMCORE_ENV": "test",
+        "STREAMCORE_STACK__DATA_DIR": str(data_dir),
+        **PORTS,
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamcore.cli", "up"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        lines = []
+        deadline = time.monotonic() + 150
+        for line in process.stdout:
+            lines.append(line)
+            if "press Ctrl-C" in line or time.monotonic() > deadline:
+                break
+        assert any("press Ctrl-C" in line for line in lines), "".join(lines)
+        status = subprocess.run(
+            [sys.executable, "-m", "streamcore.cli", "status", "--json"],
+            env=env, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert status.returncode == 0, status.stdout + status.stderr
+        assert json.loads(status.stdout)["healthy"] is True
+        assert list(stack_processes(data_dir))
+
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=90)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            subprocess.run([sys.executable, "-m", "streamcore.cli", "down"], env=env, check=False)
+    assert process.returncode == 0, output
+    assert "stack stopped" in output
+    assert list(stack_processes(data_dir)) == []
