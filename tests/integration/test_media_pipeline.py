@@ -1,0 +1,306 @@
+"""The local media pipeline end to end: real FFmpeg, real files, checked from the outside.
+
+Sources are generated (low resolution, a few seconds); each is built once per module and the
+outputs are then checked by reading the boxes, decoding with PyAV and playing the manifests
+with FFmpeg itself.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import subprocess
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import m3u8
+import pytest
+from av.video.frame import PictureType
+
+from packager.bmff import read_init, read_segment
+from sample_media.generate import Clip, generate, make_fixture
+from transcoder.ffmpeg_args import decode_check_argv
+from transcoder.ladder import LadderConfig, load_ladder
+from workers.media import BuildResult, PermanentMediaError, TranscodeError, build_outputs
+
+NS = {"mpd": "urn:mpeg:dash:schema:mpd:2011"}
+TOP_LEVEL = {"master.m3u8", "manifest.mpd", "video", "audio", "poster", "storyboard"}
+
+
+@dataclass(frozen=True)
+class Built:
+    result: BuildResult
+    work_dir: Path
+    progress: list[float]
+
+    @property
+    def out(self) -> Path:
+        return self.result.output_dir
+
+    def video_dirs(self) -> list[Path]:
+        return [self.out / "video" / r["name"] for r in self.result.renditions]
+
+
+def build(source: Path, work_dir: Path, ffmpeg: Path, ladder: LadderConfig) -> Built:
+    progress: list[float] = []
+    result = build_outputs(
+        source, work_dir, ladder=ladder, ffmpeg=ffmpeg, on_progress=progress.append, timeout_s=300
+    )
+    return Built(result, work_dir, progress)
+
+
+@pytest.fixture(scope="module")
+def ladder() -> LadderConfig:
+    return load_ladder()
+
+
+@pytest.fixture(scope="module")
+def sources(tmp_path_factory: pytest.TempPathFactory, ffmpeg: Path) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("sources")
+    clips = [
+        Clip("landscape", "landscape.mp4", 854, 480, 25, 6, 2, "stereo, two rungs"),
+        Clip("portrait", "portrait.mp4", 480, 854, 30, 5, 0, "silent portrait"),
+    ]
+    made = {clip.name: generate(str(ffmpeg), clip, out) for clip in clips}
+    made["surround"] = make_fixture(str(ffmpeg), "surround_51", out)
+    return made
+
+
+@pytest.fixture(scope="module")
+def builds(
+    sources: dict[str, Path],
+    tmp_path_factory: pytest.TempPathFactory,
+    ffmpeg: Path,
+    ladder: LadderConfig,
+) -> dict[str, Built]:
+    return {
+        name: build(path, tmp_path_factory.mktemp(f"work-{name}"), ffmpeg, ladder)
+        for name, path in sources.items()
+    }
+
+
+def test_the_ladder_never_goes_above_the_source(builds: dict[str, Built]) -> None:
+    sizes = {
+        name: [(r["name"], r["width"], r["height"]) for r in built.result.renditions]
+        for name, built in builds.items()
+    }
+    assert sizes == {
+        "landscape": [("360p", 640, 360), ("480p", 854, 480)],
+        "portrait": [("360p", 360, 640), ("480p", 480, 854)],
+        "surround": [("240p", 320, 240)],
+    }
+    for name, built in builds.items():
+        on_disk = sorted(p.name for p in (built.out / "video").iterdir())
+        assert on_disk == sorted(r["name"] for r in built.result.renditions), name
+
+
+def test_every_video_segment_opens_on_a_keyframe(builds: dict[str, Built], tmp_path: Path) -> None:
+    for built in builds.values():
+        for folder in built.video_dirs():
+            init = read_init(folder / "init.mp4")
+            for segment in sorted(folder.glob("seg_*.m4s")):
+                assert read_segment(segment, init).starts_with_sync, segment
+                # Cross-check with a decoder: init + this segment alone decode from a keyframe.
+                alone = tmp_path / "alone.mp4"
+                alone.write_bytes((folder / "init.mp4").read_bytes() + segment.read_bytes())
+                with av.open(str(alone)) as container:
+                    frame = next(container.decode(video=0))
+                assert frame.key_frame and frame.pict_type == PictureType.I, segment
+
+
+def test_segment_boundaries_are_identical_across_renditions(builds: dict[str, Built]) -> None:
+    for name, built in builds.items():
+        boundaries = []
+        for folder in built.video_dirs():
+            init = read_init(folder / "init.mp4")
+            starts = [
+                read_segment(path, init).start / init.timescale
+                for path in sorted(folder.glob("seg_*.m4s"))
+            ]
+            boundaries.append(starts)
+        assert all(starts == boundaries[0] for starts in boundaries), name
+        assert boundaries[0] == [4.0 * index for index in range(len(boundaries[0]))], name
+
+
+def peak_bitrate(folder: Path) -> float:
+    """The HLS peak segment bit rate, computed here independently of the packager."""
+    init = read_init(folder / "init.mp4")
+    segments = [read_segment(p, init) for p in sorted(folder.glob("seg_*.m4s"))]
+    seconds = [s.duration / init.timescale for s in segments]
+    target = max(math.ceil(s) for s in seconds)
+    rates = [
+        sum(s.size for s in segments[i:j]) * 8 / sum(seconds[i:j])
+        for i in range(len(segments))
+        for j in range(i + 1, len(segments) + 1)
+        if 0.5 * target <= sum(seconds[i:j]) <= 1.5 * target
+    ]
+    assert rates, folder
+    return max(rates)
+
+
+def test_the_master_playlist_agrees_with_the_media(builds: dict[str, Built]) -> None:
+    for name, built in builds.items():
+        master = m3u8.load(str(built.out / "master.m3u8"))
+        has_audio = (built.out / "audio").exists()
+        audio_peak = peak_bitrate(built.out / "audio" / "aac") if has_audio else 0.0
+        assert len(master.playlists) == len(built.result.renditions)
+        for variant, folder in zip(master.playlists, built.video_dirs(), strict=True):
+            init = read_init(folder / "init.mp4")
+            with av.open(str(folder / "init.mp4")) as container:
+                stream = container.streams.video[0]
+                decoded_size = (stream.codec_context.width, stream.codec_context.height)
+            info = variant.stream_info
+            assert info.resolution == decoded_size == (init.width, init.height), name
+            expected_codecs = [init.codec] + (["mp4a.40.2"] if has_audio else [])
+            assert info.codecs == ",".join(expected_codecs), name
+            assert info.bandwidth >= peak_bitrate(folder) + audio_peak, name
+            assert info.average_bandwidth <= info.bandwidth
+            assert variant.uri == f"video/{folder.name}/index.m3u8"
+        assert (master.media != []) == has_audio, name
+
+
+def test_the_mpd_references_exactly_the_files_that_exist(builds: dict[str, Built]) -> None:
+    for name, built in builds.items():
+        root = ET.parse(built.out / "manifest.mpd").getroot()  # noqa: S314 (our own output)
+        referenced = set()
+        for template in root.iter("{urn:mpeg:dash:schema:mpd:2011}SegmentTemplate"):
+            referenced.add(template.attrib["initialization"])
+            number = int(template.attrib["startNumber"])
+            for entry in template.findall("mpd:SegmentTimeline/mpd:S", NS):
+                for _ in range(int(entry.get("r", "0")) + 1):
+                    referenced.add(
+                        re.sub(r"\$Number%05d\$", f"{number:05d}", template.attrib["media"])
+                    )
+                    number += 1
+        media = {
+            p.relative_to(built.out).as_posix()
+            for p in built.out.rglob("*")
+            if p.suffix in (".mp4", ".m4s")
+        }
+        assert referenced == media, name
+
+
+@pytest.mark.parametrize("manifest", ["master.m3u8", "manifest.mpd"])
+def test_ffmpeg_plays_the_manifests_without_a_single_error(
+    builds: dict[str, Built], ffmpeg: Path, manifest: str
+) -> None:
+    for name, built in builds.items():
+        decoded = subprocess.run(
+            decode_check_argv(ffmpeg, built.out / manifest),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+        assert decoded.returncode == 0 and decoded.stderr == "", (name, decoded.stderr)
+
+
+def test_the_work_folder_holds_only_the_outputs(builds: dict[str, Built]) -> None:
+    for name, built in builds.items():
+        assert [p.name for p in built.work_dir.iterdir()] == ["output"], name
+        top = {p.name for p in built.out.iterdir()}
+        assert top == TOP_LEVEL - ({"audio"} if name == "portrait" else set()), name
+        on_disk = sorted(
+            p.relative_to(built.out).as_posix() for p in built.out.rglob("*") if p.is_file()
+        )
+        assert built.result.files == on_disk, name
+        assert not [f for f in on_disk if f.endswith((".png", "ffmpeg.m3u8", ".tmp"))]
+
+
+def test_five_one_audio_is_downmixed_to_stereo(builds: dict[str, Built], tmp_path: Path) -> None:
+    built = builds["surround"]
+    assert built.result.source["audio"]["channels"] == 6
+    folder = built.out / "audio" / "aac"
+    assert read_init(folder / "init.mp4").channels == 2
+    joined = tmp_path / "audio.mp4"
+    joined.write_bytes(
+        b"".join(p.read_bytes() for p in [folder / "init.mp4", *sorted(folder.glob("seg_*"))])
+    )
+    with av.open(str(joined)) as container:
+        frame = next(container.decode(audio=0))
+    assert (frame.layout.nb_channels, frame.sample_rate) == (2, 48000)
+    assert 'CHANNELS="2"' in (built.out / "master.m3u8").read_text()
+
+
+def test_posters_and_storyboard_are_published(builds: dict[str, Built]) -> None:
+    files = builds["landscape"].result.files
+    assert [f for f in files if f.startswith("poster/")] == [
+        "poster/poster_320.jpg",
+        "poster/poster_320.webp",
+        "poster/poster_640.jpg",
+        "poster/poster_640.webp",
+    ]
+    vtt = (builds["landscape"].out / "storyboard" / "storyboard.vtt").read_text()
+    sprites = set(re.findall(r"^(sprite_\d{3}\.jpg)#xywh=", vtt, flags=re.MULTILINE))
+    assert sprites == {
+        f.removeprefix("storyboard/") for f in files if f.endswith(".jpg") and "sprite" in f
+    }
+    assert vtt.count(" --> ") == 3  # 6 s, one thumbnail every 2 s
+
+
+def test_progress_climbs_to_one(builds: dict[str, Built]) -> None:
+    for name, built in builds.items():
+        assert built.progress == sorted(built.progress), name
+        assert built.progress[-1] == 1.0
+        assert any(0.5 < value <= 0.9 for value in built.progress), "the encode reports"
+
+
+def test_results_are_json_ready(builds: dict[str, Built]) -> None:
+    built = builds["landscape"]
+    decoded = json.loads(json.dumps({"source": built.result.source, "r": built.result.renditions}))
+    assert decoded["source"]["video"]["display_width"] == 854
+    assert decoded["source"]["duration_s"] == pytest.approx(6.0, abs=0.05)
+    first = decoded["r"][0]
+    assert set(first) == {
+        "name", "width", "height", "codecs", "frame_rate",
+        "peak_bitrate", "average_bitrate", "segment_count",
+    }  # fmt: skip
+    assert first["frame_rate"] == 25.0 and first["segment_count"] == 2
+
+
+@pytest.mark.parametrize(
+    ("fixture", "reason"), [("truncated", "truncated"), ("still_image", "still_image")]
+)
+def test_bad_media_fails_permanently_before_any_output(
+    ffmpeg: Path, ladder: LadderConfig, tmp_path: Path, fixture: str, reason: str
+) -> None:
+    source = make_fixture(str(ffmpeg), fixture, tmp_path / "in")
+    work = tmp_path / "work"
+    work.mkdir()
+    with pytest.raises(PermanentMediaError) as caught:
+        build(source, work, ffmpeg, ladder)
+    assert caught.value.reason == reason and caught.value.message
+    assert list(work.iterdir()) == []
+
+
+def test_a_retry_replaces_what_an_earlier_attempt_left(
+    sources: dict[str, Path], ffmpeg: Path, ladder: LadderConfig, tmp_path: Path
+) -> None:
+    stale = tmp_path / "output" / "video" / "1080p" / "seg_00009.m4s"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"from a killed attempt")
+    built = build(sources["surround"], tmp_path, ffmpeg, ladder)
+    assert not stale.exists()
+    assert all("1080p" not in f for f in built.result.files)
+
+
+def test_a_failed_build_leaves_nothing_behind(
+    sources: dict[str, Path], ffmpeg: Path, ladder: LadderConfig, tmp_path: Path
+) -> None:
+    # A real FFmpeg stopped by the time limit: a transient failure, not bad media.
+    with pytest.raises(TranscodeError) as caught:
+        build_outputs(
+            sources["landscape"],
+            tmp_path,
+            ladder=ladder,
+            ffmpeg=ffmpeg,
+            on_progress=lambda fraction: None,
+            timeout_s=0.5,
+        )
+    assert not isinstance(caught.value, PermanentMediaError)
+    assert "time" in caught.value.message
+    assert list(tmp_path.iterdir()) == []

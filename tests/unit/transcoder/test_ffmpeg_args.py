@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+import dataclasses
+import re
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from transcoder.ffmpeg_args import (
+    decode_check_argv,
+    ladder_argv,
+    poster_argv,
+    storyboard_argv,
+    timeline_offset_us,
+)
+from transcoder.ladder import LadderPlan, load_ladder, plan
+from transcoder.probe import AudioInfo, SourceInfo, VideoInfo
+
+FFMPEG = Path("/opt/ffmpeg/bin/ffmpeg")
+SOURCE = Path("/scratch/in put.mp4")  # a space: argv lists need no quoting
+OUT = Path("/scratch/out")
+
+
+def planned(*, audio: bool, width: int = 1920, height: int = 1080) -> LadderPlan:
+    info = SourceInfo(
+        path=SOURCE,
+        format_name="mov,mp4,m4a,3gp,3g2,mj2",
+        duration_s=30.0,
+        size_bytes=1,
+        video=VideoInfo("h264", width, height, Fraction(1), 0, Fraction(25), "yuv420p", None),
+        audio=AudioInfo("aac", 6, "5.1", 48000) if audio else None,
+    )
+    return plan(info, load_ladder())
+
+
+def values(argv: list[str], flag: str) -> list[str]:
+    return [argv[index + 1] for index, arg in enumerate(argv) if arg == flag]
+
+
+def outputs(argv: list[str]) -> list[list[str]]:
+    """The argv split per output: each chunk starts at a -map and ends with its path."""
+    starts = [index for index, arg in enumerate(argv) if arg == "-map"]
+    return [argv[start:end] for start, end in zip(starts, [*starts[1:], len(argv)], strict=True)]
+
+
+def test_the_ladder_decodes_once_and_splits_once() -> None:
+    argv = ladder_argv(FFMPEG, SOURCE, planned(audio=True), OUT)
+    assert argv[0] == str(FFMPEG)
+    assert all(isinstance(arg, str) for arg in argv)
+    assert values(argv, "-i") == [str(SOURCE)]
+    (graph,) = values(argv, "-filter_complex")
+    assert graph.count("split=") == 1 and "split=4[s0][s1][s2][s3]" in graph
+    assert graph.count("[0:v:0]") == 1
+    # Constant frame rate at the planned rate, then one scaler per rung.
+    assert "fps=fps=25/1:start_time=0" in graph
+    for size in ("640:360", "854:480", "1280:720", "1920:1080"):
+        assert f"scale={size}" in graph
+
+
+def test_every_rung_has_aligned_closed_gops_and_its_own_profile_and_level() -> None:
+    ladder_plan = planned(audio=True)
+    argv = ladder_argv(FFMPEG, SOURCE, ladder_plan, OUT)
+    video_outputs = [chunk for chunk in outputs(argv) if "-c:v" in chunk]
+    assert len(video_outputs) == len(ladder_plan.renditions)
+    for chunk, rendition in zip(video_outputs, ladder_plan.renditions, strict=True):
+        assert values(chunk, "-c:v") == ["libx264"]
+        assert values(chunk, "-force_key_frames") == ["expr:gte(t,n_forced*2)"]
+        assert values(chunk, "-sc_threshold") == ["0"]
+        assert values(chunk, "-forced-idr") == ["1"]
+        assert values(chunk, "-flags") == ["+cgop"]
+        assert values(chunk, "-g") == ["50"]
+        assert values(chunk, "-profile:v") == [rendition.profile]
+        assert values(chunk, "-level:v") == [rendition.level]
+        assert values(chunk, "-crf") == [str(rendition.crf)]
+        assert values(chunk, "-maxrate") == [f"{rendition.maxrate_kbps}k"]
+        assert values(chunk, "-bufsize") == [f"{rendition.bufsize_kbps}k"]
+        assert values(chunk, "-hls_time") == ["4"]
+        assert values(chunk, "-hls_segment_type") == ["fmp4"]
+        assert values(chunk, "-start_number") == ["1"]
+        folder = OUT / "video" / rendition.name
+        assert values(chunk, "-hls_segment_filename") == [str(folder / "seg_%05d.m4s")]
+        assert values(chunk, "-hls_fmp4_init_filename") == ["init.mp4"]
+        assert chunk[-1].startswith(str(folder) + "/")
+
+
+def test_audio_is_encoded_once_as_stereo_aac() -> None:
+    argv = ladder_argv(FFMPEG, SOURCE, planned(audio=True), OUT)
+    (audio,) = [chunk for chunk in outputs(argv) if "-c:a" in chunk]
+    assert values(audio, "-map") == ["[a]"]
+    assert values(audio, "-c:a") == ["aac"]
+    assert values(audio, "-profile:a") == ["aac_low"]
+    assert values(audio, "-ac") == ["2"]  # 5.1 in, stereo out
+    assert values(audio, "-ar") == ["48000"]
+    assert values(audio, "-b:a") == ["128k"]
+    assert values(audio, "-hls_segment_filename") == [str(OUT / "audio/aac/seg_%05d.m4s")]
+    assert values(argv, "-c:a") == ["aac"]  # once, not per rung
+
+
+def test_a_silent_source_gets_no_audio_arguments() -> None:
+    argv = ladder_argv(FFMPEG, SOURCE, planned(audio=False), OUT)
+    for flag in ("-c:a", "-ac", "-ar", "-b:a"):
+        assert flag not in argv
+    (graph,) = values(argv, "-filter_complex")
+    assert "0:a" not in graph and "[a]" not in argv
+    assert not any("audio" in arg for arg in argv)
+
+
+def test_every_output_shares_one_positive_timeline_offset() -> None:
+    for audio, expected in ((True, "80000us"), (False, "80000us")):
+        argv = ladder_argv(FFMPEG, SOURCE, planned(audio=audio), OUT)
+        chunks = outputs(argv)
+        # Two frames at 25 fps covers both the B-frame delay and the AAC priming (21 ms).
+        assert [values(chunk, "-output_ts_offset") for chunk in chunks] == [[expected]] * len(
+            chunks
+        )
+    sixty = planned(audio=True)
+    assert timeline_offset_us(dataclasses.replace(sixty, fps=Fraction(120))) == 25_000
+    assert timeline_offset_us(dataclasses.replace(sixty, fps=Fraction(60))) == 33_334
+
+
+def test_progress_goes_to_stdout_as_key_values() -> None:
+    argv = ladder_argv(FFMPEG, SOURCE, planned(audio=False), OUT)
+    assert values(argv, "-progress") == ["pipe:1"]
+    assert "-nostdin" in argv and "-nostats" in argv
+
+
+def test_a_single_rendition_still_has_a_well_formed_graph() -> None:
+    ladder_plan = planned(audio=False, width=320, height=240)
+    (graph,) = values(ladder_argv(FFMPEG, SOURCE, ladder_plan, OUT), "-filter_complex")
+    assert re.fullmatch(r"\[0:v:0\][^;]*split=1\[s0\];\[s0\]scale=320:240[^;]*\[v0\]", graph)
+
+
+def test_poster_argv_seeks_past_the_start_and_picks_one_frame() -> None:
+    argv = poster_argv(
+        FFMPEG, SOURCE, OUT / "p.png", start_s=3.0, window_s=10, width=1280, height=720
+    )
+    assert argv.index("-ss") < argv.index("-i")
+    assert values(argv, "-ss") == ["3.000"]
+    (chain,) = values(argv, "-vf")
+    assert "thumbnail=n=20" in chain and "scale=1280:720" in chain
+    assert values(argv, "-frames:v") == ["1"]
+    assert argv[-1] == str(OUT / "p.png")
+
+
+def test_storyboard_argv_samples_at_a_fixed_interval() -> None:
+    argv = storyboard_argv(FFMPEG, SOURCE, OUT, interval_s=2.5, width=160, height=90)
+    (chain,) = values(argv, "-vf")
+    assert chain.startswith("fps=fps=2/5:start_time=0,") and "scale=160:90" in chain
+    assert argv[-1] == str(OUT / "thumb_%05d.png")
+
+
+@pytest.mark.parametrize("manifest", ["master.m3u8", "manifest.mpd"])
+def test_decode_check_maps_every_stream(manifest: str) -> None:
+    argv = decode_check_argv(FFMPEG, OUT / manifest)
+    assert values(argv, "-map") == ["0"] and argv[-3:] == ["-f", "null", "-"]

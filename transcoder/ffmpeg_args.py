@@ -1,0 +1,218 @@
+"""Every FFmpeg command line StreamCore runs, built here and nowhere else.
+
+Argument lists, never shell strings; one function per concern; each flag group says why.
+References: https://ffmpeg.org/ffmpeg-formats.html#hls-2 (HLS muxer),
+https://trac.ffmpeg.org/wiki/Encode/H.264 (libx264), `ffmpeg -h encoder=libx264`.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from pathlib import Path
+
+from transcoder import layout
+from transcoder.ladder import AudioPlan, LadderPlan, Rendition
+
+# x264's B-pyramid reorders at most two frames (FFmpeg sets has_b_frames to 2 for it).
+_MAX_REORDER_FRAMES = 2
+# FFmpeg's AAC encoder starts with one frame of encoder delay.
+_AAC_PRIMING_SAMPLES = 1024
+
+
+def ladder_argv(ffmpeg: Path, source: Path, plan: LadderPlan, out_dir: Path) -> list[str]:
+    """One process for the whole ladder: decode once, split, encode each rung and the audio."""
+    argv = [str(ffmpeg), *_global_args(progress=True), "-i", str(source)]
+    argv += ["-filter_complex", _ladder_filter_graph(plan)]
+    for index, rendition in enumerate(plan.renditions):
+        argv += ["-map", f"[v{index}]"]
+        argv += _x264_args(rendition, plan)
+        argv += _keyframe_args(plan)
+        argv += _clean_output_args()
+        argv += _cmaf_track_args(layout.video_dir(out_dir, rendition.name), plan)
+    if plan.audio is not None:
+        argv += ["-map", "[a]"]
+        argv += _aac_args(plan.audio)
+        argv += _clean_output_args()
+        argv += _cmaf_track_args(layout.audio_dir(out_dir), plan)
+    return argv
+
+
+def timeline_offset_us(plan: LadderPlan) -> int:
+    """How far every track's timestamps are moved forward, in microseconds.
+
+    x264 with B-frames emits its first decode timestamp up to two frames before zero, and
+    the AAC encoder starts with one frame (1024 samples) of priming before zero. Each HLS
+    output is a muxer of its own that would shift its own negative timestamps to zero, each
+    by a different amount: video and audio would drift apart by tens of milliseconds. The
+    same positive offset on every output keeps one shared timeline with nothing negative.
+    """
+    frames = _MAX_REORDER_FRAMES
+    if plan.audio is not None:
+        priming_s = Fraction(_AAC_PRIMING_SAMPLES, plan.audio.sample_rate)
+        frames = max(frames, math.ceil(priming_s * plan.fps))
+    return math.ceil(frames / plan.fps * 1_000_000)
+
+
+def poster_argv(
+    ffmpeg: Path,
+    source: Path,
+    out_png: Path,
+    *,
+    start_s: float,
+    window_s: float,
+    width: int,
+    height: int,
+) -> list[str]:
+    """The most representative frame of a window that starts after the fade-in, as a PNG."""
+    candidates_per_s = 2
+    window_frames = max(1, round(window_s * candidates_per_s))
+    return [
+        str(ffmpeg), *_global_args(progress=False),
+        # Input-side seek: jumps to the keyframe before start_s, then decodes accurately
+        # from there, skipping the black or fading first seconds many videos start with.
+        "-ss", f"{start_s:.3f}",
+        "-i", str(source),
+        "-map", "0:v:0",
+        # Two candidates a second, already at poster size (the thumbnail filter keeps its
+        # whole window in memory), then the frame closest to the window's average
+        # histogram: representative, rarely a blurred transition.
+        "-vf",
+        f"fps={candidates_per_s},scale={width}:{height},setsar=1,"
+        f"thumbnail=n={window_frames}",
+        "-frames:v", "1",
+        "-update", "1",
+        str(out_png),
+    ]  # fmt: skip
+
+
+def storyboard_argv(
+    ffmpeg: Path, source: Path, out_dir: Path, *, interval_s: float, width: int, height: int
+) -> list[str]:
+    """One small PNG every `interval_s` seconds from t=0: thumb_00001.png, thumb_00002.png..."""
+    rate = 1 / Fraction(interval_s).limit_denominator(1000)
+    return [
+        str(ffmpeg), *_global_args(progress=False),
+        "-i", str(source),
+        "-map", "0:v:0",
+        # fps picks the frame nearest each multiple of the interval; start_time=0 anchors
+        # the grid at the start of the video, so thumbnail k is at (k-1) * interval_s.
+        "-vf", f"fps=fps={rate}:start_time=0,scale={width}:{height},setsar=1",
+        str(out_dir / "thumb_%05d.png"),
+    ]  # fmt: skip
+
+
+def decode_check_argv(ffmpeg: Path, manifest: Path) -> list[str]:
+    """Decode every stream a playlist or MPD references and discard it: errors go to stderr."""
+    return [
+        str(ffmpeg), "-hide_banner", "-nostdin",
+        "-v", "error",
+        "-i", str(manifest),
+        # Every variant, not just the one FFmpeg would pick by default.
+        "-map", "0",
+        "-f", "null", "-",
+    ]  # fmt: skip
+
+
+def _global_args(*, progress: bool) -> list[str]:
+    # No banner or interactive keys; warnings and errors only on stderr: the runner keeps
+    # its tail as the failure reason. -y: retries overwrite their own earlier output.
+    args = ["-hide_banner", "-nostdin", "-y", "-loglevel", "warning"]
+    if progress:
+        # key=value progress blocks on stdout (out_time_us=..., progress=end), parsed by
+        # the runner, instead of the human status line on stderr.
+        args += ["-progress", "pipe:1", "-nostats"]
+    return args
+
+
+def _ladder_filter_graph(plan: LadderPlan) -> str:
+    count = len(plan.renditions)
+    fps = f"{plan.fps.numerator}/{plan.fps.denominator}"
+    # Decode once: deinterlace only frames flagged interlaced, force constant frame rate
+    # (start_time=0 pads a late first frame so video and audio both start at 0), then one
+    # copy per rung. Keyframe times are then exact multiples of the frame duration.
+    chains = [
+        f"[0:v:0]bwdif=deint=interlaced,fps=fps={fps}:start_time=0,"
+        f"split={count}" + "".join(f"[s{index}]" for index in range(count))
+    ]
+    for index, rendition in enumerate(plan.renditions):
+        # Square pixels at the planned size; 8-bit 4:2:0 is what Main/High profile decode.
+        chains.append(
+            f"[s{index}]scale={rendition.width}:{rendition.height},setsar=1,"
+            f"format=yuv420p[v{index}]"
+        )
+    if plan.audio is not None:
+        # Fill gaps and pad a late start with silence so audio stays in sync with video.
+        chains.append("[0:a:0]aresample=async=1:first_pts=0[a]")
+    return ";".join(chains)
+
+
+def _x264_args(rendition: Rendition, plan: LadderPlan) -> list[str]:
+    return [
+        "-c:v", "libx264",
+        "-preset", plan.preset,
+        # Profile from the ladder, level computed from size x fps x maxrate: players check
+        # both before downloading a segment.
+        "-profile:v", rendition.profile,
+        "-level:v", rendition.level,
+        # Capped CRF: constant quality, with the VBV capping the peaks a player must absorb.
+        "-crf", str(rendition.crf),
+        "-maxrate", f"{rendition.maxrate_kbps}k",
+        "-bufsize", f"{rendition.bufsize_kbps}k",
+    ]  # fmt: skip
+
+
+def _keyframe_args(plan: LadderPlan) -> list[str]:
+    return [
+        # Keyframes at the same instants in every rendition: forced by time, not by frame
+        # count, as IDR frames, and never inserted on scene cuts; closed GOPs so every
+        # segment decodes on its own. -g caps a GOP at gop_seconds worth of frames.
+        "-force_key_frames", f"expr:gte(t,n_forced*{plan.gop_seconds:g})",
+        "-forced-idr", "1",
+        "-sc_threshold", "0",
+        "-flags", "+cgop",
+        "-g", str(plan.gop_frames),
+    ]  # fmt: skip
+
+
+def _aac_args(audio: AudioPlan) -> list[str]:
+    return [
+        # AAC-LC, the one audio codec every HLS and DASH player decodes. -ac downmixes 5.1
+        # (or any layout) with FFmpeg's standard matrix; -ar fixes the rate for every source.
+        "-c:a", "aac",
+        "-profile:a", "aac_low",
+        "-b:a", f"{audio.bitrate_kbps}k",
+        "-ar", str(audio.sample_rate),
+        "-ac", str(audio.channels),
+    ]  # fmt: skip
+
+
+def _clean_output_args() -> list[str]:
+    # Source metadata (titles, GPS positions from phones, chapters) is not published.
+    return ["-map_metadata", "-1", "-map_chapters", "-1"]
+
+
+def _cmaf_track_args(track_dir: Path, plan: LadderPlan) -> list[str]:
+    return [
+        # See timeline_offset_us(): one timeline shared by every track, nothing negative.
+        "-output_ts_offset", f"{timeline_offset_us(plan)}us",
+        # FFmpeg's HLS muxer in fMP4 mode writes CMAF-style tracks: init.mp4 plus one
+        # moof+mdat fragment per segment, cut at the first keyframe at or after each
+        # multiple of hls_time (cumulative, so there is no drift), numbered from 1.
+        "-f", "hls",
+        "-hls_segment_type", "fmp4",
+        "-hls_time", f"{plan.segment_seconds:g}",
+        "-hls_playlist_type", "vod",
+        "-hls_list_size", "0",
+        "-start_number", str(layout.FIRST_SEGMENT_NUMBER),
+        "-hls_fmp4_init_filename", layout.INIT_NAME,
+        "-hls_segment_filename", str(track_dir / layout.SEGMENT_PATTERN),
+        # For the MP4 writer under the HLS muxer: no edit lists (players honour them
+        # unevenly), so timestamps must be kept as they are (make_non_negative leaves
+        # positive ones alone) and written as they are: frag_discont makes the first
+        # tfdt the real decode time instead of zero. Composition offsets stay positive
+        # (trun v0): FFmpeg's DASH demuxer mis-times v1 negative offsets.
+        "-hls_segment_options",
+        "movflags=+frag_discont:use_editlist=0:avoid_negative_ts=make_non_negative",
+        str(track_dir / layout.SCRATCH_PLAYLIST),
+    ]  # fmt: skip

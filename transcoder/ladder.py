@@ -1,0 +1,243 @@
+"""The encoding ladder: typed config (configs/ladder.yaml) and the per-source plan.
+
+`LadderConfig` rejects unknown keys and conflicting values with messages naming the field,
+so a bad ladder fails at load, before FFmpeg starts. `plan()` turns the config and a probed
+source into the renditions actually encoded: never upscaled, sized from the display aspect
+ratio, at the source's frame rate (capped), each with its H.264 level.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from transcoder.levels import h264_level
+from transcoder.probe import DEFAULT_MAX_DIMENSION, DEFAULT_MAX_PIXELS, SourceInfo
+
+DEFAULT_LADDER = Path(__file__).resolve().parent.parent / "configs" / "ladder.yaml"
+# A source without a usable frame rate (rare: some raw streams) is planned at this rate.
+FALLBACK_FPS = Fraction(30)
+
+
+class LadderError(Exception):
+    """The ladder config is invalid; the message names each offending field."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Rung(_Model):
+    # The name becomes a folder and a URI path segment: keep it boring.
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")
+    height: int = Field(ge=32, le=4320, multiple_of=2)
+    bitrate_kbps: int = Field(gt=0)
+    maxrate_kbps: int = Field(gt=0)
+    bufsize_kbps: int = Field(gt=0)
+    crf: int = Field(ge=0, le=51)
+    profile: Literal["baseline", "main", "high"]
+
+    @model_validator(mode="after")
+    def _vbv(self) -> Rung:
+        if self.maxrate_kbps < self.bitrate_kbps:
+            raise ValueError(
+                f"maxrate_kbps ({self.maxrate_kbps}) must be at least "
+                f"bitrate_kbps ({self.bitrate_kbps})"
+            )
+        if self.bufsize_kbps < self.maxrate_kbps:
+            raise ValueError(
+                f"bufsize_kbps ({self.bufsize_kbps}) must be at least "
+                f"maxrate_kbps ({self.maxrate_kbps})"
+            )
+        return self
+
+
+class AudioConfig(_Model):
+    bitrate_kbps: int = Field(128, ge=32, le=512)
+    sample_rate: Literal[44100, 48000] = 48000
+    channels: Literal[1, 2] = 2
+
+
+class SourceLimits(_Model):
+    max_pixels: int = Field(DEFAULT_MAX_PIXELS, gt=0)
+    max_dimension: int = Field(DEFAULT_MAX_DIMENSION, gt=0)
+
+
+class ImagesConfig(_Model):
+    poster_widths: tuple[int, ...] = Field((320, 640, 1280), min_length=1)
+    poster_skip_ratio: float = Field(0.1, ge=0, lt=1)
+    poster_window_s: float = Field(10.0, gt=0)
+    storyboard_interval_s: float = Field(2.0, gt=0)
+    storyboard_max_thumbnails: int = Field(1000, gt=0)
+    storyboard_width: int = Field(160, ge=16, le=640, multiple_of=2)
+    storyboard_columns: int = Field(10, ge=1, le=32)
+    storyboard_rows: int = Field(10, ge=1, le=32)
+
+
+class LadderConfig(_Model):
+    rungs: tuple[Rung, ...] = Field(min_length=1)
+    segment_seconds: float = Field(4.0, gt=0, le=20)
+    gop_seconds: float = Field(2.0, gt=0, le=10)
+    max_fps: float = Field(60.0, gt=0, le=120)
+    preset: Literal[
+        "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower"
+    ] = "veryfast"
+    audio: AudioConfig = AudioConfig()
+    source_limits: SourceLimits = SourceLimits()
+    images: ImagesConfig = ImagesConfig()
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> LadderConfig:
+        ratio = self.segment_seconds / self.gop_seconds
+        if abs(ratio - round(ratio)) > 1e-9:
+            raise ValueError(
+                f"segment_seconds ({self.segment_seconds:g}) must be a whole multiple of "
+                f"gop_seconds ({self.gop_seconds:g}): every segment must start on a keyframe"
+            )
+        heights = [rung.height for rung in self.rungs]
+        if heights != sorted(set(heights)):
+            raise ValueError("rungs: heights must be unique and in ascending order")
+        names = [rung.name for rung in self.rungs]
+        if len(set(names)) != len(names):
+            raise ValueError("rungs: names must be unique")
+        return self
+
+
+def load_ladder(path: Path = DEFAULT_LADDER) -> LadderConfig:
+    """Load and validate a ladder file; `LadderError` names every bad field."""
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise LadderError(f"{path}: {exc}") from None
+    return parse_ladder(raw or {}, source=str(path))
+
+
+def parse_ladder(raw: object, *, source: str = "ladder") -> LadderConfig:
+    try:
+        return LadderConfig.model_validate(raw)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error["loc"])
+            message = error["msg"].removeprefix("Value error, ")
+            problems.append(f"{where}: {message}" if where else message)
+        raise LadderError(f"{source}: " + "; ".join(problems)) from None
+
+
+@dataclass(frozen=True)
+class Rendition:
+    name: str
+    width: int
+    height: int
+    bitrate_kbps: int
+    maxrate_kbps: int
+    bufsize_kbps: int
+    crf: int
+    profile: str
+    level: str
+
+
+@dataclass(frozen=True)
+class AudioPlan:
+    bitrate_kbps: int
+    sample_rate: int
+    channels: int
+    source_channels: int
+
+
+@dataclass(frozen=True)
+class LadderPlan:
+    renditions: tuple[Rendition, ...]
+    fps: Fraction
+    gop_seconds: float
+    gop_frames: int  # the keyframe interval cap handed to x264: a GOP never runs longer
+    segment_seconds: float
+    preset: str
+    audio: AudioPlan | None
+
+
+def plan(source: SourceInfo, config: LadderConfig) -> LadderPlan:
+    """The renditions to encode for `source`: no upscaling, display aspect, capped fps."""
+    # Averages of variable-rate sources come as fractions like 2997003/100000: keep the
+    # closest rate with a denominator up to 1001, which covers 30000/1001 and friends.
+    source_fps = (source.video.frame_rate or FALLBACK_FPS).limit_denominator(1001)
+    fps = plan_fps(source_fps, config.max_fps)
+    display_w, display_h = source.video.display_width, source.video.display_height
+    renditions = tuple(
+        _rendition(rung, size, fps) for rung, size in _sizes(display_w, display_h, config.rungs)
+    )
+    audio = None
+    if source.audio is not None:
+        audio = AudioPlan(
+            bitrate_kbps=config.audio.bitrate_kbps,
+            sample_rate=config.audio.sample_rate,
+            channels=config.audio.channels,
+            source_channels=source.audio.channels,
+        )
+    return LadderPlan(
+        renditions=renditions,
+        fps=fps,
+        gop_seconds=config.gop_seconds,
+        gop_frames=math.ceil(config.gop_seconds * fps),
+        segment_seconds=config.segment_seconds,
+        preset=config.preset,
+        audio=audio,
+    )
+
+
+def plan_fps(source_fps: Fraction, max_fps: float) -> Fraction:
+    """The source rate divided by the smallest whole number that brings it under max_fps.
+
+    Whole divisors keep motion regular (120 -> 60 drops every other frame); 29.97 stays.
+    """
+    divisor = max(1, math.ceil(source_fps / Fraction(max_fps)))
+    return source_fps / divisor
+
+
+def _sizes(
+    display_w: int, display_h: int, rungs: tuple[Rung, ...]
+) -> list[tuple[Rung, tuple[int, int]]]:
+    portrait = display_h > display_w
+    short, long = (display_w, display_h) if portrait else (display_h, display_w)
+    fitting = [rung for rung in rungs if rung.height <= short]
+    if not fitting:
+        # Smaller than the lowest rung: one rendition at the source's own (even) size.
+        lowest = rungs[0]
+        own = _even_floor(short)
+        rung = lowest.model_copy(update={"name": f"{own}p", "height": own})
+        fitting = [rung]
+    sizes = []
+    for rung in fitting:
+        other = min(_even_round(rung.height * long / short), _even_floor(long))
+        size = (rung.height, other) if portrait else (other, rung.height)
+        sizes.append((rung, size))
+    return sizes
+
+
+def _rendition(rung: Rung, size: tuple[int, int], fps: Fraction) -> Rendition:
+    width, height = size
+    return Rendition(
+        name=rung.name,
+        width=width,
+        height=height,
+        bitrate_kbps=rung.bitrate_kbps,
+        maxrate_kbps=rung.maxrate_kbps,
+        bufsize_kbps=rung.bufsize_kbps,
+        crf=rung.crf,
+        profile=rung.profile,
+        level=h264_level(width, height, fps, rung.maxrate_kbps, rung.profile),
+    )
+
+
+def _even_round(value: float) -> int:
+    return max(2, 2 * math.floor(value / 2 + 0.5))
+
+
+def _even_floor(value: float) -> int:
+    return max(2, 2 * math.floor(value / 2))

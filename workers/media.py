@@ -1,0 +1,213 @@
+"""The local media pipeline: one source file in, a folder ready to publish out.
+
+Glue between the two leaf packages (no Celery, no storage, no database here): probe, plan,
+encode the ladder, extract frames, package HLS + DASH, write images. The Celery task calls
+`build_outputs()` with a scratch folder and uploads `BuildResult.files` from
+`BuildResult.output_dir`; everything is deterministic, so a retry overwrites.
+
+    <work_dir>/output/master.m3u8, manifest.mpd, video/..., audio/..., poster/..., storyboard/...
+
+Errors: `PermanentMediaError` (bad input: retrying cannot help; `.reason` is the probe's
+stable code) or `TranscodeError` (FFmpeg failed or ran out of time: may be transient).
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from packager import images
+from packager.package import PackageError, PackageResult, TrackInput, package
+from transcoder.encode import EncodeError, EncodeResult, encode_ladder, extract_frames
+from transcoder.ladder import ImagesConfig, LadderConfig, LadderPlan, plan
+from transcoder.levels import LevelError
+from transcoder.probe import ProbeError, SourceInfo, probe
+from transcoder.runner import FFmpegError
+
+log = logging.getLogger(__name__)
+
+OUTPUT_DIR = "output"
+# Progress: the encode drives 0 to 0.9; manifests, frames and images share the rest.
+ENCODE_SHARE = 0.9
+PACKAGED = 0.93
+
+
+class MediaError(Exception):
+    """The pipeline could not turn this source into outputs."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class PermanentMediaError(MediaError):
+    """The source itself is unusable (`reason` is a stable code, e.g. ``truncated``)."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class TranscodeError(MediaError):
+    """FFmpeg failed or timed out, or its output could not be packaged."""
+
+    def __init__(self, message: str, stderr_tail: str = "") -> None:
+        super().__init__(message)
+        self.stderr_tail = stderr_tail
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    source: dict[str, Any]  # JSON-able probe result
+    renditions: list[dict[str, Any]]  # JSON-able, lowest first
+    output_dir: Path
+    files: list[str]  # every file to publish, relative to output_dir, sorted
+
+
+def build_outputs(
+    source_path: Path,
+    work_dir: Path,
+    *,
+    ladder: LadderConfig,
+    ffmpeg: Path,
+    on_progress: Callable[[float], None],
+    timeout_s: float,
+) -> BuildResult:
+    """Probe, plan, encode, package and illustrate `source_path` into `work_dir`/output."""
+    deadline = time.monotonic() + timeout_s
+    source, ladder_plan = _inspect(source_path, ladder)
+    output_dir = work_dir / OUTPUT_DIR
+    # A retry starts clean: stale files from an earlier attempt are never published.
+    shutil.rmtree(output_dir, ignore_errors=True)
+    output_dir.mkdir(parents=True)
+    log.info("building %s: %s", source_path.name, [r.name for r in ladder_plan.renditions])
+    steps = _Steps(source, ladder_plan, ladder, work_dir, output_dir, ffmpeg, deadline)
+    try:
+        packaged, files = steps.run(on_progress)
+    except BaseException:
+        # Half an output is worse than none: nothing of a failed attempt is left behind.
+        shutil.rmtree(output_dir, ignore_errors=True)
+        raise
+    on_progress(1.0)
+    return BuildResult(
+        source=source.to_dict(),
+        renditions=[rendition.to_dict() for rendition in packaged.renditions],
+        output_dir=output_dir,
+        files=files,
+    )
+
+
+@dataclass(frozen=True)
+class _Steps:
+    """Encode, package, illustrate: FFmpeg and packaging failures become TranscodeError."""
+
+    source: SourceInfo
+    plan: LadderPlan
+    ladder: LadderConfig
+    work_dir: Path
+    output_dir: Path
+    ffmpeg: Path
+    deadline: float
+
+    def run(self, on_progress: Callable[[float], None]) -> tuple[PackageResult, list[str]]:
+        try:
+            encoded = encode_ladder(
+                self.source,
+                self.plan,
+                self.output_dir,
+                self.ffmpeg,
+                lambda fraction: on_progress(fraction * ENCODE_SHARE),
+                _remaining(self.deadline),
+            )
+            packaged = package(self.output_dir, _track_inputs(encoded, self.plan))
+            on_progress(PACKAGED)
+            image_files = _images(
+                self.source,
+                self.work_dir,
+                self.output_dir,
+                self.ladder.images,
+                self.ffmpeg,
+                self.deadline,
+            )
+        except FFmpegError as exc:
+            raise TranscodeError(exc.message, exc.stderr_tail) from exc
+        except (EncodeError, PackageError) as exc:
+            raise TranscodeError(str(exc)) from exc
+        return packaged, _check_complete(self.output_dir, packaged, image_files)
+
+
+def _inspect(source_path: Path, ladder: LadderConfig) -> tuple[SourceInfo, LadderPlan]:
+    """Probe and plan: bad media is refused here, before anything is written."""
+    limits = ladder.source_limits
+    try:
+        source = probe(
+            source_path, max_pixels=limits.max_pixels, max_dimension=limits.max_dimension
+        )
+        return source, plan(source, ladder)
+    except ProbeError as exc:
+        raise PermanentMediaError(exc.reason, exc.message) from exc
+    except LevelError as exc:
+        raise PermanentMediaError("unsupported", str(exc)) from exc
+
+
+def _track_inputs(encoded: EncodeResult, ladder_plan: LadderPlan) -> list[TrackInput]:
+    inputs = [
+        TrackInput("video", track.name, track.init, track.segments, ladder_plan.fps)
+        for track in encoded.video
+    ]
+    if encoded.audio is not None:
+        audio = encoded.audio
+        inputs.append(TrackInput("audio", audio.name, audio.init, audio.segments))
+    return inputs
+
+
+def _images(
+    source: SourceInfo,
+    work_dir: Path,
+    output_dir: Path,
+    config: ImagesConfig,
+    ffmpeg: Path,
+    deadline: float,
+) -> list[Path]:
+    """Poster and storyboard; the extracted frames live in a scratch folder removed after."""
+    with tempfile.TemporaryDirectory(prefix="frames-", dir=work_dir) as scratch:
+        frames = extract_frames(
+            source, Path(scratch), ffmpeg, images=config, timeout_s=_remaining(deadline)
+        )
+        written = images.write_posters(frames.poster, output_dir, config.poster_widths)
+        written += images.write_storyboard(
+            frames.storyboard,
+            output_dir,
+            interval_s=frames.interval_s,
+            duration_s=source.duration_s,
+            columns=config.storyboard_columns,
+            rows=config.storyboard_rows,
+        )
+    return written
+
+
+def _check_complete(
+    output_dir: Path, packaged: PackageResult, image_files: list[Path]
+) -> list[str]:
+    """The output folder must hold exactly what the manifests and images name."""
+    expected = set(packaged.files) | {p.relative_to(output_dir).as_posix() for p in image_files}
+    present = {p.relative_to(output_dir).as_posix() for p in output_dir.rglob("*") if p.is_file()}
+    if present != expected:
+        raise TranscodeError(
+            f"output folder mismatch: unexpected {sorted(present - expected)}, "
+            f"missing {sorted(expected - present)}"
+        )
+    return sorted(present)
+
+
+def _remaining(deadline: float) -> float:
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise TranscodeError("the media pipeline ran out of time")
+    return remaining
