@@ -14,9 +14,10 @@ $(STAMP): setup.cfg pyproject.toml
 
 install: $(STAMP)
 
-## Start the local stack (PostgreSQL, Redis, S3, worker, API, origin) in the foreground.
+## Start the local stack, ingest the sample clips, print their playback URLs; Ctrl-C stops it.
 run: install
-	$(BIN)/streamcore up
+	$(BIN)/python sample_media/generate.py
+	$(BIN)/streamcore up --ingest sample_media/out
 
 ## Lint, type-check, then run the whole suite against a real stack of its own.
 test: lint

@@ -2,46 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import asyncpg
-import redis.asyncio as aioredis
 from aiohttp import web
 
-from streamcore.database import pool_context
+from catalog_api import resources
+from catalog_api.assets.handlers import routes as asset_routes
+from catalog_api.auth import require_api_key
+from cdn_adapters.registry import build_adapters
 from streamcore.settings import Settings
-from streamcore.web import SETTINGS_KEY, health_routes
-
-DB_POOL_KEY = web.AppKey("db_pool", asyncpg.Pool)
-REDIS_KEY = web.AppKey("redis", aioredis.Redis)
-
-
-async def _database(app: web.Application) -> AsyncIterator[None]:
-    async with pool_context(app[SETTINGS_KEY]) as pool:
-        app[DB_POOL_KEY] = pool
-        yield
-
-
-async def _redis(app: web.Application) -> AsyncIterator[None]:
-    settings = app[SETTINGS_KEY]
-    client = aioredis.from_url(
-        settings.redis_dsn,
-        socket_timeout=settings.redis.socket_timeout_s,
-        socket_connect_timeout=settings.redis.socket_timeout_s,
-    )
-    app[REDIS_KEY] = client
-    yield
-    await client.aclose()
+from streamcore.web import SETTINGS_KEY, health_routes, json_errors
 
 
 async def _database_ready(app: web.Application) -> None:
-    async with app[DB_POOL_KEY].acquire(timeout=2) as conn:
+    async with app[resources.DB_POOL_KEY].acquire(timeout=2) as conn:
         await conn.fetchval("SELECT 1")
 
 
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application()
+    # json_errors is outermost, so that errors raised by the other middlewares are JSON too.
+    app = web.Application(middlewares=[json_errors, require_api_key])
     app[SETTINGS_KEY] = settings
-    app.cleanup_ctx.extend([_database, _redis])
+    app[resources.ADAPTERS_KEY] = build_adapters(settings)
+    app.cleanup_ctx.extend(
+        [resources.database, resources.redis_client, resources.storage, resources.task_queue]
+    )
     app.add_routes(health_routes(ready_check=_database_ready))
+    app.add_routes(asset_routes)
     return app

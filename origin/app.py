@@ -4,12 +4,70 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from origin import handlers
+from origin.memory_cache import MemoryCache
+from origin.resources import CACHE_KEY, LOAD_KEY, METRICS_KEY, Load, OriginMetrics, storage
+from streamcore.cors import cors_headers, preflight
 from streamcore.settings import Settings
-from streamcore.web import SETTINGS_KEY, health_routes
+from streamcore.storage import ObjectNotFound, StorageUnavailable
+from streamcore.web import SETTINGS_KEY, Handler, NotFound, ServiceUnavailable, json_errors
+
+
+@web.middleware
+async def shed_load(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Past max_inflight, answer 503 + Retry-After: players retry a 5xx, never a 4xx."""
+    load = request.app[LOAD_KEY]
+    if load.inflight >= request.app[SETTINGS_KEY].origin.max_inflight:
+        request.app[METRICS_KEY].overloaded.inc()
+        raise ServiceUnavailable(
+            "the origin is overloaded; retry shortly", headers={"Retry-After": "1"}
+        )
+    load.inflight += 1
+    try:
+        return await handler(request)
+    finally:
+        load.inflight -= 1
+
+
+@web.middleware
+async def storage_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except ObjectNotFound:
+        raise NotFound("no such file") from None
+    except StorageUnavailable as exc:
+        raise ServiceUnavailable(
+            f"storage is unavailable ({exc}); retry shortly", headers={"Retry-After": "2"}
+        ) from None
+
+
+async def healthz(request: web.Request) -> web.Response:
+    if request.app[LOAD_KEY].draining:
+        # 404, not 503: a load balancer takes the instance out, players are not told to retry.
+        return web.json_response({"status": "draining"}, status=404)
+    return web.json_response({"status": "ok"})
 
 
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application()
+    cache = MemoryCache(settings.origin.memory_cache_bytes, settings.origin.memory_cache_ttl_s)
+    metrics = OriginMetrics(cache)
+    # Outermost first: measure everything, then turn errors into JSON, then shed load.
+    app = web.Application(
+        middlewares=[metrics.middleware(), json_errors, shed_load, storage_errors]
+    )
     app[SETTINGS_KEY] = settings
-    app.add_routes(health_routes())
+    app[CACHE_KEY] = cache
+    app[METRICS_KEY] = metrics
+    app[LOAD_KEY] = Load()
+    app.cleanup_ctx.append(storage)
+    app.on_response_prepare.append(cors_headers(settings.origin.cors_allowed_origins))
+    app.add_routes(
+        [
+            web.get("/healthz", healthz),
+            web.get("/metrics", metrics.handler),
+            web.get("/t/{token}/{tail:.+}", handlers.serve_path_token),
+            web.get("/assets/{tail:.+}", handlers.serve_query_token),
+            web.options("/{tail:.*}", preflight),
+        ]
+    )
     return app

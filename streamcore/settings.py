@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 import yaml
@@ -127,13 +127,35 @@ class HttpServiceSettings(_Section):
 class CatalogApiSettings(HttpServiceSettings):
     port: Port = Field(18080, ge=1024, le=65535)
     api_keys: tuple[SecretStr, ...] = ()
+    # Uploads larger than this are refused with 413 before anything is stored.
+    max_upload_bytes: int = Field(20 * 1024**3, ge=1)
+    # S3 multipart part size: the most an upload holds in memory at once (S3 minimum: 5 MiB).
+    upload_part_bytes: int = Field(8 * 1024**2, ge=5 * 1024**2, le=512 * 1024**2)
 
 
 class OriginSettings(HttpServiceSettings):
     port: Port = Field(18081, ge=1024, le=65535)
+
     # Key id -> HMAC key. Several keys may be valid at once so that keys can rotate.
     signing_keys: dict[str, SecretStr] = Field(default_factory=dict)
     active_key_id: str | None = None
+    # Base URL viewers reach the origin at (behind a load balancer it differs from host:port).
+    public_url: str | None = None
+    token_param: str = Field("token", pattern=r"^[a-z][a-z0-9_]{0,31}$")
+    clock_skew_s: int = Field(30, ge=0, le=600)
+    playback_ttl_s: int = Field(6 * 3600, ge=60)
+    cors_allowed_origins: tuple[str, ...] = ("*",)
+    # Requests served at once before answering 503 with Retry-After.
+    max_inflight: int = Field(512, ge=1)
+    # After SIGTERM: answer /healthz with 404 this long, so load balancers stop sending traffic.
+    drain_s: float = Field(2.0, ge=0)
+    # Small, hot objects (playlists, init segments) kept in memory, up to this many bytes.
+    memory_cache_bytes: int = Field(64 * 1024**2, ge=0)
+    memory_cache_ttl_s: float = Field(60.0, ge=0)
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or self.url).rstrip("/")
 
     @model_validator(mode="after")
     def _active_key_known(self) -> OriginSettings:
@@ -142,9 +164,66 @@ class OriginSettings(HttpServiceSettings):
         return self
 
 
+class CloudFrontCdn(_Section):
+    """Amazon CloudFront: URLs signed with a key-group key, invalidations through the API."""
+
+    kind: Literal["cloudfront"]
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")
+    domain: str  # d111111abcdef8.cloudfront.net, or a custom domain on the distribution
+    distribution_id: str
+    key_pair_id: str  # the id of the public key in the distribution's trusted key group
+    private_key: SecretStr  # PEM RSA private key matching key_pair_id
+    region: str = "us-east-1"
+    access_key_id: SecretStr | None = None  # unset: boto3's default credential chain
+    secret_access_key: SecretStr | None = None
+    endpoint_url: str | None = None  # the CloudFront API endpoint; set only for an emulator
+    max_paths_per_invalidation: int = Field(3000, ge=1, le=3000)
+    max_wildcards_in_flight: int = Field(15, ge=1, le=15)
+    poll_interval_s: float = Field(10.0, gt=0)
+
+
+class CloudflareCdn(_Section):
+    """Cloudflare: purge through the official SDK; URLs signed for is_timed_hmac_valid_v0."""
+
+    kind: Literal["cloudflare"]
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")
+    base_url: str  # https://media.example.com: the zone hostname that serves our paths
+    zone_id: str
+    api_token: SecretStr
+    hmac_secret: SecretStr  # the secret used in the zone's is_timed_hmac_valid_v0 rule
+    token_param: str = "verify"  # noqa: S105 (a query parameter's name, not a secret)
+    api_base_url: str | None = None  # the Cloudflare API base URL; set only for a stand-in
+    purge_batch_size: int = Field(30, ge=1, le=100)
+
+
+class LocalEdgeCdn(_Section):
+    """The caching reverse proxy `streamcore up` runs in front of the origin."""
+
+    kind: Literal["local_edge"]
+    name: str = Field("edge", pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")
+    host: str = "127.0.0.1"
+    port: Port = Field(18082, ge=1024, le=65535)
+    cache_bytes: int = Field(256 * 1024**2, ge=1024**2)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
+CdnSettings = Annotated[CloudFrontCdn | CloudflareCdn | LocalEdgeCdn, Field(discriminator="kind")]
+
+
 class WorkerSettings(_Section):
     concurrency: int = Field(2, ge=1, le=64)
     queues: tuple[str, ...] = ("celery",)
+    # Where tasks download sources and write outputs; each task works in its own temporary
+    # folder below it, always removed afterwards. Unset: <stack.data_dir>/scratch.
+    scratch_dir: Path | None = None
+    task_time_limit_s: int = Field(4 * 3600, ge=60)
+    ffmpeg_timeout_s: int = Field(3 * 3600, ge=10)
+    max_retries: int = Field(5, ge=0, le=20)
+    retry_backoff_max_s: int = Field(300, ge=1)
+    upload_concurrency: int = Field(8, ge=1, le=64)
 
 
 class FFmpegSettings(_Section):
@@ -180,6 +259,16 @@ class Settings(BaseSettings):
     origin: OriginSettings = OriginSettings()
     worker: WorkerSettings = WorkerSettings()
     ffmpeg: FFmpegSettings = FFmpegSettings()
+    # CDNs in priority order: playback URLs list them first to last, then the origin itself.
+    cdns: tuple[CdnSettings, ...] = ()
+
+    @field_validator("cdns")
+    @classmethod
+    def _unique_cdn_names(cls, value: tuple[CdnSettings, ...]) -> tuple[CdnSettings, ...]:
+        names = [cdn.name for cdn in value]
+        if len(set(names)) != len(names):
+            raise ValueError("two CDNs share a name")
+        return value
 
     @field_validator("database_url")
     @classmethod
@@ -253,6 +342,10 @@ class Settings(BaseSettings):
             return self.redis_url.get_secret_value()
         password = quote(self.redis.password.get_secret_value() if self.redis.password else "")
         return f"redis://:{password}@{self.stack.host}:{self.stack.redis_port}/0"
+
+    @property
+    def scratch_dir(self) -> Path:
+        return self.worker.scratch_dir or self.stack.data_dir / "scratch"
 
     @property
     def s3_endpoint(self) -> str:

@@ -1,9 +1,14 @@
-"""What every aiohttp service shares: the settings key and health endpoints."""
+"""What every aiohttp service shares: the settings key, JSON errors, and health endpoints.
+
+Errors are translated here, at the boundary: a handler raises an ApiError (or aiohttp's own
+HTTP exceptions) and the middleware answers JSON with a stable `code`; anything unexpected is
+logged with its traceback and answered as a JSON 500 without one.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 from aiohttp import web
 
@@ -12,6 +17,86 @@ from streamcore.settings import Settings
 SETTINGS_KEY = web.AppKey("settings", Settings)
 
 log = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class ApiError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.headers = dict(headers or {})
+
+
+class BadRequest(ApiError):
+    pass
+
+
+class Unauthorized(ApiError):
+    status, code = 401, "unauthorized"
+
+
+class NotFound(ApiError):
+    status, code = 404, "not_found"
+
+
+class Conflict(ApiError):
+    status, code = 409, "conflict"
+
+
+class PayloadTooLarge(ApiError):
+    status, code = 413, "payload_too_large"
+
+
+class UnsupportedMediaType(ApiError):
+    status, code = 415, "unsupported_media_type"
+
+
+class ServiceUnavailable(ApiError):
+    status, code = 503, "unavailable"
+
+
+def error_response(
+    status: int, code: str, message: str, headers: Mapping[str, str] | None = None
+) -> web.Response:
+    response = web.json_response(
+        {"error": {"code": code, "message": message}}, status=status, headers=headers
+    )
+    # Error answers must never be cached for long by a CDN or a browser.
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def _code_for(status: int) -> str:
+    return {
+        400: "bad_request",
+        401: "unauthorized",
+        403: "forbidden",
+        404: "not_found",
+        405: "method_not_allowed",
+        413: "payload_too_large",
+        415: "unsupported_media_type",
+        416: "range_not_satisfiable",
+    }.get(status, "http_error")
+
+
+@web.middleware
+async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return error_response(exc.status, exc.code, exc.message, exc.headers)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        headers = {k: v for k, v in exc.headers.items() if k.lower() in ("allow", "retry-after")}
+        return error_response(exc.status, _code_for(exc.status), exc.reason, headers)
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(500, "internal_error", "internal error; it has been logged")
 
 
 def health_routes(
@@ -28,9 +113,7 @@ def health_routes(
                 await ready_check(request.app)
             except Exception as exc:  # not ready, whatever the cause; said in the body
                 log.warning("not ready: %s", exc)
-                return web.json_response(
-                    {"status": "unavailable", "code": "not_ready", "detail": str(exc)}, status=503
-                )
+                return error_response(503, "not_ready", str(exc))
         return web.json_response({"status": "ok"})
 
     return [web.get("/healthz", healthz), web.get("/readyz", readyz)]

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from streamcore.cli import db, stack
+from streamcore.cli import assets, cdn, db, jobs, stack
 
 app = typer.Typer(
     name="streamcore",
@@ -34,6 +34,11 @@ def _global(
 
 
 stack.register(app)
+app.command()(assets.upload)
+app.command("play-url")(cdn.play_url)
+app.add_typer(assets.app, name="assets")
+app.add_typer(cdn.app, name="cdn")
+app.add_typer(jobs.app, name="jobs")
 app.add_typer(db.app, name="db")
 
 

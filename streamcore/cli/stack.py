@@ -5,12 +5,14 @@ from __future__ import annotations
 import signal
 import subprocess
 import time
+from pathlib import Path
 from types import FrameType
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
+from streamcore.cli.assets import ingest_folder
 from streamcore.cli.common import (
     JSON_HELP,
     console,
@@ -64,6 +66,16 @@ def up(
         bool, typer.Option("--detach", "-d", help="Return once every service is healthy.")
     ] = False,
     json_output: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+    ingest: Annotated[
+        Path | None,
+        typer.Option(
+            "--ingest",
+            exists=True,
+            file_okay=False,
+            help="Once up, upload the videos in this folder (skipping ones already there), "
+            "wait until they are processed and print their playback URLs.",
+        ),
+    ] = None,
 ) -> None:
     """Start the local stack and wait until every service is healthy.
 
@@ -92,11 +104,12 @@ def up(
     else:
         console.print(status_table(report))
     if detach or process is None:
+        if ingest is not None:
+            ingest_folder(settings, ingest)
         if not json_output:
             console.print("stack is up; stop it with [bold]streamcore down[/]")
         return
-    console.print("stack is up; press [bold]Ctrl-C[/] to stop it")
-    _watch_until_interrupted(settings, process)
+    _watch_until_interrupted(settings, process, ingest)
 
 
 def _terminate_as_interrupt() -> None:
@@ -109,11 +122,16 @@ def _terminate_as_interrupt() -> None:
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
-def _watch_until_interrupted(settings: Settings, process: subprocess.Popen[bytes]) -> None:
-    """Report services that stop while the stack runs; on Ctrl-C, stop everything."""
+def _watch_until_interrupted(
+    settings: Settings, process: subprocess.Popen[bytes], ingest: Path | None
+) -> None:
+    """Ingest if asked, then report services that stop; on Ctrl-C, stop everything."""
     supervisor = Supervisor(settings.stack.data_dir)
     seen: dict[str, str] = {}
     try:
+        if ingest is not None:
+            ingest_folder(settings, ingest)
+        console.print("stack is up; press [bold]Ctrl-C[/] to stop it")
         while process.poll() is None:
             try:
                 states = {name: info for name, info in supervisor.processes().items()}
@@ -131,11 +149,13 @@ def _watch_until_interrupted(settings: Settings, process: subprocess.Popen[bytes
             time.sleep(1.0)
         err_console.print("[red]supervisord exited; the stack is down[/]")
         raise typer.Exit(1)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, typer.Exit) as exc:
         with err_console.status("stopping the stack…"):
             control.stop(settings)
             process.wait(timeout=30)
         console.print("stack stopped")
+        if isinstance(exc, typer.Exit):
+            raise
 
 
 def down(json_output: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False) -> None:

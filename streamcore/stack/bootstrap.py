@@ -107,21 +107,18 @@ def _prepare_for_system_user(user: str, pgdata: Path) -> None:
             parent.chmod(mode | stat.S_IXOTH)
 
 
-async def _database_and_migrations(settings: Settings) -> list[Migration]:
+async def _after_infra(settings: Settings) -> list[str]:
     if settings.manages_postgres:
         await database.ensure_database(settings)
     conn = await database.connect(settings)
     try:
-        return await migrate(conn)
+        applied: list[Migration] = await migrate(conn)
     finally:
         await conn.close()
+    done = [f"migration {m.version:04d}_{m.name}" for m in applied]
+    return done + [f"bucket {bucket}" for bucket in await ensure_buckets(settings)]
 
 
 def after_infra(settings: Settings) -> list[str]:
     """Create the database, apply migrations and create buckets; return what was done."""
-    done = [
-        f"migration {m.version:04d}_{m.name}"
-        for m in asyncio.run(_database_and_migrations(settings))
-    ]
-    done += [f"bucket {bucket}" for bucket in ensure_buckets(settings)]
-    return done
+    return asyncio.run(_after_infra(settings))

@@ -13,8 +13,8 @@ import asyncpg
 import redis.asyncio as aioredis
 
 from streamcore.settings import Settings
-from streamcore.stack.services import Service
-from streamcore.storage.s3 import s3_client
+from streamcore.stack.services import Service, edge_url
+from streamcore.storage.s3 import open_storage
 
 PROBE_TIMEOUT_S = 3.0
 
@@ -43,12 +43,9 @@ async def probe_redis(settings: Settings) -> None:
 
 
 async def probe_s3(settings: Settings) -> None:
-    def head_buckets() -> None:
-        client = s3_client(settings, connect_timeout=PROBE_TIMEOUT_S, retries=0)
+    async with open_storage(settings, connect_timeout=PROBE_TIMEOUT_S, retries=1) as storage:
         for bucket in (settings.s3.uploads_bucket, settings.s3.media_bucket):
-            client.head_bucket(Bucket=bucket)
-
-    await asyncio.to_thread(head_buckets)
+            await storage.check_bucket(bucket)
 
 
 async def probe_postgres_server(settings: Settings) -> None:
@@ -58,15 +55,12 @@ async def probe_postgres_server(settings: Settings) -> None:
 
 async def probe_s3_server(settings: Settings) -> None:
     """The gateway answers signed requests, before our buckets exist."""
-
-    def list_buckets() -> None:
-        s3_client(settings, connect_timeout=PROBE_TIMEOUT_S, retries=0).list_buckets()
-
-    await asyncio.to_thread(list_buckets)
+    async with open_storage(settings, connect_timeout=PROBE_TIMEOUT_S, retries=1) as storage:
+        await storage.ping()
 
 
 async def probe_worker(settings: Settings) -> None:
-    from workers.app import create_celery
+    from streamcore.queue import create_celery
 
     # Without its broker no worker can answer, and Celery would retry the connection for long.
     try:
@@ -107,6 +101,7 @@ PROBES: dict[Service, Callable[[Settings], Awaitable[None]]] = {
     Service.WORKER: probe_worker,
     Service.CATALOG_API: _http_probe(lambda s: s.catalog_api.url),
     Service.ORIGIN: _http_probe(lambda s: s.origin.url),
+    Service.EDGE: _http_probe(edge_url),
 }
 
 

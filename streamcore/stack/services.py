@@ -16,7 +16,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from streamcore import binaries
-from streamcore.settings import Settings
+from streamcore.settings import LocalEdgeCdn, Settings
 from streamcore.stack.supervisor import Program
 
 
@@ -27,6 +27,7 @@ class Service(enum.StrEnum):
     WORKER = "worker"
     CATALOG_API = "catalog-api"
     ORIGIN = "origin"
+    EDGE = "edge"
 
 
 class Tier(enum.IntEnum):
@@ -156,6 +157,16 @@ def _always(_: Settings) -> bool:
     return True
 
 
+def local_edge(settings: Settings) -> LocalEdgeCdn | None:
+    """The first local edge among the configured CDNs: the one the stack runs."""
+    return next((c for c in settings.cdns if isinstance(c, LocalEdgeCdn)), None)
+
+
+def edge_url(settings: Settings) -> str:
+    edge = local_edge(settings)
+    return edge.url if edge else ""
+
+
 SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec(
         Service.POSTGRES,
@@ -199,6 +210,13 @@ SERVICES: tuple[ServiceSpec, ...] = (
         program=lambda s: _python_module(s, Service.ORIGIN, "origin"),
         url=lambda s: s.origin.url,
     ),
+    ServiceSpec(
+        Service.EDGE,
+        Tier.APP,
+        managed=lambda s: local_edge(s) is not None,
+        program=lambda s: _python_module(s, Service.EDGE, "cdn_adapters.edge"),
+        url=edge_url,
+    ),
 )
 
 
@@ -218,6 +236,8 @@ def managed_ports(settings: Settings) -> dict[int, str]:
             ports[base + offset + 10000] = "seaweedfs gRPC (stack.seaweed_port_base + 10000)"
     ports[settings.catalog_api.port] = "catalog-api (catalog_api.port)"
     ports[settings.origin.port] = "origin (origin.port)"
+    if (edge := local_edge(settings)) is not None:
+        ports[edge.port] = f"edge (cdns[{edge.name}].port)"
     return ports
 
 

@@ -20,6 +20,7 @@ PORTS = {
     "STREAMCORE_STACK__SEAWEED_PORT_BASE": "44300",
     "STREAMCORE_CATALOG_API__PORT": "47080",
     "STREAMCORE_ORIGIN__PORT": "47081",
+    "STREAMCORE_CDNS": '[{"kind": "local_edge", "name": "edge", "port": 47082}]',
 }
 
 

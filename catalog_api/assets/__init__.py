@@ -1,0 +1,1 @@
+"""Asset endpoints: upload, inspect, list, reprocess, delete."""

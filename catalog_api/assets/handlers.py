@@ -1,0 +1,136 @@
+"""HTTP handlers for /v1/assets."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from uuid import UUID
+
+from aiohttp import web
+
+from catalog_api.assets import upload
+from catalog_api.assets.views import asset_json, decode_cursor, encode_cursor
+from catalog_api.resources import ADAPTERS_KEY, DB_POOL_KEY, STORAGE_KEY, enqueue
+from cdn_adapters.playback import sources as playback_sources
+from streamcore.assets import repository
+from streamcore.assets.states import AssetStatus
+from streamcore.queue import TaskName
+from streamcore.web import SETTINGS_KEY, BadRequest, Conflict, NotFound
+
+log = logging.getLogger(__name__)
+
+
+class NotReady(Conflict):
+    code = "not_ready"
+
+
+routes = web.RouteTableDef()
+
+
+def _asset_id(request: web.Request) -> UUID:
+    raw = request.match_info["asset_id"]
+    try:
+        return UUID(raw)
+    except ValueError:
+        raise NotFound(f"no asset with id {raw!r}") from None
+
+
+async def _get_or_404(request: web.Request, asset_id: UUID) -> repository.Asset:
+    asset = await repository.get(request.app[DB_POOL_KEY], asset_id)
+    if asset is None:
+        raise NotFound(f"no asset with id {asset_id}")
+    return asset
+
+
+@routes.post("/v1/assets")
+async def create_asset(request: web.Request) -> web.Response:
+    """Upload a source file; processing starts once it is stored."""
+    settings = request.app[SETTINGS_KEY]
+    asset_id = uuid.uuid4()
+    stored = await upload.receive(request, request.app[STORAGE_KEY], settings, asset_id)
+    asset = await repository.create(
+        request.app[DB_POOL_KEY],
+        asset_id=asset_id,
+        title=stored.title or stored.filename,
+        source_key=stored.source_key,
+        source_filename=stored.filename,
+        source_size=stored.size,
+        content_type=stored.content_type,
+    )
+    log.info("asset %s uploaded: %s, %d bytes", asset.id, stored.filename, stored.size)
+    # Enqueued after the row is committed, so the worker always finds it.
+    assert asset.job_id is not None
+    await enqueue(request.app, TaskName.PROCESS_ASSET, asset.id, asset.job_id)
+    return web.json_response(
+        asset_json(asset), status=202, headers={"Location": f"/v1/assets/{asset.id}"}
+    )
+
+
+@routes.get("/v1/assets")
+async def list_assets(request: web.Request) -> web.Response:
+    try:
+        limit = int(request.query.get("limit", "50"))
+    except ValueError:
+        raise BadRequest("limit: must be a whole number") from None
+    if not 1 <= limit <= 200:
+        raise BadRequest("limit: must be between 1 and 200")
+    status = request.query.get("status")
+    if status is not None and status not in AssetStatus.__members__.values():
+        raise BadRequest(f"status: must be one of {', '.join(AssetStatus)}")
+    cursor = request.query.get("cursor")
+    assets = await repository.list_page(
+        request.app[DB_POOL_KEY],
+        limit=limit,
+        after=decode_cursor(cursor) if cursor else None,
+        status=AssetStatus(status) if status else None,
+    )
+    next_cursor = encode_cursor(assets[-1]) if len(assets) == limit else None
+    return web.json_response(
+        {"items": [asset_json(asset) for asset in assets], "next_cursor": next_cursor}
+    )
+
+
+@routes.get("/v1/assets/{asset_id}")
+async def get_asset(request: web.Request) -> web.Response:
+    return web.json_response(asset_json(await _get_or_404(request, _asset_id(request))))
+
+
+@routes.post("/v1/assets/{asset_id}/reprocess")
+async def reprocess_asset(request: web.Request) -> web.Response:
+    asset_id = _asset_id(request)
+    asset = await repository.request_reprocess(request.app[DB_POOL_KEY], asset_id)
+    if asset is None:
+        current = await _get_or_404(request, asset_id)
+        raise Conflict(f"the asset is {current.status}; wait until it is ready or failed")
+    assert asset.job_id is not None
+    # The version playing now is purged from the CDNs once its replacement is published.
+    await enqueue(request.app, TaskName.PROCESS_ASSET, asset.id, asset.job_id, asset.version)
+    return web.json_response(asset_json(asset), status=202)
+
+
+@routes.get("/v1/assets/{asset_id}/playback")
+async def playback_urls(request: web.Request) -> web.Response:
+    """Signed HLS and DASH URLs: each configured CDN, primary first, then the origin."""
+    settings = request.app[SETTINGS_KEY]
+    asset = await _get_or_404(request, _asset_id(request))
+    if asset.version < 1:
+        raise NotReady(f"the asset is {asset.status} and has no published version yet")
+    try:
+        ttl = int(request.query.get("ttl", settings.origin.playback_ttl_s))
+    except ValueError:
+        raise BadRequest("ttl: must be a whole number of seconds") from None
+    if not 60 <= ttl <= 7 * 86400:
+        raise BadRequest("ttl: must be between 60 and 604800 seconds")
+    body = playback_sources(settings, request.app[ADAPTERS_KEY], asset.id, asset.version, ttl_s=ttl)
+    return web.json_response(body, headers={"Cache-Control": "private, no-store"})
+
+
+@routes.delete("/v1/assets/{asset_id}")
+async def delete_asset(request: web.Request) -> web.Response:
+    asset = await repository.delete(request.app[DB_POOL_KEY], _asset_id(request))
+    if asset is None:
+        raise NotFound(f"no asset with id {request.match_info['asset_id']}")
+    # Files and caches go after the row: tasks, retried until done, so nothing is lost.
+    await enqueue(request.app, TaskName.DELETE_ASSET_FILES, asset.id)
+    await enqueue(request.app, TaskName.PURGE_CDN, [f"/assets/{asset.id}/"], f"{asset.id}:delete")
+    return web.json_response({"id": str(asset.id), "deleted": True}, status=202)

@@ -1,0 +1,126 @@
+"""Receiving an upload: bytes go to S3 as they arrive, in parts, so memory stays flat.
+
+Two request shapes are accepted:
+- ``multipart/form-data`` with a ``file`` field (and optionally ``title``);
+- a raw body (``application/octet-stream``, ``video/*``, ``audio/*``) with the filename in
+  ``X-Filename`` (percent-encoded UTF-8) and the title in ``X-Title`` or ``?title=``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from urllib.parse import unquote
+from uuid import UUID
+
+from aiohttp import BodyPartReader, web
+
+from streamcore.assets import keys
+from streamcore.settings import Settings
+from streamcore.storage import MultipartUpload, Storage
+from streamcore.web import BadRequest, PayloadTooLarge, UnsupportedMediaType
+
+_READ_CHUNK = 256 * 1024
+_MAX_TITLE = 500
+_RAW_TYPES = ("application/octet-stream", "video/", "audio/", "image/")
+
+ReadChunk = Callable[[int], Awaitable[bytes]]
+
+
+@dataclass(frozen=True)
+class StoredUpload:
+    source_key: str
+    filename: str
+    size: int
+    content_type: str | None
+    title: str
+
+
+def _too_large(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(f"the upload is larger than the limit of {limit} bytes")
+
+
+async def _stream_to(upload: MultipartUpload, read: ReadChunk, limit: int) -> int:
+    size = 0
+    while chunk := await read(_READ_CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        await upload.write(chunk)
+    return size
+
+
+async def _store(
+    storage: Storage, settings: Settings, asset_id: UUID, filename: str, content_type: str | None,
+    read: ReadChunk,
+) -> tuple[str, int]:  # fmt: skip
+    key = keys.source_key(asset_id, filename)
+    upload = await storage.multipart_upload(
+        settings.s3.uploads_bucket,
+        key,
+        content_type=content_type or "application/octet-stream",
+        part_size=settings.catalog_api.upload_part_bytes,
+    )
+    try:
+        size = await _stream_to(upload, read, settings.catalog_api.max_upload_bytes)
+        if size == 0:
+            raise BadRequest("the file is empty (0 bytes)")
+        await upload.complete()
+    except BaseException:
+        # Nothing half-written is left behind: a failed or refused upload stores nothing.
+        await upload.abort()
+        raise
+    return key, size
+
+
+async def _title_field(part: BodyPartReader) -> str:
+    raw = await part.read_chunk(_MAX_TITLE * 4)
+    return raw.decode("utf-8", errors="replace").strip()[:_MAX_TITLE]
+
+
+async def receive(
+    request: web.Request, storage: Storage, settings: Settings, asset_id: UUID
+) -> StoredUpload:
+    """Store the request's file under the asset's source key and describe it."""
+    limit = settings.catalog_api.max_upload_bytes
+    if request.content_length is not None and request.content_length > limit:
+        raise _too_large(limit)
+    if request.content_type == "multipart/form-data":
+        return await _receive_multipart(request, storage, settings, asset_id)
+    if request.content_type.startswith(_RAW_TYPES):
+        filename = keys.display_filename(unquote(request.headers.get("X-Filename", "upload")))
+        title = unquote(request.headers.get("X-Title", request.query.get("title", "")))
+        key, size = await _store(
+            storage, settings, asset_id, filename, request.content_type, request.content.read
+        )
+        return StoredUpload(key, filename, size, request.content_type, title.strip()[:_MAX_TITLE])
+    raise UnsupportedMediaType(
+        "send multipart/form-data with a 'file' field, or the raw bytes as "
+        "application/octet-stream with an X-Filename header"
+    )
+
+
+async def _receive_multipart(
+    request: web.Request, storage: Storage, settings: Settings, asset_id: UUID
+) -> StoredUpload:
+    reader = await request.multipart()
+    title, stored = request.query.get("title", ""), None
+    while (part := await reader.next()) is not None:
+        if not isinstance(part, BodyPartReader):
+            raise BadRequest("nested multipart bodies are not supported")
+        if part.name == "title":
+            title = await _title_field(part)
+        elif part.name == "file":
+            if stored is not None:
+                raise BadRequest("one file per request: the form has more than one 'file' field")
+            filename = keys.display_filename(part.filename or "upload")
+            content_type = part.headers.get("Content-Type")
+            key, size = await _store(
+                storage, settings, asset_id, filename, content_type, part.read_chunk
+            )
+            stored = (key, filename, size, content_type)
+        else:
+            await part.release()
+    if stored is None:
+        raise BadRequest("the form has no 'file' field")
+    return StoredUpload(*stored, title=title.strip()[:_MAX_TITLE])

@@ -1,0 +1,55 @@
+"""How an asset looks in the API."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from streamcore.assets.repository import Asset
+from streamcore.web import BadRequest
+
+
+def asset_json(asset: Asset) -> dict[str, Any]:
+    return {
+        "id": str(asset.id),
+        "title": asset.title,
+        "status": asset.status.value,
+        "progress": asset.progress,
+        "error": asset.error,
+        "version": asset.version,
+        "attempts": asset.attempts,
+        "source": {
+            "filename": asset.source_filename,
+            "size": asset.source_size,
+            "content_type": asset.content_type,
+            "probe": asset.source_probe,
+        },
+        "renditions": asset.renditions,
+        "created_at": asset.created_at.isoformat(),
+        "updated_at": asset.updated_at.isoformat(),
+        "processing_started_at": _iso(asset.processing_started_at),
+        "ready_at": _iso(asset.ready_at),
+        "failed_at": _iso(asset.failed_at),
+        "links": {"self": f"/v1/assets/{asset.id}"},
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def encode_cursor(asset: Asset) -> str:
+    raw = f"{asset.created_at.isoformat()}|{asset.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        created, asset_id = raw.split("|")
+        return datetime.fromisoformat(created), UUID(asset_id)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise BadRequest("cursor: not a cursor returned by this API") from None

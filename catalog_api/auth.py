@@ -1,0 +1,39 @@
+"""API-key authentication for write endpoints, in this one middleware.
+
+Full accounts come later; until then `catalog_api.api_keys` lists the keys allowed to write.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from aiohttp import web
+
+from streamcore.web import SETTINGS_KEY, Handler, Unauthorized
+
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _valid(presented: str, keys: tuple[bytes, ...]) -> bool:
+    candidate = presented.encode()
+    # Compare against every key, without stopping early, each in constant time.
+    matches = [hmac.compare_digest(candidate, key) for key in keys]
+    return any(matches)
+
+
+@web.middleware
+async def require_api_key(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if request.method in _READ_METHODS or not request.path.startswith("/v1/"):
+        return await handler(request)
+    keys = tuple(
+        key.get_secret_value().encode() for key in request.app[SETTINGS_KEY].catalog_api.api_keys
+    )
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    challenge = {"WWW-Authenticate": 'Bearer realm="streamcore"'}
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized(
+            "this endpoint needs an API key: Authorization: Bearer <key>", headers=challenge
+        )
+    if not _valid(token.strip(), keys):
+        raise Unauthorized("the API key is not valid", headers=challenge)
+    return await handler(request)

@@ -1,0 +1,159 @@
+"""Serving published files: token check, then bytes from storage with HTTP done right."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+
+from aiohttp import web
+
+from origin import rewrite
+from origin.files import POLICIES, Kind, Policy, content_type, kind_of
+from origin.paths import canonical_path, storage_key
+from origin.resources import CACHE_KEY, METRICS_KEY, STORAGE_KEY
+from streamcore import ranges
+from streamcore.representation import (
+    Representation,
+    head_response,
+    http_date,
+    not_modified,
+    respond,
+    validators,
+)
+from streamcore.signing import TokenError, verify
+from streamcore.storage import NotModified, ObjectInfo, PreconditionFailed, RangeNotSatisfiable
+from streamcore.web import SETTINGS_KEY, ApiError, NotFound
+
+REWRITERS: dict[Kind, Callable[[str, str], str]] = {
+    Kind.PLAYLIST: rewrite.rewrite_playlist,
+    Kind.MPD: rewrite.rewrite_mpd,
+    Kind.VTT: rewrite.rewrite_vtt,
+}
+
+
+class Forbidden(ApiError):
+    status = 403
+
+    def __init__(self, error: TokenError) -> None:
+        super().__init__(str(error))
+        self.code = error.code
+
+
+async def serve_path_token(request: web.Request) -> web.StreamResponse:
+    """``/t/{token}/assets/...``: the token travels in the path."""
+    token = request.match_info["token"]
+    raw_tail = request.raw_path.split("?", 1)[0].removeprefix(f"/t/{token}")
+    path = canonical_path(raw_tail, "/" + request.match_info["tail"])
+    return await _serve(request, token, path, query_token=False)
+
+
+async def serve_query_token(request: web.Request) -> web.StreamResponse:
+    """``/assets/...?token=``: the token travels in the query, and manifests are rewritten."""
+    path = canonical_path(request.raw_path.split("?", 1)[0], request.path)
+    token = request.query.get(request.app[SETTINGS_KEY].origin.token_param, "")
+    return await _serve(request, token, path, query_token=True)
+
+
+async def _serve(
+    request: web.Request, token: str, path: str, *, query_token: bool
+) -> web.StreamResponse:
+    settings = request.app[SETTINGS_KEY].origin
+    try:
+        verify(
+            token,
+            path,
+            settings.signing_keys,
+            skew_s=settings.clock_skew_s,
+            client_ip=request.remote,
+        )
+    except TokenError as exc:
+        raise Forbidden(exc) from None
+    kind = kind_of(path)
+    if kind is None:
+        raise NotFound("no such file")
+    policy = POLICIES[kind]
+    if policy.memory_cached:
+        return await _serve_small(request, path, kind, policy, query_token=query_token)
+    return await _serve_streamed(request, path, policy)
+
+
+def _headers(path: str, policy: Policy, info: ObjectInfo, etag: str) -> dict[str, str]:
+    return {
+        "Content-Type": content_type(path),
+        "Cache-Control": policy.cache_control,
+        **validators(etag, info.last_modified, compressible=policy.compressible),
+    }
+
+
+async def _serve_small(
+    request: web.Request, path: str, kind: Kind, policy: Policy, *, query_token: bool
+) -> web.StreamResponse:
+    app, key = request.app, storage_key(path)
+    bucket = app[SETTINGS_KEY].s3.media_bucket
+    entry = await app[CACHE_KEY].get(key, lambda: app[STORAGE_KEY].get_bytes(bucket, key))
+    data, etag = entry.data, entry.info.etag
+    if query_token and policy.rewritable:
+        data = REWRITERS[kind](data.decode("utf-8"), request.rel_url.raw_query_string).encode(
+            "utf-8"
+        )
+        etag = f"{etag}-q{hashlib.sha256(data).hexdigest()[:16]}"
+    rep = Representation(
+        body=data,
+        etag=etag,
+        last_modified=entry.info.last_modified,
+        headers={"Content-Type": content_type(path), "Cache-Control": policy.cache_control},
+        compressible=policy.compressible,
+    )
+    response = await respond(request, rep)
+    if isinstance(response, web.Response) and response.body is not None:
+        app[METRICS_KEY].bytes_sent.labels("origin", "file").inc(len(response.body))  # type: ignore[arg-type]
+    return response
+
+
+async def _serve_streamed(request: web.Request, path: str, policy: Policy) -> web.StreamResponse:
+    """Segments and images: never read whole; ranges and conditions go to storage as-is."""
+    app, key = request.app, storage_key(path)
+    storage, bucket = app[STORAGE_KEY], app[SETTINGS_KEY].s3.media_bucket
+    started = time.perf_counter()
+    if request.method == "HEAD":
+        info = await storage.head(bucket, key)
+        app[METRICS_KEY].storage_seconds.labels("head").observe(time.perf_counter() - started)
+        headers = _headers(path, policy, info, info.etag)
+        if not_modified(request, info.etag, info.last_modified):
+            return web.Response(status=304, headers=headers)
+        return await head_response(request, 200, headers, info.size)
+    byte_range = ranges.header_if_single(request)
+    if_match = ranges.if_range_etag(request) if byte_range else None
+    try:
+        stream = await storage.get_stream(
+            bucket, key, byte_range=byte_range, if_match=if_match,
+            if_none_match=request.headers.get("If-None-Match"),
+            if_modified_since=http_date(request.headers.get("If-Modified-Since")),
+        )  # fmt: skip
+    except NotModified:
+        info = await storage.head(bucket, key)
+        return web.Response(status=304, headers=_headers(path, policy, info, info.etag))
+    except PreconditionFailed:
+        # If-Range named another version: the whole current object, not a range of it.
+        stream = await storage.get_stream(bucket, key)
+    except RangeNotSatisfiable:
+        info = await storage.head(bucket, key)
+        raise ranges.not_satisfiable(info.size) from None
+    app[METRICS_KEY].storage_seconds.labels("get").observe(time.perf_counter() - started)
+    headers = _headers(path, policy, stream.info, stream.info.etag)
+    if stream.content_range:
+        headers["Content-Range"] = stream.content_range
+    streamed = web.StreamResponse(status=206 if stream.content_range else 200, headers=headers)
+    streamed.content_length = stream.content_length
+    sent = 0
+    try:
+        await streamed.prepare(request)
+        async for chunk in stream.chunks:
+            await streamed.write(chunk)
+            sent += len(chunk)
+        await streamed.write_eof()
+    finally:
+        stream.close()
+        app[METRICS_KEY].bytes_sent.labels("origin", "file").inc(sent)
+    return streamed

@@ -1,0 +1,59 @@
+"""Every object-storage key StreamCore writes is named here, and only here.
+
+uploads bucket: uploads/{asset_id}/source{.ext}      the original, never touched by processing
+media bucket:   assets/{asset_id}/v{n}/{relative}    one published version of the outputs
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import PurePosixPath
+from uuid import UUID
+
+_EXTENSION = re.compile(r"^\.[a-z0-9]{1,10}$")
+_VERSION_DIR = re.compile(r"^v(\d+)/$")
+
+
+def upload_prefix(asset_id: UUID) -> str:
+    return f"uploads/{asset_id}/"
+
+
+def source_key(asset_id: UUID, filename: str) -> str:
+    """The source's key; only a short, plain extension of the user's filename is kept."""
+    suffix = PurePosixPath(filename).suffix.lower()
+    return f"{upload_prefix(asset_id)}source{suffix if _EXTENSION.match(suffix) else ''}"
+
+
+def asset_prefix(asset_id: UUID) -> str:
+    return f"assets/{asset_id}/"
+
+
+def version_prefix(asset_id: UUID, version: int) -> str:
+    if version < 1:
+        raise ValueError("versions start at 1")
+    return f"{asset_prefix(asset_id)}v{version}/"
+
+
+def output_key(asset_id: UUID, version: int, relative: str) -> str:
+    path = PurePosixPath(relative)
+    if path.is_absolute() or ".." in path.parts or not relative:
+        raise ValueError(f"not a relative output path: {relative!r}")
+    return version_prefix(asset_id, version) + str(path)
+
+
+def version_of(asset_id: UUID, key: str) -> int | None:
+    """The version number a key under the asset's prefix belongs to, if any."""
+    rest = key.removeprefix(asset_prefix(asset_id))
+    match = _VERSION_DIR.match(rest.split("/", 1)[0] + "/") if "/" in rest else None
+    return int(match[1]) if match else None
+
+
+def display_filename(raw: str) -> str:
+    """A filename safe to store and show: no folders, no control characters, not empty."""
+    base = re.split(r"[\\/]", raw)[-1]
+    cleaned = "".join(
+        c for c in unicodedata.normalize("NFC", base) if unicodedata.category(c)[0] != "C"
+    )
+    cleaned = cleaned.strip().lstrip(".")
+    return cleaned[:255] or "upload"

@@ -1,0 +1,194 @@
+"""Asset queries. Every state change is one guarded UPDATE, per the table in states.py."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from streamcore.assets.states import AssetStatus, Event, sources, target
+
+_COLUMNS = """
+    id, title, status, progress, error, source_key, source_filename, source_size, content_type,
+    source_probe, renditions, version, job_id, attempts, created_at, updated_at,
+    processing_started_at, ready_at, failed_at
+"""
+
+
+@dataclass(frozen=True)
+class Asset:
+    id: UUID
+    title: str
+    status: AssetStatus
+    progress: int
+    error: str | None
+    source_key: str
+    source_filename: str
+    source_size: int | None
+    content_type: str | None
+    source_probe: dict[str, Any] | None
+    renditions: list[dict[str, Any]]
+    version: int
+    job_id: UUID | None
+    attempts: int
+    created_at: datetime
+    updated_at: datetime
+    processing_started_at: datetime | None
+    ready_at: datetime | None
+    failed_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> Asset:
+        values = dict(row)
+        values["status"] = AssetStatus(values["status"])
+        return cls(**values)
+
+
+async def create(
+    conn: asyncpg.Connection | asyncpg.Pool,
+    *,
+    asset_id: UUID,
+    title: str,
+    source_key: str,
+    source_filename: str,
+    source_size: int,
+    content_type: str | None,
+) -> Asset:
+    row = await conn.fetchrow(
+        f"""
+        INSERT INTO assets (id, title, status, source_key, source_filename, source_size,
+                            content_type, job_id)
+        VALUES ($1, $2, 'uploaded', $3, $4, $5, $6, $7)
+        RETURNING {_COLUMNS}
+        """,
+        asset_id, title, source_key, source_filename, source_size, content_type, uuid.uuid4(),
+    )  # fmt: skip
+    return Asset.from_row(row)
+
+
+async def get(conn: asyncpg.Connection | asyncpg.Pool, asset_id: UUID) -> Asset | None:
+    row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM assets WHERE id = $1", asset_id)
+    return Asset.from_row(row) if row else None
+
+
+async def list_page(
+    conn: asyncpg.Connection | asyncpg.Pool,
+    *,
+    limit: int,
+    after: tuple[datetime, UUID] | None = None,
+    status: AssetStatus | None = None,
+) -> list[Asset]:
+    """Newest first; `after` is the (created_at, id) of the last asset of the previous page."""
+    rows = await conn.fetch(
+        f"""
+        SELECT {_COLUMNS} FROM assets
+        WHERE ($1::timestamptz IS NULL OR (created_at, id) < ($1, $2))
+          AND ($3::text IS NULL OR status = $3)
+        ORDER BY created_at DESC, id DESC
+        LIMIT $4
+        """,
+        after[0] if after else None,
+        after[1] if after else None,
+        status,
+        limit,
+    )
+    return [Asset.from_row(row) for row in rows]
+
+
+async def start_processing(
+    conn: asyncpg.Connection | asyncpg.Pool, asset_id: UUID, job_id: UUID
+) -> Asset | None:
+    """Enter `processing` for this job; None if the asset is gone, done, or another job's."""
+    row = await conn.fetchrow(
+        f"""
+        UPDATE assets
+        SET status = $3, progress = 0, error = NULL, failed_at = NULL,
+            attempts = attempts + 1, processing_started_at = now(), updated_at = now()
+        WHERE id = $1 AND job_id = $2 AND status = ANY($4::text[])
+        RETURNING {_COLUMNS}
+        """,
+        asset_id, job_id, target(Event.START), sources(Event.START),
+    )  # fmt: skip
+    return Asset.from_row(row) if row else None
+
+
+async def set_progress(
+    conn: asyncpg.Connection | asyncpg.Pool, asset_id: UUID, job_id: UUID, progress: int
+) -> None:
+    await conn.execute(
+        """
+        UPDATE assets SET progress = $3, updated_at = now()
+        WHERE id = $1 AND job_id = $2 AND status = 'processing' AND progress < $3
+        """,
+        asset_id, job_id, max(0, min(progress, 99)),
+    )  # fmt: skip
+
+
+async def finish(
+    conn: asyncpg.Connection | asyncpg.Pool,
+    asset_id: UUID,
+    job_id: UUID,
+    *,
+    version: int,
+    source_probe: dict[str, Any],
+    renditions: list[dict[str, Any]],
+) -> Asset | None:
+    """Publish `version`: the switch to the new outputs is this one UPDATE."""
+    row = await conn.fetchrow(
+        f"""
+        UPDATE assets
+        SET status = $3, progress = 100, version = $5, source_probe = $6, renditions = $7,
+            error = NULL, ready_at = now(), updated_at = now()
+        WHERE id = $1 AND job_id = $2 AND status = ANY($4::text[])
+        RETURNING {_COLUMNS}
+        """,
+        asset_id, job_id, target(Event.FINISH), sources(Event.FINISH),
+        version, source_probe, renditions,
+    )  # fmt: skip
+    return Asset.from_row(row) if row else None
+
+
+async def fail(
+    conn: asyncpg.Connection | asyncpg.Pool,
+    asset_id: UUID,
+    job_id: UUID | None,
+    error: str,
+    *,
+    source_probe: dict[str, Any] | None = None,
+) -> Asset | None:
+    row = await conn.fetchrow(
+        f"""
+        UPDATE assets
+        SET status = $3, error = $5, failed_at = now(), updated_at = now(),
+            source_probe = COALESCE($6, source_probe)
+        WHERE id = $1 AND ($2::uuid IS NULL OR job_id = $2) AND status = ANY($4::text[])
+        RETURNING {_COLUMNS}
+        """,
+        asset_id, job_id, target(Event.FAIL), sources(Event.FAIL), error[:2000], source_probe,
+    )  # fmt: skip
+    return Asset.from_row(row) if row else None
+
+
+async def request_reprocess(
+    conn: asyncpg.Connection | asyncpg.Pool, asset_id: UUID
+) -> Asset | None:
+    """Queue the asset again under a new job id; None if it is not in a state that allows it."""
+    row = await conn.fetchrow(
+        f"""
+        UPDATE assets
+        SET status = $2, job_id = $4, progress = 0, error = NULL, updated_at = now()
+        WHERE id = $1 AND status = ANY($3::text[])
+        RETURNING {_COLUMNS}
+        """,
+        asset_id, target(Event.REPROCESS), sources(Event.REPROCESS), uuid.uuid4(),
+    )  # fmt: skip
+    return Asset.from_row(row) if row else None
+
+
+async def delete(conn: asyncpg.Connection | asyncpg.Pool, asset_id: UUID) -> Asset | None:
+    row = await conn.fetchrow(f"DELETE FROM assets WHERE id = $1 RETURNING {_COLUMNS}", asset_id)
+    return Asset.from_row(row) if row else None

@@ -1,0 +1,75 @@
+"""A small published asset, put straight into the media bucket: origin and edge tests serve it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from dataclasses import dataclass
+
+from streamcore.media_types import content_type_for
+from streamcore.settings import Settings
+from streamcore.storage.s3 import open_storage
+
+MASTER = """#EXTM3U
+#EXT-X-VERSION:7
+#EXT-X-INDEPENDENT-SEGMENTS
+#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="aac",NAME="audio",DEFAULT=YES,AUTOSELECT=YES,URI="audio/aac/index.m3u8"
+#EXT-X-STREAM-INF:BANDWIDTH=900000,RESOLUTION=640x360,CODECS="avc1.4d401e,mp4a.40.2",AUDIO="aac"
+video/360p/index.m3u8
+"""
+MEDIA = """#EXTM3U
+#EXT-X-VERSION:7
+#EXT-X-TARGETDURATION:4
+#EXT-X-PLAYLIST-TYPE:VOD
+#EXT-X-MAP:URI="init.mp4"
+#EXTINF:4.000,
+seg_00001.m4s
+#EXT-X-ENDLIST
+"""
+MPD = """<?xml version="1.0" encoding="utf-8"?>
+<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="static" mediaPresentationDuration="PT4S">
+<Period><AdaptationSet mimeType="video/mp4"><Representation id="360p" bandwidth="900000">
+<SegmentTemplate initialization="video/$RepresentationID$/init.mp4"
+ media="video/$RepresentationID$/seg_$Number%05d$.m4s" startNumber="1"
+ timescale="1000" duration="4000"/>
+</Representation></AdaptationSet></Period></MPD>
+"""
+
+
+@dataclass
+class Published:
+    asset_id: uuid.UUID
+    prefix: str
+    segment: bytes
+
+
+def publish(stack: Settings) -> Published:
+    asset_id = uuid.uuid4()
+    prefix = f"assets/{asset_id}/v1/"
+    segment = os.urandom(300_000)
+    files = {
+        "master.m3u8": MASTER.encode(),
+        "manifest.mpd": MPD.encode(),
+        "video/360p/index.m3u8": MEDIA.encode(),
+        "audio/aac/index.m3u8": MEDIA.encode(),
+        "video/360p/init.mp4": b"\x00\x00\x00\x10ftypiso6" + b"\x00" * 200,
+        "audio/aac/init.mp4": b"\x00\x00\x00\x10ftypiso6" + b"\x01" * 200,
+        "video/360p/seg_00001.m4s": segment,
+        "audio/aac/seg_00001.m4s": segment[:1000],
+        "poster/poster_320.jpg": b"\xff\xd8\xff" + b"j" * 500,
+        "storyboard/storyboard.vtt": (
+            b"WEBVTT\n\n00:00.000 --> 00:04.000\nsprite_001.jpg#xywh=0,0,160,90\n"
+        ),
+        "storyboard/sprite_001.jpg": b"\xff\xd8\xff" + b"s" * 500,
+    }
+
+    async def put() -> None:
+        async with open_storage(stack) as storage:
+            for name, data in files.items():
+                await storage.put_bytes(
+                    stack.s3.media_bucket, prefix + name, data, content_type=content_type_for(name)
+                )
+
+    asyncio.run(put())
+    return Published(asset_id, prefix, segment)

@@ -1,0 +1,288 @@
+"""The origin against real object storage: tokens, ranges, validators, CORS, gzip, traversal."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator
+from urllib.parse import urljoin, urlsplit
+
+import m3u8
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from pydantic import SecretStr
+
+from origin.app import create_app
+from streamcore import signing
+from streamcore.settings import Settings
+from tests.integration.published import MASTER, Published
+
+pytestmark = pytest.mark.stack
+
+
+def _origin_settings(stack: Settings, **changes: object) -> Settings:
+    return stack.model_copy(update={"origin": stack.origin.model_copy(update=changes)})
+
+
+@pytest.fixture
+async def client(stack: Settings) -> AsyncIterator[TestClient]:
+    async with TestClient(TestServer(create_app(stack))) as c:
+        yield c
+
+
+def token(
+    stack: Settings, scope: str, ttl_s: int = 600, key_id: str | None = None, **kw: object
+) -> str:
+    key_id = key_id or stack.origin.active_key_id
+    assert key_id is not None
+    return signing.sign(stack.origin.signing_keys, key_id, scope, ttl_s=ttl_s, **kw)  # type: ignore[arg-type]
+
+
+def url(stack: Settings, published: Published, name: str, **kw: object) -> str:
+    scope = f"/assets/{published.asset_id}/"
+    return f"/t/{token(stack, scope, **kw)}/{published.prefix}{name}"
+
+
+async def test_playlist_is_served_with_type_validators_and_caching(
+    client: TestClient, stack: Settings, published: Published
+) -> None:
+    response = await client.get(url(stack, published, "master.m3u8"))
+    assert response.status == 200
+    assert response.headers["Content-Type"] == "application/vnd.apple.mpegurl"
+    assert response.headers["ETag"].startswith('"') and response.headers["Last-Modified"]
+    assert "max-age" in response.headers["Cache-Control"]
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert await response.text() == MASTER
+
+
+@pytest.mark.parametrize(
+    ("name", "content_type", "immutable"),
+    [
+        ("manifest.mpd", "application/dash+xml", False),
+        ("video/360p/init.mp4", "video/mp4", True),
+        ("video/360p/seg_00001.m4s", "video/iso.segment", True),
+        ("poster/poster_320.jpg", "image/jpeg", True),
+        ("storyboard/storyboard.vtt", "text/vtt", False),
+    ],
+)
+async def test_content_types_come_from_our_table(
+    client: TestClient, stack: Settings, published: Published, name: str, content_type: str,
+    immutable: bool,
+) -> None:  # fmt: skip
+    response = await client.get(url(stack, published, name))
+    assert response.status == 200
+    assert response.headers["Content-Type"] == content_type
+    assert ("immutable" in response.headers["Cache-Control"]) is immutable
+
+
+async def test_manifests_are_gzipped_for_clients_that_accept_it(
+    client: TestClient, stack: Settings, published: Published
+) -> None:
+    response = await client.get(
+        url(stack, published, "master.m3u8"),
+        headers={"Accept-Encoding": "gzip"},
+        auto_decompress=False,
+    )
+    assert response.headers["Content-Encoding"] == "gzip"
+    assert response.headers["Vary"] == "Accept-Encoding"
+    assert gzip.decompress(await response.read()).decode() == MASTER
+    segment = await client.get(
+        url(stack, published, "video/360p/seg_00001.m4s"), headers={"Accept-Encoding": "gzip"}
+    )
+    assert "Content-Encoding" not in segment.headers
+
+
+async def test_ranges_pass_through_to_storage(
+    client: TestClient, stack: Settings, published: Published
+) -> None:
+    size = len(published.segment)
+    segment_url = url(stack, published, "video/360p/seg_00001.m4s")
+    response = await client.get(segment_url, headers={"Range": "bytes=100-1099"})
+    assert response.status == 206
+    assert response.headers["Content-Range"] == f"bytes 100-1099/{size}"
+    assert await response.read() == published.segment[100:1100]
+
+    tail = await client.get(segment_url, headers={"Range": "bytes=-500"})
+    assert tail.status == 206 and await tail.read() == published.segment[-500:]
+
+    beyond = await client.get(segment_url, headers={"Range": f"bytes={size}-"})
+    assert beyond.status == 416
+    assert beyond.headers["Content-Range"] == f"bytes */{size}"
+    assert beyond.headers["Access-Control-Allow-Origin"] == "*"
+
+
+async def test_if_range_sends_a_range_only_for_the_current_version(
+    client: TestClient, stack: Settings, published: Published
+) -> None:
+    segment_url = url(stack, published, "video/360p/seg_00001.m4s")
+    etag = (await client.head(segment_url)).headers["ETag"]
+    same = await client.get(segment_url, headers={"Range": "bytes=0-9", "If-Range": etag})
+    assert same.status == 206 and len(await same.read()) == 10
+    other = await client.get(segment_url, headers={"Range": "bytes=0-9", "If-Range": '"stale"'})
+    assert other.status == 200 and await other.read() == published.segment
+
+
+async def test_head_sends_headers_and_never_downloads(
+    client: TestClient, stack: Settings, published: Published
+) -> None:
+    response = await client.head(url(stack, published, "video/360p/seg_00001.m4s"))
+    assert response.status == 200
+    assert int(response.headers["Content-Length"]) == len(published.segment)
+    assert await response.read() == b""
+    metrics = await (await client.get("/metrics")).text()
+    assert 'origin_storage_seconds_count{op="head"}' in metrics
+    assert 'origin_storage_seconds_count{op="get"}' not in metrics
+
+
+async def test_conditional_requests_answer_304_without_a_body(
+    client: TestClient, stack: Settings, published: Published
+) -> None:
+    for name in ("master.m3u8", "video/360p/seg_00001.m4s"):
+        first = await client.get(url(stack, published, name))
+        etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
+        again = await client.get(url(stack, published, name), headers={"If-None-Match": etag})
+        assert again.status == 304 and await again.read() == b""
+        since = await client.get(
+            url(stack, published, name), headers={"If-Modified-Since": modified}
+        )
+        assert since.status == 304
+
+
+@pytest.mark.parametrize(
+    ("make_path", "status", "code"),
+    [
+        (lambda t, p: f"/t/{t}/{p}video/360p/../../v1/master.m3u8", 400, "bad_path"),
+        (lambda t, p: f"/t/{t}/{p}video%2F360p%2Finit.mp4", 400, "bad_path"),
+        (lambda t, p: f"/t/{t}/{p}video/360p/init.mp4%00.m3u8", 400, "bad_path"),
+        (lambda t, p: f"/t/{t}/{p}missing.m3u8", 404, "not_found"),
+        (lambda t, p: f"/t/{t}/{p}video/360p/seg_00001.exe", 404, "not_found"),
+        (lambda t, p: f"/t/{t[:-4]}AAAA/{p}master.m3u8", 403, "bad_signature"),
+        (lambda t, p: f"/{p}master.m3u8", 403, "bad_signature"),
+    ],
+)
+async def test_bad_requests_get_a_json_error_that_is_never_cached(
+    client: TestClient, stack: Settings, published: Published, make_path, status: int, code: str
+) -> None:
+    path = make_path(token(stack, f"/assets/{published.asset_id}/"), published.prefix)
+    status_line, headers, body = await raw_get(client, path, {"Origin": "https://player.example"})
+    assert status_line.split()[1] == str(status)
+    assert json.loads(body)["error"]["code"] == code
+    assert headers["cache-control"] == "no-store"
+    assert headers["access-control-allow-origin"] == "*"
+
+
+async def raw_get(
+    client: TestClient, path: str, headers: dict[str, str]
+) -> tuple[str, dict[str, str], bytes]:
+    """Send the request line exactly as written: HTTP clients resolve '..' before sending."""
+    assert client.server.port is not None
+    reader, writer = await asyncio.open_connection("127.0.0.1", client.server.port)
+    extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    writer.write(
+        f"GET {path} HTTP/1.1\r\nHost: origin\r\n{extra}Connection: close\r\n\r\n".encode()
+    )
+    await writer.drain()
+    raw = await reader.read()
+    writer.close()
+    head, _, body = raw.partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    parsed = dict(line.split(": ", 1) for line in lines[1:])
+    return lines[0], {k.lower(): v for k, v in parsed.items()}, body
+
+
+async def test_expired_and_foreign_tokens_are_refused(
+    client: TestClient, stack: Settings, published: Published
+) -> None:
+    expired = token(stack, f"/assets/{published.asset_id}/", ttl_s=1, now=time.time() - 3600)
+    response = await client.get(f"/t/{expired}/{published.prefix}master.m3u8")
+    assert response.status == 403 and (await response.json())["error"]["code"] == "token_expired"
+    other = token(stack, f"/assets/{uuid.uuid4()}/")
+    response = await client.get(f"/t/{other}/{published.prefix}master.m3u8")
+    assert response.status == 403 and (await response.json())["error"]["code"] == "bad_signature"
+    # A prefix scope ends at a "/" boundary: /assets/<id> does not open /assets/<id>x/...
+    narrow = token(stack, f"/{published.prefix}video/")
+    assert (await client.get(f"/t/{narrow}/{published.prefix}master.m3u8")).status == 403
+    assert (await client.get(f"/t/{narrow}/{published.prefix}video/360p/init.mp4")).status == 200
+
+
+async def test_keys_rotate_with_old_and_new_valid_together(
+    stack: Settings, published: Published
+) -> None:
+    old, new = SecretStr("old-key-material"), SecretStr("new-key-material")
+    both = _origin_settings(
+        stack, signing_keys={"2026-10": old, "2026-11": new}, active_key_id="2026-11"
+    )
+    only_new = _origin_settings(stack, signing_keys={"2026-11": new}, active_key_id="2026-11")
+    old_token = signing.sign(
+        {"2026-10": old}, "2026-10", f"/assets/{published.asset_id}/", ttl_s=60
+    )
+    path = f"/t/{old_token}/{published.prefix}master.m3u8"
+    async with TestClient(TestServer(create_app(both))) as c:
+        assert (await c.get(path)).status == 200
+    async with TestClient(TestServer(create_app(only_new))) as c:
+        assert (await c.get(path)).status == 403
+
+
+async def test_preflight_is_answered(client: TestClient, published: Published) -> None:
+    response = await client.options(
+        f"/{published.prefix}master.m3u8",
+        headers={"Origin": "https://player.example", "Access-Control-Request-Method": "GET",
+                 "Access-Control-Request-Headers": "range"},
+    )  # fmt: skip
+    assert response.status == 204
+    assert "Range" in response.headers["Access-Control-Allow-Headers"]
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+async def test_cors_allow_list_echoes_only_listed_origins(
+    stack: Settings, published: Published
+) -> None:
+    settings = _origin_settings(stack, cors_allowed_origins=("https://ok.example",))
+    async with TestClient(TestServer(create_app(settings))) as c:
+        path = url(stack, published, "master.m3u8")
+        ok = await c.get(path, headers={"Origin": "https://ok.example"})
+        assert ok.headers["Access-Control-Allow-Origin"] == "https://ok.example"
+        bad = await c.get(path, headers={"Origin": "https://evil.example"})
+        assert "Access-Control-Allow-Origin" not in bad.headers
+
+
+async def _walk(client: TestClient, master_url: str) -> list[str]:
+    """Fetch a master playlist and every URI it leads to; return the paths fetched."""
+    fetched = [master_url]
+    master = m3u8.loads(await (await client.get(master_url)).text(), uri=master_url)
+    children = [p.uri for p in master.playlists] + [m.uri for m in master.media if m.uri]
+    for child in children:
+        child_url = urljoin(master_url, child)
+        response = await client.get(child_url)
+        assert response.status == 200, child_url
+        fetched.append(child_url)
+        media = m3u8.loads(await response.text(), uri=child_url)
+        for uri in [s.uri for s in media.segments] + [m.uri for m in media.segment_map]:
+            file_url = urljoin(child_url, uri)
+            file_response = await client.get(file_url)
+            assert file_response.status == 200, file_url
+            fetched.append(file_url)
+    return fetched
+
+
+async def test_every_uri_in_the_playlists_resolves_with_the_inherited_path_token(
+    client: TestClient, stack: Settings, published: Published
+) -> None:
+    fetched = await _walk(client, url(stack, published, "master.m3u8"))
+    assert len(fetched) == 7  # master, 2 media playlists, 2 init, 2 segments
+    assert all(urlsplit(f).path.startswith("/t/") for f in fetched)
+
+
+async def test_query_mode_rewrites_every_uri_to_carry_the_token(
+    client: TestClient, stack: Settings, published: Published
+) -> None:
+    tok = token(stack, f"/assets/{published.asset_id}/")
+    master_url = f"/{published.prefix}master.m3u8?token={tok}"
+    fetched = await _walk(client, master_url)
+    assert len(fetched) == 7
+    assert all(f"token={tok}" in f for f in fetched)
+    mpd = await (await client.get(f"/{published.prefix}manifest.mpd?token={tok}")).text()
+    assert f"init.mp4?token={tok}" in mpd and f"seg_$Number%05d$.m4s?token={tok}" in mpd

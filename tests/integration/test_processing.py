@@ -1,0 +1,263 @@
+"""From upload to published ladder, through the stack's real API, broker and worker."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import pytest
+
+from sample_media.generate import Clip, generate, make_fixture
+from streamcore.assets import keys, repository
+from streamcore.database import pool_context
+from streamcore.queue import TaskName, create_celery
+from streamcore.settings import Settings
+from streamcore.storage import ObjectNotFound
+from streamcore.storage.s3 import open_storage
+from transcoder.ffmpeg_args import decode_check_argv
+from workers import processing
+
+pytestmark = pytest.mark.stack
+STREAMCORE = [sys.executable, "-m", "streamcore.cli"]
+
+
+@pytest.fixture(scope="module")
+def media_dir(tmp_path_factory: pytest.TempPathFactory, ffmpeg: Path) -> Path:
+    out = tmp_path_factory.mktemp("media")
+    generate(str(ffmpeg), Clip("small", "small.mp4", 854, 480, 25, 4, 2, ""), out)
+    return out
+
+
+@pytest.fixture
+def api(stack: Settings) -> httpx.Client:
+    key = stack.catalog_api.api_keys[0].get_secret_value()
+    with httpx.Client(
+        base_url=stack.catalog_api.url, headers={"Authorization": f"Bearer {key}"}, timeout=60
+    ) as client:
+        yield client
+
+
+def upload(api: httpx.Client, path: Path, filename: str | None = None) -> dict[str, Any]:
+    response = api.post(
+        "/v1/assets",
+        content=path.read_bytes(),
+        headers={
+            "Content-Type": "application/octet-stream",
+            "X-Filename": quote(filename or path.name),
+        },
+    )
+    assert response.status_code == 202, response.text
+    return response.json()
+
+
+def wait_final(api: httpx.Client, asset_id: str, timeout_s: float = 180) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        asset = api.get(f"/v1/assets/{asset_id}").json()
+        if asset["status"] in ("ready", "failed"):
+            return asset
+        time.sleep(0.5)
+    pytest.fail(f"asset {asset_id} did not finish: {asset}")
+
+
+async def published_keys(settings: Settings, asset_id: str) -> list[str]:
+    async with open_storage(settings) as storage:
+        prefix = keys.asset_prefix(uuid.UUID(asset_id))
+        return sorted([i.key async for i in storage.list(settings.s3.media_bucket, prefix)])
+
+
+async def source_exists(settings: Settings, asset: dict[str, Any]) -> bool:
+    key = keys.source_key(uuid.UUID(asset["id"]), asset["source"]["filename"])
+    async with open_storage(settings) as storage:
+        try:
+            await storage.head(settings.s3.uploads_bucket, key)
+        except ObjectNotFound:
+            return False
+    return True
+
+
+def test_an_upload_becomes_a_playable_ladder(
+    stack: Settings, api: httpx.Client, media_dir: Path, ffmpeg: Path, tmp_path: Path
+) -> None:
+    asset = upload(api, media_dir / "small.mp4", filename="démo clip.mp4")
+    final = wait_final(api, asset["id"])
+    assert final["status"] == "ready", final["error"]
+    assert final["progress"] == 100 and final["version"] == 1
+    assert sorted(r["height"] for r in final["renditions"]) == [360, 480]
+    assert final["source"]["probe"]["video"]["width"] == 854
+
+    published = asyncio.run(published_keys(stack, asset["id"]))
+    prefix = f"assets/{asset['id']}/v1/"
+    assert all(key.startswith(prefix) for key in published)
+    for name in ("master.m3u8", "manifest.mpd"):
+        assert prefix + name in published
+    assert asyncio.run(source_exists(stack, final)), "processing must keep the original"
+
+    # FFmpeg as a client, over HTTP, through each playback source (the edge, then the origin).
+    # `-map 0` decodes every rendition; without it FFmpeg 9's HLS demuxer reports NAL size
+    # errors on the variants it discards, for its own fMP4 output as well as for ours.
+    playback = api.get(f"/v1/assets/{asset['id']}/playback").json()
+    assert [source["name"] for source in playback["sources"]] == ["edge", "origin"]
+    for source in playback["sources"]:
+        for kind in ("hls", "dash"):
+            decoded = subprocess.run(
+                decode_check_argv(ffmpeg, source[kind]),  # type: ignore[arg-type]
+                capture_output=True, text=True, timeout=120, check=False,
+            )  # fmt: skip
+            assert decoded.returncode == 0 and decoded.stderr == "", (source, kind, decoded.stderr)
+    leftovers = [p for p in stack.scratch_dir.iterdir() if p.name.startswith(asset["id"])]
+    assert leftovers == [], "scratch folders must be cleaned up"
+
+
+BAD_INPUTS = {
+    "text_as_mp4": "not a media file",
+    "truncated": "truncated",
+    "audio_only": "no video stream",
+    "huge_resolution": "too large",
+}
+
+
+@pytest.mark.parametrize("fixture", sorted(BAD_INPUTS))
+def test_bad_input_fails_with_a_reason_and_keeps_the_original(
+    stack: Settings, api: httpx.Client, ffmpeg: Path, tmp_path: Path, fixture: str
+) -> None:
+    path = make_fixture(str(ffmpeg), fixture, tmp_path)
+    final = wait_final(api, upload(api, path)["id"])
+    assert final["status"] == "failed"
+    assert BAD_INPUTS[fixture] in final["error"].lower()
+    assert "Traceback" not in final["error"]
+    assert asyncio.run(source_exists(stack, final))
+    assert api.get("/healthz").status_code == 200
+
+
+def test_reprocess_publishes_a_new_version_and_removes_the_old(
+    stack: Settings, api: httpx.Client, media_dir: Path
+) -> None:
+    first = wait_final(api, upload(api, media_dir / "small.mp4")["id"])
+    assert first["status"] == "ready"
+    result = subprocess.run(
+        [*STREAMCORE, "assets", "reprocess", first["id"], "--wait", "--json"],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    second = json.loads(result.stdout)
+    assert second["status"] == "ready" and second["version"] == 2
+    published = asyncio.run(published_keys(stack, first["id"]))
+    assert published and all(k.startswith(f"assets/{first['id']}/v2/") for k in published)
+
+
+def test_a_repeated_job_is_a_no_op_and_leaves_one_version(
+    stack: Settings, api: httpx.Client, media_dir: Path
+) -> None:
+    asset = wait_final(api, upload(api, media_dir / "small.mp4")["id"])
+    before = asyncio.run(published_keys(stack, asset["id"]))
+
+    async def rerun() -> processing.Outcome:
+        async with pool_context(stack) as pool:
+            row = await repository.get(pool, uuid.UUID(asset["id"]))
+        assert row is not None and row.job_id is not None
+        return await processing.process_asset(stack, row.id, row.job_id)
+
+    assert asyncio.run(rerun()) == processing.Outcome.SKIPPED
+    assert asyncio.run(published_keys(stack, asset["id"])) == before
+
+
+def test_a_job_killed_mid_encode_completes_once_on_retry(
+    stack: Settings, api: httpx.Client, media_dir: Path
+) -> None:
+    """A worker killed mid-encode: the redelivered job yields one complete version, no orphans."""
+    asset_id, job_id = uuid.uuid4(), None
+
+    async def prepare() -> uuid.UUID:
+        async with open_storage(stack) as storage, pool_context(stack) as pool:
+            key = keys.source_key(asset_id, "kill.mp4")
+            await storage.put_file(
+                stack.s3.uploads_bucket, key, media_dir / "small.mp4", content_type="video/mp4"
+            )
+            row = await repository.create(
+                pool, asset_id=asset_id, title="kill", source_key=key,
+                source_filename="kill.mp4", source_size=1, content_type="video/mp4",
+            )  # fmt: skip
+            assert row.job_id is not None
+            return row.job_id
+
+    job_id = asyncio.run(prepare())
+    code = (
+        "import asyncio, uuid; from streamcore.settings import load_settings; "
+        "from workers.processing import process_asset; "
+        "asyncio.run(process_asset(load_settings(), "
+        f"uuid.UUID('{asset_id}'), uuid.UUID('{job_id}')))"
+    )
+    victim = subprocess.Popen([sys.executable, "-c", code])
+    deadline = time.monotonic() + 60
+    while api.get(f"/v1/assets/{asset_id}").json()["progress"] < 10:
+        assert time.monotonic() < deadline and victim.poll() is None
+        time.sleep(0.05)
+    victim.kill()
+    victim.wait()
+    # Its FFmpeg child is in the victim's session only if the runner put it there; kill any.
+    subprocess.run(["pkill", "-9", "-f", f"{asset_id}-"], check=False)
+    assert api.get(f"/v1/assets/{asset_id}").json()["status"] == "processing"
+
+    assert (
+        asyncio.run(processing.process_asset(stack, asset_id, job_id)) == processing.Outcome.READY
+    )
+    published = asyncio.run(published_keys(stack, str(asset_id)))
+    assert published and all(k.startswith(f"assets/{asset_id}/v1/") for k in published)
+    assert api.get(f"/v1/assets/{asset_id}").json()["version"] == 1
+    assert not list(stack.scratch_dir.glob(f"{asset_id}-*")), "the killed attempt's scratch remains"
+
+
+def test_a_failing_job_lands_in_the_dead_letters_and_can_be_retried(
+    stack: Settings, api: httpx.Client, media_dir: Path
+) -> None:
+    asset_id = uuid.uuid4()
+    key = keys.source_key(asset_id, "lost.mp4")
+
+    async def create_without_source() -> uuid.UUID:
+        async with pool_context(stack) as pool:
+            row = await repository.create(
+                pool, asset_id=asset_id, title="lost", source_key=key,
+                source_filename="lost.mp4", source_size=1, content_type="video/mp4",
+            )  # fmt: skip
+        assert row.job_id is not None
+        return row.job_id
+
+    job_id = asyncio.run(create_without_source())
+    celery = create_celery(stack)
+    celery.send_task(str(TaskName.PROCESS_ASSET), args=[str(asset_id), str(job_id)])
+    celery.close()
+    failed = wait_final(api, str(asset_id))
+    assert failed["status"] == "failed"
+    assert "not found" in failed["error"]
+
+    listing = subprocess.run(
+        [*STREAMCORE, "jobs", "dead", "--json"], capture_output=True, text=True, check=True
+    )
+    dead = [job for job in json.loads(listing.stdout) if job["args"][0] == str(asset_id)]
+    assert len(dead) == 1 and dead[0]["task"] == TaskName.PROCESS_ASSET
+
+    async def restore_source() -> None:
+        async with open_storage(stack) as storage:
+            await storage.put_file(
+                stack.s3.uploads_bucket, key, media_dir / "small.mp4", content_type="video/mp4"
+            )
+
+    asyncio.run(restore_source())
+    retried = subprocess.run(
+        [*STREAMCORE, "jobs", "retry", dead[0]["id"]], capture_output=True, text=True, check=False
+    )
+    assert retried.returncode == 0, retried.stderr
+    assert wait_final(api, str(asset_id))["status"] == "ready"
+    listing = subprocess.run(
+        [*STREAMCORE, "jobs", "dead", "--json"], capture_output=True, text=True, check=True
+    )
+    assert dead[0]["id"] not in [job["id"] for job in json.loads(listing.stdout)]

@@ -1,0 +1,187 @@
+"""Processing an asset, as plain async functions: tested without Celery, called by its tasks.
+
+Idempotent by construction: the job id guards every state change, outputs go to deterministic
+keys under ``assets/{id}/v{n}/`` (a retry overwrites the same keys), the switch to a new
+version is one UPDATE, and older versions are deleted only after that switch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from uuid import UUID
+
+import asyncpg
+
+from cdn_adapters.registry import build_adapters
+from streamcore import binaries
+from streamcore.assets import keys, repository
+from streamcore.database import pool_context
+from streamcore.media_types import content_type_for
+from streamcore.settings import Settings
+from streamcore.storage import Storage
+from streamcore.storage.s3 import open_storage
+from transcoder.ladder import load_ladder
+from workers.media import BuildResult, PermanentMediaError, build_outputs
+
+log = logging.getLogger(__name__)
+
+# Share of the progress bar: download 0-5, build 5-90, publish 90-99, ready 100.
+_BUILD_START, _BUILD_SPAN, _PUBLISH_START = 5, 85, 90
+_PROGRESS_EVERY_S = 1.0
+
+
+class Outcome(enum.StrEnum):
+    READY = "ready"
+    FAILED = "failed"
+    SKIPPED = "skipped"  # gone, superseded by another job, or already done
+
+
+def replaced_paths(asset_id: UUID, old_version: int) -> list[str]:
+    """CDN paths to purge once `old_version` is no longer the published one."""
+    return ["/" + keys.version_prefix(asset_id, old_version)] if old_version >= 1 else []
+
+
+async def process_asset(settings: Settings, asset_id: UUID, job_id: UUID) -> Outcome:
+    async with pool_context(settings) as pool, open_storage(settings) as storage:
+        asset = await repository.start_processing(pool, asset_id, job_id)
+        if asset is None:
+            log.info("asset %s job %s: nothing to do (gone, done or superseded)", asset_id, job_id)
+            return Outcome.SKIPPED
+        version = asset.version + 1
+        _remove_stale_scratch(settings.scratch_dir, asset_id)
+        with tempfile.TemporaryDirectory(prefix=f"{asset_id}-", dir=settings.scratch_dir) as tmp:
+            work = Path(tmp)
+            source = work / ("source" + Path(asset.source_key).suffix)
+            await storage.download_file(settings.s3.uploads_bucket, asset.source_key, source)
+            try:
+                result = await _build(settings, pool, asset_id, job_id, source, work / "out")
+            except PermanentMediaError as exc:
+                log.info("asset %s failed: %s", asset_id, exc.message)
+                await repository.fail(pool, asset_id, job_id, exc.message)
+                return Outcome.FAILED
+            await repository.set_progress(pool, asset_id, job_id, _PUBLISH_START)
+            await _publish(settings, storage, asset_id, version, result)
+        done = await repository.finish(
+            pool, asset_id, job_id, version=version,
+            # The scratch path the probe saw means nothing outside this task.
+            source_probe={k: v for k, v in result.source.items() if k != "path"},
+            renditions=result.renditions,
+        )  # fmt: skip
+        if done is None:
+            # Deleted or superseded while we worked: what we uploaded belongs to nobody.
+            await storage.delete_prefix(
+                settings.s3.media_bucket, keys.version_prefix(asset_id, version)
+            )
+            return Outcome.SKIPPED
+        await remove_other_versions(settings, storage, asset_id, keep=version)
+        log.info("asset %s ready as version %d", asset_id, version)
+        return Outcome.READY
+
+
+async def purge_cdns(settings: Settings, paths: list[str], reference: str) -> int:
+    """Purge paths from every configured CDN. Idempotent: `reference` names the purge."""
+    adapters = build_adapters(settings)
+    for adapter in adapters:
+        result = await adapter.purge(paths, reference=reference)
+        log.info("purge %s on %s: %s", result.purge_id, adapter.name, result.state)
+    return len(adapters)
+
+
+def _remove_stale_scratch(scratch: Path, asset_id: UUID) -> None:
+    """A killed worker cannot clean up after itself; the next attempt does it for it."""
+    scratch.mkdir(parents=True, exist_ok=True)
+    for stale in scratch.glob(f"{asset_id}-*"):
+        log.warning(
+            "asset %s: removing scratch left by an interrupted attempt: %s", asset_id, stale
+        )
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+async def _build(
+    settings: Settings, pool: asyncpg.Pool, asset_id: UUID, job_id: UUID, source: Path, out: Path
+) -> BuildResult:
+    await repository.set_progress(pool, asset_id, job_id, _BUILD_START)
+    report = _progress_reporter(pool, asset_id, job_id, asyncio.get_running_loop())
+    ffmpeg = binaries.find_ffmpeg(settings.ffmpeg.path).path
+    # FFmpeg and Pillow block: they run in a thread, while this loop keeps reporting progress.
+    return await asyncio.to_thread(
+        build_outputs, source, out, ladder=load_ladder(), ffmpeg=ffmpeg,
+        on_progress=report, timeout_s=settings.worker.ffmpeg_timeout_s,
+    )  # fmt: skip
+
+
+def _progress_reporter(
+    pool: asyncpg.Pool, asset_id: UUID, job_id: UUID, loop: asyncio.AbstractEventLoop
+) -> Callable[[float], None]:
+    last = 0.0
+
+    def report(fraction: float) -> None:  # called from the build thread
+        nonlocal last
+        now = time.monotonic()
+        if now - last < _PROGRESS_EVERY_S and fraction < 1.0:
+            return
+        last = now
+        percent = _BUILD_START + round(_BUILD_SPAN * max(0.0, min(fraction, 1.0)))
+        asyncio.run_coroutine_threadsafe(
+            repository.set_progress(pool, asset_id, job_id, percent), loop
+        )
+
+    return report
+
+
+async def _publish(
+    settings: Settings, storage: Storage, asset_id: UUID, version: int, result: BuildResult
+) -> None:
+    """Upload every output under the version's prefix, a bounded number at a time."""
+    limit = asyncio.Semaphore(settings.worker.upload_concurrency)
+
+    async def put(relative: str) -> None:
+        async with limit:
+            await storage.put_file(
+                settings.s3.media_bucket,
+                keys.output_key(asset_id, version, relative),
+                result.output_dir / relative,
+                content_type=content_type_for(relative),
+            )
+
+    async with asyncio.TaskGroup() as group:
+        for relative in result.files:
+            group.create_task(put(relative))
+
+
+async def remove_other_versions(
+    settings: Settings, storage: Storage, asset_id: UUID, *, keep: int | None
+) -> int:
+    """Delete every version folder of the asset but `keep` (all of them when None)."""
+    versions = {
+        version
+        async for info in storage.list(settings.s3.media_bucket, keys.asset_prefix(asset_id))
+        if (version := keys.version_of(asset_id, info.key)) is not None and version != keep
+    }
+    for version in sorted(versions):
+        await storage.delete_prefix(
+            settings.s3.media_bucket, keys.version_prefix(asset_id, version)
+        )
+    return len(versions)
+
+
+async def delete_asset_files(settings: Settings, asset_id: UUID) -> int:
+    """Remove the source and every published version of a deleted asset. Safe to repeat."""
+    async with open_storage(settings) as storage:
+        removed = await storage.delete_prefix(
+            settings.s3.uploads_bucket, keys.upload_prefix(asset_id)
+        )
+        return removed + await remove_other_versions(settings, storage, asset_id, keep=None)
+
+
+async def record_failure(settings: Settings, asset_id: UUID, job_id: UUID, error: str) -> None:
+    """Mark the asset failed after its task gave up (retries exhausted or an unexpected error)."""
+    async with pool_context(settings) as pool:
+        await repository.fail(pool, asset_id, job_id, error)
