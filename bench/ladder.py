@@ -1,0 +1,121 @@
+"""Single-decode ladder vs one FFmpeg process per rung, on the same clip, in the same run.
+
+    .venv/bin/python bench/ladder.py                  # the 30 s 1080p25 sample clip
+    .venv/bin/python bench/ladder.py --preset medium --rounds 3
+
+(a) is what the pipeline runs: one process decodes the source once and feeds every rung.
+(b) runs one process per rung, one after the other, with the same encoder settings (the
+audio is encoded once, with the first rung, as in (a)). Both run through
+transcoder.encode.encode_ladder, so both command lines come from transcoder.ffmpeg_args.
+Rounds alternate the order; the best wall time of each way gives the speed-up b/a and the
+real-time factor of (a). CPU time (user + system of the FFmpeg processes) is printed too:
+on a shared machine it is the steadier measure of the work saved.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sample_media.generate import CLIPS, generate
+from streamcore.binaries import find_ffmpeg
+from transcoder.encode import encode_ladder
+from transcoder.ladder import LadderPlan, load_ladder, plan
+from transcoder.probe import SourceInfo, probe
+
+CACHE = Path(tempfile.gettempdir()) / "streamcore-bench"
+CLIP = CLIPS["landscape_1080p25_30s"]
+
+
+@dataclass(frozen=True)
+class Cost:
+    wall_s: float
+    cpu_s: float  # user + system time of the FFmpeg children: robust to a busy machine
+
+
+def measured(run: Callable[[], object]) -> Cost:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.monotonic()
+    run()
+    wall = time.monotonic() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return Cost(wall, cpu)
+
+
+def single_decode(ffmpeg: Path, source: SourceInfo, ladder: LadderPlan, out: Path) -> Cost:
+    return measured(lambda: encode_ladder(source, ladder, out, ffmpeg, None, timeout_s=3600))
+
+
+def per_rung(ffmpeg: Path, source: SourceInfo, ladder: LadderPlan, out: Path) -> Cost:
+    def run() -> None:
+        for index, rendition in enumerate(ladder.renditions):
+            one = replace(
+                ladder, renditions=(rendition,), audio=ladder.audio if index == 0 else None
+            )
+            encode_ladder(source, one, out, ffmpeg, None, timeout_s=3600)
+
+    return measured(run)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--preset", help="x264 preset (default: configs/ladder.yaml's)")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds, order alternating")
+    args = parser.parse_args()
+    ffmpeg = find_ffmpeg()
+    clip = CACHE / CLIP.filename
+    if not clip.exists():
+        generate(str(ffmpeg.path), CLIP, CACHE)
+    config = load_ladder()
+    if args.preset:
+        config = config.model_copy(update={"preset": args.preset})
+    source = probe(clip)
+    ladder = plan(source, config)
+    ways = {"a": single_decode, "b": per_rung}
+    costs: dict[str, list[Cost]] = {"a": [], "b": []}
+    load_before = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory(prefix="bench-", dir=CACHE) as scratch:
+        for round_index in range(args.rounds):
+            # Alternate the order so that neither way always runs on a warmer machine.
+            for name in "ab" if round_index % 2 == 0 else "ba":
+                out = Path(scratch) / f"{name}{round_index}"
+                costs[name].append(ways[name](ffmpeg.path, source, ladder, out))
+    report(source, config.preset, ladder, ffmpeg.version, costs, load_before)
+
+
+def report(
+    source: SourceInfo,
+    preset: str,
+    ladder: LadderPlan,
+    version: str,
+    costs: dict[str, list[Cost]],
+    load_before: float,
+) -> None:
+    rungs = ", ".join(f"{r.name} {r.width}x{r.height}" for r in ladder.renditions)
+    a_wall, b_wall = (min(c.wall_s for c in costs[n]) for n in "ab")
+    a_cpu, b_cpu = (min(c.cpu_s for c in costs[n]) for n in "ab")
+    print(f"machine:  {os.cpu_count()} cores, {platform.machine()}, FFmpeg {version}")
+    print(f"load:     {load_before:.1f} before, {os.getloadavg()[0]:.1f} after (1-min average)")
+    print(f"clip:     {source.path.name} ({source.duration_s:.0f} s), preset {preset}")
+    print(f"ladder:   {rungs} + AAC stereo")
+    for name, label in (("a", "(a) single decode"), ("b", "(b) one process per rung")):
+        runs = ", ".join(f"{c.wall_s:.1f} s wall / {c.cpu_s:.1f} s CPU" for c in costs[name])
+        print(f"{label:26} {runs}")
+    print(f"speed-up b/a (best wall):  {b_wall / a_wall:.2f}x")
+    print(f"CPU saved b/a (best CPU):  {b_cpu / a_cpu:.2f}x")
+    print(f"real-time factor of (a):   {source.duration_s / a_wall:.2f}x (best wall)")
+
+
+if __name__ == "__main__":
+    main()

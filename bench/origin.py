@@ -1,0 +1,182 @@
+"""Signed segment GETs through our origin against plain static file serving of the same files.
+
+Needs a running stack (`streamcore up --detach`). Publishes SEGMENTS files of SIZE bytes to the
+media bucket and to a local folder, then, from this process, drives each server at a fixed
+concurrency for a fixed time on loopback:
+
+- our origin (token check, S3 read, streamed response);
+- aiohttp's own static file handler, in a separate process (the baseline);
+- nginx serving the same folder, if `nginx` is installed.
+
+It prints requests/s, p50 and p99 latency, and the ratios to the baseline, measured in the
+same run (these machines are noisy: compare ratios, not absolute numbers).
+
+    .venv/bin/python bench/origin.py [--seconds 10] [--concurrency 16] [--size-kb 512]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import uuid
+from pathlib import Path
+
+import aiohttp
+
+from streamcore import signing
+from streamcore.settings import Settings, load_settings
+from streamcore.storage.s3 import open_storage
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def _publish(
+    settings: Settings, folder: Path, count: int, size: int
+) -> tuple[str, list[str]]:
+    asset = uuid.uuid4()
+    prefix = f"assets/{asset}/v1/video/720p/"
+    names = [f"seg_{i:05d}.m4s" for i in range(1, count + 1)]
+    (folder / prefix).mkdir(parents=True, mode=0o755)
+    for parent in (folder / prefix).parents:
+        if parent.is_relative_to(folder):
+            parent.chmod(0o755)
+    async with open_storage(settings) as storage:
+        for name in names:
+            data = os.urandom(size)
+            (folder / prefix / name).write_bytes(data)
+            await storage.put_bytes(
+                settings.s3.media_bucket, prefix + name, data, content_type="video/iso.segment"
+            )
+    return f"/assets/{asset}/", [f"/{prefix}{name}" for name in names]
+
+
+async def _drive(urls: list[str], seconds: float, concurrency: int) -> tuple[float, float, float]:
+    latencies: list[float] = []
+    deadline = time.perf_counter() + seconds
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def worker(offset: int) -> None:
+            i = offset
+            while time.perf_counter() < deadline:
+                started = time.perf_counter()
+                async with session.get(urls[i % len(urls)]) as response:
+                    await response.read()
+                    assert response.status == 200, response.status
+                latencies.append(time.perf_counter() - started)
+                i += concurrency
+
+        await asyncio.gather(*(worker(n) for n in range(concurrency)))
+    latencies.sort()
+    rps = len(latencies) / seconds
+    return rps, latencies[len(latencies) // 2] * 1000, latencies[int(len(latencies) * 0.99)] * 1000
+
+
+def _start_static(folder: Path, port: int) -> subprocess.Popen[bytes]:
+    code = textwrap.dedent(f"""
+        from aiohttp import web
+        app = web.Application()
+        app.router.add_static("/", {str(folder)!r})
+        web.run_app(app, host="127.0.0.1", port={port}, access_log=None, print=None)
+    """)
+    return subprocess.Popen([sys.executable, "-c", code])
+
+
+def _start_nginx(folder: Path, port: int, work: Path) -> subprocess.Popen[bytes] | None:
+    nginx = shutil.which("nginx")
+    if nginx is None:
+        return None
+    conf = work / "nginx.conf"
+    conf.write_text(
+        textwrap.dedent(f"""
+        daemon off; worker_processes 1; pid {work}/nginx.pid; error_log {work}/error.log;
+        events {{ worker_connections 1024; }}
+        http {{ access_log off; sendfile on;
+          client_body_temp_path {work}; proxy_temp_path {work}; fastcgi_temp_path {work};
+          uwsgi_temp_path {work}; scgi_temp_path {work};
+          server {{ listen 127.0.0.1:{port}; root {folder}; }} }}
+    """)
+    )
+    return subprocess.Popen([nginx, "-c", str(conf), "-p", str(work)])
+
+
+def _folders(tmp: Path) -> tuple[Path, Path]:
+    folder, work = tmp / "www", tmp / "work"
+    folder.mkdir()
+    work.mkdir()
+    tmp.chmod(0o755)  # nginx's workers run as an unprivileged user
+    return folder, work
+
+
+async def _wait_up(url: str) -> None:
+    for _ in range(100):
+        try:
+            async with aiohttp.ClientSession() as s, s.get(url) as r:
+                if r.status < 500:
+                    return
+        except aiohttp.ClientError:
+            pass
+        await asyncio.sleep(0.1)
+    raise SystemExit(f"{url} did not come up")
+
+
+async def run(args: argparse.Namespace) -> None:
+    settings = load_settings()
+    origin = settings.origin
+    assert origin.active_key_id is not None
+    with tempfile.TemporaryDirectory() as tmp:
+        folder, work = _folders(Path(tmp))
+        scope, paths = await _publish(settings, folder, args.segments, args.size_kb * 1024)
+        token = signing.sign(origin.signing_keys, origin.active_key_id, scope, ttl_s=3600)
+        targets = {"origin (signed, S3)": [signing.path_url(origin.url, token, p) for p in paths]}
+        processes = []
+        static_port = _free_port()
+        processes.append(_start_static(folder, static_port))
+        targets["aiohttp static (baseline)"] = [f"http://127.0.0.1:{static_port}{p}" for p in paths]
+        nginx_port = _free_port()
+        if (nginx := _start_nginx(folder, nginx_port, work)) is not None:
+            processes.append(nginx)
+            targets["nginx static"] = [f"http://127.0.0.1:{nginx_port}{p}" for p in paths]
+        try:
+            results = {}
+            for name, urls in targets.items():
+                await _wait_up(urls[0])
+                await _drive(urls, 1.0, args.concurrency)  # warm up
+                results[name] = await _drive(urls, args.seconds, args.concurrency)
+        finally:
+            for process in processes:
+                process.terminate()
+                process.wait(timeout=10)
+    base = results["aiohttp static (baseline)"]
+    print(f"{args.segments} segments of {args.size_kb} KiB, concurrency {args.concurrency}, "
+          f"{args.seconds:.0f} s each, loopback")  # fmt: skip
+    header = ("server", "req/s", "p50 ms", "p99 ms", "req/s ratio", "p99 ratio")
+    print("{:28} {:>9} {:>8} {:>8} {:>12} {:>10}".format(*header))
+    for name, (rps, p50, p99) in results.items():
+        ratios = f"{rps / base[0]:12.2f} {p99 / base[2]:10.2f}"
+        print(f"{name:28} {rps:9.1f} {p50:8.2f} {p99:8.2f} {ratios}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--segments", type=int, default=40)
+    parser.add_argument("--size-kb", type=int, default=512)
+    asyncio.run(run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
