@@ -108,7 +108,8 @@ def decode_check_argv(ffmpeg: Path, manifest: Path) -> list[str]:
         str(ffmpeg), "-hide_banner", "-nostdin",
         "-v", "error",
         "-i", str(manifest),
-        # Every variant, not just the one FFmpeg would pick by default.
+        # Every variant, not just the one FFmpeg would pick: with variants discarded, its
+        # HLS demuxer's H.264 parser reports bogus NAL sizes on multi-variant fMP4.
         "-map", "0",
         "-f", "null", "-",
     ]  # fmt: skip
