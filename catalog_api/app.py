@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from catalog_api import resources
+from catalog_api import player, resources
 from catalog_api.assets.handlers import routes as asset_routes
 from catalog_api.auth import require_api_key
+from catalog_api.viewing.handlers import routes as viewing_routes
 from cdn_adapters.registry import build_adapters
 from streamcore.settings import Settings
 from streamcore.web import SETTINGS_KEY, health_routes, json_errors
@@ -27,4 +28,6 @@ def create_app(settings: Settings) -> web.Application:
     )
     app.add_routes(health_routes(ready_check=_database_ready))
     app.add_routes(asset_routes)
+    app.add_routes(viewing_routes)
+    app.add_routes(player.routes)
     return app

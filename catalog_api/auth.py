@@ -6,12 +6,20 @@ Full accounts come later; until then `catalog_api.api_keys` lists the keys allow
 from __future__ import annotations
 
 import hmac
+from typing import TypeVar
 
 from aiohttp import web
 
 from streamcore.web import SETTINGS_KEY, Handler, Unauthorized
 
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+H = TypeVar("H", bound=Handler)
+
+
+def public(handler: H) -> H:
+    """Mark a write endpoint that viewers call without an API key (progress, events)."""
+    handler.public = True  # type: ignore[attr-defined]
+    return handler
 
 
 def _valid(presented: str, keys: tuple[bytes, ...]) -> bool:
@@ -23,7 +31,12 @@ def _valid(presented: str, keys: tuple[bytes, ...]) -> bool:
 
 @web.middleware
 async def require_api_key(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if request.method in _READ_METHODS or not request.path.startswith("/v1/"):
+    route_handler = request.match_info.handler
+    if (
+        request.method in _READ_METHODS
+        or not request.path.startswith("/v1/")
+        or getattr(route_handler, "public", False)
+    ):
         return await handler(request)
     keys = tuple(
         key.get_secret_value().encode() for key in request.app[SETTINGS_KEY].catalog_api.api_keys

@@ -25,6 +25,14 @@ def token_mode(adapter: CdnAdapter) -> Literal["path", "query"]:
     return "path" if isinstance(adapter, LocalEdgeAdapter) else "query"
 
 
+def _poster(images: dict[str, Any]) -> str | None:
+    """The widest JPEG poster (they are at most 1280 wide): posters are named poster_<w>.jpg."""
+    jpegs = [p for p in images.get("posters", []) if p.endswith(".jpg")]
+    return (
+        max(jpegs, key=lambda p: int(p.rsplit("_", 1)[-1].removesuffix(".jpg"))) if jpegs else None
+    )
+
+
 def sources(
     settings: Settings,
     adapters: list[CdnAdapter],
@@ -32,6 +40,7 @@ def sources(
     version: int,
     *,
     ttl_s: int,
+    images: dict[str, Any] | None = None,
     client_ip: str | None = None,
 ) -> dict[str, Any]:
     origin = settings.origin
@@ -40,10 +49,15 @@ def sources(
     token = signing.sign(
         origin.signing_keys, origin.active_key_id, scope, ttl_s=ttl_s, client_ip=client_ip
     )
+    files = dict(MANIFESTS)
+    if images and (poster := _poster(images)):
+        files["poster"] = poster
+    if images and images.get("storyboard"):
+        files["storyboard"] = images["storyboard"]
     entries = []
     for adapter in adapters:
         urls = {}
-        for kind, name in MANIFESTS.items():
+        for kind, name in files.items():
             if token_mode(adapter) == "path":
                 urls[kind] = adapter.signed_url(scope + name, ttl_s=ttl_s, scope=scope)
             else:

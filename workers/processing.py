@@ -15,6 +15,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -41,6 +42,13 @@ class Outcome(enum.StrEnum):
     READY = "ready"
     FAILED = "failed"
     SKIPPED = "skipped"  # gone, superseded by another job, or already done
+
+
+def published_images(files: list[str]) -> dict[str, Any]:
+    """The posters and the storyboard among the published files, for playback responses."""
+    posters = sorted(f for f in files if f.startswith("poster/"))
+    storyboard = next((f for f in files if f.endswith("storyboard.vtt")), None)
+    return {"posters": posters, "storyboard": storyboard}
 
 
 def replaced_paths(asset_id: UUID, old_version: int) -> list[str]:
@@ -73,6 +81,7 @@ async def process_asset(settings: Settings, asset_id: UUID, job_id: UUID) -> Out
             # The scratch path the probe saw means nothing outside this task.
             source_probe={k: v for k, v in result.source.items() if k != "path"},
             renditions=result.renditions,
+            images=published_images(result.files),
         )  # fmt: skip
         if done is None:
             # Deleted or superseded while we worked: what we uploaded belongs to nobody.

@@ -121,7 +121,10 @@ async def playback_urls(request: web.Request) -> web.Response:
         raise BadRequest("ttl: must be a whole number of seconds") from None
     if not 60 <= ttl <= 7 * 86400:
         raise BadRequest("ttl: must be between 60 and 604800 seconds")
-    body = playback_sources(settings, request.app[ADAPTERS_KEY], asset.id, asset.version, ttl_s=ttl)
+    body = playback_sources(
+        settings, request.app[ADAPTERS_KEY], asset.id, asset.version,
+        ttl_s=ttl, images=asset.images,
+    )  # fmt: skip
     return web.json_response(body, headers={"Cache-Control": "private, no-store"})
 
 

@@ -28,6 +28,7 @@ def asset_json(asset: Asset) -> dict[str, Any]:
             "probe": asset.source_probe,
         },
         "renditions": asset.renditions,
+        "images": asset.images,
         "created_at": asset.created_at.isoformat(),
         "updated_at": asset.updated_at.isoformat(),
         "processing_started_at": _iso(asset.processing_started_at),

@@ -14,7 +14,7 @@ from streamcore.assets.states import AssetStatus, Event, sources, target
 
 _COLUMNS = """
     id, title, status, progress, error, source_key, source_filename, source_size, content_type,
-    source_probe, renditions, version, job_id, attempts, created_at, updated_at,
+    source_probe, renditions, images, version, job_id, attempts, created_at, updated_at,
     processing_started_at, ready_at, failed_at
 """
 
@@ -32,6 +32,7 @@ class Asset:
     content_type: str | None
     source_probe: dict[str, Any] | None
     renditions: list[dict[str, Any]]
+    images: dict[str, Any]
     version: int
     job_id: UUID | None
     attempts: int
@@ -136,18 +137,19 @@ async def finish(
     version: int,
     source_probe: dict[str, Any],
     renditions: list[dict[str, Any]],
+    images: dict[str, Any] | None = None,
 ) -> Asset | None:
     """Publish `version`: the switch to the new outputs is this one UPDATE."""
     row = await conn.fetchrow(
         f"""
         UPDATE assets
         SET status = $3, progress = 100, version = $5, source_probe = $6, renditions = $7,
-            error = NULL, ready_at = now(), updated_at = now()
+            images = $8, error = NULL, ready_at = now(), updated_at = now()
         WHERE id = $1 AND job_id = $2 AND status = ANY($4::text[])
         RETURNING {_COLUMNS}
         """,
         asset_id, job_id, target(Event.FINISH), sources(Event.FINISH),
-        version, source_probe, renditions,
+        version, source_probe, renditions, images or {},
     )  # fmt: skip
     return Asset.from_row(row) if row else None
 
