@@ -150,3 +150,26 @@ def test_playback_of_an_unpublished_asset_is_a_409(stack: Settings) -> None:
     response = httpx.get(f"{stack.catalog_api.url}/v1/assets/{created['id']}/playback", timeout=10)
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "not_ready"
+
+
+def test_admin_cli_lists_cdns_and_purges_an_asset(stack: Settings, published: Published) -> None:
+    import json
+    import subprocess
+    import sys
+
+    cli = [sys.executable, "-m", "streamcore.cli", "cdn"]
+    listed = subprocess.run([*cli, "list", "--json"], capture_output=True, text=True, check=True)
+    assert [c["name"] for c in json.loads(listed.stdout)] == ["edge"]
+    purged = subprocess.run(
+        [*cli, "purge", "--asset", str(published.asset_id), "--wait", "--json"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert purged.returncode == 0, purged.stderr
+    result = json.loads(purged.stdout)[0]
+    assert result["state"] == "completed" and result["paths"] == [f"/assets/{published.asset_id}/"]
+    status = subprocess.run(
+        [*cli, "status", result["purge_id"], "--json"], capture_output=True, text=True, check=True
+    )
+    assert json.loads(status.stdout)["state"] == "completed"
+    bad = subprocess.run([*cli, "purge", "--asset", "nope"], capture_output=True, text=True)
+    assert bad.returncode == 1 and "not an asset id" in bad.stderr

@@ -5,11 +5,17 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import os
+import signal
+import socket
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
 from urllib.parse import urljoin, urlsplit
 
+import httpx
 import m3u8
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -18,6 +24,7 @@ from pydantic import SecretStr
 from origin.app import create_app
 from streamcore import signing
 from streamcore.settings import Settings
+from streamcore.storage.s3 import open_storage
 from tests.integration.published import MASTER, Published
 
 pytestmark = pytest.mark.stack
@@ -286,3 +293,53 @@ async def test_query_mode_rewrites_every_uri_to_carry_the_token(
     assert all(f"token={tok}" in f for f in fetched)
     mpd = await (await client.get(f"/{published.prefix}manifest.mpd?token={tok}")).text()
     assert f"init.mp4?token={tok}" in mpd and f"seg_$Number%05d$.m4s?token={tok}" in mpd
+
+
+async def test_overload_answers_503_with_retry_after(stack: Settings, published: Published) -> None:
+    """With one request in flight allowed, a second one is shed while the first streams."""
+    key = f"{published.prefix}video/360p/seg_99999.m4s"
+    async with open_storage(stack) as storage:
+        await storage.put_bytes(
+            stack.s3.media_bucket,
+            key,
+            os.urandom(16 * 1024 * 1024),
+            content_type="video/iso.segment",
+        )
+    settings = _origin_settings(stack, max_inflight=1)
+    async with TestClient(TestServer(create_app(settings))) as c:
+        slow = await c.get(url(stack, published, "video/360p/seg_99999.m4s"))  # body left unread
+        assert slow.status == 200
+        shed = await c.get(url(stack, published, "master.m3u8"))
+        assert shed.status == 503
+        assert shed.headers["Retry-After"] == "1"
+        assert (await shed.json())["error"]["code"] == "unavailable"
+        slow.close()
+
+
+def test_draining_origin_answers_healthz_404_then_stops(stack: Settings) -> None:
+    """SIGTERM: /healthz says 404 (load balancers move away) while requests are still served."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "STREAMCORE_ORIGIN__PORT": str(port), "STREAMCORE_ORIGIN__DRAIN_S": "3"}
+    process = subprocess.Popen([sys.executable, "-m", "origin"], env=env)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "the origin did not start"
+            time.sleep(0.1)
+        process.send_signal(signal.SIGTERM)
+        time.sleep(0.5)
+        draining = httpx.get(f"{base}/healthz", timeout=2)
+        assert draining.status_code == 404
+        assert draining.json()["status"] == "draining"
+        assert process.wait(timeout=15) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()

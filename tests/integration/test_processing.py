@@ -122,6 +122,7 @@ BAD_INPUTS = {
     "truncated": "truncated",
     "audio_only": "no video stream",
     "huge_resolution": "too large",
+    "still_image": "still image",
 }
 
 
@@ -143,6 +144,9 @@ def test_reprocess_publishes_a_new_version_and_removes_the_old(
 ) -> None:
     first = wait_final(api, upload(api, media_dir / "small.mp4")["id"])
     assert first["status"] == "ready"
+    edge_url = api.get(f"/v1/assets/{first['id']}/playback").json()["sources"][0]["hls"]
+    assert httpx.get(edge_url).status_code == 200
+    assert httpx.get(edge_url).headers["X-Cache"] == "HIT"
     result = subprocess.run(
         [*STREAMCORE, "assets", "reprocess", first["id"], "--wait", "--json"],
         capture_output=True, text=True, timeout=300, check=False,
@@ -152,6 +156,11 @@ def test_reprocess_publishes_a_new_version_and_removes_the_old(
     assert second["status"] == "ready" and second["version"] == 2
     published = asyncio.run(published_keys(stack, first["id"]))
     assert published and all(k.startswith(f"assets/{first['id']}/v2/") for k in published)
+    # After the switch, a retried task purges the old version from the CDNs: the edge forgets it.
+    deadline = time.monotonic() + 30
+    while httpx.get(edge_url).headers.get("X-Cache") == "HIT":
+        assert time.monotonic() < deadline, "the replaced version was never purged from the edge"
+        time.sleep(0.5)
 
 
 def test_a_repeated_job_is_a_no_op_and_leaves_one_version(
