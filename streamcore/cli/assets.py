@@ -131,6 +131,8 @@ def upload(
         print_json(final)
     else:
         console.print(assets_table(final))
+        if wait:
+            _print_playback(api, final)
     if wait and any(a["status"] == "failed" for a in final):
         raise typer.Exit(1)
 
@@ -155,15 +157,21 @@ def ingest_folder(settings: Settings, folder: Path) -> list[dict[str, Any]]:
                 fresh = [_upload_one(client, path, None, progress) for path in todo]
             assets = [known[(p.name, p.stat().st_size)] for p in files if p not in todo]
             assets = _wait(client, assets + fresh, show=True)
-            console.print(assets_table(assets))
-            for asset in assets:
-                if asset["status"] == "ready":
-                    source = client.playback(asset["id"], None)["sources"][0]
-                    console.print(f"[bold]{asset['title']}[/] ({source['name']}):")
-                    console.print(source["hls"], soft_wrap=True, highlight=False)
         except ApiClientError as exc:
             fail(f"ingest failed: {exc}")
+    console.print(assets_table(assets))
+    _print_playback(None, assets)
     return assets
+
+
+def _print_playback(api: str | None, assets: list[dict[str, Any]]) -> None:
+    """The primary source's signed HLS URL of each ready asset, whole (no wrapping)."""
+    for asset in assets:
+        if asset["status"] == "ready":
+            asset_id: str = asset["id"]
+            source = _api_call(api, lambda c: c.playback(asset_id, None))["sources"][0]  # noqa: B023 (called at once)
+            console.print(f"[bold]{asset['title']}[/] ({source['name']}):")
+            console.print(source["hls"], soft_wrap=True, highlight=False)
 
 
 @app.command("list")
