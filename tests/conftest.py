@@ -18,7 +18,6 @@ from streamcore.settings import Settings, load_settings
 from streamcore.stack import control
 from streamcore.stack.supervisor import stack_processes
 
-
 # Two suites can run side by side (say, a clean-clone check beside a developer's run) when one
 # of them shifts every port of its stack: STREAMCORE_TEST_PORT_OFFSET=1000 make test.
 PORT_OFFSET = int(os.environ.get("STREAMCORE_TEST_PORT_OFFSET", "0"))
