@@ -9,6 +9,7 @@ from catalog_api.assets.handlers import routes as asset_routes
 from catalog_api.auth import require_api_key
 from catalog_api.viewing.handlers import routes as viewing_routes
 from cdn_adapters.registry import build_adapters
+from streamcore.cors import cors_headers, preflight
 from streamcore.settings import Settings
 from streamcore.web import SETTINGS_KEY, health_routes, json_errors
 
@@ -26,6 +27,9 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.extend(
         [resources.database, resources.redis_client, resources.storage, resources.task_queue]
     )
+    # Players on other origins call the viewer endpoints and fetch steering manifests.
+    app.on_response_prepare.append(cors_headers(settings.origin.cors_allowed_origins))
+    app.router.add_route("OPTIONS", "/v1/{tail:.*}", preflight("GET, HEAD, PUT, POST, OPTIONS"))
     app.add_routes(health_routes(ready_check=_database_ready))
     app.add_routes(asset_routes)
     app.add_routes(viewing_routes)

@@ -67,7 +67,7 @@ def create_app(settings: Settings) -> web.Application:
             web.get("/metrics", metrics.handler),
             web.get("/t/{token}/{tail:.+}", handlers.serve_path_token),
             web.get("/assets/{tail:.+}", handlers.serve_query_token),
-            web.options("/{tail:.*}", preflight),
+            web.options("/{tail:.*}", preflight()),
         ]
     )
     return app

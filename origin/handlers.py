@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
+from uuid import UUID
 
 from aiohttp import web
 
-from origin import rewrite
+from origin import rewrite, steering
 from origin.files import POLICIES, Kind, Policy, content_type, kind_of
 from origin.paths import canonical_path, storage_key
 from origin.resources import CACHE_KEY, METRICS_KEY, STORAGE_KEY
@@ -74,7 +75,7 @@ async def _serve(
         raise NotFound("no such file")
     policy = POLICIES[kind]
     if policy.memory_cached:
-        return await _serve_small(request, path, kind, policy, query_token=query_token)
+        return await _serve_small(request, path, kind, policy, token, query_token=query_token)
     return await _serve_streamed(request, path, policy)
 
 
@@ -87,28 +88,51 @@ def _headers(path: str, policy: Policy, info: ObjectInfo, etag: str) -> dict[str
 
 
 async def _serve_small(
-    request: web.Request, path: str, kind: Kind, policy: Policy, *, query_token: bool
+    request: web.Request, path: str, kind: Kind, policy: Policy, token: str, *, query_token: bool
 ) -> web.StreamResponse:
     app, key = request.app, storage_key(path)
-    bucket = app[SETTINGS_KEY].s3.media_bucket
-    entry = await app[CACHE_KEY].get(key, lambda: app[STORAGE_KEY].get_bytes(bucket, key))
-    data, etag = entry.data, entry.info.etag
+    settings = app[SETTINGS_KEY]
+    entry = await app[CACHE_KEY].get(
+        key, lambda: app[STORAGE_KEY].get_bytes(settings.s3.media_bucket, key)
+    )
+    text, cache_control = (
+        entry.data.decode("utf-8") if policy.rewritable else "",
+        policy.cache_control,
+    )
+    asset_id, folder = _asset_folder(path)
+    if kind == Kind.PLAYLIST and path.endswith("/master.m3u8"):
+        text = steering.add_hls_steering(text, steering.steering_uri(settings, asset_id, "hls"))
+    elif kind == Kind.MPD and not query_token:
+        uri = steering.steering_uri(settings, asset_id, "dash")
+        text = steering.add_dash_sources(text, settings, token, folder, uri)
+        # It carries the viewer's token now: no shared cache may keep it.
+        cache_control = "private, max-age=60"
     if query_token and policy.rewritable:
-        data = REWRITERS[kind](data.decode("utf-8"), request.rel_url.raw_query_string).encode(
-            "utf-8"
-        )
-        etag = f"{etag}-q{hashlib.sha256(data).hexdigest()[:16]}"
+        text = REWRITERS[kind](text, request.rel_url.raw_query_string)
+    data = text.encode("utf-8") if policy.rewritable else entry.data
+    etag = entry.info.etag
+    if data != entry.data:
+        etag = f"{etag}-{hashlib.sha256(data).hexdigest()[:16]}"
     rep = Representation(
         body=data,
         etag=etag,
         last_modified=entry.info.last_modified,
-        headers={"Content-Type": content_type(path), "Cache-Control": policy.cache_control},
+        headers={"Content-Type": content_type(path), "Cache-Control": cache_control},
         compressible=policy.compressible,
     )
     response = await respond(request, rep)
     if isinstance(response, web.Response) and response.body is not None:
         app[METRICS_KEY].bytes_sent.labels("origin", "file").inc(len(response.body))  # type: ignore[arg-type]
     return response
+
+
+def _asset_folder(path: str) -> tuple[UUID, str]:
+    """/assets/{id}/v{n}/... -> (id, "/assets/{id}/v{n}/")."""
+    parts = path.split("/")
+    try:
+        return UUID(parts[2]), "/".join(parts[:4]) + "/"
+    except (ValueError, IndexError):
+        raise NotFound("no such file") from None
 
 
 async def _serve_streamed(request: web.Request, path: str, policy: Policy) -> web.StreamResponse:

@@ -10,8 +10,8 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-ALLOW_METHODS = "GET, HEAD, OPTIONS"
-ALLOW_HEADERS = "Range, If-None-Match, If-Modified-Since, If-Range"
+READ_METHODS = "GET, HEAD, OPTIONS"
+ALLOW_HEADERS = "Range, If-None-Match, If-Modified-Since, If-Range, Content-Type, X-Viewer-Id"
 EXPOSE_HEADERS = "Content-Length, Content-Range, ETag, Accept-Ranges, X-Cache"
 
 
@@ -34,12 +34,17 @@ def cors_headers(
     return add
 
 
-async def preflight(request: web.Request) -> web.Response:
-    return web.Response(
-        status=204,
-        headers={
-            "Access-Control-Allow-Methods": ALLOW_METHODS,
-            "Access-Control-Allow-Headers": ALLOW_HEADERS,
-            "Access-Control-Max-Age": "86400",
-        },
-    )
+def preflight(methods: str = READ_METHODS) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """A handler answering CORS preflight requests for these methods."""
+
+    async def answer(request: web.Request) -> web.Response:
+        return web.Response(
+            status=204,
+            headers={
+                "Access-Control-Allow-Methods": methods,
+                "Access-Control-Allow-Headers": ALLOW_HEADERS,
+                "Access-Control-Max-Age": "86400",
+            },
+        )
+
+    return answer

@@ -131,6 +131,12 @@ class CatalogApiSettings(HttpServiceSettings):
     max_upload_bytes: int = Field(20 * 1024**3, ge=1)
     # S3 multipart part size: the most an upload holds in memory at once (S3 minimum: 5 MiB).
     upload_part_bytes: int = Field(8 * 1024**2, ge=5 * 1024**2, le=512 * 1024**2)
+    # Base URL players reach the API at (steering manifests are fetched from it).
+    public_url: str | None = None
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or self.url).rstrip("/")
 
 
 class OriginSettings(HttpServiceSettings):
@@ -194,6 +200,13 @@ class CloudflareCdn(_Section):
     token_param: str = "verify"  # noqa: S105 (a query parameter's name, not a secret)
     api_base_url: str | None = None  # the Cloudflare API base URL; set only for a stand-in
     purge_batch_size: int = Field(30, ge=1, le=100)
+
+
+def path_token_sources(settings: Settings) -> list[tuple[str, str]]:
+    """(name, base URL) of every source that accepts our tokens in the path, in priority order:
+    the local edges, then the origin. The same path works on each, so players can switch."""
+    edges = [(c.name, c.url) for c in settings.cdns if isinstance(c, LocalEdgeCdn)]
+    return [*edges, ("origin", settings.origin.base_url)]
 
 
 class LocalEdgeCdn(_Section):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from urllib.parse import urlsplit
 from uuid import UUID
 
 from aiohttp import web
@@ -15,6 +16,7 @@ from cdn_adapters.playback import sources as playback_sources
 from streamcore.assets import repository
 from streamcore.assets.states import AssetStatus
 from streamcore.queue import TaskName
+from streamcore.settings import path_token_sources
 from streamcore.web import SETTINGS_KEY, BadRequest, Conflict, NotFound
 
 log = logging.getLogger(__name__)
@@ -126,6 +128,35 @@ async def playback_urls(request: web.Request) -> web.Response:
         ttl_s=ttl, images=asset.images,
     )  # fmt: skip
     return web.json_response(body, headers={"Cache-Control": "private, no-store"})
+
+
+@routes.get("/v1/assets/{asset_id}/steering/{kind}")
+async def steering_manifest(request: web.Request) -> web.Response:
+    """The content steering manifest players fetch (HLS: pathways; DASH: service locations).
+
+    Every path-token source serves the same paths, so an HLS pathway is the default one with
+    its host replaced: a player falls back to the next source keeping path and token.
+    """
+    settings = request.app[SETTINGS_KEY]
+    await _get_or_404(request, _asset_id(request))
+    sources = path_token_sources(settings)
+    names = [name for name, _ in sources]
+    reload_uri = str(request.url.with_query(None))
+    body: dict[str, object]
+    if request.match_info["kind"] == "hls":
+        clones = [
+            # HOST replaces host and port (players assign it to URL.host).
+            {"BASE-ID": ".", "ID": name, "URI-REPLACEMENT": {"HOST": urlsplit(base).netloc}}
+            for name, base in sources
+        ]
+        body = {"VERSION": 1, "TTL": 300, "RELOAD-URI": reload_uri,
+                "PATHWAY-PRIORITY": [*names, "."], "PATHWAY-CLONES": clones}  # fmt: skip
+    elif request.match_info["kind"] == "dash":
+        body = {"VERSION": 1, "TTL": 300, "RELOAD-URI": reload_uri,
+                "SERVICE-LOCATION-PRIORITY": names}  # fmt: skip
+    else:
+        raise NotFound("steering manifests are 'hls' or 'dash'")
+    return web.json_response(body, headers={"Cache-Control": "public, max-age=60"})
 
 
 @routes.delete("/v1/assets/{asset_id}")

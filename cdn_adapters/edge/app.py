@@ -138,7 +138,7 @@ def create_edge_app(settings: Settings, edge: LocalEdgeCdn) -> web.Application:
             web.get("/_edge/stats", stats),
             web.post("/_edge/purge", purge),
             web.get("/t/{token}/{tail:.+}", serve),
-            web.options("/{tail:.*}", preflight),
+            web.options("/{tail:.*}", preflight()),
         ]
     )
     return app

@@ -30,6 +30,12 @@ from tests.integration.published import MASTER, Published
 pytestmark = pytest.mark.stack
 
 
+def without_steering(master: str) -> str:
+    """The master as published: the origin adds only the content steering tag."""
+    lines = master.splitlines(keepends=True)
+    return "".join(line for line in lines if not line.startswith("#EXT-X-CONTENT-STEERING"))
+
+
 def _origin_settings(stack: Settings, **changes: object) -> Settings:
     return stack.model_copy(update={"origin": stack.origin.model_copy(update=changes)})
 
@@ -62,7 +68,7 @@ async def test_playlist_is_served_with_type_validators_and_caching(
     assert response.headers["ETag"].startswith('"') and response.headers["Last-Modified"]
     assert "max-age" in response.headers["Cache-Control"]
     assert response.headers["Access-Control-Allow-Origin"] == "*"
-    assert await response.text() == MASTER
+    assert without_steering(await response.text()) == MASTER
 
 
 @pytest.mark.parametrize(
@@ -95,7 +101,7 @@ async def test_manifests_are_gzipped_for_clients_that_accept_it(
     )
     assert response.headers["Content-Encoding"] == "gzip"
     assert response.headers["Vary"] == "Accept-Encoding"
-    assert gzip.decompress(await response.read()).decode() == MASTER
+    assert without_steering(gzip.decompress(await response.read()).decode()) == MASTER
     segment = await client.get(
         url(stack, published, "video/360p/seg_00001.m4s"), headers={"Accept-Encoding": "gzip"}
     )
@@ -343,3 +349,39 @@ def test_draining_origin_answers_healthz_404_then_stops(stack: Settings) -> None
     finally:
         if process.poll() is None:
             process.kill()
+
+
+async def test_master_playlists_name_the_steering_manifest(
+    client: TestClient, stack: Settings, published: Published
+) -> None:
+    text = await (await client.get(url(stack, published, "master.m3u8"))).text()
+    tag = (
+        f'#EXT-X-CONTENT-STEERING:SERVER-URI="{stack.catalog_api.url}/v1/assets/'
+        f'{published.asset_id}/steering/hls",PATHWAY-ID="."'
+    )
+    lines = text.splitlines()
+    assert tag in lines
+    assert lines.index(tag) < next(i for i, line in enumerate(lines) if "STREAM-INF" in line)
+    media = await (await client.get(url(stack, published, "video/360p/index.m3u8"))).text()
+    assert "CONTENT-STEERING" not in media
+
+
+async def test_an_mpd_lists_every_source_with_the_viewers_token_and_stays_private(
+    client: TestClient, stack: Settings, published: Published
+) -> None:
+    import xml.etree.ElementTree as ET
+
+    mpd_url = url(stack, published, "manifest.mpd")
+    token = mpd_url.split("/")[2]
+    response = await client.get(mpd_url)
+    assert response.headers["Cache-Control"].startswith("private")
+    root = ET.fromstring(await response.text())  # noqa: S314 (our own response)
+    ns = {"d": "urn:mpeg:dash:schema:mpd:2011"}
+    bases = {b.get("serviceLocation"): b.text for b in root.findall("d:BaseURL", ns)}
+    folder = f"/t/{token}/{published.prefix}"
+    assert list(bases) == ["edge", "origin"]
+    assert bases["origin"] == f"{stack.origin.url}{folder}"
+    assert bases["edge"].endswith(folder) and ":38082" not in bases["origin"]
+    steering = root.find("d:ContentSteering", ns)
+    assert steering is not None and steering.get("defaultServiceLocation") == "edge"
+    assert steering.text == f"{stack.catalog_api.url}/v1/assets/{published.asset_id}/steering/dash"
