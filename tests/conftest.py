@@ -19,7 +19,8 @@ from streamcore.stack import control
 from streamcore.stack.supervisor import stack_processes
 
 # Two suites can run side by side (say, a clean-clone check beside a developer's run) when one
-# of them shifts every port of its stack: STREAMCORE_TEST_PORT_OFFSET=1000 make test.
+# of them shifts every port of its stack: STREAMCORE_TEST_PORT_OFFSET=100 make test. (Keep it
+# under 1000: SeaweedFS' gRPC ports sit 10000 above its HTTP ports.)
 PORT_OFFSET = int(os.environ.get("STREAMCORE_TEST_PORT_OFFSET", "0"))
 
 

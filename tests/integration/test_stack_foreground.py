@@ -62,7 +62,10 @@ def test_ctrl_c_stops_a_foreground_stack_completely(tmp_path: Path) -> None:
     finally:
         if process.poll() is None:
             process.kill()
+            process.wait()
             subprocess.run([sys.executable, "-m", "streamcore.cli", "down"], env=env, check=False)
+        if process.stdout is not None:
+            process.stdout.close()
     assert process.returncode == 0, output
     assert "stack stopped" in output
     assert list(stack_processes(data_dir)) == []
