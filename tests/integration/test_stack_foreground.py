@@ -15,13 +15,13 @@ from streamcore.stack.supervisor import stack_processes
 # Ports of their own, so that this stack runs beside the session's test stack.
 _OFFSET = int(os.environ.get("STREAMCORE_TEST_PORT_OFFSET", "0"))
 PORTS = {
-    "STREAMCORE_STACK__POSTGRES_PORT": str(45432 + _OFFSET),
-    "STREAMCORE_STACK__REDIS_PORT": str(46379 + _OFFSET),
-    "STREAMCORE_STACK__S3_PORT": str(47333 + _OFFSET),
-    "STREAMCORE_STACK__SEAWEED_PORT_BASE": str(44300 + _OFFSET),
-    "STREAMCORE_CATALOG_API__PORT": str(47080 + _OFFSET),
-    "STREAMCORE_ORIGIN__PORT": str(47081 + _OFFSET),
-    "STREAMCORE_CDNS": f'[{{"kind": "local_edge", "name": "edge", "port": {47082 + _OFFSET}}}]',
+    "STREAMCORE_STACK__POSTGRES_PORT": str(24432 + _OFFSET),
+    "STREAMCORE_STACK__REDIS_PORT": str(24379 + _OFFSET),
+    "STREAMCORE_STACK__S3_PORT": str(20333 + _OFFSET),
+    "STREAMCORE_STACK__SEAWEED_PORT_BASE": str(20300 + _OFFSET),
+    "STREAMCORE_CATALOG_API__PORT": str(24080 + _OFFSET),
+    "STREAMCORE_ORIGIN__PORT": str(24081 + _OFFSET),
+    "STREAMCORE_CDNS": f'[{{"kind": "local_edge", "name": "edge", "port": {24082 + _OFFSET}}}]',
 }
 
 
