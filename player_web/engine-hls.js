@@ -1,0 +1,198 @@
+// HLS through hls.js (the pinned build served at vendor/hls.min.js, global `Hls`).
+// The engine plays one source; deciding what to do when that source fails is the player's job,
+// so errors come out as hooks.failed({...}) rather than being handled here, except a fatal
+// media error, which hls.js can recover from in place once per window.
+
+import { errorCode, loadScript, originOf } from "./util.js";
+
+const BUFFER_TARGET_S = 12;
+
+/** The error details of loads that failed (HTTP error, no response, timeout). */
+function loadFailures({ ErrorDetails: d }) {
+  return new Set([
+    d.MANIFEST_LOAD_ERROR, d.MANIFEST_LOAD_TIMEOUT,
+    d.LEVEL_LOAD_ERROR, d.LEVEL_LOAD_TIMEOUT,
+    d.AUDIO_TRACK_LOAD_ERROR, d.AUDIO_TRACK_LOAD_TIMEOUT,
+    d.FRAG_LOAD_ERROR, d.FRAG_LOAD_TIMEOUT,
+  ]);
+}
+const RECOVER_WINDOW_MS = 10000;
+
+/**
+ * Load policies. While another source remains, fail fast (no retry on timeouts, one on errors):
+ * the next source is a better bet than waiting. On the last source, be patient.
+ */
+function loadPolicy({ ttfbMs, loadMs, patient }) {
+  return {
+    default: {
+      maxTimeToFirstByteMs: ttfbMs,
+      maxLoadTimeMs: loadMs,
+      timeoutRetry: { maxNumRetry: patient ? 2 : 0, retryDelayMs: 0, maxRetryDelayMs: 0 },
+      errorRetry: {
+        maxNumRetry: patient ? 4 : 1,
+        retryDelayMs: 500,
+        maxRetryDelayMs: patient ? 4000 : 500,
+      },
+    },
+  };
+}
+
+function hlsConfig({ startPosition, patient, estimate, debug }) {
+  const manifest = loadPolicy({ ttfbMs: 4000, loadMs: 8000, patient });
+  return {
+    debug: Boolean(debug),
+    // Start from the bandwidth measured on the first (lowest) segment, never above what the
+    // element can show; when replacing an engine, from the bandwidth it had measured instead.
+    startLevel: -1,
+    testBandwidth: !estimate,
+    ...(estimate ? { abrEwmaDefaultEstimate: estimate } : {}),
+    capLevelToPlayerSize: true,
+    startPosition: startPosition > 0 ? startPosition : -1,
+    // Three segments ahead: enough to ride out a slow segment or a source failover, short enough
+    // that ABR sees a bandwidth drop within a segment and a viewer who leaves costs little.
+    maxBufferLength: BUFFER_TARGET_S,
+    maxMaxBufferLength: BUFFER_TARGET_S,
+    backBufferLength: 30,
+    // Faster than the defaults (3 s / 9 s): 4 s segments give few samples, and a player that
+    // stays low for a minute after the network recovers looks broken.
+    abrEwmaFastVoD: 2,
+    abrEwmaSlowVoD: 5,
+    manifestLoadPolicy: manifest,
+    playlistLoadPolicy: manifest,
+    // Generous total time: a segment crawling in under a bandwidth cap is the ABR's business
+    // (it abandons and switches down), not a failure.
+    fragLoadPolicy: loadPolicy({ ttfbMs: 4000, loadMs: 30000, patient }),
+  };
+}
+
+function levelsOf(hls) {
+  return hls.levels.map((level, index) => ({
+    index,
+    height: level.height,
+    width: level.width,
+    bitrate: level.bitrate,
+    name: level.name || (level.height ? `${level.height}p` : `${Math.round(level.bitrate / 1000)}k`),
+  }));
+}
+
+function failureOf(data) {
+  const xhr = data.networkDetails;
+  const body = xhr && "response" in xhr ? xhr.response : null;
+  return {
+    kind: data.type,
+    details: data.details,
+    fatal: Boolean(data.fatal),
+    status: data.response?.code ?? null,
+    code: errorCode(body),
+    url: data.frag?.url ?? data.url ?? data.context?.url ?? null,
+  };
+}
+
+export class HlsEngine {
+  static async create(options) {
+    await loadScript("vendor/hls.min.js");
+    if (!window.Hls?.isSupported()) throw new Error("this browser cannot play HLS through MSE");
+    return new HlsEngine(options);
+  }
+
+  constructor({ video, url, startPosition, level, patient, estimate, debug, hooks }) {
+    this.name = "hls";
+    this.video = video;
+    this.hooks = hooks;
+    this.lastRecovery = -Infinity;
+    this.bufferTarget = BUFFER_TARGET_S;
+    const Hls = window.Hls;
+    this.loadFailures = loadFailures(Hls);
+    const hls = new Hls(hlsConfig({ startPosition, patient, estimate, debug }));
+    this.hls = hls;
+    hls.on(Hls.Events.MANIFEST_PARSED, () => {
+      if (level >= 0 && level < hls.levels.length) hls.nextLevel = level;
+      hooks.levels(levelsOf(hls));
+    });
+    hls.on(Hls.Events.LEVEL_SWITCHING, (_e, data) => hooks.switching(data.level));
+    hls.on(Hls.Events.LEVEL_SWITCHED, (_e, data) => hooks.switched(data.level));
+    // Where segments really come from: with content steering, hls.js changes pathway (host)
+    // by itself, and the player follows by watching the hosts.
+    hls.on(Hls.Events.FRAG_LOADED, (_e, data) => {
+      if (data.frag.type === "main") hooks.fragment(data.frag.url);
+    });
+    hls.on(Hls.Events.ERROR, (_e, data) => this.#onError(data));
+    hls.attachMedia(video);
+    hls.loadSource(url);
+  }
+
+  #onError(data) {
+    const Hls = window.Hls;
+    const failure = failureOf(data);
+    if (failure.status === 403 && failure.code === "token_expired") {
+      this.hooks.error({ ...failure, action: "refresh" });
+      this.hooks.failed({ ...failure, tokenExpired: true });
+      return;
+    }
+    if (data.type === Hls.ErrorTypes.MEDIA_ERROR && data.fatal) {
+      const now = performance.now();
+      if (now - this.lastRecovery > RECOVER_WINDOW_MS) {
+        this.lastRecovery = now;
+        this.hooks.error({ ...failure, action: "recover" });
+        this.hls.recoverMediaError();
+        return;
+      }
+    }
+    // A load that failed after hls.js' own retries means the source is failing (not a request
+    // hls.js aborted itself, e.g. to switch down), unless content steering has just moved
+    // hls.js to another host (it handles the error before we hear of it).
+    const loadFailed = this.loadFailures.has(data.details);
+    const sourceFailure = data.fatal || (loadFailed && !this.#movedAwayFrom(failure.url));
+    const action = sourceFailure ? "failover" : loadFailed ? "retry" : "handled";
+    this.hooks.error({ ...failure, action });
+    if (sourceFailure) this.hooks.failed(failure);
+  }
+
+  #movedAwayFrom(url) {
+    const level = this.hls.levels?.[Math.max(0, this.hls.loadLevel)];
+    const next = originOf(level?.uri ?? level?.url?.[0]);
+    return Boolean(next && originOf(url) && next !== originOf(url));
+  }
+
+  get levels() {
+    return levelsOf(this.hls);
+  }
+
+  get autoLevel() {
+    return this.hls.autoLevelEnabled;
+  }
+
+  get bandwidthEstimate() {
+    return this.hls.bandwidthEstimate || 0;
+  }
+
+  /** Seconds of video buffered ahead: what hls.js decides its next load on. */
+  get bufferAhead() {
+    return this.hls.mainForwardBufferInfo?.len ?? 0;
+  }
+
+  get steering() {
+    return (this.hls.pathways?.length ?? 0) > 1;
+  }
+
+  /** The content steering pathway playing now ("." is the manifest's own). */
+  get pathway() {
+    return this.hls.levels?.[0]?.pathwayId ?? null;
+  }
+
+  /** -1: automatic. A manual choice switches at the next segment (no flush of what plays now). */
+  setLevel(index) {
+    if (index < 0) this.hls.loadLevel = -1;
+    else this.hls.nextLevel = index;
+  }
+
+  /** Load again from `position` (the watchdog's nudge when nothing moves). */
+  kick(position) {
+    this.hls.stopLoad();
+    this.hls.startLoad(position);
+  }
+
+  destroy() {
+    this.hls.destroy();
+  }
+}

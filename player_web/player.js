@@ -1,0 +1,303 @@
+// StreamCore's web player: the entry point. It asks the catalog API for signed playback URLs,
+// plays the first source with hls.js (or dash.js), falls back to the next source when one fails,
+// and reports progress and playback events. See README.md.
+
+import { CatalogApi } from "./api.js";
+import { Controls } from "./controls.js";
+import { DashEngine } from "./engine-dash.js";
+import { HlsEngine } from "./engine-hls.js";
+import { Failover } from "./failover.js";
+import { watchMedia } from "./media-events.js";
+import { renderPanel } from "./panel.js";
+import { Renditions } from "./renditions.js";
+import { createState, record } from "./state.js";
+import { loadStoryboard } from "./storyboard.js";
+import { EventQueue, ProgressReporter } from "./telemetry.js";
+import { bufferAhead } from "./util.js";
+import { Watchdog } from "./watchdog.js";
+
+const ENGINES = { hls: HlsEngine, dash: DashEngine };
+const RESUME_MIN_S = 5;
+const TICK_MS = 500;
+const NOTE_MS = 8000;
+
+/** Offer to resume past the first seconds and before the very end (the last 5 %, at least 5 s). */
+function resumePosition(progress) {
+  const position = progress?.position_s;
+  if (!Number.isFinite(position) || position <= RESUME_MIN_S) return null;
+  const duration = progress.duration_s;
+  if (Number.isFinite(duration) && duration - position <= Math.max(5, duration * 0.05)) return null;
+  return position;
+}
+
+class Player {
+  constructor({ params, video }) {
+    this.video = video;
+    this.assetId = params.get("asset");
+    const engine = params.get("engine") === "dash" ? "dash" : "hls";
+    this.debug = params.get("debug") === "1"; // the libraries' own logs, in the console
+    this.api = new CatalogApi(params.get("api") || window.location.origin);
+    this.state = createState({ assetId: this.assetId, engine, sessionId: crypto.randomUUID() });
+    // Read live, not at the last tick: tests time their actions on these.
+    Object.defineProperties(this.state, {
+      currentTime: { enumerable: true, get: () => video.currentTime },
+      bufferAhead: { enumerable: true, get: () => this.engine?.bufferAhead ?? bufferAhead(video) },
+    });
+    window.streamcorePlayer = this.state;
+    this.engine = null;
+    this.generation = 0; // bumped per engine: hooks of a replaced engine are ignored
+    this.sources = [];
+    this.sourceIndex = 0;
+    this.failover = new Failover(this);
+    this.watchdog = new Watchdog(this);
+    this.reloading = false;
+    this.noteTimer = null;
+    this.startPosition = 0;
+    this.wantPlay = true; // autoplay; the viewer's play/pause changes it
+    this.controls = new Controls({
+      video,
+      onLevel: (index) => this.setLevel(index),
+      onEngine: (name) => this.switchEngine(name),
+      onSeek: (time) => this.seek(time),
+      onPlayToggle: () => this.togglePlay(),
+    });
+    this.controls.setEngine(engine);
+    this.events = new EventQueue({
+      api: this.api, assetId: this.assetId, sessionId: this.state.sessionId, stats: this.state.events,
+    });
+    this.progress = new ProgressReporter({
+      api: this.api, assetId: this.assetId, sessionId: this.state.sessionId, video,
+      stats: this.state.progress, duration: () => this.state.duration,
+    });
+    this.renditions = new Renditions({
+      state: this.state, events: this.events, position: () => this.position(),
+    });
+    watchMedia(this);
+    setInterval(() => this.tick(), TICK_MS);
+  }
+
+  async start() {
+    if (!this.assetId) {
+      this.fail("Add ?asset=<asset id> to the address to play something.");
+      return;
+    }
+    this.message("Loading…");
+    const [viewer, playback] = await Promise.allSettled([
+      this.api.ensureViewer(),
+      this.api.playback(this.assetId),
+    ]);
+    if (playback.status === "rejected") {
+      this.fail(`Cannot play this asset: ${playback.reason.message}`);
+      return;
+    }
+    this.state.viewerId = viewer.value ?? null;
+    this.applyPlayback(playback.value);
+    let startAt = 0;
+    const progress = await this.api.progress(this.assetId);
+    if (progress?.duration_s) this.state.duration = progress.duration_s;
+    const resumeAt = resumePosition(progress);
+    if (resumeAt !== null) {
+      this.state.phase = "prompt";
+      this.state.resume = { offered: true, position_s: resumeAt, choice: null };
+      this.message("");
+      const choice = await this.controls.askResume(resumeAt);
+      this.state.resume.choice = choice;
+      if (choice === "resume") startAt = resumeAt;
+    }
+    this.renditions.expect("start");
+    await this.load(0, startAt);
+  }
+
+  applyPlayback(playback) {
+    this.sources = playback.sources;
+    this.state.sources = playback.sources.map((s) => s.name);
+    this.state.expiresAt = playback.expires_at;
+    // Content steering is announced inside the manifests, which hls.js and dash.js read
+    // themselves; the API's copy of the steering URLs is kept for the panel and diagnostics.
+    this.state.steeringManifests = playback.steering ?? null;
+    const withPoster = playback.sources.find((s) => s.poster);
+    if (withPoster && !this.video.poster) {
+      this.video.poster = withPoster.poster;
+      this.state.poster = withPoster.poster;
+    }
+    const withStoryboard = playback.sources.find((s) => s.storyboard);
+    if (withStoryboard && !this.state.storyboard.url) {
+      this.state.storyboard.url = withStoryboard.storyboard;
+      loadStoryboard(withStoryboard.storyboard).then(
+        (cues) => {
+          this.state.storyboard.cues = cues.length;
+          this.controls.setStoryboard(cues);
+        },
+        (error) => console.warn("no scrub previews:", error.message),
+      );
+    }
+  }
+
+  /** Play source `index` from `position` with the current engine, replacing any engine. */
+  async load(index, position) {
+    const source = this.sources[index];
+    const kind = this.state.engine;
+    this.sourceIndex = index;
+    this.state.activeSource = source.name;
+    this.render();
+    this.state.ready = false;
+    this.reloading = true;
+    this.startPosition = position;
+    this.engine?.destroy();
+    this.engine = null;
+    this.watchdog.reset();
+    const generation = ++this.generation;
+    const levelIndex = this.renditions.manualIndex(this.state.levels);
+    try {
+      this.engine = await ENGINES[kind].create({
+        video: this.video,
+        url: source[kind],
+        startPosition: position,
+        level: levelIndex,
+        patient: index === this.sources.length - 1,
+        estimate: this.state.bandwidthEstimate,
+        debug: this.debug,
+        hooks: this.hooks(generation),
+      });
+      this.state.bufferTarget = this.engine.bufferTarget;
+    } catch (error) {
+      this.fail(error.message);
+      return;
+    }
+    if (this.wantPlay) this.play();
+  }
+
+  hooks(generation) {
+    const current = () => generation === this.generation;
+    return {
+      levels: (levels) => current() && this.onLevels(levels),
+      switching: (index) => current() && this.renditions.switching(index),
+      switched: (index) => current() && this.renditions.switched(index),
+      error: (info) => current() && this.onError(info),
+      failed: (info) => current() && this.failover.failed(info),
+      fragment: (url) => current() && this.failover.segmentFrom(url),
+    };
+  }
+
+  onLevels(levels) {
+    this.renditions.levels(levels);
+    this.state.steering = this.engine?.steering ?? false;
+    this.controls.setLevels(levels);
+    this.state.ready = true;
+  }
+
+  onError(info) {
+    record(this.state.errors, { source: this.state.activeSource, ...info });
+    if (info.action !== "handled") this.renditions.errorReported();
+  }
+
+  /** The playhead; while an engine is being replaced, where the new one starts. */
+  position() {
+    return this.reloading ? this.startPosition : this.video.currentTime;
+  }
+
+  /** Where a replacement engine should start: the playhead, or where the first one was to start. */
+  resumeFrom() {
+    if (this.reloading) return this.startPosition;
+    const t = this.video.currentTime;
+    return t > 0 ? t : (this.state.resume.choice === "resume" ? this.state.resume.position_s : 0);
+  }
+
+  setLevel(index) {
+    if (!this.engine) return;
+    this.renditions.choose(index);
+    this.engine.setLevel(index);
+  }
+
+  switchEngine(name) {
+    if (!ENGINES[name] || name === this.state.engine) return;
+    const url = new URL(window.location.href);
+    url.searchParams.set("engine", name);
+    window.history.replaceState(null, "", url);
+    const position = this.resumeFrom();
+    this.state.engine = name;
+    this.renditions.reset();
+    this.renditions.expect("engine");
+    this.load(this.sourceIndex, position);
+  }
+
+  seek(time) {
+    if (Number.isFinite(time)) this.video.currentTime = time;
+  }
+
+  togglePlay() {
+    if (this.video.paused || this.video.ended) {
+      this.wantPlay = true;
+      this.play();
+    } else {
+      this.wantPlay = false;
+      this.video.pause();
+    }
+  }
+
+  play() {
+    this.video.play().then(
+      () => this.controls.showBigPlay(false),
+      (error) => {
+        // AbortError: a new load (another source or engine) interrupted it; that one plays.
+        if (error.name !== "NotAllowedError" || !this.video.paused) return;
+        // Autoplay refused (no gesture yet): the viewer starts it; nothing is stuck meanwhile.
+        this.wantPlay = false;
+        this.clearMessage();
+        this.controls.showBigPlay(true);
+      },
+    );
+  }
+
+  message(text) {
+    clearTimeout(this.noteTimer);
+    this.noteTimer = null;
+    this.state.message = text;
+    this.controls.showMessage(text);
+  }
+
+  /** A message that stays for a few seconds, whatever playback does meanwhile. */
+  note(text) {
+    this.message(text);
+    this.noteTimer = setTimeout(() => this.message(""), NOTE_MS);
+  }
+
+  /** Playback (re)started: clear "Loading…" and the like, but not a note still showing. */
+  clearMessage() {
+    if (!this.noteTimer && this.state.phase !== "failed") this.message("");
+  }
+
+  fail(text) {
+    this.state.phase = "failed";
+    this.message(text);
+  }
+
+  tick() {
+    const { state, video, engine } = this;
+    if (Number.isFinite(video.duration)) state.duration = video.duration;
+    if (engine) {
+      state.bandwidthEstimate = Math.round(engine.bandwidthEstimate);
+      state.autoLevel = engine.autoLevel;
+      state.steering = engine.steering;
+      state.pathway = engine.pathway;
+    }
+    const quality = video.getVideoPlaybackQuality?.();
+    if (quality) {
+      state.droppedFrames = quality.droppedVideoFrames;
+      state.decodedFrames = quality.totalVideoFrames;
+    }
+    this.watchdog.check();
+    this.render();
+  }
+
+  render() {
+    this.controls.update(this.state);
+    renderPanel(this.state);
+  }
+}
+
+const player = new Player({
+  params: new URLSearchParams(window.location.search),
+  video: document.getElementById("video"),
+});
+player.start();

@@ -1,0 +1,50 @@
+// What the page shows and what the tests read: one plain, JSON-serialisable object, exposed as
+// `window.streamcorePlayer` and updated in place. See README.md for the contract.
+
+const MAX_ENTRIES = 200; // bounded, so that a long session does not grow without end
+
+export function createState({ assetId, engine, sessionId }) {
+  return {
+    version: 1,
+    assetId,
+    sessionId,
+    viewerId: null,
+    engine, // "hls" | "dash"
+    ready: false, // levels known and the first frame can be shown
+    phase: "loading", // loading | prompt | playing | paused | ended | failed
+    sources: [], // names, primary first
+    activeSource: null,
+    expiresAt: null, // when the playback URLs' tokens expire (epoch seconds)
+    steering: false, // the stream carries content steering (the library picks hosts)
+    pathway: null, // the steering pathway (HLS) or service location (DASH) in use
+    steeringManifests: null, // {hls, dash} steering URLs, when the playback API lists them
+    levels: [], // [{index, height, width, bitrate, name}], lowest bitrate first
+    autoLevel: true,
+    currentLevel: -1, // the rendition on screen
+    loadingLevel: -1, // the rendition being downloaded; differs from currentLevel while switching
+    bandwidthEstimate: 0, // bits per second
+    bufferAhead: 0, // seconds of video buffered ahead of the playhead (a live getter)
+    bufferTarget: 0, // how far ahead the engine buffers, seconds
+    droppedFrames: 0,
+    decodedFrames: 0,
+    framesPresented: 0, // from requestVideoFrameCallback: > 0 once a frame has been painted
+    currentTime: 0, // a live getter
+    duration: 0,
+    poster: null,
+    storyboard: { url: null, cues: 0 },
+    resume: { offered: false, position_s: null, choice: null },
+    switches: [], // rendition and source switches, oldest first, each with its reason
+    stalls: [], // {at, position_s, cause, duration_ms} for each `waiting` until playback resumed
+    errors: [], // {at, source, kind, fatal, status, details, action}
+    events: { queued: 0, sent: 0, failed: 0 },
+    progress: { sent: 0, failed: 0, last: null },
+    message: "",
+  };
+}
+
+/** Append to one of the bounded lists (switches, stalls, errors). */
+export function record(list, entry) {
+  list.push({ at: Date.now(), ...entry });
+  if (list.length > MAX_ENTRIES) list.splice(0, list.length - MAX_ENTRIES);
+  return list[list.length - 1];
+}

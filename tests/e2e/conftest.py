@@ -1,0 +1,108 @@
+"""Fixtures of the browser tests: one clip uploaded through the real API, one headless Chromium.
+
+Both are module-scoped. Playwright's sync API marks an event loop as running in this thread
+while it is alive, so it must be stopped before any other module runs asyncio code; and it is
+started after the stack (`player_asset` depends on `stack`) for the same reason.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, sync_playwright
+
+from sample_media.generate import Clip, generate
+from streamcore.settings import Settings
+from tests.e2e.driver import PlayerPage
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--autoplay-policy=no-user-gesture-required",
+]
+# 720p source, so that the ladder has three renditions (360p, 480p, 720p) to switch between;
+# 12 fps and a test pattern keep encoding fast; 36 s (nine 4 s segments) leaves room to switch
+# down and back up while playing, with the 12 s the player buffers ahead.
+CLIP = Clip("player", "player_720p12_36s.mp4", 1280, 720, 12, 36, 2, "browser tests")
+# Wide enough that capLevelToPlayerSize lets ABR reach 720p (the video is 960 px wide).
+VIEWPORT = {"width": 1280, "height": 800}
+
+
+@dataclass(frozen=True)
+class PlayerAsset:
+    id: str
+    player_url: str
+    duration_s: float
+
+
+def _wait_ready(api: httpx.Client, asset_id: str, timeout_s: float = 180) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout_s
+    asset: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        asset = api.get(f"/v1/assets/{asset_id}").json()
+        if asset["status"] in ("ready", "failed"):
+            return asset
+        time.sleep(0.5)
+    pytest.fail(f"asset {asset_id} did not finish: {asset}")
+
+
+@pytest.fixture(scope="module")
+def player_asset(
+    stack: Settings, ffmpeg: Path, tmp_path_factory: pytest.TempPathFactory
+) -> PlayerAsset:
+    path = generate(str(ffmpeg), CLIP, tmp_path_factory.mktemp("player_media"))
+    key = stack.catalog_api.api_keys[0].get_secret_value()
+    with httpx.Client(
+        base_url=stack.catalog_api.url, headers={"Authorization": f"Bearer {key}"}, timeout=60
+    ) as api:
+        response = api.post(
+            "/v1/assets",
+            content=path.read_bytes(),
+            headers={"Content-Type": "video/mp4", "X-Filename": quote(path.name)},
+        )
+        assert response.status_code == 202, response.text
+        asset = _wait_ready(api, response.json()["id"])
+    assert asset["status"] == "ready", asset["error"]
+    heights = sorted(r["height"] for r in asset["renditions"])
+    assert heights == [360, 480, 720], heights
+    return PlayerAsset(
+        id=asset["id"],
+        player_url=f"{stack.catalog_api.url}/player/",
+        duration_s=CLIP.duration_s,
+    )
+
+
+@pytest.fixture(scope="module")
+def browser(player_asset: PlayerAsset) -> Iterator[Browser]:
+    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: apt-get install -y chromium"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def player(browser: Browser, player_asset: PlayerAsset) -> Iterator[PlayerPage]:
+    """The player page in a fresh context: its own localStorage, so a new viewer."""
+    page = browser.new_context(viewport=VIEWPORT).new_page()
+    driver = PlayerPage(page=page, player_url=player_asset.player_url, asset_id=player_asset.id)
+    yield driver
+    driver.close()
+    assert driver.page_errors == [], f"uncaught errors in the page: {driver.page_errors}"
+
+
+def origin_of(url: str) -> str:
+    """``http://127.0.0.1:38082/t/...`` -> ``http://127.0.0.1:38082``."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
