@@ -7,9 +7,19 @@ A path ending in ``/`` means everything below it (a whole asset or version).
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
+
+# An absolute URL path of characters RFC 3986 allows unescaped in a path (and escapes).
+_PATH = re.compile(r"/[A-Za-z0-9._~!$&'()+,;=:@%/-]*")
+
+
+def check_path(path: str) -> None:
+    """Refuse anything but an absolute, traversal-free URL path before it reaches a CDN."""
+    if not _PATH.fullmatch(path) or "//" in path or ".." in path.split("/"):
+        raise ValueError(f"not an absolute URL path StreamCore would serve: {path!r}")
 
 
 class CdnError(Exception):

@@ -31,7 +31,7 @@ import cloudflare
 import stamina
 from cloudflare import AsyncCloudflare
 
-from cdn_adapters.base import CdnError, CdnUnavailable, PurgeResult, PurgeState
+from cdn_adapters.base import CdnError, CdnUnavailable, PurgeResult, PurgeState, check_path
 
 if TYPE_CHECKING:
     from cdn_adapters.base import CdnAdapter
@@ -55,7 +55,6 @@ MAX_PREFIXES_PER_REQUEST = 30
 MAX_RATE_LIMIT_RETRIES = 4
 RETRY_AFTER_CAP_S = 60.0
 _REMEMBERED_PURGES = 256
-_PATH = re.compile(r"/[A-Za-z0-9._~!$&'()+,;=:@%/-]*")
 _QUERY = re.compile(r"[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*")
 _MESSAGE_MAC = re.compile(r"(.+)(\d{10})-(.{43,})", re.DOTALL)
 _URLSAFE_B64 = re.compile(r"[A-Za-z0-9_-]+")
@@ -207,7 +206,7 @@ class CloudflareAdapter:
         )
 
     def asset_url(self, path: str) -> str:
-        _check_path(path)
+        check_path(path)
         return f"{self._base_url}{path}"
 
     def signed_url(
@@ -305,14 +304,14 @@ class CloudflareAdapter:
     def _split(self, path: str) -> tuple[str, str]:
         """The path, and its query with its '?' (or ''), checked."""
         bare, mark, query = path.partition("?")
-        _check_path(bare)
+        check_path(bare)
         names = {pair.partition("=")[0] for pair in query.split("&")}
         if not _QUERY.fullmatch(query) or self._token_param in names:
             raise ValueError(f"unusable query for a signed URL ({self._token_param}=?): {path!r}")
         return bare, mark + query
 
     def _checked_scope(self, scope: str, path: str) -> str:
-        _check_path(scope)
+        check_path(scope)
         if not scope.endswith("/") or not path.startswith(scope):
             raise ValueError(f"scope must be a folder (ending in '/') above {path!r}: {scope!r}")
         if len(scope) not in self._scope_lengths:
@@ -393,15 +392,10 @@ class CloudflareAdapter:
             self._results.popitem(last=False)
 
 
-def _check_path(path: str) -> None:
-    if not _PATH.fullmatch(path) or "//" in path or ".." in path.split("/"):
-        raise ValueError(f"not an absolute URL path StreamCore would serve: {path!r}")
-
-
 def _targets(paths: Sequence[str]) -> tuple[list[str], list[str]]:
     """Folders and files to purge, sorted, without anything a purged folder already covers."""
     for path in paths:
-        _check_path(path)
+        check_path(path)
     folders = {path for path in paths if path.endswith("/")}
     folders = {f for f in folders if not any(f != o and f.startswith(o) for o in folders)}
     files = {p for p in paths if not p.endswith("/") and not any(map(p.startswith, folders))}

@@ -32,7 +32,7 @@ from botocore.signers import CloudFrontSigner
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from cdn_adapters.base import CdnError, CdnUnavailable, PurgeResult, PurgeState
+from cdn_adapters.base import CdnError, CdnUnavailable, PurgeResult, PurgeState, check_path
 
 if TYPE_CHECKING:
     from cdn_adapters.base import CdnAdapter
@@ -42,7 +42,6 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 # Absolute URL paths as our storage keys make them: no '*', '?', '#', spaces, '//' or '..'.
-_PATH = re.compile(r"/[A-Za-z0-9._~!$&'()+,;=:@%/-]*")
 # A query a path to sign may already carry (the origin's token): URL-safe, no fragment.
 _QUERY = re.compile(r"[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*")
 _SIGNING_PARAMS = {"Expires", "Policy", "Signature", "Key-Pair-Id"}
@@ -91,11 +90,6 @@ class Batch:
     @property
     def wildcards(self) -> int:
         return sum(path.endswith("*") for path in self.paths)
-
-
-def check_path(path: str) -> None:
-    if not _PATH.fullmatch(path) or "//" in path or ".." in path.split("/"):
-        raise ValueError(f"not an absolute URL path StreamCore would serve: {path!r}")
 
 
 def plan_invalidations(
