@@ -6,8 +6,6 @@ import enum
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from streamcore.media_types import content_type_for
-
 YEAR = 31536000
 
 
@@ -57,7 +55,3 @@ def kind_of(path: str) -> Kind | None:
     if name == "init.mp4":
         return Kind.INIT
     return _BY_SUFFIX.get(PurePosixPath(name).suffix.lower())
-
-
-def content_type(path: str) -> str:
-    return content_type_for(path)

@@ -10,10 +10,13 @@ from uuid import UUID
 from aiohttp import web
 
 from origin import rewrite, steering
-from origin.files import POLICIES, Kind, Policy, content_type, kind_of
-from origin.paths import canonical_path, storage_key
+from origin.files import POLICIES, Kind, Policy, kind_of
+from origin.paths import public_path, storage_key
 from origin.resources import CACHE_KEY, METRICS_KEY, STORAGE_KEY
 from streamcore import ranges
+from streamcore.access import authorize, path_token_request
+from streamcore.media_types import content_type_for
+from streamcore.paths import canonical_request_path
 from streamcore.representation import (
     Representation,
     head_response,
@@ -22,9 +25,8 @@ from streamcore.representation import (
     respond,
     validators,
 )
-from streamcore.signing import TokenError, verify
 from streamcore.storage import NotModified, ObjectInfo, PreconditionFailed, RangeNotSatisfiable
-from streamcore.web import SETTINGS_KEY, ApiError, NotFound
+from streamcore.web import SETTINGS_KEY, NotFound
 
 REWRITERS: dict[Kind, Callable[[str, str], str]] = {
     Kind.PLAYLIST: rewrite.rewrite_playlist,
@@ -33,25 +35,15 @@ REWRITERS: dict[Kind, Callable[[str, str], str]] = {
 }
 
 
-class Forbidden(ApiError):
-    status = 403
-
-    def __init__(self, error: TokenError) -> None:
-        super().__init__(str(error))
-        self.code = error.code
-
-
 async def serve_path_token(request: web.Request) -> web.StreamResponse:
     """``/t/{token}/assets/...``: the token travels in the path."""
-    token = request.match_info["token"]
-    raw_tail = request.raw_path.split("?", 1)[0].removeprefix(f"/t/{token}")
-    path = canonical_path(raw_tail, "/" + request.match_info["tail"])
-    return await _serve(request, token, path, query_token=False)
+    token, path = path_token_request(request)
+    return await _serve(request, token, public_path(path), query_token=False)
 
 
 async def serve_query_token(request: web.Request) -> web.StreamResponse:
     """``/assets/...?token=``: the token travels in the query, and manifests are rewritten."""
-    path = canonical_path(request.raw_path.split("?", 1)[0], request.path)
+    path = public_path(canonical_request_path(request.raw_path.split("?", 1)[0], request.path))
     token = request.query.get(request.app[SETTINGS_KEY].origin.token_param, "")
     return await _serve(request, token, path, query_token=True)
 
@@ -59,17 +51,7 @@ async def serve_query_token(request: web.Request) -> web.StreamResponse:
 async def _serve(
     request: web.Request, token: str, path: str, *, query_token: bool
 ) -> web.StreamResponse:
-    settings = request.app[SETTINGS_KEY].origin
-    try:
-        verify(
-            token,
-            path,
-            settings.signing_keys,
-            skew_s=settings.clock_skew_s,
-            client_ip=request.remote,
-        )
-    except TokenError as exc:
-        raise Forbidden(exc) from None
+    authorize(request, request.app[SETTINGS_KEY], token, path)
     kind = kind_of(path)
     if kind is None:
         raise NotFound("no such file")
@@ -81,7 +63,7 @@ async def _serve(
 
 def _headers(path: str, policy: Policy, info: ObjectInfo, etag: str) -> dict[str, str]:
     return {
-        "Content-Type": content_type(path),
+        "Content-Type": content_type_for(path),
         "Cache-Control": policy.cache_control,
         **validators(etag, info.last_modified, compressible=policy.compressible),
     }
@@ -117,7 +99,7 @@ async def _serve_small(
         body=data,
         etag=etag,
         last_modified=entry.info.last_modified,
-        headers={"Content-Type": content_type(path), "Cache-Control": cache_control},
+        headers={"Content-Type": content_type_for(path), "Cache-Control": cache_control},
         compressible=policy.compressible,
     )
     response = await respond(request, rep)

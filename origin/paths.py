@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from streamcore.paths import canonical_request_path
 from streamcore.web import NotFound
 
 _PUBLIC_ROOT = "/assets/"
 
 
-def canonical_path(raw_path: str, path: str) -> str:
-    """The checked path (400 for traversal or escapes); 404 outside /assets/."""
-    path = canonical_request_path(raw_path, path)
+def public_path(path: str) -> str:
+    """A checked path (see streamcore.paths) if it is under /assets/; 404 otherwise."""
     if not path.startswith(_PUBLIC_ROOT):
         raise NotFound("no such file")
     return path

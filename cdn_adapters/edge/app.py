@@ -17,25 +17,17 @@ import aiohttp
 from aiohttp import web
 
 from cdn_adapters.edge.cache import KEPT_HEADERS, EdgeCache, Stored, freshness
+from streamcore.access import authorize, path_token_request
 from streamcore.cors import cors_headers, preflight
-from streamcore.paths import canonical_request_path
 from streamcore.representation import Representation, http_date, respond
 from streamcore.settings import LocalEdgeCdn, Settings
-from streamcore.signing import TokenError, derived_key, verify
-from streamcore.web import SETTINGS_KEY, ApiError, Unauthorized, error_response, json_errors
+from streamcore.signing import derived_key
+from streamcore.web import SETTINGS_KEY, Unauthorized, error_response, json_errors
 
 EDGE_KEY = web.AppKey("edge_settings", LocalEdgeCdn)
 CACHE_KEY = web.AppKey("edge_cache", EdgeCache)
 CLIENT_KEY = web.AppKey("origin_client", aiohttp.ClientSession)
 _TEXT_TYPES = ("application/vnd.apple.mpegurl", "application/dash+xml", "text/vtt")
-
-
-class Forbidden(ApiError):
-    status = 403
-
-    def __init__(self, error: TokenError) -> None:
-        super().__init__(str(error))
-        self.code = error.code
 
 
 def purge_key(settings: Settings) -> bytes:
@@ -71,16 +63,8 @@ async def _load(app: web.Application, token: str, path: str) -> Stored:
 
 async def serve(request: web.Request) -> web.StreamResponse:
     settings = request.app[SETTINGS_KEY]
-    token = request.match_info["token"]
-    raw_tail = request.raw_path.split("?", 1)[0].removeprefix(f"/t/{token}")
-    path = canonical_request_path(raw_tail, "/" + request.match_info["tail"])
-    try:
-        verify(
-            token, path, settings.origin.signing_keys,
-            skew_s=settings.origin.clock_skew_s, client_ip=request.remote,
-        )  # fmt: skip
-    except TokenError as exc:
-        raise Forbidden(exc) from None
+    token, path = path_token_request(request)
+    authorize(request, settings, token, path)
     stored, hit = await request.app[CACHE_KEY].fetch(path, lambda: _load(request.app, token, path))
     x_cache = {"X-Cache": "HIT" if hit else "MISS"}
     if stored.status != 200:

@@ -134,7 +134,7 @@ def _watch_until_interrupted(
         console.print("stack is up; press [bold]Ctrl-C[/] to stop it")
         while process.poll() is None:
             try:
-                states = {name: info for name, info in supervisor.processes().items()}
+                states = supervisor.processes()
             except (OSError, SupervisorError):
                 states = {}
             for name, info in states.items():
