@@ -83,7 +83,12 @@ async def _serve_small(
     )
     asset_id, folder = _asset_folder(path)
     if kind == Kind.PLAYLIST and path.endswith("/master.m3u8"):
-        text = steering.add_hls_steering(text, steering.steering_uri(settings, asset_id, "hls"))
+        uri = steering.steering_uri(settings, asset_id, "hls")
+        if query_token:
+            text = steering.add_hls_steering(text, uri)
+        else:
+            text = steering.add_hls_pathways(text, settings, token, folder, uri)
+            cache_control = "private, max-age=60"  # it carries the viewer's token now
     elif kind == Kind.MPD and not query_token:
         uri = steering.steering_uri(settings, asset_id, "dash")
         text = steering.add_dash_sources(text, settings, token, folder, uri)

@@ -100,6 +100,7 @@ export class HlsEngine {
     this.video = video;
     this.hooks = hooks;
     this.lastRecovery = -Infinity;
+    this.failedPathways = new Set();
     this.bufferTarget = BUFFER_TARGET_S;
     const Hls = window.Hls;
     this.loadFailures = loadFailures(Hls);
@@ -138,14 +139,40 @@ export class HlsEngine {
         return;
       }
     }
+    const loadFailed = this.loadFailures.has(data.details);
+    if (loadFailed && !data.fatal && this.#steerAwayFrom(failure.url)) {
+      this.hooks.error({ ...failure, action: "steer" });
+      return;
+    }
     // A load that failed after hls.js' own retries means the source is failing (not a request
     // hls.js aborted itself, e.g. to switch down), unless content steering has just moved
     // hls.js to another host (it handles the error before we hear of it).
-    const loadFailed = this.loadFailures.has(data.details);
     const sourceFailure = data.fatal || (loadFailed && !this.#movedAwayFrom(failure.url));
     const action = sourceFailure ? "failover" : loadFailed ? "retry" : "handled";
     this.hooks.error({ ...failure, action });
     if (sourceFailure) this.hooks.failed(failure);
+  }
+
+  /**
+   * A load failed on the pathway playing now: move to the next pathway of the master playlist
+   * at once, keeping position and buffer. hls.js would get there itself, but only after trying
+   * every other rendition on the failing host (seconds each when the host hangs).
+   * Returns false when there is no other pathway to go to; the player's fallback takes over.
+   */
+  #steerAwayFrom(url) {
+    const current = this.pathway;
+    const pathways = this.hls.pathways ?? [];
+    if (!current || pathways.length < 2) return false;
+    const level = this.hls.levels?.[Math.max(0, this.hls.loadLevel)];
+    if (!originOf(url) || originOf(url) !== originOf(level?.uri ?? level?.url?.[0])) {
+      return false; // not the pathway playing now: a late answer from one already left
+    }
+    this.failedPathways.add(current);
+    const order = (this.hls.pathwayPriority ?? pathways).filter((p) => pathways.includes(p));
+    const healthy = order.filter((p) => !this.failedPathways.has(p));
+    if (healthy.length === 0) return false;
+    this.hls.pathwayPriority = [...healthy, ...order.filter((p) => this.failedPathways.has(p))];
+    return this.pathway !== current;
   }
 
   #movedAwayFrom(url) {

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from urllib.parse import urlsplit
 from uuid import UUID
 
 from aiohttp import web
@@ -134,24 +133,18 @@ async def playback_urls(request: web.Request) -> web.Response:
 async def steering_manifest(request: web.Request) -> web.Response:
     """The content steering manifest players fetch (HLS: pathways; DASH: service locations).
 
-    Every path-token source serves the same paths, so an HLS pathway is the default one with
-    its host replaced: a player falls back to the next source keeping path and token.
+    The viewer's master playlist and MPD list every path-token source (see origin/steering.py);
+    this orders them: the CDNs first, the origin last. "." is the single default pathway of a
+    master served with a query token.
     """
     settings = request.app[SETTINGS_KEY]
     await _get_or_404(request, _asset_id(request))
-    sources = path_token_sources(settings)
-    names = [name for name, _ in sources]
+    names = [name for name, _ in path_token_sources(settings)]
     reload_uri = str(request.url.with_query(None))
     body: dict[str, object]
     if request.match_info["kind"] == "hls":
-        clones = [
-            # Players swap the host (ExoPlayer: the authority). Sources that differ only by
-            # port, as the local stack's do, need the player's own fallback instead.
-            {"BASE-ID": ".", "ID": name, "URI-REPLACEMENT": {"HOST": urlsplit(base).netloc}}
-            for name, base in sources
-        ]
         body = {"VERSION": 1, "TTL": 300, "RELOAD-URI": reload_uri,
-                "PATHWAY-PRIORITY": [*names, "."], "PATHWAY-CLONES": clones}  # fmt: skip
+                "PATHWAY-PRIORITY": [*names, "."]}  # fmt: skip
     elif request.match_info["kind"] == "dash":
         body = {"VERSION": 1, "TTL": 300, "RELOAD-URI": reload_uri,
                 "SERVICE-LOCATION-PRIORITY": names}  # fmt: skip

@@ -152,6 +152,7 @@ def test_forcing_the_top_rendition_does_not_stall_and_the_end_is_reached(
 
 @pytest.mark.parametrize("failure", [403, 404, 503, "hang"])
 def test_a_failing_primary_falls_back_to_the_origin(player: PlayerPage, failure: int | str) -> None:
+    masters = player.record_requests("master.m3u8")
     player.open()
     player.wait_playing()
     player.wait_for("s.currentTime > 0.5", timeout_ms=5000)
@@ -176,6 +177,10 @@ def test_a_failing_primary_falls_back_to_the_origin(player: PlayerPage, failure:
     )
     expect(player.page.get_by_test_id("active-source")).to_have_text("origin")
     expect(player.page.get_by_test_id("switches")).to_contain_text("edge → origin · fallback")
+    # Content steering moved hls.js to the origin's pathway of the master it had: no master
+    # playlist was loaded again, and the buffer was kept.
+    assert [origin_of(m) for m in masters] == [primary], masters
+    assert player.value("s.pathway") == "origin"
 
 
 def test_an_expired_token_gets_fresh_urls_without_leaving_the_source(player: PlayerPage) -> None:

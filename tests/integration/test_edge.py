@@ -175,17 +175,12 @@ def test_admin_cli_lists_cdns_and_purges_an_asset(stack: Settings, published: Pu
     assert bad.returncode == 1 and "not an asset id" in bad.stderr
 
 
-def test_steering_manifests_put_the_edge_first_and_clone_by_host(
-    stack: Settings, published: Published
-) -> None:
+def test_steering_manifests_put_the_edge_first(stack: Settings, published: Published) -> None:
     base = f"{stack.catalog_api.url}/v1/assets/{published.asset_id}/steering"
     hls = httpx.get(f"{base}/hls", timeout=5).json()
-    config = local_edge(stack)
-    assert config is not None
+    # The pathways are in the viewer's master playlist; "." is a query-token master's own.
     assert hls["PATHWAY-PRIORITY"] == ["edge", "origin", "."]
-    assert [c["URI-REPLACEMENT"]["HOST"] for c in hls["PATHWAY-CLONES"]] == [
-        f"{config.host}:{config.port}", f"{stack.origin.host}:{stack.origin.port}"
-    ]  # fmt: skip
+    assert "PATHWAY-CLONES" not in hls
     dash = httpx.get(f"{base}/dash", timeout=5).json()
     assert dash["SERVICE-LOCATION-PRIORITY"] == ["edge", "origin"]
     assert httpx.get(f"{base}/smooth", timeout=5).status_code == 404

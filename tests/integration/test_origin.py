@@ -24,6 +24,7 @@ from pydantic import SecretStr
 from origin.app import create_app
 from streamcore import signing
 from streamcore.settings import Settings
+from streamcore.stack.services import local_edge
 from streamcore.storage.s3 import open_storage
 from tests.integration.published import MASTER, Published
 
@@ -31,7 +32,7 @@ pytestmark = pytest.mark.stack
 
 
 def without_steering(master: str) -> str:
-    """The master as published: the origin adds only the content steering tag."""
+    """A query-token master as published: the origin adds only the content steering tag."""
     lines = master.splitlines(keepends=True)
     return "".join(line for line in lines if not line.startswith("#EXT-X-CONTENT-STEERING"))
 
@@ -59,16 +60,23 @@ def url(stack: Settings, published: Published, name: str, **kw: object) -> str:
     return f"/t/{token(stack, scope, **kw)}/{published.prefix}{name}"
 
 
+def query_of(stack: Settings, published: Published) -> str:
+    return f"token={token(stack, f'/assets/{published.asset_id}/')}"
+
+
 async def test_playlist_is_served_with_type_validators_and_caching(
     client: TestClient, stack: Settings, published: Published
 ) -> None:
-    response = await client.get(url(stack, published, "master.m3u8"))
+    query = query_of(stack, published)
+    response = await client.get(f"/{published.prefix}master.m3u8?{query}")
     assert response.status == 200
     assert response.headers["Content-Type"] == "application/vnd.apple.mpegurl"
     assert response.headers["ETag"].startswith('"') and response.headers["Last-Modified"]
-    assert "max-age" in response.headers["Cache-Control"]
+    assert response.headers["Cache-Control"].startswith("public, max-age=")
     assert response.headers["Access-Control-Allow-Origin"] == "*"
-    assert without_steering(await response.text()) == MASTER
+    assert without_steering(await response.text()) == MASTER.replace(
+        "index.m3u8", f"index.m3u8?{query}"
+    )
 
 
 @pytest.mark.parametrize(
@@ -101,7 +109,7 @@ async def test_manifests_are_gzipped_for_clients_that_accept_it(
     )
     assert response.headers["Content-Encoding"] == "gzip"
     assert response.headers["Vary"] == "Accept-Encoding"
-    assert without_steering(gzip.decompress(await response.read()).decode()) == MASTER
+    assert gzip.decompress(await response.read()).decode().startswith("#EXTM3U\n")
     segment = await client.get(
         url(stack, published, "video/360p/seg_00001.m4s"), headers={"Accept-Encoding": "gzip"}
     )
@@ -154,13 +162,12 @@ async def test_conditional_requests_answer_304_without_a_body(
     client: TestClient, stack: Settings, published: Published
 ) -> None:
     for name in ("master.m3u8", "video/360p/seg_00001.m4s"):
-        first = await client.get(url(stack, published, name))
+        path = url(stack, published, name)  # once: a viewer's master embeds its token
+        first = await client.get(path)
         etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
-        again = await client.get(url(stack, published, name), headers={"If-None-Match": etag})
+        again = await client.get(path, headers={"If-None-Match": etag})
         assert again.status == 304 and await again.read() == b""
-        since = await client.get(
-            url(stack, published, name), headers={"If-Modified-Since": modified}
-        )
+        since = await client.get(path, headers={"If-Modified-Since": modified})
         assert since.status == 304
 
 
@@ -263,29 +270,61 @@ async def test_cors_allow_list_echoes_only_listed_origins(
 
 
 async def _walk(client: TestClient, master_url: str) -> list[str]:
-    """Fetch a master playlist and every URI it leads to; return the paths fetched."""
+    """Fetch a master playlist and every URI it leads to; return the URLs fetched.
+
+    Relative URLs go to the app under test; absolute ones (a viewer's master names every
+    source) to the stack's own running edge and origin.
+    """
+
+    async def get(target: str) -> tuple[int, str, bytes]:
+        if urlsplit(target).scheme:
+            async with httpx.AsyncClient(timeout=10) as http:
+                answer = await http.get(target)
+                return answer.status_code, answer.headers.get("Cache-Control", ""), answer.content
+        response = await client.get(target)
+        return response.status, response.headers.get("Cache-Control", ""), await response.read()
+
     fetched = [master_url]
-    master = m3u8.loads(await (await client.get(master_url)).text(), uri=master_url)
+    status, _, body = await get(master_url)
+    assert status == 200
+    master = m3u8.loads(body.decode(), uri=master_url)
     children = [p.uri for p in master.playlists] + [m.uri for m in master.media if m.uri]
     for child in children:
         child_url = urljoin(master_url, child)
-        response = await client.get(child_url)
-        assert response.status == 200, child_url
+        status, _, body = await get(child_url)
+        assert status == 200, child_url
         fetched.append(child_url)
-        media = m3u8.loads(await response.text(), uri=child_url)
+        media = m3u8.loads(body.decode(), uri=child_url)
         for uri in [s.uri for s in media.segments] + [m.uri for m in media.segment_map]:
             file_url = urljoin(child_url, uri)
-            file_response = await client.get(file_url)
-            assert file_response.status == 200, file_url
+            status, _, _ = await get(file_url)
+            assert status == 200, file_url
             fetched.append(file_url)
     return fetched
 
 
-async def test_every_uri_in_the_playlists_resolves_with_the_inherited_path_token(
+async def test_a_viewers_master_lists_every_source_as_a_pathway_that_plays(
     client: TestClient, stack: Settings, published: Published
 ) -> None:
-    fetched = await _walk(client, url(stack, published, "master.m3u8"))
-    assert len(fetched) == 7  # master, 2 media playlists, 2 init, 2 segments
+    master_url = url(stack, published, "master.m3u8")
+    response = await client.get(master_url)
+    assert response.headers["Cache-Control"].startswith("private")  # it carries the token
+    master = m3u8.loads(await response.text())
+    token_path = "/".join(master_url.split("/")[:3])  # /t/<token>
+    edge = local_edge(stack)
+    assert edge is not None
+    bases = {"edge": edge.url, "origin": stack.origin.url}
+    assert master.content_steering.pathway_id == "edge"
+    assert [p.stream_info.pathway_id for p in master.playlists] == ["edge", "origin"]
+    for variant in master.playlists:
+        prefix = f"{bases[variant.stream_info.pathway_id]}{token_path}/{published.prefix}"
+        assert variant.uri == f"{prefix}video/360p/index.m3u8"
+        assert variant.stream_info.stable_variant_id == "video.360p.index"
+        assert variant.stream_info.audio == f"aac-{variant.stream_info.pathway_id}"
+    # Both pathways play, through the real edge and origin: 2 x (2 playlists, 2 init, 2 segments).
+    fetched = await _walk(client, master_url)
+    assert len(fetched) == 1 + 2 * 6
+    assert {urlsplit(f).netloc for f in fetched[1:]} == {urlsplit(b).netloc for b in bases.values()}
     assert all(urlsplit(f).path.startswith("/t/") for f in fetched)
 
 
@@ -354,14 +393,15 @@ def test_draining_origin_answers_healthz_404_then_stops(stack: Settings) -> None
 async def test_master_playlists_name_the_steering_manifest(
     client: TestClient, stack: Settings, published: Published
 ) -> None:
-    text = await (await client.get(url(stack, published, "master.m3u8"))).text()
-    tag = (
-        f'#EXT-X-CONTENT-STEERING:SERVER-URI="{stack.catalog_api.url}/v1/assets/'
-        f'{published.asset_id}/steering/hls",PATHWAY-ID="."'
-    )
-    lines = text.splitlines()
-    assert tag in lines
-    assert lines.index(tag) < next(i for i, line in enumerate(lines) if "STREAM-INF" in line)
+    server = f"{stack.catalog_api.url}/v1/assets/{published.asset_id}/steering/hls"
+    for path, pathway in [
+        (url(stack, published, "master.m3u8"), "edge"),  # the viewer's, with every source
+        (f"/{published.prefix}master.m3u8?{query_of(stack, published)}", "."),
+    ]:
+        lines = (await (await client.get(path)).text()).splitlines()
+        tag = f'#EXT-X-CONTENT-STEERING:SERVER-URI="{server}",PATHWAY-ID="{pathway}"'
+        assert tag in lines
+        assert lines.index(tag) < next(i for i, line in enumerate(lines) if "STREAM-INF" in line)
     media = await (await client.get(url(stack, published, "video/360p/index.m3u8"))).text()
     assert "CONTENT-STEERING" not in media
 

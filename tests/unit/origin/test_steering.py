@@ -1,0 +1,104 @@
+"""HLS content steering: one pathway per source in the viewer's master playlist."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import m3u8
+import pytest
+from pydantic import SecretStr
+
+from origin import steering
+from streamcore.settings import LocalEdgeCdn, Settings
+
+# As packager/hls.py writes it: audio group, two variants, their I-frame playlists.
+MASTER = """#EXTM3U
+#EXT-X-VERSION:7
+#EXT-X-INDEPENDENT-SEGMENTS
+#EXT-X-MEDIA:URI="audio/aac/index.m3u8",TYPE=AUDIO,GROUP-ID="aac",NAME="Audio",DEFAULT=YES,AUTOSELECT=YES,CHANNELS="2"
+#EXT-X-STREAM-INF:BANDWIDTH=900000,AVERAGE-BANDWIDTH=700000,RESOLUTION=640x360,CODECS="avc1.4d401e,mp4a.40.2",AUDIO="aac",CLOSED-CAPTIONS=NONE,FRAME-RATE=25.000
+video/360p/index.m3u8
+#EXT-X-STREAM-INF:BANDWIDTH=2400000,AVERAGE-BANDWIDTH=2000000,RESOLUTION=1280x720,CODECS="avc1.4d401f,mp4a.40.2",AUDIO="aac",CLOSED-CAPTIONS=NONE,FRAME-RATE=25.000
+video/720p/index.m3u8
+#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=200000,AVERAGE-BANDWIDTH=100000,RESOLUTION=640x360,CODECS="avc1.4d401e",URI="video/360p/iframes.m3u8"
+#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=500000,AVERAGE-BANDWIDTH=300000,RESOLUTION=1280x720,CODECS="avc1.4d401f",URI="video/720p/iframes.m3u8"
+"""
+TOKEN = "k1.TOKEN"  # a placeholder, never checked here
+FOLDER = "/assets/0b7a0f5e-3c1e-4a57-9d59-2f8a4a7c1d11/v3/"
+STEERING = "http://api.example/v1/assets/0b7a0f5e-3c1e-4a57-9d59-2f8a4a7c1d11/steering/hls"
+
+
+@pytest.fixture
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    # The environment outranks these values; a session stack may have exported some.
+    for name in [n for n in os.environ if n.startswith("STREAMCORE_")]:
+        monkeypatch.delenv(name)
+    return Settings(
+        stack={"data_dir": tmp_path},
+        s3={"access_key_id": "a", "secret_access_key": "b"},
+        postgres={"password": "p"},
+        catalog_api={"api_keys": [SecretStr("key")]},
+        origin={"signing_keys": {"k1": "s"}, "active_key_id": "k1", "port": 18081},
+        cdns=[LocalEdgeCdn(kind="local_edge", name="edge", port=18082)],
+    )
+
+
+def test_every_source_gets_a_pathway_with_absolute_uris_carrying_the_token(
+    settings: Settings,
+) -> None:
+    text = steering.add_hls_pathways(MASTER, settings, TOKEN, FOLDER, STEERING)
+    master = m3u8.loads(text)
+    assert master.content_steering.uri == STEERING
+    assert master.content_steering.pathway_id == "edge"  # the primary plays first
+    bases = {"edge": "http://127.0.0.1:18082", "origin": "http://127.0.0.1:18081"}
+    for pathway, base in bases.items():
+        prefix = f"{base}/t/{TOKEN}{FOLDER}"
+        variants = [p for p in master.playlists if p.stream_info.pathway_id == pathway]
+        assert [v.uri for v in variants] == [
+            f"{prefix}video/360p/index.m3u8",
+            f"{prefix}video/720p/index.m3u8",
+        ]
+        assert [v.stream_info.stable_variant_id for v in variants] == [
+            "video.360p.index",
+            "video.720p.index",
+        ]
+        # Each pathway's variants name an audio group of that pathway alone.
+        groups = {v.stream_info.audio for v in variants}
+        assert groups == {f"aac-{pathway}"}
+        audio = [m for m in master.media if m.group_id == f"aac-{pathway}"]
+        assert [m.uri for m in audio] == [f"{prefix}audio/aac/index.m3u8"]
+        assert audio[0].stable_rendition_id == "audio.aac.index"
+        iframes = [
+            line for line in text.splitlines()
+            if line.startswith("#EXT-X-I-FRAME-STREAM-INF") and f'URI="{prefix}' in line
+        ]  # fmt: skip
+        assert len(iframes) == 2
+        assert all(f'PATHWAY-ID="{pathway}"' in line for line in iframes)
+        assert 'STABLE-VARIANT-ID="video.720p.iframes"' in iframes[1]
+    assert len(master.playlists) == 4 and len(master.iframe_playlists) == 4
+
+
+def test_the_header_and_other_tags_appear_once(settings: Settings) -> None:
+    source = MASTER.replace(
+        "#EXT-X-I-FRAME",
+        '#EXT-X-SESSION-DATA:DATA-ID="com.example.title",VALUE="x"\n#EXT-X-I-FRAME',
+        1,
+    )
+    lines = steering.add_hls_pathways(source, settings, TOKEN, FOLDER, STEERING).splitlines()
+    for tag in ("#EXTM3U", "#EXT-X-VERSION:7", "#EXT-X-INDEPENDENT-SEGMENTS"):
+        assert lines.count(tag) == 1
+    assert sum(line.startswith("#EXT-X-SESSION-DATA") for line in lines) == 1
+    assert sum(line.startswith("#EXT-X-CONTENT-STEERING") for line in lines) == 1
+    # Each variant's URI line follows its STREAM-INF.
+    for i, line in enumerate(lines):
+        if line.startswith("#EXT-X-STREAM-INF"):
+            assert lines[i + 1].startswith("http://")
+
+
+def test_query_token_masters_keep_their_uris_and_the_default_pathway() -> None:
+    text = steering.add_hls_steering(MASTER, STEERING)
+    assert (
+        text.replace(f'#EXT-X-CONTENT-STEERING:SERVER-URI="{STEERING}",PATHWAY-ID="."\n', "")
+        == MASTER
+    )
