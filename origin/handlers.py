@@ -77,10 +77,7 @@ async def _serve_small(
     entry = await app[CACHE_KEY].get(
         key, lambda: app[STORAGE_KEY].get_bytes(settings.s3.media_bucket, key)
     )
-    text, cache_control = (
-        entry.data.decode("utf-8") if policy.rewritable else "",
-        policy.cache_control,
-    )
+    text = entry.data.decode("utf-8") if policy.rewritable else ""
     asset_id, folder = _asset_folder(path)
     if kind == Kind.PLAYLIST and path.endswith("/master.m3u8"):
         uri = steering.steering_uri(settings, asset_id, "hls")
@@ -88,12 +85,9 @@ async def _serve_small(
             text = steering.add_hls_steering(text, uri)
         else:
             text = steering.add_hls_pathways(text, settings, token, folder, uri)
-            cache_control = "private, max-age=60"  # it carries the viewer's token now
     elif kind == Kind.MPD and not query_token:
         uri = steering.steering_uri(settings, asset_id, "dash")
         text = steering.add_dash_sources(text, settings, token, folder, uri)
-        # It carries the viewer's token now: no shared cache may keep it.
-        cache_control = "private, max-age=60"
     if query_token and policy.rewritable:
         text = REWRITERS[kind](text, request.rel_url.raw_query_string)
     data = text.encode("utf-8") if policy.rewritable else entry.data
@@ -104,7 +98,7 @@ async def _serve_small(
         body=data,
         etag=etag,
         last_modified=entry.info.last_modified,
-        headers={"Content-Type": content_type_for(path), "Cache-Control": cache_control},
+        headers={"Content-Type": content_type_for(path), "Cache-Control": policy.cache_control},
         compressible=policy.compressible,
     )
     response = await respond(request, rep)

@@ -12,8 +12,9 @@ The packaged manifests are the same for every source; the origin adds, as it ser
   steering tag, with the manifest's single default pathway ".";
 - to an MPD requested with a path token, one `BaseURL` per source (with `serviceLocation`)
   carrying that token, and a `ContentSteering` element.
-Manifests that carry the viewer's token are the viewer's own: they are marked private so that
-no shared cache keeps them.
+A manifest that carries the viewer's token is still a function of its URL alone (the token is
+in the path, and every cache checks it before answering), so it keeps the usual cache policy:
+the edge may keep it under that URL, which only holders of that token can ask for.
 """
 
 from __future__ import annotations
