@@ -13,11 +13,13 @@ from aiohttp import web
 from celery import Celery
 
 from cdn_adapters.base import CdnAdapter
-from streamcore.database import pool_context
+from streamcore.database import Database, database_context
 from streamcore.queue import TaskName, create_celery
 from streamcore.storage.s3 import S3Storage, open_storage
 from streamcore.web import SETTINGS_KEY, ServiceUnavailable
 
+DB_KEY = web.AppKey("db", Database)
+# The primary's pool, for handlers that only write or must read the latest state.
 DB_POOL_KEY = web.AppKey("db_pool", asyncpg.Pool)
 REDIS_KEY = web.AppKey("redis", aioredis.Redis)
 STORAGE_KEY = web.AppKey("storage", S3Storage)
@@ -26,8 +28,9 @@ ADAPTERS_KEY = web.AppKey("cdn_adapters", list[CdnAdapter])
 
 
 async def database(app: web.Application) -> AsyncIterator[None]:
-    async with pool_context(app[SETTINGS_KEY]) as pool:
-        app[DB_POOL_KEY] = pool
+    async with database_context(app[SETTINGS_KEY]) as db:
+        app[DB_KEY] = db
+        app[DB_POOL_KEY] = db.primary
         yield
 
 

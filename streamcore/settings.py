@@ -69,6 +69,12 @@ class StackSettings(_Section):
     startup_timeout_s: float = Field(60.0, gt=0)
     # The system user PostgreSQL runs as when the stack is started by root (postgres refuses root).
     postgres_system_user: str = "embedded_postgres"
+    # Streaming replicas of the local PostgreSQL (`streamcore up --replicas N`); replica i
+    # (from 1) listens on postgres_port + i.
+    postgres_replicas: int = Field(0, ge=0, le=8)
+    # The local servers' max_connections: room for every process's pools at their maximum
+    # (the API's 100 by default, the workers' small pools, CLI commands) on each server.
+    postgres_max_connections: int = Field(400, ge=20, le=10000)
 
     @field_validator("data_dir")
     @classmethod
@@ -80,9 +86,26 @@ class PostgresSettings(_Section):
     database: str = "streamcore"
     user: str = "postgres"
     password: SecretStr | None = None
-    pool_min_size: int = Field(2, ge=0)
-    pool_max_size: int = Field(10, ge=1)
+    # One pool of this size per server (the primary, and each replica) in each API process.
+    pool_min_size: int = Field(10, ge=0)
+    pool_max_size: int = Field(100, ge=1)
     command_timeout_s: float = Field(30.0, gt=0)
+    # External read replicas (postgresql:// URLs); the local stack's own are added to these.
+    replica_urls: tuple[SecretStr, ...] = ()
+    # A replica further behind the primary than this is skipped until it catches up.
+    replica_max_lag_s: float = Field(5.0, gt=0)
+    # How often each replica's health and lag are checked.
+    replica_check_interval_s: float = Field(1.0, gt=0)
+    # After a write, the same caller's reads go to the primary for this long (read your writes).
+    read_your_writes_s: float = Field(5.0, ge=0)
+
+    @field_validator("replica_urls")
+    @classmethod
+    def _replica_scheme(cls, value: tuple[SecretStr, ...]) -> tuple[SecretStr, ...]:
+        for url in value:
+            if not url.get_secret_value().startswith(("postgres://", "postgresql://")):
+                raise ValueError("each must be a postgresql:// URL")
+        return value
 
     @model_validator(mode="after")
     def _pool_bounds(self) -> PostgresSettings:
@@ -93,7 +116,35 @@ class PostgresSettings(_Section):
 
 class RedisSettings(_Section):
     password: SecretStr | None = None
-    socket_timeout_s: float = Field(0.25, gt=0)
+    # Fail fast: a slow Redis costs a request at most this (plus one retry), then the caller
+    # falls back to the database.
+    socket_timeout_s: float = Field(0.2, gt=0, le=5)
+    retries: int = Field(1, ge=0, le=1)
+
+
+class CacheSettings(_Section):
+    """The catalog's cache: an in-process LRU in front of Redis, in front of PostgreSQL."""
+
+    enabled: bool = True
+    # Redis TTLs; each entry's TTL is stretched by a random fraction up to ttl_jitter so that
+    # entries written together do not expire together.
+    title_ttl_s: float = Field(300.0, gt=0)
+    list_ttl_s: float = Field(300.0, gt=0)
+    ttl_jitter: float = Field(0.1, ge=0, le=1)
+    # A hit in the last part of an entry's life refreshes it in the background.
+    early_refresh_fraction: float = Field(0.2, ge=0, lt=1)
+    # The in-process LRU: small and short-lived, since other processes cannot invalidate it.
+    local_max_entries: int = Field(10_000, ge=0)
+    local_ttl_s: float = Field(2.0, ge=0)
+    # Last-known answers, served (marked stale) when the database is unavailable.
+    stale_ttl_s: float = Field(24 * 3600.0, ge=0)
+    # Across processes, one rebuild per key at a time: the lock's lifetime, and how long
+    # the others wait for its result before querying themselves.
+    rebuild_lock_s: float = Field(2.0, gt=0)
+    rebuild_wait_s: float = Field(0.5, ge=0)
+    # Circuit breaker around Redis.
+    breaker_failure_threshold: int = Field(5, ge=1)
+    breaker_reset_s: float = Field(5.0, gt=0)
 
 
 class S3Settings(_Section):
@@ -267,6 +318,7 @@ class Settings(BaseSettings):
     stack: StackSettings = StackSettings()
     postgres: PostgresSettings = PostgresSettings()
     redis: RedisSettings = RedisSettings()
+    cache: CacheSettings = CacheSettings()
     s3: S3Settings = S3Settings()
     catalog_api: CatalogApiSettings = CatalogApiSettings()
     origin: OriginSettings = OriginSettings()
@@ -348,6 +400,22 @@ class Settings(BaseSettings):
             f"postgresql://{quote(self.postgres.user)}:{password}"
             f"@{self.stack.host}:{self.stack.postgres_port}/{quote(self.postgres.database)}"
         )
+
+    @cached_property
+    def postgres_replica_dsns(self) -> tuple[str, ...]:
+        """Every read replica: the configured ones, then the local stack's own."""
+        external = tuple(url.get_secret_value() for url in self.postgres.replica_urls)
+        if not self.manages_postgres:
+            return external
+        primary = self.postgres_dsn
+        local = tuple(
+            primary.replace(
+                f"@{self.stack.host}:{self.stack.postgres_port}/",
+                f"@{self.stack.host}:{self.stack.postgres_port + index}/",
+            )
+            for index in range(1, self.stack.postgres_replicas + 1)
+        )
+        return external + local
 
     @cached_property
     def redis_dsn(self) -> str:

@@ -49,6 +49,9 @@ def stack_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setting
     # Exported, so that CLI subprocesses started by tests read the same settings.
     patch.setenv("STREAMCORE_ENV", "test")
     patch.setenv("STREAMCORE_STACK__DATA_DIR", str(data_dir))
+    # One streaming replica, so that every run routes reads through a real standby. Its port
+    # is postgres_port + 1, so the port offset below shifts it too.
+    patch.setenv("STREAMCORE_STACK__POSTGRES_REPLICAS", "1")
     if PORT_OFFSET:
         for name, value in _shifted_ports(load_settings()).items():
             patch.setenv(name, value)

@@ -36,6 +36,9 @@ log = logging.getLogger(__name__)
 # Share of the progress bar: download 0-5, build 5-90, publish 90-99, ready 100.
 _BUILD_START, _BUILD_SPAN, _PUBLISH_START = 5, 85, 90
 _PROGRESS_EVERY_S = 1.0
+# Each task opens its own pool: keep it small, so that worker.concurrency tasks stay far
+# below the server's max_connections (the API's pools take most of it).
+_POOL_MIN_SIZE, _POOL_MAX_SIZE = 1, 4
 
 
 class Outcome(enum.StrEnum):
@@ -57,7 +60,10 @@ def replaced_paths(asset_id: UUID, old_version: int) -> list[str]:
 
 
 async def process_asset(settings: Settings, asset_id: UUID, job_id: UUID) -> Outcome:
-    async with pool_context(settings) as pool, open_storage(settings) as storage:
+    async with (
+        pool_context(settings, min_size=_POOL_MIN_SIZE, max_size=_POOL_MAX_SIZE) as pool,
+        open_storage(settings) as storage,
+    ):
         asset = await repository.start_processing(pool, asset_id, job_id)
         if asset is None:
             log.info("asset %s job %s: nothing to do (gone, done or superseded)", asset_id, job_id)
@@ -192,5 +198,5 @@ async def delete_asset_files(settings: Settings, asset_id: UUID) -> int:
 
 async def record_failure(settings: Settings, asset_id: UUID, job_id: UUID, error: str) -> None:
     """Mark the asset failed after its task gave up (retries exhausted or an unexpected error)."""
-    async with pool_context(settings) as pool:
+    async with pool_context(settings, min_size=_POOL_MIN_SIZE, max_size=_POOL_MAX_SIZE) as pool:
         await repository.fail(pool, asset_id, job_id, error)

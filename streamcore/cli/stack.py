@@ -33,20 +33,16 @@ def status_table(report: control.StackStatus) -> Table:
     table = Table(
         title=f"StreamCore stack ({report.env}) — {report.data_dir}", title_justify="left"
     )
-    table.add_column("service")
+    table.add_column("service", no_wrap=True)
     table.add_column("state")
     table.add_column("url", overflow="fold")
     table.add_column("pid", justify="right")
     table.add_column("detail", overflow="fold")
     for row in report.services:
-        style = _STATE_STYLE[row.state]
-        table.add_row(
-            row.name,
-            f"[{style}]{row.state}[/]",
-            row.url,
-            str(row.pid or ("external" if not row.managed else "-")),
-            row.detail or "",
-        )
+        _add_row(table, row)
+        if row.name == "postgres":  # its replicas right below it
+            for replica in report.replicas:
+                _add_row(table, replica, _replica_detail(replica))
     ffmpeg = report.ffmpeg
     if "error" in ffmpeg:
         table.add_row("ffmpeg", "[red]missing[/]", "", "", ffmpeg["error"])
@@ -59,6 +55,23 @@ def status_table(report: control.StackStatus) -> Table:
             f"{ffmpeg['version']} ({ffmpeg['source']})",
         )
     return table
+
+
+def _add_row(table: Table, row: control.ServiceStatus, detail: str | None = None) -> None:
+    style = _STATE_STYLE[row.state]
+    table.add_row(
+        row.name,
+        f"[{style}]{row.state}[/]",
+        row.url,
+        str(row.pid or ("external" if not row.managed else "-")),
+        detail or row.detail or "",
+    )
+
+
+def _replica_detail(row: control.ReplicaStatus) -> str | None:
+    if row.state == "healthy" and row.lag_s is not None:
+        return f"standby, {row.lag_s:.1f} s behind the primary"
+    return row.detail
 
 
 def up(
@@ -76,6 +89,16 @@ def up(
             "wait until they are processed and print their playback URLs.",
         ),
     ] = None,
+    replicas: Annotated[
+        int | None,
+        typer.Option(
+            "--replicas",
+            min=0,
+            max=8,
+            help="Run this many streaming replicas of the local PostgreSQL (reads are spread "
+            "over them); default: stack.postgres_replicas. Holds until `streamcore down`.",
+        ),
+    ] = None,
 ) -> None:
     """Start the local stack and wait until every service is healthy.
 
@@ -83,6 +106,8 @@ def up(
     and `streamcore down` stops it later.
     """
     settings = settings_or_exit()
+    if replicas is not None:
+        settings = control.with_replicas(settings, replicas)
     _terminate_as_interrupt()
     try:
         with err_console.status("starting the stack…") as spinner:

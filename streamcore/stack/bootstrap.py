@@ -1,7 +1,8 @@
 """One-time and every-start preparation of the stack's own services.
 
 Before start: the PostgreSQL cluster (initdb), and the config files Redis and SeaweedFS read.
-After the infra is healthy: the database, its migrations, and the S3 buckets.
+After the infra is healthy: the database, its migrations, and the S3 buckets; then each
+PostgreSQL replica's data folder, cloned from the running primary (pg_basebackup).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import stat
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from streamcore import binaries, database
 from streamcore.migrate import Migration, migrate
@@ -49,11 +51,8 @@ def _init_postgres_cluster(settings: Settings) -> None:
     with tempfile.NamedTemporaryFile("w", delete=False, dir=pgdata.parent) as pwfile:
         pwfile.write(settings.postgres.password.get_secret_value())
     pw_path = Path(pwfile.name)
-    # Fully become the user: keeping root's group would subject it to root's group bits.
-    group: int | None = None
     if user is not None:
         shutil.chown(pw_path, user)
-        group = pwd.getpwnam(user).pw_gid
     try:
         result = subprocess.run(
             [
@@ -67,13 +66,11 @@ def _init_postgres_cluster(settings: Settings) -> None:
                 "--locale=C",
                 "--no-instructions",
             ],
-            user=user,
-            group=group,
-            extra_groups=[] if user is not None else None,
             capture_output=True,
             text=True,
             check=False,
             stdin=subprocess.DEVNULL,
+            **_run_as(user),
         )  # fmt: skip
     finally:
         pw_path.unlink(missing_ok=True)
@@ -81,6 +78,91 @@ def _init_postgres_cluster(settings: Settings) -> None:
         shutil.rmtree(pgdata, ignore_errors=True)
         raise BootstrapError(f"initdb failed:\n{result.stderr.strip()}")
     log.info("initialised PostgreSQL cluster in %s", pgdata)
+
+
+def _run_as(user: str | None) -> dict[str, Any]:
+    """subprocess.run() arguments that fully become `user` (None: stay who we are)."""
+    if user is None:
+        return {}
+    # Fully become the user: keeping root's group would subject it to root's group bits.
+    return {"user": user, "group": pwd.getpwnam(user).pw_gid, "extra_groups": []}
+
+
+def clone_replicas(settings: Settings) -> list[str]:
+    """Clone each missing replica's data folder from the running primary; return what was done.
+
+    A folder that already holds a copy of this primary is reused as is: the replica catches up
+    by streaming (the primary keeps some WAL for it); delete the folder to clone it afresh.
+    """
+    if not settings.manages_postgres:
+        return []
+    primary = _system_identifier(services.postgres_data_dir(settings))
+    done = []
+    for index in range(1, settings.stack.postgres_replicas + 1):
+        target = services.postgres_replica_data_dir(settings, index)
+        if (target / "PG_VERSION").is_file():
+            if primary is not None and _system_identifier(target) == primary:
+                continue
+            log.warning("%s is a copy of another cluster; cloning it again", target)
+        _clone_replica(settings, target)
+        done.append(f"replica {services.replica_name(index)} (pg_basebackup)")
+    return done
+
+
+def _system_identifier(pgdata: Path) -> bytes | None:
+    """The cluster's identity, set by initdb and kept by its copies; None if unreadable.
+
+    A replica can only stream from the cluster it was copied from: one left over from a primary
+    that was since re-created must be cloned again. It is the first field of pg_control.
+    """
+    try:
+        with (pgdata / "global" / "pg_control").open("rb") as control:
+            return control.read(8)
+    except OSError:
+        return None
+
+
+def _clone_replica(settings: Settings, target: Path) -> None:
+    user = services.postgres_system_user(settings)
+    shutil.rmtree(target, ignore_errors=True)  # a clone interrupted earlier is started over
+    target.mkdir(parents=True)
+    target.chmod(0o700)  # PostgreSQL refuses a data folder others can read
+    if user is not None:
+        _prepare_for_system_user(user, target)
+    assert settings.postgres.password is not None
+    # The password travels in the environment, never on the command line (visible in ps).
+    environment = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PGPASSWORD": settings.postgres.password.get_secret_value(),
+        "PGCONNECT_TIMEOUT": "10",
+    }
+    result = subprocess.run(
+        [
+            str(binaries.postgres_bin_dir() / "pg_basebackup"),
+            "-D", str(target),
+            "-h", settings.stack.host,
+            "-p", str(settings.stack.postgres_port),
+            "-U", settings.postgres.user,
+            "--no-password",
+            # Write standby.signal and primary_conninfo: the copy starts as a streaming replica.
+            "-R",
+            # Stream the WAL written during the copy alongside it, so the copy is consistent.
+            "-X", "stream",
+            # Checkpoint now rather than wait for the next scheduled one.
+            "-c", "fast",
+        ],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+        stdin=subprocess.DEVNULL,
+        timeout=max(settings.stack.startup_timeout_s, 60),
+        **_run_as(user),
+    )  # fmt: skip
+    if result.returncode != 0:
+        shutil.rmtree(target, ignore_errors=True)
+        raise BootstrapError(f"pg_basebackup into {target} failed:\n{result.stderr.strip()}")
+    log.info("cloned a PostgreSQL replica into %s", target)
 
 
 def _prepare_for_system_user(user: str, pgdata: Path) -> None:

@@ -13,13 +13,19 @@ import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 from streamcore import binaries
-from streamcore.settings import Settings
+from streamcore.settings import Settings, StackSettings
 from streamcore.stack import bootstrap, health
-from streamcore.stack.services import SERVICES, Service, ServiceSpec, Tier, managed_ports
-from streamcore.stack.supervisor import Supervisor, SupervisorError, stack_processes
+from streamcore.stack.services import ServiceSpec, Tier, managed_ports, service_specs
+from streamcore.stack.supervisor import (
+    ProcessInfo,
+    Supervisor,
+    SupervisorError,
+    stack_processes,
+)
 
 log = logging.getLogger(__name__)
 
@@ -48,19 +54,51 @@ class ServiceStatus:
 
 
 @dataclass(frozen=True)
+class ReplicaStatus(ServiceStatus):
+    lag_s: float | None = None  # seconds behind the primary, when it answers
+
+
+@dataclass(frozen=True)
 class StackStatus:
     env: str
     data_dir: str
     supervisor_pid: int | None
     services: list[ServiceStatus]
     ffmpeg: dict[str, str] = field(default_factory=dict)
+    # The local PostgreSQL's streaming replicas (`streamcore up --replicas N`).
+    replicas: list[ReplicaStatus] = field(default_factory=list)
 
     @property
     def healthy(self) -> bool:
-        return all(s.state == "healthy" for s in self.services) and "error" not in self.ffmpeg
+        rows = [*self.services, *self.replicas]
+        return all(s.state == "healthy" for s in rows) and "error" not in self.ffmpeg
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "healthy": self.healthy}
+
+
+def with_replicas(settings: Settings, count: int) -> Settings:
+    """The settings with `count` local PostgreSQL replicas (validated like the setting)."""
+    stack = StackSettings.model_validate(
+        {**settings.stack.model_dump(), "postgres_replicas": count}
+    )
+    # Rebuilt rather than model_copy()'d: a copy would keep the cached replica DSNs.
+    fields = {name: getattr(settings, name) for name in type(settings).model_fields}
+    return Settings.model_construct(**{**fields, "stack": stack})
+
+
+def _run_state_path(settings: Settings) -> Path:
+    return settings.stack.data_dir / "run" / "stack.json"
+
+
+def running_settings(settings: Settings) -> Settings:
+    """The settings as the running stack was started: `up --replicas N` holds until `down`."""
+    try:
+        state = json.loads(_run_state_path(settings).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return settings
+    count = int(state["postgres_replicas"])
+    return settings if count == settings.stack.postgres_replicas else with_replicas(settings, count)
 
 
 def _ffmpeg_info(settings: Settings) -> dict[str, str]:
@@ -106,34 +144,52 @@ def start(
     bootstrap.prepare(settings)
     (settings.stack.data_dir / "run").mkdir(parents=True, exist_ok=True)
     (settings.stack.data_dir / "run" / "ffmpeg.json").write_text(json.dumps(ffmpeg, indent=2))
+    # `status`, `down` and the app processes must agree on the replicas for the stack's life.
+    _run_state_path(settings).write_text(
+        json.dumps({"postgres_replicas": settings.stack.postgres_replicas})
+    )
 
-    specs = [spec for spec in SERVICES if spec.managed(settings)]
-    supervisor.write_config([spec.program(settings) for spec in specs])
+    specs = service_specs(settings)
+    supervisor.write_config([spec.program(settings) for spec in specs if spec.managed(settings)])
     process = supervisor.start(foreground=foreground)
     try:
         for tier in Tier:
-            tier_specs = [spec for spec in SERVICES if spec.tier == tier]
-            for spec in tier_specs:
-                if spec.managed(settings):
-                    on_step(f"starting {spec.service}")
-                    supervisor.start_program(spec.service)
-            _wait_healthy(settings, supervisor, tier_specs, bootstrap=tier == Tier.INFRA)
-            if tier == Tier.INFRA:
-                for step in bootstrap.after_infra(settings):
-                    on_step(f"created {step}")
+            tier_specs = [spec for spec in specs if spec.tier == tier]
+            _start_tier(settings, supervisor, tier, tier_specs, on_step)
     except BaseException:
         supervisor.shutdown()
         if process is not None:
             process.wait(timeout=10)
+        _run_state_path(settings).unlink(missing_ok=True)
         raise
     return process
+
+
+def _start_tier(
+    settings: Settings,
+    supervisor: Supervisor,
+    tier: Tier,
+    specs: list[ServiceSpec],
+    on_step: Callable[[str], None],
+) -> None:
+    if tier == Tier.REPLICAS:
+        # Replicas are cloned from the primary, which is up (and migrated) by now.
+        for step in bootstrap.clone_replicas(settings):
+            on_step(f"created {step}")
+    for spec in specs:
+        if spec.managed(settings):
+            on_step(f"starting {spec.service}")
+            supervisor.start_program(spec.service)
+    _wait_healthy(settings, supervisor, specs, bootstrap=tier == Tier.INFRA)
+    if tier == Tier.INFRA:
+        for step in bootstrap.after_infra(settings):
+            on_step(f"created {step}")
 
 
 def _wait_healthy(
     settings: Settings, supervisor: Supervisor, specs: list[ServiceSpec], *, bootstrap: bool
 ) -> None:
     deadline = time.monotonic() + settings.stack.startup_timeout_s
-    services = [spec.service for spec in specs]
     managed = {spec.service for spec in specs if spec.managed(settings)}
     while True:
         processes = supervisor.processes()
@@ -144,8 +200,8 @@ def _wait_healthy(
                     f"{service} exited while starting ({info.description}).\n"
                     + supervisor.log_tail(service)
                 )
-        reasons = asyncio.run(health.check_all(services, settings, bootstrap=bootstrap))
-        failing = {service: reason for service, reason in reasons.items() if reason}
+        results = asyncio.run(health.check_all(specs, settings, bootstrap=bootstrap))
+        failing = {service: h.reason for service, h in results.items() if h.reason}
         if not failing:
             return
         if time.monotonic() > deadline:
@@ -161,45 +217,49 @@ def _wait_healthy(
 
 
 def status(settings: Settings) -> StackStatus:
+    settings = running_settings(settings)
     supervisor = Supervisor(settings.stack.data_dir)
     supervisor_pid = supervisor.pid()
     processes = supervisor.processes() if supervisor_pid is not None else {}
-    reasons = asyncio.run(health.check_all([spec.service for spec in SERVICES], settings))
-    rows = []
-    for spec in SERVICES:
-        url = spec.url(settings)
-        reason = reasons[spec.service]
-        if not spec.managed(settings):
-            state: State = "healthy" if reason is None else "down"
-            rows.append(ServiceStatus(spec.service, False, state, url, detail=reason))
-            continue
-        info = processes.get(spec.service)
-        if info is None or info.state != "RUNNING":
-            detail = (
-                f"{info.state.lower()} ({info.description}); log: {info.log_file}"
-                if info
-                else "stack not running"
-            )
-            rows.append(
-                ServiceStatus(
-                    spec.service, True, "down", url,
-                    process=info.state if info else None, detail=detail,
-                )
-            )  # fmt: skip
-            continue
-        rows.append(
-            ServiceStatus(
-                spec.service, True, "healthy" if reason is None else "unhealthy", url,
-                pid=info.pid, process=info.state, detail=reason,
-            )
-        )  # fmt: skip
+    specs = service_specs(settings)
+    results = asyncio.run(health.check_all(specs, settings))
+    rows = [
+        _status_row(spec, settings, processes.get(spec.service), results[spec.service])
+        for spec in specs
+    ]
     return StackStatus(
         env=settings.env,
         data_dir=str(settings.stack.data_dir),
         supervisor_pid=supervisor_pid,
-        services=rows,
+        services=[row for row in rows if not isinstance(row, ReplicaStatus)],
         ffmpeg=_ffmpeg_info(settings),
+        replicas=[row for row in rows if isinstance(row, ReplicaStatus)],
     )
+
+
+def _status_row(
+    spec: ServiceSpec, settings: Settings, info: ProcessInfo | None, result: health.Health
+) -> ServiceStatus:
+    reason = result.reason
+    pid: int | None = None
+    process: str | None = None
+    if not spec.managed(settings):
+        state: State = "healthy" if reason is None else "down"
+        detail = reason
+    elif info is None or info.state != "RUNNING":
+        state, process = "down", info.state if info else None
+        detail = (
+            f"{info.state.lower()} ({info.description}); log: {info.log_file}"
+            if info
+            else "stack not running"
+        )
+    else:
+        state = "healthy" if reason is None else "unhealthy"
+        detail, pid, process = reason, info.pid, info.state
+    fields = (spec.service, spec.managed(settings), state, spec.url(settings), pid, process, detail)
+    if spec.replica:
+        return ReplicaStatus(*fields, lag_s=result.lag_s)
+    return ServiceStatus(*fields)
 
 
 def stop(settings: Settings) -> bool:
@@ -212,17 +272,35 @@ def stop(settings: Settings) -> bool:
         log.warning("process %d outlived its supervisor; killing it", pid)
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
+    _run_state_path(settings).unlink(missing_ok=True)
     return was_running
 
 
-def restart_service(settings: Settings, service: Service) -> None:
-    """Start one managed service again (after a crash) and wait until it is healthy."""
+def _running_spec(settings: Settings, service: str) -> tuple[Supervisor, ServiceSpec]:
     supervisor = Supervisor(settings.stack.data_dir)
     if supervisor.pid() is None:
         raise StackError("no stack is running")
-    spec = next(spec for spec in SERVICES if spec.service == service)
+    spec = next((s for s in service_specs(settings) if s.service == service), None)
+    if spec is None or not spec.managed(settings):
+        raise StackError(f"{service} is not a service of this stack")
+    return supervisor, spec
+
+
+def restart_service(settings: Settings, service: str) -> None:
+    """Start one managed service again (after a crash or a stop) and wait until it is healthy."""
+    settings = running_settings(settings)
+    supervisor, spec = _running_spec(settings, service)
     try:
         supervisor.start_program(service)
     except SupervisorError as exc:
         raise StackError(str(exc)) from None
     _wait_healthy(settings, supervisor, [spec], bootstrap=False)
+
+
+def stop_service(settings: Settings, service: str) -> None:
+    """Stop one managed service (the way `down` stops it); `restart_service` starts it again."""
+    supervisor, _ = _running_spec(running_settings(settings), service)
+    try:
+        supervisor.stop_program(service)
+    except SupervisorError as exc:
+        raise StackError(str(exc)) from None

@@ -6,14 +6,16 @@ A probe returns None when the service is healthy and raises with a short reason 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 
 import aiohttp
 import asyncpg
 import redis.asyncio as aioredis
 
+from streamcore.read_routing import replica_problem, replica_state
 from streamcore.settings import Settings
-from streamcore.stack.services import Service, edge_url
+from streamcore.stack.services import Service, ServiceSpec, edge_url, replica_dsn
 from streamcore.storage.s3 import open_storage
 
 PROBE_TIMEOUT_S = 3.0
@@ -29,6 +31,20 @@ async def probe_postgres(settings: Settings, dsn: str | None = None) -> None:
         await conn.fetchval("SELECT 1")
     finally:
         await conn.close()
+
+
+async def probe_replica(settings: Settings, index: int) -> float:
+    """The local replica answers as a standby, no further behind than allowed; its lag in s."""
+    conn = await asyncpg.connect(replica_dsn(settings, index), timeout=PROBE_TIMEOUT_S)
+    try:
+        state = await replica_state(conn)
+    finally:
+        await conn.close()
+    problem = replica_problem(state, settings.postgres.replica_max_lag_s)
+    if problem is not None:
+        raise Unhealthy(problem)
+    assert state.lag_s is not None  # else replica_problem() named it
+    return state.lag_s
 
 
 async def probe_redis(settings: Settings) -> None:
@@ -113,16 +129,23 @@ BOOTSTRAP_PROBES: dict[Service, Callable[[Settings], Awaitable[None]]] = {
 }
 
 
-async def check(service: Service, settings: Settings, *, bootstrap: bool = False) -> str | None:
-    """None if healthy, else a one-line reason."""
-    probe = (BOOTSTRAP_PROBES if bootstrap else PROBES)[service]
+@dataclass(frozen=True)
+class Health:
+    reason: str | None = None  # None: healthy; else a one-line reason
+    lag_s: float | None = None  # replicas: how far behind the primary
+
+
+async def check(spec: ServiceSpec, settings: Settings, *, bootstrap: bool = False) -> Health:
     try:
-        await asyncio.wait_for(probe(settings), timeout=PROBE_TIMEOUT_S + 2)
+        async with asyncio.timeout(PROBE_TIMEOUT_S + 2):
+            if spec.replica:
+                return Health(lag_s=await probe_replica(settings, spec.replica))
+            await (BOOTSTRAP_PROBES if bootstrap else PROBES)[Service(spec.service)](settings)
     except TimeoutError:
-        return "no answer within the probe timeout"
+        return Health("no answer within the probe timeout")
     except Exception as exc:  # any failure to answer is, by definition, unhealthy
-        return _one_line(exc)
-    return None
+        return Health(_one_line(exc))
+    return Health()
 
 
 def _one_line(exc: BaseException) -> str:
@@ -131,9 +154,8 @@ def _one_line(exc: BaseException) -> str:
 
 
 async def check_all(
-    services: list[Service], settings: Settings, *, bootstrap: bool = False
-) -> dict[Service, str | None]:
-    results = await asyncio.gather(
-        *(check(service, settings, bootstrap=bootstrap) for service in services)
-    )
-    return dict(zip(services, results, strict=True))
+    specs: Sequence[ServiceSpec], settings: Settings, *, bootstrap: bool = False
+) -> dict[str, Health]:
+    """Each service's health, by name, probed concurrently."""
+    results = await asyncio.gather(*(check(spec, settings, bootstrap=bootstrap) for spec in specs))
+    return {spec.service: result for spec, result in zip(specs, results, strict=True)}

@@ -1,7 +1,8 @@
 """The services of the local stack: what each runs, where it answers, and in which order.
 
 One table (SERVICES) maps each service to its program builder; `up`, `status` and `down` all
-read it, so adding a service is one entry here plus its health probe in health.py.
+read it (through service_specs(), which adds the PostgreSQL replicas the settings ask for), so
+adding a service is one entry here plus its health probe in health.py.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -34,16 +36,19 @@ class Tier(enum.IntEnum):
     """Start order: every service of a tier is healthy before the next tier starts."""
 
     INFRA = 0
-    APP = 1
+    # PostgreSQL's streaming replicas: each is cloned from the primary, so it must be up first.
+    REPLICAS = 1
+    APP = 2
 
 
 @dataclass(frozen=True)
 class ServiceSpec:
-    service: Service
+    service: str  # a Service, or a replica's name (postgres-replica-1, ...)
     tier: Tier
     managed: Callable[[Settings], bool]
     program: Callable[[Settings], Program]
     url: Callable[[Settings], str]
+    replica: int = 0  # which replica of the local PostgreSQL (from 1); 0: not a replica
 
 
 def redact(url: str) -> str:
@@ -72,23 +77,68 @@ def postgres_system_user(settings: Settings) -> str | None:
     return settings.stack.postgres_system_user if os.geteuid() == 0 else None
 
 
-def _postgres(settings: Settings) -> Program:
+def replica_name(index: int) -> str:
+    return f"{Service.POSTGRES}-replica-{index}"
+
+
+def postgres_replica_data_dir(settings: Settings, index: int) -> Path:
+    return settings.stack.data_dir / replica_name(index)
+
+
+def replica_dsn(settings: Settings, index: int) -> str:
+    """The local replica's DSN (the settings list external replicas first, then the local)."""
+    local = settings.postgres_replica_dsns[-settings.stack.postgres_replicas :]
+    return local[index - 1]
+
+
+def _replica_url(settings: Settings, index: int) -> str:
+    return redact(replica_dsn(settings, index))
+
+
+def _postgres_command(settings: Settings, data_dir: Path, port: int) -> list[str]:
+    return [
+        str(binaries.postgres_bin_dir() / "postgres"),
+        "-D", str(data_dir),
+        "-p", str(port),
+        "-h", settings.stack.host,
+        # TCP only: a socket path under a deep data folder can exceed the 107-byte limit.
+        "-c", "unix_socket_directories=",
+        # Room for every process's pools; a standby refuses to start with fewer than its primary.
+        "-c", f"max_connections={settings.stack.postgres_max_connections}",
+        "-c", "logging_collector=off",
+    ]  # fmt: skip
+
+
+def _postgres_program(name: str, settings: Settings, command: list[str]) -> Program:
     return Program(
-        name=Service.POSTGRES,
-        command=[
-            str(binaries.postgres_bin_dir() / "postgres"),
-            "-D", str(postgres_data_dir(settings)),
-            "-p", str(settings.stack.postgres_port),
-            "-h", settings.stack.host,
-            # TCP only: a socket path under a deep data folder can exceed the 107-byte limit.
-            "-c", "unix_socket_directories=",
-            "-c", "max_connections=200",
-            "-c", "logging_collector=off",
-        ],
+        name=name,
+        command=command,
         user=postgres_system_user(settings),
         stop_signal="INT",  # "fast" shutdown: roll back open transactions, then exit
         stop_wait_s=30,
-    )  # fmt: skip
+    )
+
+
+def _postgres(settings: Settings) -> Program:
+    command = _postgres_command(settings, postgres_data_dir(settings), settings.stack.postgres_port)
+    if settings.stack.postgres_replicas:
+        # Keep some WAL for a replica that was stopped a while, so it can catch up by
+        # streaming (no replication slots: a removed replica must not pin WAL forever).
+        command += ["-c", "wal_keep_size=256MB"]
+    return _postgres_program(Service.POSTGRES, settings, command)
+
+
+def _postgres_replica(settings: Settings, index: int) -> Program:
+    data_dir = postgres_replica_data_dir(settings, index)
+    command = _postgres_command(settings, data_dir, settings.stack.postgres_port + index)
+    command += [
+        # Answer read-only queries while replaying the primary's WAL.
+        "-c", "hot_standby=on",
+        # Tell the primary which rows our queries still see, so that its vacuum does not
+        # remove them and replay does not cancel our reads ("conflict with recovery").
+        "-c", "hot_standby_feedback=on",
+    ]  # fmt: skip
+    return _postgres_program(replica_name(index), settings, command)
 
 
 def _redis(settings: Settings) -> Program:
@@ -127,9 +177,11 @@ def _s3(settings: Settings) -> Program:
 def _python_module(settings: Settings, name: Service, *args: str, stop_wait_s: int = 20) -> Program:
     # The app processes load settings themselves; pin what the CLI resolved (the environment
     # and the absolute data folder) so that they read exactly the same settings and secrets.
+    # The replica count may come from `streamcore up --replicas N`, not from the config.
     environment = {
         "STREAMCORE_ENV": settings.env,
         "STREAMCORE_STACK__DATA_DIR": str(settings.stack.data_dir),
+        "STREAMCORE_STACK__POSTGRES_REPLICAS": str(settings.stack.postgres_replicas),
     }
     return Program(
         name=name,
@@ -220,11 +272,36 @@ SERVICES: tuple[ServiceSpec, ...] = (
 )
 
 
+def replica_specs(settings: Settings) -> tuple[ServiceSpec, ...]:
+    """The local PostgreSQL's streaming replicas: as many as stack.postgres_replicas."""
+    return tuple(
+        ServiceSpec(
+            replica_name(index),
+            Tier.REPLICAS,
+            managed=lambda s: s.manages_postgres,
+            program=partial(_postgres_replica, index=index),
+            url=partial(_replica_url, index=index),
+            replica=index,
+        )
+        for index in range(1, settings.stack.postgres_replicas + 1)
+        if settings.manages_postgres
+    )
+
+
+def service_specs(settings: Settings) -> list[ServiceSpec]:
+    """Every service of this stack, the static ones and the replicas, in start order."""
+    return sorted((*SERVICES, *replica_specs(settings)), key=lambda spec: spec.tier)
+
+
 def managed_ports(settings: Settings) -> dict[int, str]:
     """Every TCP port the stack will listen on, with the service that needs it."""
     ports: dict[int, str] = {}
     if settings.manages_postgres:
         ports[settings.stack.postgres_port] = "postgres (stack.postgres_port)"
+        for index in range(1, settings.stack.postgres_replicas + 1):
+            ports[settings.stack.postgres_port + index] = (
+                f"{replica_name(index)} (stack.postgres_port + {index})"
+            )
     if settings.manages_redis:
         ports[settings.stack.redis_port] = "redis (stack.redis_port)"
     if settings.manages_s3:

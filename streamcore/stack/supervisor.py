@@ -211,6 +211,15 @@ class Supervisor:
                 f"{name} failed to start ({fault.faultString}).\n{tail}"
             ) from None
 
+    def stop_program(self, name: str) -> None:
+        """Stop one program by its stop signal (then SIGKILL after its grace) and wait."""
+        try:
+            self._rpc("stopProcess", str(name), True)
+        except xmlrpc.client.Fault as fault:
+            if "NOT_RUNNING" in fault.faultString:
+                return
+            raise SupervisorError(f"{name} could not be stopped ({fault.faultString})") from None
+
     def processes(self) -> dict[str, ProcessInfo]:
         infos: list[dict[str, Any]] = self._rpc("getAllProcessInfo")
         return {
