@@ -1,0 +1,25 @@
+"""What the cache returns, and what it calls on a miss."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Literal
+
+Tier = Literal["local", "redis", "database", "stale"]
+# Returns a JSON-able value (dicts, lists, strings, numbers, booleans, None).
+Loader = Callable[[], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class CacheResult:
+    raw: bytes  # the value as compact JSON: a handler can send it as it is
+    stale: bool  # True: the database was unavailable and this is the last-known value
+    tier: Tier  # where it came from
+
+    @cached_property
+    def value(self) -> Any:
+        """The value, decoded for this result alone (callers may change it freely)."""
+        return json.loads(self.raw)
