@@ -21,7 +21,7 @@ from typing import Any
 from streamcore import binaries, database
 from streamcore.migrate import Migration, migrate
 from streamcore.settings import Settings
-from streamcore.stack import services
+from streamcore.stack import replicas, services
 from streamcore.storage.s3 import ensure_buckets
 
 log = logging.getLogger(__name__)
@@ -98,14 +98,14 @@ def clone_replicas(settings: Settings) -> list[str]:
         return []
     primary = _system_identifier(services.postgres_data_dir(settings))
     done = []
-    for index in range(1, settings.stack.postgres_replicas + 1):
-        target = services.postgres_replica_data_dir(settings, index)
+    for index in replicas.replica_indexes(settings):
+        target = replicas.postgres_replica_data_dir(settings, index)
         if (target / "PG_VERSION").is_file():
             if primary is not None and _system_identifier(target) == primary:
                 continue
             log.warning("%s is a copy of another cluster; cloning it again", target)
         _clone_replica(settings, target)
-        done.append(f"replica {services.replica_name(index)} (pg_basebackup)")
+        done.append(f"replica {replicas.replica_name(index)} (pg_basebackup)")
     return done
 
 

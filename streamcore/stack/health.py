@@ -15,7 +15,8 @@ import redis.asyncio as aioredis
 
 from streamcore.read_routing import replica_problem, replica_state
 from streamcore.settings import Settings
-from streamcore.stack.services import Service, ServiceSpec, edge_url, replica_dsn
+from streamcore.stack.replicas import replica_dsn
+from streamcore.stack.services import Service, ServiceSpec, edge_url
 from streamcore.storage.s3 import open_storage
 
 PROBE_TIMEOUT_S = 3.0

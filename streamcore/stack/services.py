@@ -19,6 +19,16 @@ from urllib.parse import urlsplit, urlunsplit
 
 from streamcore import binaries
 from streamcore.settings import LocalEdgeCdn, Settings
+from streamcore.stack.replicas import (
+    STANDBY_OPTIONS,
+    postgres_replica_data_dir,
+    primary_options,
+    replica_dsn,
+    replica_indexes,
+    replica_name,
+    replica_port,
+    replica_ports,
+)
 from streamcore.stack.supervisor import Program
 
 
@@ -77,20 +87,6 @@ def postgres_system_user(settings: Settings) -> str | None:
     return settings.stack.postgres_system_user if os.geteuid() == 0 else None
 
 
-def replica_name(index: int) -> str:
-    return f"{Service.POSTGRES}-replica-{index}"
-
-
-def postgres_replica_data_dir(settings: Settings, index: int) -> Path:
-    return settings.stack.data_dir / replica_name(index)
-
-
-def replica_dsn(settings: Settings, index: int) -> str:
-    """The local replica's DSN (the settings list external replicas first, then the local)."""
-    local = settings.postgres_replica_dsns[-settings.stack.postgres_replicas :]
-    return local[index - 1]
-
-
 def _replica_url(settings: Settings, index: int) -> str:
     return redact(replica_dsn(settings, index))
 
@@ -121,24 +117,13 @@ def _postgres_program(name: str, settings: Settings, command: list[str]) -> Prog
 
 def _postgres(settings: Settings) -> Program:
     command = _postgres_command(settings, postgres_data_dir(settings), settings.stack.postgres_port)
-    if settings.stack.postgres_replicas:
-        # Keep some WAL for a replica that was stopped a while, so it can catch up by
-        # streaming (no replication slots: a removed replica must not pin WAL forever).
-        command += ["-c", "wal_keep_size=256MB"]
-    return _postgres_program(Service.POSTGRES, settings, command)
+    return _postgres_program(Service.POSTGRES, settings, command + primary_options(settings))
 
 
 def _postgres_replica(settings: Settings, index: int) -> Program:
     data_dir = postgres_replica_data_dir(settings, index)
-    command = _postgres_command(settings, data_dir, settings.stack.postgres_port + index)
-    command += [
-        # Answer read-only queries while replaying the primary's WAL.
-        "-c", "hot_standby=on",
-        # Tell the primary which rows our queries still see, so that its vacuum does not
-        # remove them and replay does not cancel our reads ("conflict with recovery").
-        "-c", "hot_standby_feedback=on",
-    ]  # fmt: skip
-    return _postgres_program(replica_name(index), settings, command)
+    command = _postgres_command(settings, data_dir, replica_port(settings, index))
+    return _postgres_program(replica_name(index), settings, [*command, *STANDBY_OPTIONS])
 
 
 def _redis(settings: Settings) -> Program:
@@ -283,7 +268,7 @@ def replica_specs(settings: Settings) -> tuple[ServiceSpec, ...]:
             url=partial(_replica_url, index=index),
             replica=index,
         )
-        for index in range(1, settings.stack.postgres_replicas + 1)
+        for index in replica_indexes(settings)
         if settings.manages_postgres
     )
 
@@ -298,10 +283,7 @@ def managed_ports(settings: Settings) -> dict[int, str]:
     ports: dict[int, str] = {}
     if settings.manages_postgres:
         ports[settings.stack.postgres_port] = "postgres (stack.postgres_port)"
-        for index in range(1, settings.stack.postgres_replicas + 1):
-            ports[settings.stack.postgres_port + index] = (
-                f"{replica_name(index)} (stack.postgres_port + {index})"
-            )
+        ports.update(replica_ports(settings))
     if settings.manages_redis:
         ports[settings.stack.redis_port] = "redis (stack.redis_port)"
     if settings.manages_s3:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -37,7 +38,7 @@ def media_dir(tmp_path_factory: pytest.TempPathFactory, ffmpeg: Path) -> Path:
 
 
 @pytest.fixture
-def api(stack: Settings) -> httpx.Client:
+def api(stack: Settings) -> Iterator[httpx.Client]:
     key = stack.catalog_api.api_keys[0].get_secret_value()
     with httpx.Client(
         base_url=stack.catalog_api.url, headers={"Authorization": f"Bearer {key}"}, timeout=60
@@ -72,6 +73,26 @@ async def published_keys(settings: Settings, asset_id: str) -> list[str]:
     async with open_storage(settings) as storage:
         prefix = keys.asset_prefix(uuid.UUID(asset_id))
         return sorted([i.key async for i in storage.list(settings.s3.media_bucket, prefix)])
+
+
+async def put_source(settings: Settings, key: str, path: Path) -> None:
+    async with open_storage(settings) as storage:
+        await storage.put_file(settings.s3.uploads_bucket, key, path, content_type="video/mp4")
+
+
+async def create_asset(settings: Settings, asset_id: uuid.UUID, name: str) -> uuid.UUID:
+    """Asset `asset_id`'s row as an upload creates it (title `name`, source `{name}.mp4`).
+
+    Its source is wherever `keys.source_key` puts `{name}.mp4`; returns the row's job id.
+    """
+    async with pool_context(settings) as pool:
+        row = await repository.create(
+            pool, asset_id=asset_id, title=name,
+            source_key=keys.source_key(asset_id, f"{name}.mp4"), source_filename=f"{name}.mp4",
+            source_size=1, content_type="video/mp4",
+        )  # fmt: skip
+    assert row.job_id is not None
+    return row.job_id
 
 
 async def source_exists(settings: Settings, asset: dict[str, Any]) -> bool:
@@ -109,7 +130,7 @@ def test_an_upload_becomes_a_playable_ladder(
     for source in playback["sources"]:
         for kind in ("hls", "dash"):
             decoded = subprocess.run(
-                decode_check_argv(ffmpeg, source[kind]),  # type: ignore[arg-type]
+                decode_check_argv(ffmpeg, source[kind]),
                 capture_output=True, text=True, timeout=120, check=False,
             )  # fmt: skip
             assert decoded.returncode == 0 and decoded.stderr == "", (source, kind, decoded.stderr)
@@ -183,22 +204,9 @@ def test_a_job_killed_mid_encode_completes_once_on_retry(
     stack: Settings, api: httpx.Client, media_dir: Path
 ) -> None:
     """A worker killed mid-encode: the redelivered job yields one complete version, no orphans."""
-    asset_id, job_id = uuid.uuid4(), None
-
-    async def prepare() -> uuid.UUID:
-        async with open_storage(stack) as storage, pool_context(stack) as pool:
-            key = keys.source_key(asset_id, "kill.mp4")
-            await storage.put_file(
-                stack.s3.uploads_bucket, key, media_dir / "small.mp4", content_type="video/mp4"
-            )
-            row = await repository.create(
-                pool, asset_id=asset_id, title="kill", source_key=key,
-                source_filename="kill.mp4", source_size=1, content_type="video/mp4",
-            )  # fmt: skip
-            assert row.job_id is not None
-            return row.job_id
-
-    job_id = asyncio.run(prepare())
+    asset_id = uuid.uuid4()
+    asyncio.run(put_source(stack, keys.source_key(asset_id, "kill.mp4"), media_dir / "small.mp4"))
+    job_id = asyncio.run(create_asset(stack, asset_id, "kill"))
     code = (
         "import asyncio, uuid; from streamcore.settings import load_settings; "
         "from workers.processing import process_asset; "
@@ -229,18 +237,7 @@ def test_a_failing_job_lands_in_the_dead_letters_and_can_be_retried(
     stack: Settings, api: httpx.Client, media_dir: Path
 ) -> None:
     asset_id = uuid.uuid4()
-    key = keys.source_key(asset_id, "lost.mp4")
-
-    async def create_without_source() -> uuid.UUID:
-        async with pool_context(stack) as pool:
-            row = await repository.create(
-                pool, asset_id=asset_id, title="lost", source_key=key,
-                source_filename="lost.mp4", source_size=1, content_type="video/mp4",
-            )  # fmt: skip
-        assert row.job_id is not None
-        return row.job_id
-
-    job_id = asyncio.run(create_without_source())
+    job_id = asyncio.run(create_asset(stack, asset_id, "lost"))  # its source is not uploaded
     celery = create_celery(stack)
     celery.send_task(str(TaskName.PROCESS_ASSET), args=[str(asset_id), str(job_id)])
     celery.close()
@@ -254,13 +251,7 @@ def test_a_failing_job_lands_in_the_dead_letters_and_can_be_retried(
     dead = [job for job in json.loads(listing.stdout) if job["args"][0] == str(asset_id)]
     assert len(dead) == 1 and dead[0]["task"] == TaskName.PROCESS_ASSET
 
-    async def restore_source() -> None:
-        async with open_storage(stack) as storage:
-            await storage.put_file(
-                stack.s3.uploads_bucket, key, media_dir / "small.mp4", content_type="video/mp4"
-            )
-
-    asyncio.run(restore_source())
+    asyncio.run(put_source(stack, keys.source_key(asset_id, "lost.mp4"), media_dir / "small.mp4"))
     retried = subprocess.run(
         [*STREAMCORE, "jobs", "retry", dead[0]["id"]], capture_output=True, text=True, check=False
     )
