@@ -5,11 +5,14 @@ Full accounts come later; until then `catalog_api.api_keys` lists the keys allow
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from typing import TypeVar
+from uuid import UUID
 
 from aiohttp import web
 
+from catalog_api.viewing.viewer import HEADER as VIEWER_HEADER
 from streamcore.web import SETTINGS_KEY, Handler, Unauthorized
 
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -50,3 +53,19 @@ async def require_api_key(request: web.Request, handler: Handler) -> web.StreamR
     if not _valid(token.strip(), keys):
         raise Unauthorized("the API key is not valid", headers=challenge)
     return await handler(request)
+
+
+def actor(request: web.Request) -> str | None:
+    """A stable, opaque name for the caller, or None for an anonymous one.
+
+    Used to route the caller's reads after its own writes (read-your-writes). Not a proof of
+    identity: an API key is only checked, by `require_api_key`, on the requests that need one.
+    The key itself never leaves this function, only a prefix of its SHA-256.
+    """
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return "key:" + hashlib.sha256(token.strip().encode()).hexdigest()[:16]
+    try:
+        return f"viewer:{UUID(request.headers.get(VIEWER_HEADER, ''))}"
+    except ValueError:
+        return None

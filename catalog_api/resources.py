@@ -12,9 +12,12 @@ import redis.asyncio as aioredis
 from aiohttp import web
 from celery import Celery
 
+from catalog_api.metrics import CatalogMetrics
 from cdn_adapters.base import CdnAdapter
-from streamcore.database import Database, database_context
+from streamcore.cache import Cache
+from streamcore.database import UNAVAILABLE_ERRORS, Database, database_context
 from streamcore.queue import TaskName, create_celery
+from streamcore.redis_client import create_redis
 from streamcore.storage.s3 import S3Storage, open_storage
 from streamcore.web import SETTINGS_KEY, ServiceUnavailable
 
@@ -22,6 +25,8 @@ DB_KEY = web.AppKey("db", Database)
 # The primary's pool, for handlers that only write or must read the latest state.
 DB_POOL_KEY = web.AppKey("db_pool", asyncpg.Pool)
 REDIS_KEY = web.AppKey("redis", aioredis.Redis)
+CACHE_KEY = web.AppKey("cache", Cache)
+METRICS_KEY = web.AppKey("metrics", CatalogMetrics)
 STORAGE_KEY = web.AppKey("storage", S3Storage)
 CELERY_KEY = web.AppKey("celery", Celery)
 ADAPTERS_KEY = web.AppKey("cdn_adapters", list[CdnAdapter])
@@ -31,19 +36,29 @@ async def database(app: web.Application) -> AsyncIterator[None]:
     async with database_context(app[SETTINGS_KEY]) as db:
         app[DB_KEY] = db
         app[DB_POOL_KEY] = db.primary
+        unwatch = app[METRICS_KEY].watch_pools(db.stats)
         yield
+        unwatch()
 
 
 async def redis_client(app: web.Application) -> AsyncIterator[None]:
-    settings = app[SETTINGS_KEY]
-    client = aioredis.from_url(
-        settings.redis_dsn,
-        socket_timeout=settings.redis.socket_timeout_s,
-        socket_connect_timeout=settings.redis.socket_timeout_s,
-    )
+    client = create_redis(app[SETTINGS_KEY])
     app[REDIS_KEY] = client
     yield
     await client.aclose()
+
+
+async def cache(app: web.Application) -> AsyncIterator[None]:
+    """The catalog's cache, over the Redis client (so it opens after redis_client)."""
+    catalog_cache = Cache(
+        app[SETTINGS_KEY].cache,
+        app[REDIS_KEY],
+        app[METRICS_KEY].registry,
+        unavailable=UNAVAILABLE_ERRORS,
+    )
+    app[CACHE_KEY] = catalog_cache
+    yield
+    await catalog_cache.aclose()
 
 
 async def storage(app: web.Application) -> AsyncIterator[None]:

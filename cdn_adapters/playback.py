@@ -79,3 +79,50 @@ def sources(
         "expires_at": int(time.time()) + ttl_s,
         "sources": entries,
     }
+
+
+def asset_image_paths(asset_id: UUID, version: int, images: dict[str, Any]) -> dict[str, str]:
+    """URL paths of a published asset's widest JPEG poster, and its narrowest as thumbnail."""
+    jpegs = [p for p in images.get("posters", []) if p.endswith(".jpg")]
+    if version < 1 or not jpegs:
+        return {}
+    folder = "/" + keys.version_prefix(asset_id, version)
+    narrowest = min(jpegs, key=lambda p: int(p.rsplit("_", 1)[-1].removesuffix(".jpg")))
+    return {"poster": folder + str(_poster(images)), "thumbnail": folder + narrowest}
+
+
+HOUR = 3600
+
+
+def image_url(
+    settings: Settings,
+    adapters: list[CdnAdapter],
+    path: str,
+    *,
+    ttl_s: int,
+    scope: str | None = None,
+    now: float | None = None,
+) -> str:
+    """A signed URL of one image (a poster, a thumbnail) through the primary CDN.
+
+    The origin when no CDN is configured. The expiry is rounded up to a whole hour, so that
+    every response within the hour carries the same URL: one cache entry at the CDN and in
+    browsers, and API responses that may be cached. `scope` (a folder) lets one token open
+    the folder's other images too.
+    """
+    origin = settings.origin
+    assert origin.active_key_id is not None
+    moment = int(now if now is not None else time.time())
+    expires = -(-(moment + ttl_s) // HOUR) * HOUR
+    ttl = expires - moment
+    token = signing.sign(
+        origin.signing_keys, origin.active_key_id, scope or path, ttl_s=ttl, now=moment
+    )
+    if not adapters:
+        return signing.path_url(origin.base_url, token, path)
+    adapter = adapters[0]
+    if token_mode(adapter) == "path":
+        # The token is built here, from `moment`, rather than by the adapter from its own
+        # clock: the URL then depends on nothing but the hour.
+        return adapter.asset_url(signing.path_url("", token, path))
+    return adapter.signed_url(f"{path}?{origin.token_param}={token}", ttl_s=ttl, scope=scope)

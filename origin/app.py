@@ -67,6 +67,7 @@ def create_app(settings: Settings) -> web.Application:
             web.get("/metrics", metrics.handler),
             web.get("/t/{token}/{tail:.+}", handlers.serve_path_token),
             web.get("/assets/{tail:.+}", handlers.serve_query_token),
+            web.get("/titles/{tail:.+}", handlers.serve_query_token),
             web.options("/{tail:.*}", preflight()),
         ]
     )

@@ -29,6 +29,7 @@ class Policy:
 # Everything lives under a versioned path (assets/{id}/v{n}/): a reprocess writes a new version,
 # so bytes at a given path never change and may be cached as immutable. Manifests get a shorter,
 # purgeable lifetime all the same, because deleting an asset must take effect within minutes.
+# Title images (/titles/{id}/{sha12}/) are named by their content's hash: immutable as well.
 POLICIES: dict[Kind, Policy] = {
     Kind.PLAYLIST: Policy("public, max-age=300, s-maxage=86400", True, True, True),
     Kind.MPD: Policy("public, max-age=300, s-maxage=86400", True, True, True),

@@ -56,6 +56,9 @@ _BROKEN: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.InternalClientError,
     asyncpg.InterfaceError,
 )
+# For callers that can answer without the database (a cache's last-known value): the errors
+# that mean no server could answer, as opposed to a bad query.
+UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (*_BROKEN, TimeoutError)
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:

@@ -17,6 +17,7 @@ class TaskName(enum.StrEnum):
     PROCESS_ASSET = "streamcore.process_asset"
     DELETE_ASSET_FILES = "streamcore.delete_asset_files"
     PURGE_CDN = "streamcore.purge_cdn"
+    ASSETS_CHANGED = "streamcore.assets_changed"
 
 
 def create_celery(settings: Settings) -> Celery:

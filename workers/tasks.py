@@ -17,6 +17,7 @@ import redis
 from celery import Celery, Task
 
 from cdn_adapters.base import CdnUnavailable
+from streamcore import catalog_cache
 from streamcore.jobs import DeadLetters
 from streamcore.queue import TaskName
 from streamcore.settings import Settings
@@ -79,14 +80,29 @@ def register(app: Celery, settings: Settings) -> None:
         "soft_time_limit": settings.worker.task_time_limit_s - 30,
     }
 
+    def assets_changed_now_and_after_replica_lag() -> None:
+        # Again once replicas have surely replayed the change: a cache fill in between may
+        # have read a replica still behind it.
+        app.send_task(str(TaskName.ASSETS_CHANGED))
+        if settings.postgres_replica_dsns:
+            app.send_task(
+                str(TaskName.ASSETS_CHANGED), countdown=settings.postgres.replica_max_lag_s
+            )
+
     @app.task(name=str(TaskName.PROCESS_ASSET), **limits)
     def process_asset(self: Task, asset_id: str, job_id: str, replaces_version: int = 0) -> str:
         outcome = asyncio.run(processing.process_asset(settings, UUID(asset_id), UUID(job_id)))
+        if outcome != processing.Outcome.SKIPPED:
+            assets_changed_now_and_after_replica_lag()
         if outcome == processing.Outcome.READY and replaces_version:
             # After the switch committed: the replaced version's files leave the CDNs' caches.
             paths = processing.replaced_paths(UUID(asset_id), replaces_version)
             app.send_task(str(TaskName.PURGE_CDN), args=[paths, f"{asset_id}:v{replaces_version}"])
         return outcome.value
+
+    @app.task(name=str(TaskName.ASSETS_CHANGED), **limits)
+    def assets_changed(self: Task) -> None:
+        asyncio.run(catalog_cache.assets_changed(settings))
 
     @app.task(name=str(TaskName.PURGE_CDN), **limits)
     def purge_cdn(self: Task, paths: list[str], reference: str) -> int:

@@ -10,8 +10,9 @@ from aiohttp import web
 
 from catalog_api.assets import upload
 from catalog_api.assets.views import asset_json, decode_cursor, encode_cursor
-from catalog_api.resources import ADAPTERS_KEY, DB_POOL_KEY, STORAGE_KEY, enqueue
+from catalog_api.resources import ADAPTERS_KEY, CACHE_KEY, DB_POOL_KEY, STORAGE_KEY, enqueue
 from cdn_adapters.playback import sources as playback_sources
+from streamcore import catalog_cache
 from streamcore.assets import repository
 from streamcore.assets.states import AssetStatus
 from streamcore.queue import TaskName
@@ -104,6 +105,7 @@ async def reprocess_asset(request: web.Request) -> web.Response:
         current = await _get_or_404(request, asset_id)
         raise Conflict(f"the asset is {current.status}; wait until it is ready or failed")
     assert asset.job_id is not None
+    await request.app[CACHE_KEY].bump_generation(catalog_cache.ASSETS)  # titles show its state
     # The version playing now is purged from the CDNs once its replacement is published.
     await enqueue(request.app, TaskName.PROCESS_ASSET, asset.id, asset.job_id, asset.version)
     return web.json_response(asset_json(asset), status=202)
@@ -158,6 +160,7 @@ async def delete_asset(request: web.Request) -> web.Response:
     asset = await repository.delete(request.app[DB_POOL_KEY], _asset_id(request))
     if asset is None:
         raise NotFound(f"no asset with id {request.match_info['asset_id']}")
+    await request.app[CACHE_KEY].bump_generation(catalog_cache.ASSETS)  # titles listed it
     # Files and caches go after the row: tasks, retried until done, so nothing is lost.
     await enqueue(request.app, TaskName.DELETE_ASSET_FILES, asset.id)
     await enqueue(request.app, TaskName.PURGE_CDN, [f"/assets/{asset.id}/"], f"{asset.id}:delete")

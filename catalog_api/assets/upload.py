@@ -78,6 +78,12 @@ async def _title_field(part: BodyPartReader) -> str:
     return raw.decode("utf-8", errors="replace").strip()[:_MAX_TITLE]
 
 
+def _clean_title(raw: str) -> str:
+    """Without control characters (PostgreSQL text cannot hold NUL; none belongs in a title)."""
+    printable = "".join(ch for ch in raw if ch.isprintable() or ch == " ")
+    return printable.strip()[:_MAX_TITLE]
+
+
 async def receive(
     request: web.Request, storage: Storage, settings: Settings, asset_id: UUID
 ) -> StoredUpload:
@@ -93,7 +99,7 @@ async def receive(
         key, size = await _store(
             storage, settings, asset_id, filename, request.content_type, request.content.read
         )
-        return StoredUpload(key, filename, size, request.content_type, title.strip()[:_MAX_TITLE])
+        return StoredUpload(key, filename, size, request.content_type, _clean_title(title))
     raise UnsupportedMediaType(
         "send multipart/form-data with a 'file' field, or the raw bytes as "
         "application/octet-stream with an X-Filename header"
@@ -123,4 +129,4 @@ async def _receive_multipart(
             await part.release()
     if stored is None:
         raise BadRequest("the form has no 'file' field")
-    return StoredUpload(*stored, title=title.strip()[:_MAX_TITLE])
+    return StoredUpload(*stored, title=_clean_title(title))

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from streamcore.cli import assets, cdn, db, jobs, stack
+from streamcore.cli import assets, cdn, db, jobs, stack, titles
 
 app = typer.Typer(
     name="streamcore",
@@ -40,6 +40,7 @@ app.add_typer(assets.app, name="assets")
 app.add_typer(cdn.app, name="cdn")
 app.add_typer(jobs.app, name="jobs")
 app.add_typer(db.app, name="db")
+app.add_typer(titles.app, name="titles")
 
 
 def main() -> None:

@@ -1,0 +1,100 @@
+"""The API's OpenAPI document at /openapi.json, and its docs page at /docs.
+
+The page is Swagger UI from the pinned npm package `swagger-ui-dist` (player_web/package.json,
+installed by `make install`), served from this process: nothing loads from a CDN, which the
+page's Content-Security-Policy enforces.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+from aiohttp import web
+
+from catalog_api.openapi.operations import OPERATIONS
+from catalog_api.openapi.spec import build
+from catalog_api.player import PLAYER_DIR
+from streamcore.web import NotFound
+
+SWAGGER_DIR = PLAYER_DIR / "node_modules" / "swagger-ui-dist"
+_FILES = {
+    "swagger-ui.css": "text/css",
+    "swagger-ui-bundle.js": "text/javascript",
+}
+_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>StreamCore API</title>
+<link rel="stylesheet" href="/docs/swagger-ui.css">
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="/docs/swagger-ui-bundle.js"></script>
+<script src="/docs/init.js"></script>
+</body>
+</html>
+"""
+# validatorUrl null: Swagger UI would otherwise send the document to an online validator.
+_INIT = (
+    "window.ui = SwaggerUIBundle({url: '/openapi.json', dom_id: '#swagger-ui', "
+    "deepLinking: true, validatorUrl: null});\n"
+)
+_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; font-src 'self'"
+)
+
+DESCRIPTION = """StreamCore's catalog API: assets (upload, processing, playback URLs), titles
+(movies, series, episodes), viewing (progress, events).
+
+Reads are public. Writes need an admin API key: `Authorization: Bearer <key>`. Every error is
+JSON, `{"error": {"code": "...", "message": "..."}}`, with a stable `code`."""
+
+
+@cache
+def document() -> dict[str, Any]:
+    return build(list(OPERATIONS), title="StreamCore API", version="1", description=DESCRIPTION)
+
+
+@cache
+def _document_bytes() -> bytes:
+    return json.dumps(document(), separators=(",", ":")).encode()
+
+
+async def openapi_json(request: web.Request) -> web.Response:
+    return web.Response(
+        body=_document_bytes(),
+        content_type="application/json",
+        headers={"Cache-Control": "no-cache"},
+    )
+
+
+async def docs_page(request: web.Request) -> web.Response:
+    return web.Response(
+        text=_PAGE, content_type="text/html", headers={"Content-Security-Policy": _CSP}
+    )
+
+
+async def docs_init(request: web.Request) -> web.Response:
+    return web.Response(text=_INIT, content_type="text/javascript")
+
+
+async def docs_file(request: web.Request) -> web.StreamResponse:
+    name = request.match_info["name"]
+    path = SWAGGER_DIR / name
+    if name not in _FILES or not path.is_file():
+        raise NotFound(f"no docs file {name} (run `make install` to fetch swagger-ui-dist)")
+    return web.FileResponse(
+        path, headers={"Content-Type": _FILES[name], "Cache-Control": "no-cache"}
+    )
+
+
+routes = [
+    web.get("/openapi.json", openapi_json),
+    web.get("/docs", docs_page),
+    web.get("/docs/init.js", docs_init),
+    web.get("/docs/{name}", docs_file),
+]

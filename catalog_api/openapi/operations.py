@@ -1,0 +1,142 @@
+"""Every endpoint of the API, declared once for the OpenAPI document.
+
+tests/integration/test_openapi.py checks that this list and the app's routes match.
+"""
+
+from __future__ import annotations
+
+from catalog_api.openapi import schemas as s
+from catalog_api.openapi.spec import Body, Operation, Param, Reply
+from catalog_api.titles import responses as r
+from catalog_api.titles.models import (
+    AttachAsset,
+    TitleBatch,
+    TitleCreate,
+    TitleListParams,
+    TitleUpdate,
+)
+from catalog_api.viewing.models import EventBatch, ProgressReport
+
+UUID = {"type": "string", "format": "uuid"}
+TITLE_ID = Param("title_id", "path", UUID)
+ASSET_ID = Param("asset_id", "path", UUID)
+VIEWER = Param("X-Viewer-Id", "header", UUID, True, "The id from POST /v1/viewers")
+BINARY = {"schema": {"type": "string", "format": "binary"}}
+CACHEABLE = ("Cache-Control",)
+
+TITLES = [
+    Operation("GET", "/v1/titles", "listTitles", "List, filter, sort and page through titles",
+              "titles", {200: Reply("A page of titles", r.TitlePage, headers=CACHEABLE)},
+              query_model=TitleListParams, errors=(400,),
+              description="Keyset pagination: follow `next_cursor` until it is null. A cursor "
+              "is bound to its filters and sort; a bad or altered one is a 400 "
+              "`invalid_cursor`."),
+    Operation("POST", "/v1/titles", "createTitle", "Create a title", "titles",
+              {201: Reply("The title", r.TitleDetail, headers=("Location",))},
+              body=Body(TitleCreate), admin=True, errors=(400, 409)),
+    Operation("POST", "/v1/titles/batch", "importTitles",
+              "Create or update up to 1000 titles by (kind, tmdb_id), in one transaction",
+              "titles", {200: Reply("What happened to each row", r.BatchResult)},
+              body=Body(TitleBatch), admin=True, errors=(400, 409, 413)),
+    Operation("GET", "/v1/titles/{title_id}", "getTitle",
+              "A title with its assets (a series with its episodes)", "titles",
+              {200: Reply("The title", r.TitleDetail, headers=CACHEABLE)}, (TITLE_ID,),
+              errors=(404,)),
+    Operation("PATCH", "/v1/titles/{title_id}", "updateTitle", "Change some fields of a title",
+              "titles", {200: Reply("The title", r.TitleDetail)}, (TITLE_ID,),
+              body=Body(TitleUpdate), admin=True, errors=(400, 404, 409)),
+    Operation("DELETE", "/v1/titles/{title_id}", "deleteTitle",
+              "Delete a title (a series with its episodes), its images, and purge them",
+              "titles", {200: Reply("Deleted", r.DeletedTitle)}, (TITLE_ID,), admin=True,
+              errors=(404,)),
+    Operation("PUT", "/v1/titles/{title_id}/poster", "putTitlePoster",
+              "Replace the title's poster (the thumbnail is made from it)", "titles",
+              {200: Reply("The title, with its new image URLs", r.TitleDetail)}, (TITLE_ID,),
+              body=Body(raw={"image/jpeg": BINARY, "image/png": BINARY, "image/webp": BINARY},
+                        description="At most 10 MiB and 40 megapixels; stored re-encoded as "
+                        "JPEG, at most 1000x1500 (thumbnail 300x450)"),
+              admin=True, errors=(400, 404, 413, 415, 503)),
+    Operation("PUT", "/v1/titles/{title_id}/assets/{asset_id}", "attachAsset",
+              "Attach an asset to a title, or change its role and position", "titles",
+              {200: Reply("The title", r.TitleDetail)}, (TITLE_ID, ASSET_ID),
+              body=Body(AttachAsset), admin=True, errors=(400, 404, 409)),
+    Operation("DELETE", "/v1/titles/{title_id}/assets/{asset_id}", "detachAsset",
+              "Detach an asset from a title", "titles", {200: Reply("The title", r.TitleDetail)},
+              (TITLE_ID, ASSET_ID), admin=True, errors=(404,)),
+]  # fmt: skip
+
+ASSETS = [
+    Operation("POST", "/v1/assets", "uploadAsset", "Upload a source video; processing follows",
+              "assets", {202: Reply("Stored; processing is queued", s.AssetOut,
+                                    headers=("Location",))},
+              (Param("X-Filename", "header", {"type": "string"},
+                     description="Raw uploads: the file's name, percent-encoded UTF-8"),
+               Param("X-Title", "header", {"type": "string"}),
+               Param("title", "query", {"type": "string"})),
+              body=Body(raw={
+                  "application/octet-stream": BINARY, "video/*": BINARY,
+                  "multipart/form-data": {"schema": {
+                      "type": "object", "required": ["file"],
+                      "properties": {"file": {"type": "string", "format": "binary"},
+                                     "title": {"type": "string"}}}},
+              }),
+              admin=True, errors=(400, 413, 415, 503)),
+    Operation("GET", "/v1/assets", "listAssets", "Assets, newest first", "assets",
+              {200: Reply("A page of assets", s.AssetPage)},
+              (Param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 200}),
+               Param("status", "query",
+                     {"enum": ["uploaded", "processing", "ready", "failed"]}),
+               Param("cursor", "query", {"type": "string"})),
+              errors=(400,)),
+    Operation("GET", "/v1/assets/{asset_id}", "getAsset", "An asset's state and renditions",
+              "assets", {200: Reply("The asset", s.AssetOut)}, (ASSET_ID,), errors=(404,)),
+    Operation("DELETE", "/v1/assets/{asset_id}", "deleteAsset",
+              "Delete an asset and its files, and purge the CDNs", "assets",
+              {202: Reply("Deleted; files and caches follow", s.DeletedAsset)}, (ASSET_ID,),
+              admin=True, errors=(404, 503)),
+    Operation("POST", "/v1/assets/{asset_id}/reprocess", "reprocessAsset",
+              "Process again into a new version", "assets",
+              {202: Reply("Queued", s.AssetOut)}, (ASSET_ID,), admin=True,
+              errors=(404, 409, 503)),
+]  # fmt: skip
+
+PLAYBACK = [
+    Operation("GET", "/v1/assets/{asset_id}/playback", "playbackUrls",
+              "Signed HLS and DASH URLs: each CDN, primary first, then the origin", "playback",
+              {200: Reply("Playback sources", s.Playback)},
+              (ASSET_ID, Param("ttl", "query", {"type": "integer", "minimum": 60,
+                                                 "maximum": 604800})),
+              errors=(400, 404, 409)),
+    Operation("GET", "/v1/assets/{asset_id}/steering/{kind}", "steeringManifest",
+              "The content steering manifest players fetch", "playback",
+              {200: Reply("HLS or DASH steering manifest", schema={"type": "object"})},
+              (ASSET_ID, Param("kind", "path", {"enum": ["hls", "dash"]})), errors=(404,)),
+]  # fmt: skip
+
+VIEWING = [
+    Operation("POST", "/v1/viewers", "createViewer", "A new anonymous viewer id", "viewing",
+              {201: Reply("The viewer id", s.Viewer)}),
+    Operation("GET", "/v1/assets/{asset_id}/progress", "getProgress",
+              "The viewer's last position in an asset", "viewing",
+              {200: Reply("Watch progress", s.ProgressOut)}, (ASSET_ID, VIEWER),
+              errors=(400, 404)),
+    Operation("PUT", "/v1/assets/{asset_id}/progress", "putProgress",
+              "Report the viewer's position", "viewing", {204: Reply("Recorded")},
+              (ASSET_ID, VIEWER), body=Body(ProgressReport), errors=(400, 404)),
+    Operation("POST", "/v1/events", "postEvents", "Playback events, in batches", "viewing",
+              {202: Reply("Accepted", s.EventsAccepted)}, body=Body(EventBatch),
+              errors=(400,)),
+]  # fmt: skip
+
+HEALTH = [
+    Operation("GET", "/healthz", "healthz", "The process answers", "health",
+              {200: Reply("Alive", s.Status)}),
+    Operation("GET", "/readyz", "readyz", "The process and its database answer", "health",
+              {200: Reply("Ready", s.Status),
+               503: Reply("Not ready", s.ErrorBody)}),
+    Operation("GET", "/metrics", "metrics", "Prometheus metrics: requests, pools, cache",
+              "health", {200: Reply("The Prometheus text format", schema={"type": "string"},
+                                    media_type="text/plain")}),
+]  # fmt: skip
+
+OPERATIONS = [*TITLES, *ASSETS, *PLAYBACK, *VIEWING, *HEALTH]

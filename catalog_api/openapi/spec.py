@@ -1,0 +1,184 @@
+"""Assembling the OpenAPI 3.1 document from pydantic models and one declaration per operation.
+
+Why by hand rather than with a library: the one maintained pydantic-2 option for aiohttp,
+aiohttp-pydantic, documents only its own class-based `PydanticView`s (our handlers are
+functions on RouteTableDefs, the asset and viewing ones owned elsewhere), answers validation
+errors in its own list shape instead of our `{"error": {"code", ...}}`, and targets OpenAPI 3.0,
+which needs pydantic's JSON Schema rewritten. OpenAPI 3.1 takes JSON Schema 2020-12 as it is,
+so pydantic's `models_json_schema` gives the components directly, and what is left is this small
+module: operations declared as data, checked against the app's routes by a test.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
+
+from catalog_api.openapi.schemas import ErrorBody
+
+_REF = "#/components/schemas/{model}"
+# The reason phrases of the error statuses operations declare.
+_ERRORS = {
+    400: "Invalid request: `error.message` names the parameter or field",
+    401: "Missing or invalid API key",
+    404: "Not found",
+    409: "Conflict with the current state",
+    413: "Body too large",
+    415: "Unsupported Content-Type",
+    503: "A dependency is unavailable; retry after Retry-After",
+}
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    location: Literal["path", "query", "header"]
+    schema: dict[str, Any]
+    required: bool = False
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Body:
+    """A request body: a model (JSON), or raw schemas by content type."""
+
+    model: type[BaseModel] | None = None
+    raw: dict[str, dict[str, Any]] = field(default_factory=dict)
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Reply:
+    description: str
+    model: type[BaseModel] | None = None
+    schema: dict[str, Any] | None = None
+    headers: tuple[str, ...] = ()
+    media_type: str = "application/json"
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    operation_id: str
+    summary: str
+    tag: str
+    replies: dict[int, Reply]
+    params: tuple[Param, ...] = ()
+    query_model: type[BaseModel] | None = None
+    body: Body | None = None
+    admin: bool = False
+    errors: tuple[int, ...] = ()
+    description: str = ""
+
+
+def _models(operations: list[Operation]) -> list[tuple[type[BaseModel], JsonSchemaMode]]:
+    wanted: dict[tuple[type[BaseModel], JsonSchemaMode], None] = {
+        (ErrorBody, "serialization"): None
+    }
+    for op in operations:
+        if op.query_model:
+            wanted[(op.query_model, "validation")] = None
+        if op.body and op.body.model:
+            wanted[(op.body.model, "validation")] = None
+        for reply in op.replies.values():
+            if reply.model:
+                wanted[(reply.model, "serialization")] = None
+    return list(wanted)
+
+
+def _query_schema(prop: dict[str, Any]) -> dict[str, Any]:
+    """A query parameter is absent or a value: `X | None` (default null) is just X."""
+    schema = {k: v for k, v in prop.items() if k not in ("title", "description")}
+    variants = schema.get("anyOf", [])
+    if schema.get("default", 0) is None and len(variants) == 2 and {"type": "null"} in variants:
+        schema.pop("default")
+        schema.update(next(v for v in schema.pop("anyOf") if v != {"type": "null"}))
+    return schema
+
+
+def _query_params(model_schema: dict[str, Any]) -> list[dict[str, Any]]:
+    required = set(model_schema.get("required", []))
+    return [
+        {"name": name, "in": "query", "required": name in required,
+         "description": prop.get("description", ""), "schema": _query_schema(prop)}
+        for name, prop in model_schema["properties"].items()
+    ]  # fmt: skip
+
+
+def _json(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"application/json": {"schema": schema}}
+
+
+def _operation(op: Operation, refs: dict[Any, Any], schemas: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "operationId": op.operation_id,
+        "summary": op.summary,
+        "tags": [op.tag],
+        "security": [{"apiKey": []}] if op.admin else [],
+    }
+    if op.description:
+        out["description"] = op.description
+    params = [
+        {"name": p.name, "in": p.location, "required": p.required or p.location == "path",
+         "description": p.description, "schema": p.schema}
+        for p in op.params
+    ]  # fmt: skip
+    if op.query_model:
+        name = refs[(op.query_model, "validation")]["$ref"].rsplit("/", 1)[-1]
+        params += _query_params(schemas[name])
+    if params:
+        out["parameters"] = params
+    if op.body:
+        content = dict(op.body.raw)
+        if op.body.model:
+            content.update(_json(refs[(op.body.model, "validation")]))
+        out["requestBody"] = {"required": True, "content": content}
+        if op.body.description:
+            out["requestBody"]["description"] = op.body.description
+    responses: dict[str, Any] = {}
+    for status, reply in op.replies.items():
+        response: dict[str, Any] = {"description": reply.description}
+        if reply.model:
+            response["content"] = _json(refs[(reply.model, "serialization")])
+        elif reply.schema:
+            response["content"] = {reply.media_type: {"schema": reply.schema}}
+        if reply.headers:
+            response["headers"] = {h: {"schema": {"type": "string"}} for h in reply.headers}
+        responses[str(status)] = response
+    error = _json(refs[(ErrorBody, "serialization")])
+    for status in sorted({*op.errors, *((401,) if op.admin else ())}):
+        responses[str(status)] = {"description": _ERRORS[status], "content": error}
+    out["responses"] = responses
+    return out
+
+
+def build(operations: list[Operation], *, title: str, version: str, description: str) -> dict:
+    refs, top = models_json_schema(_models(operations), ref_template=_REF)
+    schemas: dict[str, Any] = top.get("$defs", {})
+    paths: dict[str, dict[str, Any]] = {}
+    for op in operations:
+        paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, refs, schemas)
+    # Query models are spelled out as parameters: their own schemas would be unused.
+    for op in operations:
+        if op.query_model:
+            schemas.pop(refs[(op.query_model, "validation")]["$ref"].rsplit("/", 1)[-1], None)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": version, "description": description},
+        "tags": [{"name": t} for t in dict.fromkeys(op.tag for op in operations)],
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "apiKey": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "An admin API key (catalog_api.api_keys): writes need one",
+                }
+            },
+        },
+    }

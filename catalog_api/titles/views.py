@@ -1,0 +1,73 @@
+"""Documents to responses: image paths become signed CDN URLs, positions become cursors.
+
+Done per response, after any cache: signing is one HMAC per image folder, and the URLs are the
+same all hour long (see cdn_adapters.playback.image_url).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from catalog_api.resources import ADAPTERS_KEY
+from catalog_api.titles import cursor
+from catalog_api.titles.models import TitleQuery
+from cdn_adapters.playback import image_url
+from streamcore.web import SETTINGS_KEY
+
+
+def image_scope(path: str) -> str:
+    """The folder a token for an image opens: the title's, or the asset version's."""
+    parts = path.split("/")
+    depth = 3 if parts[1] == "titles" else 4  # /titles/{id}/ or /assets/{id}/v{n}/
+    return "/".join(parts[:depth]) + "/"
+
+
+class Presenter:
+    def __init__(self, app: web.Application) -> None:
+        self.settings = app[SETTINGS_KEY]
+        self._adapters = app[ADAPTERS_KEY]
+        self._ttl_s = self.settings.origin.playback_ttl_s
+
+    def _url(self, path: str | None) -> str | None:
+        if not path:
+            return None
+        return image_url(
+            self.settings, self._adapters, path, ttl_s=self._ttl_s, scope=image_scope(path)
+        )
+
+    def _with_images(self, document: dict[str, Any]) -> dict[str, Any]:
+        presented = {k: v for k, v in document.items() if k != "image_paths"}
+        paths = document.get("image_paths") or {}
+        presented["images"] = {
+            "poster": self._url(paths.get("poster")),
+            "thumbnail": self._url(paths.get("thumbnail")),
+        }
+        presented["links"] = {**document.get("links", {}), "self": f"/v1/titles/{document['id']}"}
+        return presented
+
+    def title(self, document: dict[str, Any]) -> dict[str, Any]:
+        presented = self._with_images(document)
+        if "assets" in document:
+            presented["assets"] = [
+                {
+                    **{k: v for k, v in asset.items() if k != "image_paths"},
+                    "images": {
+                        "poster": self._url(asset["image_paths"].get("poster")),
+                        "thumbnail": self._url(asset["image_paths"].get("thumbnail")),
+                    },
+                }
+                for asset in document["assets"]
+            ]
+        if "episodes" in document:
+            presented["episodes"] = [self._with_images(e) for e in document["episodes"]]
+        return presented
+
+    def page(self, page: dict[str, Any], query: TitleQuery) -> dict[str, Any]:
+        after = page["next_after"]
+        return {
+            "items": [self._with_images(item) for item in page["items"]],
+            "limit": query.limit,
+            "next_cursor": cursor.encode(self.settings, query, after) if after else None,
+        }

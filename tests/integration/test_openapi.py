@@ -1,0 +1,211 @@
+"""The OpenAPI document: valid, complete, served with its docs page, and true to the API.
+
+The fuzz run (schemathesis) sends generated requests, valid and invalid, to the stack's own
+API process with the admin key: no answer may be a 5xx, every error must be our JSON error with
+a `code`, and every answer must match the document (status, content type, body schema).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+import schemathesis
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.errors import Unsatisfiable
+from openapi_spec_validator import validate
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.failures import Failure
+from schemathesis.generation import GenerationMode
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from catalog_api.app import create_app
+from catalog_api.openapi import document
+from streamcore.database import pool_context
+from streamcore.settings import Settings
+
+pytestmark = pytest.mark.stack
+
+# Uploads are left out of the fuzz run: each accepted one stores a file and queues a
+# transcode of random bytes (they are tested in test_assets_api.py).
+NOT_FUZZED = {("POST", "/v1/assets")}
+# Not given the ready asset: deleting or reprocessing it would start work in the worker.
+OWN_ASSET_IDS = {("DELETE", "/v1/assets/{asset_id}"), ("POST", "/v1/assets/{asset_id}/reprocess")}
+UNDOCUMENTED = re.compile(r"^/(player|docs|openapi\.json)")
+
+
+@pytest.fixture
+async def client(stack: Settings) -> AsyncIterator[TestClient]:
+    async with TestClient(TestServer(create_app(stack))) as c:
+        yield c
+
+
+async def test_the_served_document_is_valid_openapi(client: TestClient) -> None:
+    response = await client.get("/openapi.json")
+    assert response.status == 200 and response.content_type == "application/json"
+    spec = await response.json()
+    validate(spec)
+    assert spec["openapi"].startswith("3.1")
+    assert spec["components"]["securitySchemes"]["apiKey"]["scheme"] == "bearer"
+
+
+def _routes(app: web.Application) -> set[tuple[str, str]]:
+    routes = set()
+    for route in app.router.routes():
+        path = route.resource.canonical if route.resource else ""
+        if route.method in ("HEAD", "OPTIONS", "*") or UNDOCUMENTED.match(path):
+            continue
+        routes.add((route.method, path))
+    return routes
+
+
+async def test_every_route_is_documented_and_nothing_else(client: TestClient) -> None:
+    documented = {
+        (method.upper(), path)
+        for path, operations in document()["paths"].items()
+        for method in operations
+    }
+    assert _routes(client.app) == documented
+
+
+async def test_titles_operations_have_full_schemas(client: TestClient) -> None:
+    spec = document()
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            for status, response in operation["responses"].items():
+                if int(status) >= 400:
+                    schema = response["content"]["application/json"]["schema"]
+                    assert schema == {"$ref": "#/components/schemas/ErrorBody"}, (path, status)
+            if path.startswith("/v1/titles"):
+                assert operation["responses"], (method, path)
+                ok = [s for s in operation["responses"] if s.startswith("2")]
+                assert all("content" in operation["responses"][s] for s in ok), (method, path)
+                admin = method != "get"
+                assert bool(operation["security"]) == admin
+                assert ("401" in operation["responses"]) == admin
+
+
+async def test_the_docs_page_loads_nothing_from_elsewhere(client: TestClient) -> None:
+    page = await client.get("/docs")
+    assert page.status == 200 and page.content_type == "text/html"
+    assert "default-src 'none'" in page.headers["Content-Security-Policy"]
+    html = await page.text()
+    assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert assets and all(a.startswith("/docs/") for a in assets), assets
+    for asset in assets:
+        served = await client.get(asset)
+        assert served.status == 200, asset
+        assert "SwaggerUIBundle" in await served.text() or asset.endswith(".css")
+    missing = await client.get("/docs/package.json")
+    assert missing.status == 404 and (await missing.json())["error"]["code"] == "not_found"
+
+
+def json_error(ctx: Any, response: Any, case: Any) -> bool | None:
+    """Every 4xx and 5xx is our JSON error: {"error": {"code": ..., "message": ...}}."""
+    if response.status_code < 400:
+        return None
+    body = response.json()
+    error = body.get("error") if isinstance(body, dict) else None
+    if not (isinstance(error, dict) and isinstance(error.get("code"), str) and error["code"]):
+        raise Failure(
+            operation=case.operation.label, title="Not a JSON error with a code",
+            message=f"{response.status_code}: {response.text[:200]}",
+        )  # fmt: skip
+    return None
+
+
+CHECKS = [
+    not_a_server_error, json_error, status_code_conformance, content_type_conformance,
+    response_schema_conformance,
+]  # fmt: skip
+
+
+def _fixtures(stack: Settings, headers: dict[str, str]) -> list[str]:
+    """A movie, a series and one of its episodes: ids the fuzzer's valid requests may use."""
+    api = stack.catalog_api.url
+
+    def create(body: dict[str, Any]) -> str:
+        response = httpx.post(f"{api}/v1/titles", json=body, headers=headers, timeout=10)
+        assert response.status_code == 201, response.text
+        return str(response.json()["id"])
+
+    movie = create({"title": "Fuzzed movie"})
+    series = create({"title": "Fuzzed series", "kind": "series"})
+    episode = create({"title": "Fuzzed episode", "kind": "episode", "series_id": series,
+                      "season_number": 1, "episode_number": 1})  # fmt: skip
+    return [movie, series, episode]
+
+
+async def _ready_asset(stack: Settings) -> str:
+    asset_id = uuid.uuid4()
+    async with pool_context(stack) as pool:
+        await pool.execute(
+            """
+            INSERT INTO assets (id, title, status, source_key, source_filename, version)
+            VALUES ($1, 'fuzzed', 'ready', 'uploads/x/source.mp4', 'x.mp4', 1)
+            """,
+            asset_id,
+        )
+    return str(asset_id)
+
+
+def _fuzz(
+    operation: Any, mode: GenerationMode, known_ids: dict[str, list[str]],
+    call: dict[str, Any], statuses: dict[int, int],
+) -> None:  # fmt: skip
+    @given(case=operation.as_strategy(generation_mode=mode),
+           title=st.sampled_from(known_ids["title_id"]),
+           asset=st.sampled_from(known_ids["asset_id"]), known=st.booleans())  # fmt: skip
+    @settings(max_examples=30, derandomize=True, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))  # fmt: skip
+    def run(case: schemathesis.Case, title: str, asset: str, known: bool) -> None:
+        # Valid requests name existing titles and assets half of the time, so that more than
+        # the 404 paths are exercised.
+        params = case.path_parameters
+        if known and mode == GenerationMode.POSITIVE and params:
+            chosen = {"title_id": title, "asset_id": asset}
+            params.update({k: v for k, v in chosen.items() if k in params})
+        response = case.call_and_validate(**call, checks=CHECKS)
+        statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+
+    try:
+        run()
+    except Unsatisfiable:
+        # Nothing to make invalid (no parameters, no body): positive cases only.
+        assert mode == GenerationMode.NEGATIVE, operation.label
+
+
+def test_fuzzing_the_api_finds_no_server_error(stack: Settings) -> None:
+    schema = schemathesis.openapi.from_dict(document())
+    headers = {"Authorization": f"Bearer {stack.catalog_api.api_keys[0].get_secret_value()}"}
+    call = {"base_url": stack.catalog_api.url, "headers": headers}
+    asset = asyncio.run(_ready_asset(stack))
+    operations = [result.ok() for result in schema.get_all_operations()]
+    # Deletions last, so that the other operations still find the titles they are given.
+    operations.sort(key=lambda op: op.method.upper() == "DELETE")
+    statuses: dict[int, int] = {}
+    for operation in operations:
+        key = (operation.method.upper(), operation.path)
+        if key in NOT_FUZZED:
+            continue
+        known_ids = {
+            "title_id": _fixtures(stack, headers),
+            "asset_id": [str(uuid.uuid4()) if key in OWN_ASSET_IDS else asset],
+        }
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            _fuzz(operation, mode, known_ids, call, statuses)
+    # Both valid requests (2xx) and invalid ones (4xx) were sent, in numbers.
+    assert sum(statuses.values()) >= 300, statuses
+    assert sum(n for s, n in statuses.items() if s < 300) >= 60, statuses

@@ -1,0 +1,57 @@
+"""Image URLs: through the primary CDN, signed for the title's folder, the same all hour."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+from uuid import UUID
+
+from catalog_api.titles.views import image_scope
+from cdn_adapters.playback import asset_image_paths, image_url
+from cdn_adapters.registry import build_adapters
+from streamcore import signing
+from streamcore.settings import Settings
+
+POSTER = "/titles/5b1f6e2c-9d7a-4c3e-8f1a-2b6d0e9c7a41/0123456789ab/poster.jpg"
+THUMB = POSTER.replace("poster.jpg", "thumb.jpg")
+HOUR = 3600
+NOON = 1_800_000_000 - 1_800_000_000 % HOUR
+
+
+def token_of(url: str) -> str:
+    return urlsplit(url).path.split("/")[2]
+
+
+def test_urls_are_identical_within_the_hour_and_expire_on_an_hour(settings: Settings) -> None:
+    adapters = build_adapters(settings)
+    scope = image_scope(POSTER)
+    urls = {
+        image_url(settings, adapters, POSTER, ttl_s=6 * HOUR, scope=scope, now=NOON + offset)
+        for offset in (1, 600, HOUR - 1)
+    }
+    assert len(urls) == 1
+    url = urls.pop()
+    assert url.startswith("http://127.0.0.1:18082/t/") and url.endswith(POSTER)
+    grant = signing.verify(token_of(url), THUMB, settings.origin.signing_keys, now=NOON)
+    assert grant.scope == "/titles/5b1f6e2c-9d7a-4c3e-8f1a-2b6d0e9c7a41/"
+    assert grant.expires == NOON + 7 * HOUR  # at least the ttl from any moment of the hour
+    later = image_url(settings, adapters, POSTER, ttl_s=6 * HOUR, scope=scope, now=NOON + HOUR + 1)
+    assert later != url
+
+
+def test_without_a_cdn_the_origin_serves_images(settings: Settings) -> None:
+    url = image_url(settings, [], POSTER, ttl_s=60, now=NOON + 5)
+    assert url.startswith(settings.origin.base_url + "/t/")
+    grant = signing.verify(token_of(url), POSTER, settings.origin.signing_keys, now=NOON)
+    assert grant.scope == POSTER and grant.expires == NOON + HOUR
+
+
+def test_an_asset_lends_its_widest_and_narrowest_jpeg_posters() -> None:
+    images = {"posters": ["poster/poster_320.jpg", "poster/poster_1280.jpg",
+                          "poster/poster_640.webp", "poster/poster_640.jpg"]}  # fmt: skip
+    asset = "5b1f6e2c-9d7a-4c3e-8f1a-2b6d0e9c7a41"
+    paths = asset_image_paths(UUID(asset), 3, images)
+    assert paths == {"poster": f"/assets/{asset}/v3/poster/poster_1280.jpg",
+                     "thumbnail": f"/assets/{asset}/v3/poster/poster_320.jpg"}  # fmt: skip
+    assert image_scope(paths["poster"]) == f"/assets/{asset}/v3/"
+    assert asset_image_paths(UUID(asset), 0, images) == {}
+    assert asset_image_paths(UUID(asset), 2, {}) == {}
