@@ -78,7 +78,7 @@ async def test_raw_upload_keeps_a_safe_unicode_filename(
         **auth,
         "Content-Type": "application/octet-stream",
         "X-Filename": "..%2F..%2Fetc%2F%C3%A9t%C3%A9%20%E2%80%94%20%E5%A4%8F.MOV",
-        "X-Title": "%C3%89t%C3%A9",
+        "X-Title": "%C3%89t%C3%A9%00%0A",  # control characters are dropped (NUL cannot be stored)
     }
     response = await client.post("/v1/assets", data=b"not checked here", headers=headers)
     assert response.status == 202, await response.text()

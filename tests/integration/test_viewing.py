@@ -154,6 +154,16 @@ async def test_event_batches_are_stored(
 
     bad = await client.post("/v1/events", json={**batch, "events": [{"type": "dance", "at": now}]})
     assert bad.status == 400
+    # What PostgreSQL could not store is refused up front, never a 500.
+    for unstorable in (
+        {**batch, "events": [{"type": "start", "at": 10**20}]},
+        {**batch, "events": [{"type": "start", "at": now, "detail": {"x": "a\u0000b"}}]},
+        {**batch, "session_id": "s\u0000"},
+        {**batch, "events": [{"type": "start", "at": now, "detail": {"x": "y" * 5000}}]},
+    ):
+        refused = await client.post("/v1/events", json=unstorable)
+        assert refused.status == 400, unstorable
+        assert (await refused.json())["error"]["code"] == "bad_request"
 
 
 async def test_the_player_page_is_served_and_nothing_else_from_its_folder(
