@@ -35,6 +35,12 @@ REWRITERS: dict[Kind, Callable[[str, str], str]] = {
 }
 
 
+# A manifest that carries the viewer's token is the viewer's own. Shared caches must not keep
+# it: the edge, for one, keys its cache by the path without the token, so that every viewer
+# shares the segments; a kept manifest would hand one viewer's token to the next.
+VIEWER_OWN = "private, max-age=60"
+
+
 async def serve_path_token(request: web.Request) -> web.StreamResponse:
     """``/t/{token}/assets/...``: the token travels in the path."""
     token, path = path_token_request(request)
@@ -78,6 +84,7 @@ async def _serve_small(
         key, lambda: app[STORAGE_KEY].get_bytes(settings.s3.media_bucket, key)
     )
     text = entry.data.decode("utf-8") if policy.rewritable else ""
+    cache_control = policy.cache_control
     asset_id, folder = _asset_folder(path)
     if kind == Kind.PLAYLIST and path.endswith("/master.m3u8"):
         uri = steering.steering_uri(settings, asset_id, "hls")
@@ -85,9 +92,11 @@ async def _serve_small(
             text = steering.add_hls_steering(text, uri)
         else:
             text = steering.add_hls_pathways(text, settings, token, folder, uri)
+            cache_control = VIEWER_OWN
     elif kind == Kind.MPD and not query_token:
         uri = steering.steering_uri(settings, asset_id, "dash")
         text = steering.add_dash_sources(text, settings, token, folder, uri)
+        cache_control = VIEWER_OWN
     if query_token and policy.rewritable:
         text = REWRITERS[kind](text, request.rel_url.raw_query_string)
     data = text.encode("utf-8") if policy.rewritable else entry.data
@@ -98,7 +107,7 @@ async def _serve_small(
         body=data,
         etag=etag,
         last_modified=entry.info.last_modified,
-        headers={"Content-Type": content_type_for(path), "Cache-Control": policy.cache_control},
+        headers={"Content-Type": content_type_for(path), "Cache-Control": cache_control},
         compressible=policy.compressible,
     )
     response = await respond(request, rep)

@@ -12,9 +12,8 @@ The packaged manifests are the same for every source; the origin adds, as it ser
   steering tag, with the manifest's single default pathway ".";
 - to an MPD requested with a path token, one `BaseURL` per source (with `serviceLocation`)
   carrying that token, and a `ContentSteering` element.
-A manifest that carries the viewer's token is still a function of its URL alone (the token is
-in the path, and every cache checks it before answering), so it keeps the usual cache policy:
-the edge may keep it under that URL, which only holders of that token can ask for.
+A manifest that carries the viewer's token is the viewer's own: it is marked private, so that
+no shared cache (the edge keys its cache by the path without the token) hands it to another.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ import m3u8
 import pytest
 
 from cdn_adapters.local_edge import LocalEdgeAdapter
+from streamcore import signing
 from streamcore.assets import repository
 from streamcore.database import pool_context
 from streamcore.settings import LocalEdgeCdn, Settings
@@ -184,3 +185,23 @@ def test_steering_manifests_put_the_edge_first(stack: Settings, published: Publi
     dash = httpx.get(f"{base}/dash", timeout=5).json()
     assert dash["SERVICE-LOCATION-PRIORITY"] == ["edge", "origin"]
     assert httpx.get(f"{base}/smooth", timeout=5).status_code == 404
+
+
+def test_the_edge_never_hands_one_viewers_manifest_to_another(
+    stack: Settings, published: Published
+) -> None:
+    """Viewer manifests carry the viewer's token; the edge caches by path without the token,
+    so it must not keep them (the origin marks them private)."""
+    edge = local_edge(stack)
+    assert edge is not None
+    key_id = stack.origin.active_key_id
+    assert key_id is not None
+    for name in ("master.m3u8", "manifest.mpd"):
+        for ttl in (600, 700):  # two viewers, two tokens
+            token = signing.sign(
+                stack.origin.signing_keys, key_id, f"/assets/{published.asset_id}/", ttl_s=ttl
+            )
+            response = httpx.get(f"{edge.url}/t/{token}/{published.prefix}{name}", timeout=5)
+            assert response.status_code == 200
+            assert response.headers["X-Cache"] == "MISS"
+            assert f"/t/{token}/" in response.text

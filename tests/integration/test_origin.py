@@ -308,8 +308,8 @@ async def test_a_viewers_master_lists_every_source_as_a_pathway_that_plays(
 ) -> None:
     master_url = url(stack, published, "master.m3u8")
     response = await client.get(master_url)
-    # A function of its URL (the token is in the path), so caches may keep it under that URL.
-    assert response.headers["Cache-Control"].startswith("public")
+    # It carries the viewer's token: no shared cache may keep it.
+    assert response.headers["Cache-Control"].startswith("private")
     master = m3u8.loads(await response.text())
     token_path = "/".join(master_url.split("/")[:3])  # /t/<token>
     edge = local_edge(stack)
@@ -407,7 +407,7 @@ async def test_master_playlists_name_the_steering_manifest(
     assert "CONTENT-STEERING" not in media
 
 
-async def test_an_mpd_lists_every_source_with_the_viewers_token(
+async def test_an_mpd_lists_every_source_with_the_viewers_token_and_stays_private(
     client: TestClient, stack: Settings, published: Published
 ) -> None:
     import xml.etree.ElementTree as ET
@@ -415,6 +415,7 @@ async def test_an_mpd_lists_every_source_with_the_viewers_token(
     mpd_url = url(stack, published, "manifest.mpd")
     token = mpd_url.split("/")[2]
     response = await client.get(mpd_url)
+    assert response.headers["Cache-Control"].startswith("private")
     root = ET.fromstring(await response.text())  # noqa: S314 (our own response)
     ns = {"d": "urn:mpeg:dash:schema:mpd:2011"}
     bases = {b.get("serviceLocation"): b.text for b in root.findall("d:BaseURL", ns)}

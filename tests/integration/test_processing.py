@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+import m3u8
 import pytest
 
 from sample_media.generate import Clip, generate, make_fixture
@@ -165,7 +166,10 @@ def test_reprocess_publishes_a_new_version_and_removes_the_old(
 ) -> None:
     first = wait_final(api, upload(api, media_dir / "small.mp4")["id"])
     assert first["status"] == "ready"
-    edge_url = api.get(f"/v1/assets/{first['id']}/playback").json()["sources"][0]["hls"]
+    master_url = api.get(f"/v1/assets/{first['id']}/playback").json()["sources"][0]["hls"]
+    # A media playlist: shared by every viewer, so the edge keeps it (masters are per viewer).
+    edge_url = m3u8.loads(httpx.get(master_url).text).playlists[0].uri
+    assert edge_url.startswith(master_url.split("/t/", 1)[0])  # the edge's pathway comes first
     assert httpx.get(edge_url).status_code == 200
     assert httpx.get(edge_url).headers["X-Cache"] == "HIT"
     result = subprocess.run(
