@@ -165,13 +165,18 @@ def ingest_folder(settings: Settings, folder: Path) -> list[dict[str, Any]]:
 
 
 def _print_playback(api: str | None, assets: list[dict[str, Any]]) -> None:
-    """The primary source's signed HLS URL of each ready asset, whole (no wrapping)."""
+    """For each ready asset: the bundled player's page, and the primary source's signed HLS
+    URL for any other player, whole (no wrapping)."""
     for asset in assets:
         if asset["status"] == "ready":
             asset_id: str = asset["id"]
+            with _client(api) as client:
+                player = f"{client.base_url}/player/?asset={asset_id}"
             source = _api_call(api, lambda c: c.playback(asset_id, None))["sources"][0]  # noqa: B023 (called at once)
-            console.print(f"[bold]{asset['title']}[/] ({source['name']}):")
-            console.print(source["hls"], soft_wrap=True, highlight=False)
+            console.print(f"[bold]{asset['title']}[/]")
+            console.print(f"  player: {player}", soft_wrap=True, highlight=False)
+            console.print(f"  HLS ({source['name']}): {source['hls']}", soft_wrap=True,
+                          highlight=False)  # fmt: skip
 
 
 @app.command("list")
