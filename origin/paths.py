@@ -1,7 +1,7 @@
 """Request paths to storage keys: URL paths mirror keys under /assets/ and /titles/.
 
 /assets/{id}/v{n}/...     an asset's published files (streamcore/assets/keys.py)
-/titles/{id}/{sha12}/...  a title's poster and thumbnail (catalog_api/titles/images.py)
+/titles/{id}/{sha12}/...  a title's poster and thumbnail (streamcore/assets/keys.py)
 """
 
 from __future__ import annotations

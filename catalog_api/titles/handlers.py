@@ -30,6 +30,7 @@ from catalog_api.titles.models import (
 from catalog_api.titles.views import Presenter
 from catalog_api.titles.writes import InvalidRequest, Written
 from streamcore import catalog_cache
+from streamcore.assets import keys
 from streamcore.cache import CacheResult
 from streamcore.web import SETTINGS_KEY, NotFound
 
@@ -165,8 +166,8 @@ async def delete_title(request: web.Request) -> web.Response:
     change = TitleChange(
         title_ids=frozenset().union(*(w.documents for w, _ in deleted)),
         # Only titles that had images were ever served by a CDN; any may have left files.
-        purge_paths=tuple(f"/{images.title_prefix(w.id)}" for w, had in deleted if had),
-        delete_prefixes=tuple(images.title_prefix(w.id) for w, _ in deleted),
+        purge_paths=tuple(f"/{keys.title_prefix(w.id)}" for w, had in deleted if had),
+        delete_prefixes=tuple(keys.title_prefix(w.id) for w, _ in deleted),
         reference=f"title:{title_id}:delete:{uuid.uuid4().hex[:8]}",
     )
     await after_title_write(request.app, actor(request), change)
@@ -185,8 +186,8 @@ async def put_poster(request: web.Request) -> web.Response:
         raise NotFound(f"no title with id {title_id}")
     data = await images.read_limited(request.content, request.content_length)
     rendered = await images.render_in_executor(data, declared)
-    folder = images.version_prefix(title_id, rendered.digest)
-    if current["poster_path"] and images.folder_of(current["poster_path"]) == folder:
+    folder = keys.title_image_prefix(title_id, rendered.digest)
+    if current["poster_path"] and keys.title_image_folder(current["poster_path"]) == folder:
         return web.json_response(await _document(request, title_id))  # the same
     storage, bucket = request.app[STORAGE_KEY], request.app[SETTINGS_KEY].s3.media_bucket
     await images.store(storage, bucket, folder, rendered)
@@ -197,7 +198,7 @@ async def put_poster(request: web.Request) -> web.Response:
         await storage.delete_prefix(bucket, folder)
         raise NotFound(f"no title with id {title_id}")
     written, previous = result
-    old_folders = sorted({images.folder_of(p) for p in previous} - {folder})
+    old_folders = sorted({keys.title_image_folder(p) for p in previous} - {folder})
     change = TitleChange(
         title_ids=written.documents,
         purge_paths=tuple(f"/{f}" for f in old_folders),

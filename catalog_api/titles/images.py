@@ -17,7 +17,6 @@ import hashlib
 import io
 import warnings
 from dataclasses import dataclass
-from uuid import UUID
 
 from aiohttp import StreamReader
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -35,19 +34,6 @@ CONTENT_TYPES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
 
 class BadImage(BadRequest):
     code = "bad_image"
-
-
-def title_prefix(title_id: UUID) -> str:
-    return f"titles/{title_id}/"
-
-
-def version_prefix(title_id: UUID, digest: str) -> str:
-    return f"{title_prefix(title_id)}{digest}/"
-
-
-def folder_of(path: str) -> str:
-    """/titles/{id}/{sha12}/poster.jpg -> titles/{id}/{sha12}/ (the key prefix of a version)."""
-    return path.lstrip("/").rsplit("/", 1)[0] + "/"
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 uploads bucket: uploads/{asset_id}/source{.ext}      the original, never touched by processing
 media bucket:   assets/{asset_id}/v{n}/{relative}    one published version of the outputs
+                titles/{title_id}/{sha12}/{name}     a title's poster and thumbnail, by content
 """
 
 from __future__ import annotations
@@ -57,3 +58,17 @@ def display_filename(raw: str) -> str:
     )
     cleaned = cleaned.strip().lstrip(".")
     return cleaned[:255] or "upload"
+
+
+def title_prefix(title_id: UUID) -> str:
+    return f"titles/{title_id}/"
+
+
+def title_image_prefix(title_id: UUID, digest: str) -> str:
+    """One set of a title's images, named by their content: a new poster is a new folder."""
+    return f"{title_prefix(title_id)}{digest}/"
+
+
+def title_image_folder(path: str) -> str:
+    """/titles/{id}/{sha12}/poster.jpg -> titles/{id}/{sha12}/ (the key prefix of that set)."""
+    return path.lstrip("/").rsplit("/", 1)[0] + "/"

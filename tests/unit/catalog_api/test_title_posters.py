@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 
 from catalog_api.titles import images
+from streamcore.assets import keys
 
 
 def encoded(kind: str, size: tuple[int, int], mode: str = "RGB") -> bytes:
@@ -71,4 +72,5 @@ def test_content_types_and_keys() -> None:
     assert images.declared_format("IMAGE/PNG") == "PNG"
     with pytest.raises(images.UnsupportedMediaType):
         images.declared_format("image/gif")
-    assert images.folder_of("/titles/abc/0123456789ab/poster.jpg") == "titles/abc/0123456789ab/"
+    folder = keys.title_image_folder("/titles/abc/0123456789ab/poster.jpg")
+    assert folder == "titles/abc/0123456789ab/"
