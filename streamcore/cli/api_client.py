@@ -111,3 +111,12 @@ class ApiClient:
 
     def delete(self, asset_id: str) -> dict[str, Any]:
         return self._request("DELETE", f"/v1/assets/{quote(asset_id)}")
+
+    def import_titles(self, titles: list[dict[str, Any]]) -> dict[str, Any]:
+        return self._request("POST", "/v1/titles/batch", json={"titles": titles})
+
+    def titles(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self._request("GET", "/v1/titles", params=params)
+
+    def title(self, title_id: str) -> dict[str, Any]:
+        return self._request("GET", f"/v1/titles/{quote(title_id)}")

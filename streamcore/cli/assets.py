@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 from rich.progress import (
@@ -21,36 +20,21 @@ from rich.table import Table
 
 from streamcore.cli.api_client import ApiClient, ApiClientError
 from streamcore.cli.common import (
-    JSON_HELP,
+    ApiOption,
+    JsonOption,
+    api_call,
+    api_client,
     console,
     err_console,
     fail,
     print_json,
-    settings_or_exit,
 )
 from streamcore.settings import Settings
 
-T = TypeVar("T")
 app = typer.Typer(help="Manage assets: list, show, reprocess, delete.", no_args_is_help=True)
 
-JsonOption = Annotated[bool, typer.Option("--json", help=JSON_HELP)]
-ApiOption = Annotated[
-    str | None, typer.Option("--api", help="Catalog API base URL (default: from settings).")
-]
+WaitOption = Annotated[bool, typer.Option("--wait", "-w", help="Follow processing to the end.")]
 _FINAL = ("ready", "failed")
-
-
-def _client(api: str | None) -> ApiClient:
-    return ApiClient(settings_or_exit(), base_url=api)
-
-
-def _api_call(api: str | None, call: Callable[[ApiClient], T]) -> T:
-    """Run one API call; an API error becomes a clean CLI error."""
-    with _client(api) as client:
-        try:
-            return call(client)
-        except ApiClientError as exc:
-            fail(str(exc))
 
 
 def _summary(asset: dict[str, Any]) -> str:
@@ -109,15 +93,13 @@ def upload(
     title: Annotated[
         str | None, typer.Option("--title", "-t", help="Title (default: file name).")
     ] = None,
-    wait: Annotated[
-        bool, typer.Option("--wait", "-w", help="Follow processing to the end.")
-    ] = False,
+    wait: WaitOption = False,
     json_output: JsonOption = False,
     api: ApiOption = None,
 ) -> None:
     """Upload video files through the API, with a progress bar; --wait follows processing."""
     uploaded = []
-    with _client(api) as client:
+    with api_client(api) as client:
         columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
                    TransferSpeedColumn(), TimeRemainingColumn())  # fmt: skip
         try:
@@ -170,9 +152,9 @@ def _print_playback(api: str | None, assets: list[dict[str, Any]]) -> None:
     for asset in assets:
         if asset["status"] == "ready":
             asset_id: str = asset["id"]
-            with _client(api) as client:
+            with api_client(api) as client:
                 player = f"{client.base_url}/player/?asset={asset_id}"
-            source = _api_call(api, lambda c: c.playback(asset_id, None))["sources"][0]  # noqa: B023 (called at once)
+            source = api_call(api, lambda c: c.playback(asset_id, None))["sources"][0]  # noqa: B023 (called at once)
             console.print(f"[bold]{asset['title']}[/]")
             console.print(f"  player: {player}", soft_wrap=True, highlight=False)
             console.print(f"  HLS ({source['name']}): {source['hls']}", soft_wrap=True,
@@ -188,7 +170,7 @@ def list_command(
     api: ApiOption = None,
 ) -> None:
     """List assets, newest first."""
-    page = _api_call(api, lambda client: client.assets(limit=limit, status=status, cursor=cursor))
+    page = api_call(api, lambda client: client.assets(limit=limit, status=status, cursor=cursor))
     if json_output:
         print_json(page)
         return
@@ -200,7 +182,7 @@ def list_command(
 @app.command()
 def show(asset_id: str, json_output: JsonOption = False, api: ApiOption = None) -> None:
     """Everything about one asset: state, progress, source probe, renditions, error."""
-    asset = _api_call(api, lambda client: client.asset(asset_id))
+    asset = api_call(api, lambda client: client.asset(asset_id))
     if json_output:
         print_json(asset)
         return
@@ -212,14 +194,12 @@ def show(asset_id: str, json_output: JsonOption = False, api: ApiOption = None) 
 @app.command()
 def reprocess(
     asset_id: str,
-    wait: Annotated[
-        bool, typer.Option("--wait", "-w", help="Follow processing to the end.")
-    ] = False,
+    wait: WaitOption = False,
     json_output: JsonOption = False,
     api: ApiOption = None,
 ) -> None:
     """Process an asset again; its current version plays until the new one is ready."""
-    with _client(api) as client:
+    with api_client(api) as client:
         try:
             asset = client.reprocess(asset_id)
             final = _wait(client, [asset], show=not json_output)[0] if wait else asset
@@ -234,7 +214,7 @@ def reprocess(
 @app.command()
 def delete(asset_id: str, json_output: JsonOption = False, api: ApiOption = None) -> None:
     """Delete an asset, its original and every published file."""
-    result = _api_call(api, lambda client: client.delete(asset_id))
+    result = api_call(api, lambda client: client.delete(asset_id))
     if json_output:
         print_json(result)
     else:

@@ -13,13 +13,11 @@ from rich.table import Table
 from cdn_adapters.base import CdnAdapter, CdnError, PurgeResult, PurgeState
 from cdn_adapters.playback import token_mode
 from cdn_adapters.registry import adapter_named, build_adapters
-from streamcore.cli.api_client import ApiClient, ApiClientError
-from streamcore.cli.common import JSON_HELP, console, fail, print_json, settings_or_exit
+from streamcore.cli.common import JsonOption, api_call, console, fail, print_json, settings_or_exit
 
 app = typer.Typer(
     help="CDNs: list them, purge paths or assets, follow purges.", no_args_is_help=True
 )
-JsonOption = Annotated[bool, typer.Option("--json", help=JSON_HELP)]
 
 
 def _chosen(name: str | None) -> list[CdnAdapter]:
@@ -141,11 +139,7 @@ def play_url(
     json_output: JsonOption = False,
 ) -> None:
     """Signed HLS and DASH URLs of an asset: every CDN, primary first, then the origin."""
-    with ApiClient(settings_or_exit()) as client:
-        try:
-            body = client.playback(asset_id, ttl)
-        except ApiClientError as exc:
-            fail(str(exc))
+    body = api_call(None, lambda client: client.playback(asset_id, ttl))
     if cdn is not None:
         body["sources"] = [s for s in body["sources"] if s["name"] == cdn]
         if not body["sources"]:

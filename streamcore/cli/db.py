@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
 
 import typer
 
 from streamcore import database
-from streamcore.cli.common import JSON_HELP, console, fail, print_json, settings_or_exit
+from streamcore.cli.common import JsonOption, console, fail, print_json, settings_or_exit
 from streamcore.migrate import MigrationError, migrate
 
 app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
@@ -16,7 +15,7 @@ app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 
 @app.command("migrate")
 def migrate_command(
-    json_output: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+    json_output: JsonOption = False,
 ) -> None:
     """Apply pending SQL migrations (safe to run any number of times)."""
     settings = settings_or_exit()

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
 
 import redis
 import typer
 from rich.table import Table
 
-from streamcore.cli.common import JSON_HELP, console, fail, print_json, settings_or_exit
+from streamcore.cli.common import JsonOption, console, fail, print_json, settings_or_exit
 from streamcore.jobs import DeadLetters
 from streamcore.queue import create_celery
 
@@ -22,7 +21,7 @@ def _dead_letters() -> tuple[DeadLetters, redis.Redis]:
 
 
 @app.command()
-def dead(json_output: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False) -> None:
+def dead(json_output: JsonOption = False) -> None:
     """List tasks that exhausted their retries or failed unexpectedly."""
     letters, client = _dead_letters()
     try:
@@ -46,9 +45,7 @@ def dead(json_output: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = 
 
 
 @app.command()
-def retry(
-    job_id: str, json_output: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False
-) -> None:
+def retry(job_id: str, json_output: JsonOption = False) -> None:
     """Re-queue a dead job with its original payload."""
     settings = settings_or_exit()
     letters, client = _dead_letters()

@@ -14,7 +14,7 @@ from rich.table import Table
 
 from streamcore.cli.assets import ingest_folder
 from streamcore.cli.common import (
-    JSON_HELP,
+    JsonOption,
     console,
     err_console,
     fail,
@@ -78,7 +78,7 @@ def up(
     detach: Annotated[
         bool, typer.Option("--detach", "-d", help="Return once every service is healthy.")
     ] = False,
-    json_output: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+    json_output: JsonOption = False,
     ingest: Annotated[
         Path | None,
         typer.Option(
@@ -183,7 +183,7 @@ def _watch_until_interrupted(
             raise
 
 
-def down(json_output: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False) -> None:
+def down(json_output: JsonOption = False) -> None:
     """Stop a running stack (started with --detach, or in another terminal)."""
     settings = settings_or_exit()
     with err_console.status("stopping the stack…"):
@@ -196,7 +196,7 @@ def down(json_output: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = 
         console.print(f"no stack is running from {settings.stack.data_dir}")
 
 
-def status(json_output: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False) -> None:
+def status(json_output: JsonOption = False) -> None:
     """Each service's state, probed over a real connection, and URL. Exit 1 if any is unhealthy."""
     settings = settings_or_exit()
     report = control.status(settings)

@@ -7,11 +7,9 @@ started after the stack (`player_asset` depends on `stack`) for the same reason.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote, urlsplit
 
 import httpx
@@ -20,6 +18,7 @@ from playwright.sync_api import Browser, sync_playwright
 
 from sample_media.generate import Clip, generate
 from streamcore.settings import Settings
+from tests.assets_http import wait_final
 from tests.e2e.driver import PlayerPage
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -44,17 +43,6 @@ class PlayerAsset:
     duration_s: float
 
 
-def _wait_ready(api: httpx.Client, asset_id: str, timeout_s: float = 180) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout_s
-    asset: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        asset = api.get(f"/v1/assets/{asset_id}").json()
-        if asset["status"] in ("ready", "failed"):
-            return asset
-        time.sleep(0.5)
-    pytest.fail(f"asset {asset_id} did not finish: {asset}")
-
-
 @pytest.fixture(scope="module")
 def player_asset(
     stack: Settings, ffmpeg: Path, tmp_path_factory: pytest.TempPathFactory
@@ -70,7 +58,7 @@ def player_asset(
             headers={"Content-Type": "video/mp4", "X-Filename": quote(path.name)},
         )
         assert response.status_code == 202, response.text
-        asset = _wait_ready(api, response.json()["id"])
+        asset = wait_final(api, response.json()["id"])
     assert asset["status"] == "ready", asset["error"]
     heights = sorted(r["height"] for r in asset["renditions"])
     assert heights == [360, 480, 720], heights

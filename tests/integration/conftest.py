@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
+from collections.abc import AsyncIterator
 
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from catalog_api.app import create_app
 from streamcore.settings import Settings
 from tests.integration.published import Published, publish
 
@@ -11,3 +15,16 @@ from tests.integration.published import Published, publish
 @pytest.fixture(scope="module")
 def published(stack: Settings) -> Published:
     return publish(stack)
+
+
+@pytest.fixture
+async def client(stack: Settings) -> AsyncIterator[TestClient]:
+    """The catalog API, built by its own factory in this process, against the stack."""
+    async with TestClient(TestServer(create_app(stack))) as c:
+        yield c
+
+
+@pytest.fixture
+def auth(stack: Settings) -> dict[str, str]:
+    """The admin API key's header."""
+    return {"Authorization": f"Bearer {stack.catalog_api.api_keys[0].get_secret_value()}"}

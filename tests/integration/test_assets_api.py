@@ -33,11 +33,6 @@ async def client(stack: Settings) -> AsyncIterator[TestClient]:
         yield c
 
 
-@pytest.fixture
-def auth(stack: Settings) -> dict[str, str]:
-    return {"Authorization": f"Bearer {stack.catalog_api.api_keys[0].get_secret_value()}"}
-
-
 async def _source_bytes(settings: Settings, key: str) -> bytes:
     async with open_storage(settings) as storage:
         data, _ = await storage.get_bytes(settings.s3.uploads_bucket, key)

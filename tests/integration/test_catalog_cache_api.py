@@ -5,28 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
-from catalog_api.app import create_app
 from streamcore.settings import Settings
 
 pytestmark = pytest.mark.stack
 
 
-@pytest.fixture
-async def client(stack: Settings) -> AsyncIterator[TestClient]:
-    async with TestClient(TestServer(create_app(stack))) as c:
-        yield c
-
-
 async def test_a_write_in_one_process_ends_cached_answers_in_another(
-    stack: Settings, client: TestClient
+    stack: Settings, client: TestClient, auth: dict[str, str]
 ) -> None:
-    auth = {"Authorization": f"Bearer {stack.catalog_api.api_keys[0].get_secret_value()}"}
     genre = f"C{uuid.uuid4().hex[:10]}"
     created = await client.post(
         "/v1/titles", json={"kind": "movie", "title": "Before", "genres": [genre]}, headers=auth

@@ -11,13 +11,12 @@ import asyncio
 import re
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import httpx
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
-from catalog_api.app import create_app
 from catalog_api.resources import CACHE_KEY
 from streamcore import catalog_cache
 from streamcore.settings import Settings
@@ -27,11 +26,6 @@ from streamcore.stack.services import Service
 pytestmark = pytest.mark.stack
 
 REPLICA = "postgres-replica-1"
-
-
-@pytest.fixture
-def auth(stack: Settings) -> dict[str, str]:
-    return {"Authorization": f"Bearer {stack.catalog_api.api_keys[0].get_secret_value()}"}
 
 
 @pytest.fixture
@@ -111,12 +105,6 @@ async def test_a_replica_stopping_mid_traffic_fails_no_request(
 ) -> None:
     seen = await _while_hammering(stack, titles, REPLICA, hold_s=3)
     assert seen["200"] > 50 and set(k for k in seen if k.isdigit()) == {"200"}, seen
-
-
-@pytest.fixture
-async def client(stack: Settings) -> AsyncIterator[TestClient]:
-    async with TestClient(TestServer(create_app(stack))) as c:
-        yield c
 
 
 async def test_without_the_database_last_known_answers_are_served_marked_stale(

@@ -10,14 +10,13 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 import schemathesis
 from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
@@ -31,7 +30,6 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from catalog_api.app import create_app
 from catalog_api.openapi import document
 from streamcore.database import pool_context
 from streamcore.settings import Settings
@@ -44,12 +42,6 @@ NOT_FUZZED = {("POST", "/v1/assets")}
 # Not given the ready asset: deleting or reprocessing it would start work in the worker.
 OWN_ASSET_IDS = {("DELETE", "/v1/assets/{asset_id}"), ("POST", "/v1/assets/{asset_id}/reprocess")}
 UNDOCUMENTED = re.compile(r"^/(player|docs|openapi\.json)")
-
-
-@pytest.fixture
-async def client(stack: Settings) -> AsyncIterator[TestClient]:
-    async with TestClient(TestServer(create_app(stack))) as c:
-        yield c
 
 
 async def test_the_served_document_is_valid_openapi(client: TestClient) -> None:

@@ -24,6 +24,7 @@ from streamcore.queue import TaskName, create_celery
 from streamcore.settings import Settings
 from streamcore.storage import ObjectNotFound
 from streamcore.storage.s3 import open_storage
+from tests.assets_http import wait_final
 from transcoder.ffmpeg_args import decode_check_argv
 from workers import processing
 
@@ -58,16 +59,6 @@ def upload(api: httpx.Client, path: Path, filename: str | None = None) -> dict[s
     )
     assert response.status_code == 202, response.text
     return response.json()
-
-
-def wait_final(api: httpx.Client, asset_id: str, timeout_s: float = 180) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        asset = api.get(f"/v1/assets/{asset_id}").json()
-        if asset["status"] in ("ready", "failed"):
-            return asset
-        time.sleep(0.5)
-    pytest.fail(f"asset {asset_id} did not finish: {asset}")
 
 
 async def published_keys(settings: Settings, asset_id: str) -> list[str]:

@@ -14,7 +14,6 @@ import random
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -23,10 +22,9 @@ from typing import Any
 import aiohttp
 import httpx
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from PIL import Image, ImageDraw
 
-from catalog_api.app import create_app
 from catalog_api.titles.responses import BatchResult, TitleDetail, TitlePage
 from streamcore.database import pool_context
 from streamcore.settings import Settings
@@ -35,17 +33,6 @@ from streamcore.storage.s3 import open_storage
 from tests.integration.published import Published
 
 pytestmark = pytest.mark.stack
-
-
-@pytest.fixture
-async def client(stack: Settings) -> AsyncIterator[TestClient]:
-    async with TestClient(TestServer(create_app(stack))) as c:
-        yield c
-
-
-@pytest.fixture
-def auth(stack: Settings) -> dict[str, str]:
-    return {"Authorization": f"Bearer {stack.catalog_api.api_keys[0].get_secret_value()}"}
 
 
 @pytest.fixture

@@ -5,25 +5,17 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
 import redis.asyncio as aioredis
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
-from catalog_api.app import create_app
 from streamcore.assets import repository
 from streamcore.database import pool_context
 from streamcore.settings import Settings
 
 pytestmark = pytest.mark.stack
-
-
-@pytest.fixture
-async def client(stack: Settings) -> AsyncIterator[TestClient]:
-    async with TestClient(TestServer(create_app(stack))) as c:
-        yield c
 
 
 @pytest.fixture

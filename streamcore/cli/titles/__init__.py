@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import closing
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -13,48 +11,26 @@ from rich.table import Table
 
 from streamcore.cli.api_client import ApiClient, ApiClientError
 from streamcore.cli.common import (
-    JSON_HELP,
+    ApiOption,
+    JsonOption,
+    api_call,
+    api_client,
     console,
     err_console,
     fail,
     print_json,
-    settings_or_exit,
 )
 from streamcore.cli.titles import catalog, rows
 
-T = TypeVar("T")
 app = typer.Typer(
     help="Catalog titles: import a catalog file, generate one, list, show.", no_args_is_help=True
 )
-JsonOption = Annotated[bool, typer.Option("--json", help=JSON_HELP)]
-ApiOption = Annotated[
-    str | None, typer.Option("--api", help="Catalog API base URL (default: from settings).")
-]
 
 
-class TitlesClient(ApiClient):
-    def import_batch(self, titles: list[dict[str, Any]]) -> dict[str, Any]:
-        return self._request("POST", "/v1/titles/batch", json={"titles": titles})
-
-    def titles(self, params: dict[str, Any]) -> dict[str, Any]:
-        return self._request("GET", "/v1/titles", params=params)
-
-    def title(self, title_id: str) -> dict[str, Any]:
-        return self._request("GET", f"/v1/titles/{title_id}")
-
-
-def _api_call(api: str | None, call: Callable[[TitlesClient], T]) -> T:
-    with closing(TitlesClient(settings_or_exit(), base_url=api)) as client:
-        try:
-            return call(client)
-        except ApiClientError as exc:
-            fail(str(exc))
-
-
-def _send(client: TitlesClient, batch: list[rows.Row], summary: dict[str, Any]) -> None:
+def _send(client: ApiClient, batch: list[rows.Row], summary: dict[str, Any]) -> None:
     """One batch; a batch the API finds too large is split in two."""
     try:
-        result = client.import_batch([row.payload for row in batch])
+        result = client.import_titles([row.payload for row in batch])
     except ApiClientError as exc:
         if exc.status == 413 and len(batch) > 1:
             _send(client, batch[: len(batch) // 2], summary)
@@ -101,7 +77,7 @@ def import_command(
         ordered = sorted(valid, key=lambda row: row.payload.get("kind") == "episode")
         columns = (TextColumn("import"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
         with (
-            closing(TitlesClient(settings_or_exit(), base_url=api)) as client,
+            api_client(api) as client,
             Progress(*columns, console=err_console, disable=json_output) as progress,
         ):
             task = progress.add_task("rows", total=len(ordered))
@@ -185,7 +161,7 @@ def list_command(
     """List titles (movies and series unless --kind), filtered and sorted."""
     params = {"genre": genre or [], "year": year, "q": q, "kind": kind, "sort": sort,
               "limit": limit, "cursor": cursor}  # fmt: skip
-    page = _api_call(api, lambda c: c.titles({k: v for k, v in params.items() if v is not None}))
+    page = api_call(api, lambda c: c.titles({k: v for k, v in params.items() if v is not None}))
     if json_output:
         print_json(page)
         return
@@ -197,7 +173,7 @@ def list_command(
 @app.command()
 def show(title_id: str, json_output: JsonOption = False, api: ApiOption = None) -> None:
     """One title with its assets (a series with its episodes)."""
-    title = _api_call(api, lambda c: c.title(title_id))
+    title = api_call(api, lambda c: c.title(title_id))
     if json_output:
         print_json(title)
         return

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import m3u8
-import pytest
-from pydantic import SecretStr
 
 from origin import steering
-from streamcore.settings import LocalEdgeCdn, Settings
+from streamcore.settings import Settings
 
 # As packager/hls.py writes it: audio group, two variants, their I-frame playlists.
 MASTER = """#EXTM3U
@@ -27,21 +22,6 @@ video/720p/index.m3u8
 TOKEN = "k1.TOKEN"  # a placeholder, never checked here
 FOLDER = "/assets/0b7a0f5e-3c1e-4a57-9d59-2f8a4a7c1d11/v3/"
 STEERING = "http://api.example/v1/assets/0b7a0f5e-3c1e-4a57-9d59-2f8a4a7c1d11/steering/hls"
-
-
-@pytest.fixture
-def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    # The environment outranks these values; a session stack may have exported some.
-    for name in [n for n in os.environ if n.startswith("STREAMCORE_")]:
-        monkeypatch.delenv(name)
-    return Settings(
-        stack={"data_dir": tmp_path},
-        s3={"access_key_id": "a", "secret_access_key": "b"},
-        postgres={"password": "p"},
-        catalog_api={"api_keys": [SecretStr("key")]},
-        origin={"signing_keys": {"k1": "s"}, "active_key_id": "k1", "port": 18081},
-        cdns=[LocalEdgeCdn(kind="local_edge", name="edge", port=18082)],
-    )
 
 
 def test_every_source_gets_a_pathway_with_absolute_uris_carrying_the_token(

@@ -1,4 +1,4 @@
-"""Settings for the catalog API's unit tests: no stack, no environment."""
+"""Settings for unit tests: no stack, no environment."""
 
 from __future__ import annotations
 
