@@ -149,14 +149,16 @@ def ingest_folder(settings: Settings, folder: Path) -> list[dict[str, Any]]:
 def _print_playback(api: str | None, assets: list[dict[str, Any]]) -> None:
     """For each ready asset: the bundled player's page, and the primary source's signed HLS
     URL for any other player, whole (no wrapping)."""
-    for asset in assets:
-        if asset["status"] == "ready":
-            asset_id: str = asset["id"]
-            with api_client(api) as client:
-                player = f"{client.base_url}/player/?asset={asset_id}"
-            source = api_call(api, lambda c: c.playback(asset_id, None))["sources"][0]  # noqa: B023 (called at once)
+    ready = [asset for asset in assets if asset["status"] == "ready"]
+    with api_client(api) as client:
+        for asset in ready:
+            try:
+                source = client.playback(asset["id"], None)["sources"][0]
+            except ApiClientError as exc:
+                fail(str(exc))
             console.print(f"[bold]{asset['title']}[/]")
-            console.print(f"  player: {player}", soft_wrap=True, highlight=False)
+            console.print(f"  player: {client.base_url}/player/?asset={asset['id']}",
+                          soft_wrap=True, highlight=False)  # fmt: skip
             console.print(f"  HLS ({source['name']}): {source['hls']}", soft_wrap=True,
                           highlight=False)  # fmt: skip
 
