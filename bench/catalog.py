@@ -34,6 +34,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import aiohttp
+import httpx
 
 from streamcore.settings import Settings, load_settings
 from streamcore.stack.control import running_settings
@@ -83,8 +84,6 @@ def api_process(settings: Settings, port: int, *, cache: bool) -> Iterator[str]:
 
 
 def _wait_ready(base: str, process: subprocess.Popen[bytes]) -> None:
-    import httpx
-
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
