@@ -36,8 +36,8 @@ from dataclasses import dataclass, field
 import aiohttp
 import httpx
 
+from devstack.control import running_settings
 from streamcore.settings import Settings, load_settings
-from streamcore.stack.control import running_settings
 
 LIST_QUERIES = [
     "",

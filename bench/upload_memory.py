@@ -18,8 +18,8 @@ from collections.abc import Iterator
 import httpx
 import psutil
 
+from devstack import control
 from streamcore.settings import load_settings
-from streamcore.stack import control
 
 CHUNK = 1024 * 1024
 

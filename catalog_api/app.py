@@ -13,10 +13,10 @@ from catalog_api.metrics import CatalogMetrics
 from catalog_api.titles.handlers import routes as title_routes
 from catalog_api.viewing.handlers import routes as viewing_routes
 from cdn_adapters.registry import build_adapters
-from streamcore.cors import cors_headers, preflight
-from streamcore.database import UNAVAILABLE_ERRORS
+from streamcore.db.database import UNAVAILABLE_ERRORS
 from streamcore.settings import Settings
-from streamcore.web import (
+from streamcore.web.cors import cors_headers, preflight
+from streamcore.web.service import (
     SETTINGS_KEY,
     Handler,
     ServiceUnavailable,

@@ -13,7 +13,7 @@ from uuid import UUID
 from aiohttp import web
 
 from catalog_api.viewing.viewer import HEADER as VIEWER_HEADER
-from streamcore.web import SETTINGS_KEY, Handler, Unauthorized
+from streamcore.web.service import SETTINGS_KEY, Handler, Unauthorized
 
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 H = TypeVar("H", bound=Handler)

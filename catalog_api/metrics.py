@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterator
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from streamcore.database import PoolStats
-from streamcore.metrics import HttpMetrics
+from streamcore.db.database import PoolStats
+from streamcore.web.metrics import HttpMetrics
 
 
 class PoolCollector(Collector):

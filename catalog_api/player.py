@@ -11,7 +11,7 @@ from pathlib import Path
 from aiohttp import web
 
 from streamcore.settings import REPO_ROOT
-from streamcore.web import NotFound
+from streamcore.web.service import NotFound
 
 PLAYER_DIR = REPO_ROOT / "player_web"
 VENDOR = {

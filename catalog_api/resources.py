@@ -15,11 +15,11 @@ from celery import Celery
 from catalog_api.metrics import CatalogMetrics
 from cdn_adapters.base import CdnAdapter
 from streamcore.cache import Cache
-from streamcore.database import UNAVAILABLE_ERRORS, Database, database_context
-from streamcore.queue import TaskName, create_celery
-from streamcore.redis_client import create_redis
+from streamcore.cache.redis_client import create_redis
+from streamcore.db.database import UNAVAILABLE_ERRORS, Database, database_context
 from streamcore.storage.s3 import S3Storage, open_storage
-from streamcore.web import SETTINGS_KEY, ServiceUnavailable
+from streamcore.tasks.queue import TaskName, create_celery
+from streamcore.web.service import SETTINGS_KEY, ServiceUnavailable
 
 DB_KEY = web.AppKey("db", Database)
 # The primary's pool, for handlers that only write or must read the latest state.

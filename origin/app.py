@@ -7,10 +7,10 @@ from aiohttp import web
 from origin import handlers
 from origin.memory_cache import MemoryCache
 from origin.resources import CACHE_KEY, LOAD_KEY, METRICS_KEY, Load, OriginMetrics, storage
-from streamcore.cors import cors_headers, preflight
 from streamcore.settings import Settings
 from streamcore.storage import ObjectNotFound, StorageUnavailable
-from streamcore.web import SETTINGS_KEY, Handler, NotFound, ServiceUnavailable, json_errors
+from streamcore.web.cors import cors_headers, preflight
+from streamcore.web.service import SETTINGS_KEY, Handler, NotFound, ServiceUnavailable, json_errors
 
 
 @web.middleware

@@ -13,11 +13,12 @@ from origin import rewrite, steering
 from origin.files import POLICIES, Kind, Policy, kind_of
 from origin.paths import public_path, storage_key
 from origin.resources import CACHE_KEY, METRICS_KEY, STORAGE_KEY
-from streamcore import ranges
-from streamcore.access import authorize, path_token_request
-from streamcore.media_types import content_type_for
-from streamcore.paths import canonical_request_path
-from streamcore.representation import (
+from streamcore.storage import NotModified, ObjectInfo, PreconditionFailed, RangeNotSatisfiable
+from streamcore.web import ranges
+from streamcore.web.access import authorize, path_token_request
+from streamcore.web.media_types import content_type_for
+from streamcore.web.paths import canonical_request_path
+from streamcore.web.representation import (
     Representation,
     head_response,
     http_date,
@@ -25,8 +26,7 @@ from streamcore.representation import (
     respond,
     validators,
 )
-from streamcore.storage import NotModified, ObjectInfo, PreconditionFailed, RangeNotSatisfiable
-from streamcore.web import SETTINGS_KEY, NotFound
+from streamcore.web.service import SETTINGS_KEY, NotFound
 
 REWRITERS: dict[Kind, Callable[[str, str], str]] = {
     Kind.PLAYLIST: rewrite.rewrite_playlist,

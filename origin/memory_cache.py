@@ -12,7 +12,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from streamcore.singleflight import SingleFlight
+from streamcore.cache.singleflight import SingleFlight
 from streamcore.storage import ObjectInfo
 
 

@@ -6,13 +6,13 @@
 
 from __future__ import annotations
 
-from streamcore.web import NotFound
+from streamcore.web.service import NotFound
 
 _PUBLIC_ROOTS = ("/assets/", "/titles/")
 
 
 def public_path(path: str) -> str:
-    """A checked path (see streamcore.paths) if it is under a public root; 404 otherwise."""
+    """A checked path (see streamcore.web.paths) if it is under a public root; 404 otherwise."""
     if not path.startswith(_PUBLIC_ROOTS):
         raise NotFound("no such file")
     return path

@@ -9,9 +9,9 @@ from aiohttp import web
 from prometheus_client import Counter, Gauge, Histogram
 
 from origin.memory_cache import MemoryCache
-from streamcore.metrics import LATENCY_BUCKETS, HttpMetrics
 from streamcore.storage.s3 import S3Storage, open_storage
-from streamcore.web import SETTINGS_KEY
+from streamcore.web.metrics import LATENCY_BUCKETS, HttpMetrics
+from streamcore.web.service import SETTINGS_KEY
 
 
 class OriginMetrics(HttpMetrics):

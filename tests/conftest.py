@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from devstack import control
+from devstack.supervisor import stack_processes
 from streamcore.binaries import find_ffmpeg
 from streamcore.settings import Settings, load_settings
-from streamcore.stack import control
-from streamcore.stack.supervisor import stack_processes
 
 # Two suites can run side by side (say, a clean-clone check beside a developer's run) when one
 # of them shifts every port of its stack: STREAMCORE_TEST_PORT_OFFSET=100 make test. (Keep it

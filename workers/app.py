@@ -5,8 +5,8 @@ from __future__ import annotations
 from celery import Celery
 
 from streamcore.log import configure_logging
-from streamcore.queue import create_celery
 from streamcore.settings import load_settings
+from streamcore.tasks.queue import create_celery
 
 
 def _create() -> Celery:

@@ -23,11 +23,11 @@ import asyncpg
 from cdn_adapters.registry import build_adapters
 from streamcore import binaries
 from streamcore.assets import keys, repository
-from streamcore.database import pool_context
-from streamcore.media_types import content_type_for
+from streamcore.db.database import pool_context
 from streamcore.settings import Settings
 from streamcore.storage import Storage
 from streamcore.storage.s3 import open_storage
+from streamcore.web.media_types import content_type_for
 from transcoder.ladder import load_ladder
 from workers.media import BuildResult, PermanentMediaError, build_outputs
 

@@ -17,11 +17,11 @@ import redis
 from celery import Celery, Task
 
 from cdn_adapters.base import CdnUnavailable
-from streamcore import catalog_cache
-from streamcore.jobs import DeadLetters
-from streamcore.queue import TaskName
+from streamcore.cache import catalog_cache
 from streamcore.settings import Settings
 from streamcore.storage import StorageUnavailable
+from streamcore.tasks.dead_letters import DeadLetters
+from streamcore.tasks.queue import TaskName
 from workers import processing
 
 log = logging.getLogger(__name__)

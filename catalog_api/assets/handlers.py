@@ -12,12 +12,12 @@ from catalog_api.assets import upload
 from catalog_api.assets.views import asset_json, decode_cursor, encode_cursor
 from catalog_api.resources import ADAPTERS_KEY, CACHE_KEY, DB_POOL_KEY, STORAGE_KEY, enqueue
 from cdn_adapters.playback import sources as playback_sources
-from streamcore import catalog_cache
 from streamcore.assets import repository
 from streamcore.assets.states import AssetStatus
-from streamcore.queue import TaskName
+from streamcore.cache import catalog_cache
 from streamcore.settings import path_token_sources
-from streamcore.web import SETTINGS_KEY, BadRequest, Conflict, NotFound
+from streamcore.tasks.queue import TaskName
+from streamcore.web.service import SETTINGS_KEY, BadRequest, Conflict, NotFound
 
 log = logging.getLogger(__name__)
 

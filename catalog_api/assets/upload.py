@@ -18,7 +18,7 @@ from aiohttp import BodyPartReader, web
 from streamcore.assets import keys
 from streamcore.settings import Settings
 from streamcore.storage import MultipartUpload, Storage
-from streamcore.web import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from streamcore.web.service import BadRequest, PayloadTooLarge, UnsupportedMediaType
 
 _READ_CHUNK = 256 * 1024
 _MAX_TITLE = 500

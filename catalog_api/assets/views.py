@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from streamcore.assets.repository import Asset
-from streamcore.web import BadRequest
+from streamcore.web.service import BadRequest
 
 
 def asset_json(asset: Asset) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from aiohttp import web
 from catalog_api.openapi.operations import OPERATIONS
 from catalog_api.openapi.spec import build
 from catalog_api.player import PLAYER_DIR
-from streamcore.web import NotFound
+from streamcore.web.service import NotFound
 
 SWAGGER_DIR = PLAYER_DIR / "node_modules" / "swagger-ui-dist"
 _FILES = {

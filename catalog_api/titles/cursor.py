@@ -21,7 +21,7 @@ from catalog_api.titles.models import TitleQuery
 from catalog_api.titles.queries import SORTS
 from streamcore.settings import Settings
 from streamcore.signing import derived_key
-from streamcore.web import BadRequest
+from streamcore.web.service import BadRequest
 
 _PURPOSE = "titles-cursor-v1"
 

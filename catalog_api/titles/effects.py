@@ -13,10 +13,10 @@ from uuid import UUID
 from aiohttp import web
 
 from catalog_api.resources import CACHE_KEY, DB_KEY, STORAGE_KEY, enqueue
-from streamcore import catalog_cache
-from streamcore.queue import TaskName
+from streamcore.cache import catalog_cache
 from streamcore.storage import StorageError
-from streamcore.web import SETTINGS_KEY, ServiceUnavailable
+from streamcore.tasks.queue import TaskName
+from streamcore.web.service import SETTINGS_KEY, ServiceUnavailable
 
 log = logging.getLogger(__name__)
 

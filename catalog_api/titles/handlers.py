@@ -29,10 +29,9 @@ from catalog_api.titles.models import (
 )
 from catalog_api.titles.views import Presenter
 from catalog_api.titles.writes import InvalidRequest, Written
-from streamcore import catalog_cache
 from streamcore.assets import keys
-from streamcore.cache import CacheResult
-from streamcore.web import SETTINGS_KEY, NotFound
+from streamcore.cache import CacheResult, catalog_cache
+from streamcore.web.service import SETTINGS_KEY, NotFound
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()

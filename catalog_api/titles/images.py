@@ -22,7 +22,7 @@ from aiohttp import StreamReader
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from streamcore.storage import Storage, StorageError
-from streamcore.web import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from streamcore.web.service import BadRequest, PayloadTooLarge, UnsupportedMediaType
 
 MAX_BYTES = 10 * 1024 * 1024
 # Decoding a 40-megapixel image takes ~160 MB; anything larger is refused before decoding.

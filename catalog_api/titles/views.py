@@ -14,7 +14,7 @@ from catalog_api.resources import ADAPTERS_KEY
 from catalog_api.titles import cursor
 from catalog_api.titles.models import TitleQuery
 from cdn_adapters.playback import image_url
-from streamcore.web import SETTINGS_KEY
+from streamcore.web.service import SETTINGS_KEY
 
 
 def image_scope(path: str) -> str:

@@ -13,7 +13,7 @@ from uuid import UUID
 import asyncpg
 
 from catalog_api.titles.models import AttachAsset, TitleCreate, TitleImport, TitleKind
-from streamcore.web import ApiError, BadRequest, Conflict, NotFound
+from streamcore.web.service import ApiError, BadRequest, Conflict, NotFound
 
 
 class InvalidRequest(BadRequest):

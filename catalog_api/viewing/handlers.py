@@ -14,7 +14,7 @@ from catalog_api.resources import DB_POOL_KEY, REDIS_KEY
 from catalog_api.viewing import progress
 from catalog_api.viewing.models import EventBatch, ProgressReport
 from catalog_api.viewing.viewer import viewer_id
-from streamcore.web import BadRequest, NotFound
+from streamcore.web.service import BadRequest, NotFound
 
 routes = web.RouteTableDef()
 

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from aiohttp import web
 
-from streamcore.web import BadRequest
+from streamcore.web.service import BadRequest
 
 HEADER = "X-Viewer-Id"
 

@@ -17,12 +17,12 @@ import aiohttp
 from aiohttp import web
 
 from cdn_adapters.edge.cache import KEPT_HEADERS, EdgeCache, Stored, freshness
-from streamcore.access import authorize, path_token_request
-from streamcore.cors import cors_headers, preflight
-from streamcore.representation import Representation, http_date, respond
 from streamcore.settings import LocalEdgeCdn, Settings
 from streamcore.signing import derived_key
-from streamcore.web import SETTINGS_KEY, Unauthorized, error_response, json_errors
+from streamcore.web.access import authorize, path_token_request
+from streamcore.web.cors import cors_headers, preflight
+from streamcore.web.representation import Representation, http_date, respond
+from streamcore.web.service import SETTINGS_KEY, Unauthorized, error_response, json_errors
 
 EDGE_KEY = web.AppKey("edge_settings", LocalEdgeCdn)
 CACHE_KEY = web.AppKey("edge_cache", EdgeCache)

@@ -12,7 +12,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
-from streamcore.singleflight import SingleFlight
+from streamcore.cache.singleflight import SingleFlight
 
 _MAX_AGE = re.compile(r"(?:^|,)\s*(s-maxage|max-age)\s*=\s*(\d+)")
 # Headers of the origin's response that the edge keeps and replays.

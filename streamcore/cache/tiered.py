@@ -29,9 +29,9 @@ from streamcore.cache.guarded import Attempt, GuardedRedis
 from streamcore.cache.lru import LocalLRU
 from streamcore.cache.metrics import CacheMetrics
 from streamcore.cache.result import CacheResult, Loader
+from streamcore.cache.singleflight import SingleFlight
 from streamcore.cache.store import Found, RedisStore, new_token
 from streamcore.settings import CacheSettings
-from streamcore.singleflight import SingleFlight
 
 log = logging.getLogger(__name__)
 

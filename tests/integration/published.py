@@ -7,9 +7,9 @@ import os
 import uuid
 from dataclasses import dataclass
 
-from streamcore.media_types import content_type_for
 from streamcore.settings import Settings
 from streamcore.storage.s3 import open_storage
+from streamcore.web.media_types import content_type_for
 
 MASTER = """#EXTM3U
 #EXT-X-VERSION:7

@@ -19,7 +19,7 @@ import redis.asyncio as aioredis
 from prometheus_client import CollectorRegistry
 
 from streamcore.cache import BreakerState, Cache, keys
-from streamcore.redis_client import create_redis
+from streamcore.cache.redis_client import create_redis
 from streamcore.settings import CacheSettings, Settings
 
 pytestmark = pytest.mark.stack

@@ -18,10 +18,10 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from catalog_api.resources import CACHE_KEY
-from streamcore import catalog_cache
+from devstack import control
+from devstack.services import Service
+from streamcore.cache import catalog_cache
 from streamcore.settings import Settings
-from streamcore.stack import control
-from streamcore.stack.services import Service
 
 pytestmark = pytest.mark.stack
 

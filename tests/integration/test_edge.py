@@ -12,11 +12,11 @@ import m3u8
 import pytest
 
 from cdn_adapters.local_edge import LocalEdgeAdapter
+from devstack.services import local_edge
 from streamcore import signing
 from streamcore.assets import repository
-from streamcore.database import pool_context
+from streamcore.db.database import pool_context
 from streamcore.settings import LocalEdgeCdn, Settings
-from streamcore.stack.services import local_edge
 from tests.integration.published import Published
 
 pytestmark = pytest.mark.stack
@@ -158,7 +158,7 @@ def test_admin_cli_lists_cdns_and_purges_an_asset(stack: Settings, published: Pu
     import subprocess
     import sys
 
-    cli = [sys.executable, "-m", "streamcore.cli", "cdn"]
+    cli = [sys.executable, "-m", "cli", "cdn"]
     listed = subprocess.run([*cli, "list", "--json"], capture_output=True, text=True, check=True)
     assert [c["name"] for c in json.loads(listed.stdout)] == ["edge"]
     purged = subprocess.run(

@@ -31,7 +31,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from catalog_api.openapi import document
-from streamcore.database import pool_context
+from streamcore.db.database import pool_context
 from streamcore.settings import Settings
 
 pytestmark = pytest.mark.stack

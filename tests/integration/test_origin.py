@@ -21,10 +21,10 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from pydantic import SecretStr
 
+from devstack.services import local_edge
 from origin.app import create_app
 from streamcore import signing
 from streamcore.settings import Settings
-from streamcore.stack.services import local_edge
 from streamcore.storage.s3 import open_storage
 from tests.integration.published import MASTER, Published
 

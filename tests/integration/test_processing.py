@@ -19,17 +19,17 @@ import pytest
 
 from sample_media.generate import Clip, generate, make_fixture
 from streamcore.assets import keys, repository
-from streamcore.database import pool_context
-from streamcore.queue import TaskName, create_celery
+from streamcore.db.database import pool_context
 from streamcore.settings import Settings
 from streamcore.storage import ObjectNotFound
 from streamcore.storage.s3 import open_storage
+from streamcore.tasks.queue import TaskName, create_celery
 from tests.assets_http import wait_final
 from transcoder.ffmpeg_args import decode_check_argv
 from workers import processing
 
 pytestmark = pytest.mark.stack
-STREAMCORE = [sys.executable, "-m", "streamcore.cli"]
+STREAMCORE = [sys.executable, "-m", "cli"]
 
 
 @pytest.fixture(scope="module")

@@ -19,9 +19,9 @@ from collections.abc import AsyncIterator, Callable
 import asyncpg
 import pytest
 
-from streamcore.database import Database, database_context, pool_context
+from devstack import control
+from streamcore.db.database import Database, database_context, pool_context
 from streamcore.settings import Settings
-from streamcore.stack import control
 
 pytestmark = pytest.mark.stack
 
@@ -187,7 +187,7 @@ async def test_a_replica_down_at_start_neither_blocks_the_start_nor_gets_reads(
 
 def test_status_json_lists_the_replica_healthy(stack: Settings) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "streamcore.cli", "status", "--json"],
+        [sys.executable, "-m", "cli", "status", "--json"],
         capture_output=True, text=True, check=False, timeout=120,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr

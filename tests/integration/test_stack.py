@@ -16,13 +16,13 @@ import boto3
 import pytest
 import redis
 
+from devstack import control
+from devstack.services import Service
 from streamcore import binaries
 from streamcore.settings import Settings
-from streamcore.stack import control
-from streamcore.stack.services import Service
 from streamcore.storage.s3 import client_kwargs
 
-STREAMCORE = [sys.executable, "-m", "streamcore.cli"]
+STREAMCORE = [sys.executable, "-m", "cli"]
 
 
 def run_cli(*args: str, check: bool = False) -> subprocess.CompletedProcess[str]:

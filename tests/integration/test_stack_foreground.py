@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from streamcore.stack.supervisor import stack_processes
+from devstack.supervisor import stack_processes
 
 # Ports of their own, so that this stack runs beside the session's test stack.
 _OFFSET = int(os.environ.get("STREAMCORE_TEST_PORT_OFFSET", "0"))
@@ -34,7 +34,7 @@ def test_ctrl_c_stops_a_foreground_stack_completely(tmp_path: Path) -> None:
         **PORTS,
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamcore.cli", "up"],
+        [sys.executable, "-m", "cli", "up"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -50,7 +50,7 @@ def test_ctrl_c_stops_a_foreground_stack_completely(tmp_path: Path) -> None:
                 break
         assert any("press Ctrl-C" in line for line in lines), "".join(lines)
         status = subprocess.run(
-            [sys.executable, "-m", "streamcore.cli", "status", "--json"],
+            [sys.executable, "-m", "cli", "status", "--json"],
             env=env, capture_output=True, text=True, timeout=60,
         )  # fmt: skip
         assert status.returncode == 0, status.stdout + status.stderr
@@ -63,7 +63,7 @@ def test_ctrl_c_stops_a_foreground_stack_completely(tmp_path: Path) -> None:
         if process.poll() is None:
             process.kill()
             process.wait()
-            subprocess.run([sys.executable, "-m", "streamcore.cli", "down"], env=env, check=False)
+            subprocess.run([sys.executable, "-m", "cli", "down"], env=env, check=False)
         if process.stdout is not None:
             process.stdout.close()
     assert process.returncode == 0, output

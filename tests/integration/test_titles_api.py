@@ -26,7 +26,7 @@ from aiohttp.test_utils import TestClient
 from PIL import Image, ImageDraw
 
 from catalog_api.titles.responses import BatchResult, TitleDetail, TitlePage
-from streamcore.database import pool_context
+from streamcore.db.database import pool_context
 from streamcore.settings import Settings
 from streamcore.storage import ObjectNotFound
 from streamcore.storage.s3 import open_storage
@@ -516,7 +516,7 @@ async def test_batch_upserts_by_kind_and_tmdb_id(
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     # The session fixture exported the test stack's settings: the CLI reads the same.
     return subprocess.run(
-        [sys.executable, "-m", "streamcore.cli", "titles", *args],
+        [sys.executable, "-m", "cli", "titles", *args],
         capture_output=True, text=True, check=False, timeout=120,
     )  # fmt: skip
 

@@ -20,9 +20,9 @@ import pytest
 
 from catalog_api.titles import queries
 from catalog_api.titles.models import Sort, TitleKind, TitleQuery
-from streamcore.cli.titles.catalog import generate
-from streamcore.database import connect
-from streamcore.migrate import migrate
+from cli.titles.catalog import generate
+from streamcore.db.database import connect
+from streamcore.db.migrate import migrate
 from streamcore.settings import Settings
 
 pytestmark = pytest.mark.stack

@@ -12,7 +12,7 @@ import redis.asyncio as aioredis
 from aiohttp.test_utils import TestClient
 
 from streamcore.assets import repository
-from streamcore.database import pool_context
+from streamcore.db.database import pool_context
 from streamcore.settings import Settings
 
 pytestmark = pytest.mark.stack

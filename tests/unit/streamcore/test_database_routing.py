@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from streamcore.read_routing import ReadPolicy, ReplicaState, replica_problem
+from streamcore.db.read_routing import ReadPolicy, ReplicaState, replica_problem
 
 FRESH = ReplicaState(in_recovery=True, lag_s=0.0)
 

@@ -117,7 +117,7 @@ def test_shipped_configs_are_valid(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
 def test_cli_reports_bad_settings_without_a_traceback(config) -> None:
     config({"stack": {"generate_secrets": True, "postgres_port": "not-a-port"}})
     result = subprocess.run(
-        [sys.executable, "-m", "streamcore.cli", "status"],
+        [sys.executable, "-m", "cli", "status"],
         capture_output=True,
         text=True,
         timeout=60,

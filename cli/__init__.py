@@ -1,4 +1,4 @@
-"""The ``streamcore`` command line (typer + rich)."""
+"""The `streamcore` command line (typer + rich): a component of its own, above the kernel."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from streamcore.cli import assets, cdn, db, jobs, stack, titles
+from cli import assets, cdn, db, jobs, stack, titles
 
 app = typer.Typer(
     name="streamcore",

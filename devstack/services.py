@@ -17,9 +17,7 @@ from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from streamcore import binaries
-from streamcore.settings import LocalEdgeCdn, Settings
-from streamcore.stack.replicas import (
+from devstack.replicas import (
     STANDBY_OPTIONS,
     postgres_replica_data_dir,
     primary_options,
@@ -29,7 +27,9 @@ from streamcore.stack.replicas import (
     replica_port,
     replica_ports,
 )
-from streamcore.stack.supervisor import Program
+from devstack.supervisor import Program
+from streamcore import binaries
+from streamcore.settings import LocalEdgeCdn, Settings
 
 
 class Service(enum.StrEnum):

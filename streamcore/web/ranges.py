@@ -12,7 +12,7 @@ from email.utils import format_datetime
 
 from aiohttp import web
 
-from streamcore.web import ApiError
+from streamcore.web.service import ApiError
 
 _SINGLE = re.compile(r"^bytes=(\d*)-(\d*)$")
 

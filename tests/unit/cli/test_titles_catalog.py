@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from catalog_api.titles.models import TitleBatch, TitleImport
-from streamcore.cli.titles import catalog, rows
+from cli.titles import catalog, rows
 
 
 def _bare(schema: dict[str, Any]) -> Any:

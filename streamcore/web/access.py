@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from streamcore.paths import canonical_request_path
 from streamcore.settings import Settings
 from streamcore.signing import Grant, TokenError, verify
-from streamcore.web import ApiError
+from streamcore.web.paths import canonical_request_path
+from streamcore.web.service import ApiError
 
 
 class Forbidden(ApiError):

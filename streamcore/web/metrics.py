@@ -13,7 +13,7 @@ from prometheus_client import (
     generate_latest,
 )
 
-from streamcore.web import Handler
+from streamcore.web.service import Handler
 
 # Millisecond resolution where it matters: cached answers take a few ms, S3 reads tens.
 LATENCY_BUCKETS = (0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)

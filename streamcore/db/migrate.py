@@ -1,4 +1,4 @@
-"""Versioned SQL migrations: ``streamcore/migrations/NNNN_name.sql``, applied once each, in order.
+"""Versioned SQL migrations in ``streamcore/db/migrations/NNNN_name.sql``, applied in order.
 
 Each migration runs in its own transaction and is recorded in ``schema_migrations`` with a
 checksum; an advisory lock lets several processes call ``migrate`` at once safely. A migration

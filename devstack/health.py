@@ -13,10 +13,10 @@ import aiohttp
 import asyncpg
 import redis.asyncio as aioredis
 
-from streamcore.read_routing import replica_problem, replica_state
+from devstack.replicas import replica_dsn
+from devstack.services import Service, ServiceSpec, edge_url
+from streamcore.db.read_routing import replica_problem, replica_state
 from streamcore.settings import Settings
-from streamcore.stack.replicas import replica_dsn
-from streamcore.stack.services import Service, ServiceSpec, edge_url
 from streamcore.storage.s3 import open_storage
 
 PROBE_TIMEOUT_S = 3.0
@@ -77,7 +77,7 @@ async def probe_s3_server(settings: Settings) -> None:
 
 
 async def probe_worker(settings: Settings) -> None:
-    from streamcore.queue import create_celery
+    from streamcore.tasks.queue import create_celery
 
     # Without its broker no worker can answer, and Celery would retry the connection for long.
     try:

@@ -18,10 +18,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from streamcore import binaries, database
-from streamcore.migrate import Migration, migrate
+from devstack import replicas, services
+from streamcore import binaries
+from streamcore.db import database
+from streamcore.db.migrate import Migration, migrate
 from streamcore.settings import Settings
-from streamcore.stack import replicas, services
 from streamcore.storage.s3 import ensure_buckets
 
 log = logging.getLogger(__name__)

@@ -9,8 +9,8 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from streamcore.cli.api_client import ApiClient, ApiClientError
-from streamcore.cli.common import (
+from cli.api_client import ApiClient, ApiClientError
+from cli.common import (
     ApiOption,
     JsonOption,
     api_call,
@@ -20,7 +20,7 @@ from streamcore.cli.common import (
     fail,
     print_json,
 )
-from streamcore.cli.titles import catalog, rows
+from cli.titles import catalog, rows
 
 app = typer.Typer(
     help="Catalog titles: import a catalog file, generate one, list, show.", no_args_is_help=True

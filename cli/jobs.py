@@ -8,9 +8,9 @@ import redis
 import typer
 from rich.table import Table
 
-from streamcore.cli.common import JsonOption, console, fail, print_json, settings_or_exit
-from streamcore.jobs import DeadLetters
-from streamcore.queue import create_celery
+from cli.common import JsonOption, console, fail, print_json, settings_or_exit
+from streamcore.tasks.dead_letters import DeadLetters
+from streamcore.tasks.queue import create_celery
 
 app = typer.Typer(help="Background jobs: dead letters and retries.", no_args_is_help=True)
 

@@ -6,9 +6,9 @@ import asyncio
 
 import typer
 
-from streamcore import database
-from streamcore.cli.common import JsonOption, console, fail, print_json, settings_or_exit
-from streamcore.migrate import MigrationError, migrate
+from cli.common import JsonOption, console, fail, print_json, settings_or_exit
+from streamcore.db import database
+from streamcore.db.migrate import MigrationError, migrate
 
 app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 

@@ -1,7 +1,7 @@
 """PostgreSQL access: asyncpg pools are created here, and only here, from settings.
 
 `Database` holds one pool for the primary (writes, transactions) and one per read replica, and
-sends each read where `ReadPolicy` (streamcore/read_routing.py) says: replicas in turn,
+sends each read where `ReadPolicy` (streamcore/db/read_routing.py) says: replicas in turn,
 skipping any that is down or lags, and the primary for a caller who just wrote or when no
 replica is usable. See docs/database.md.
 """
@@ -20,7 +20,7 @@ from typing import Any, Literal, TypeVar
 
 import asyncpg
 
-from streamcore.read_routing import ReadPolicy, ServerHealth, replica_state
+from streamcore.db.read_routing import ReadPolicy, ServerHealth, replica_state
 from streamcore.settings import Settings
 
 log = logging.getLogger(__name__)

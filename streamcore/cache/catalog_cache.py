@@ -13,7 +13,7 @@ from uuid import UUID
 from prometheus_client import CollectorRegistry
 
 from streamcore.cache import Cache
-from streamcore.redis_client import create_redis
+from streamcore.cache.redis_client import create_redis
 from streamcore.settings import Settings
 
 TITLES = "titles"

@@ -13,7 +13,7 @@ from rich.table import Table
 from cdn_adapters.base import CdnAdapter, CdnError, PurgeResult, PurgeState
 from cdn_adapters.playback import token_mode
 from cdn_adapters.registry import adapter_named, build_adapters
-from streamcore.cli.common import JsonOption, api_call, console, fail, print_json, settings_or_exit
+from cli.common import JsonOption, api_call, console, fail, print_json, settings_or_exit
 
 app = typer.Typer(
     help="CDNs: list them, purge paths or assets, follow purges.", no_args_is_help=True

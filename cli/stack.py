@@ -12,8 +12,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from streamcore.cli.assets import ingest_folder
-from streamcore.cli.common import (
+from cli.assets import ingest_folder
+from cli.common import (
     JsonOption,
     console,
     err_console,
@@ -21,10 +21,10 @@ from streamcore.cli.common import (
     print_json,
     settings_or_exit,
 )
+from devstack import control
+from devstack.bootstrap import BootstrapError
+from devstack.supervisor import Supervisor, SupervisorError
 from streamcore.settings import Settings
-from streamcore.stack import control
-from streamcore.stack.bootstrap import BootstrapError
-from streamcore.stack.supervisor import Supervisor, SupervisorError
 
 _STATE_STYLE = {"healthy": "green", "unhealthy": "yellow", "down": "red"}
 

@@ -18,8 +18,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from streamcore.cli.api_client import ApiClient, ApiClientError
-from streamcore.cli.common import (
+from cli.api_client import ApiClient, ApiClientError
+from cli.common import (
     ApiOption,
     JsonOption,
     api_call,

@@ -16,16 +16,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from streamcore import binaries
-from streamcore.settings import Settings, StackSettings
-from streamcore.stack import bootstrap, health
-from streamcore.stack.services import ServiceSpec, Tier, managed_ports, service_specs
-from streamcore.stack.supervisor import (
+from devstack import bootstrap, health
+from devstack.services import ServiceSpec, Tier, managed_ports, service_specs
+from devstack.supervisor import (
     ProcessInfo,
     Supervisor,
     SupervisorError,
     stack_processes,
 )
+from streamcore import binaries
+from streamcore.settings import Settings, StackSettings
 
 log = logging.getLogger(__name__)
 

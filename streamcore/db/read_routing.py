@@ -1,5 +1,5 @@
 """Where a read goes: the replicas' health and lag, and read-your-writes, without any I/O
-but the one probe query, so that tests drive the policy directly. Used by streamcore.database.
+but the one probe query, so that tests drive the policy directly. Used by streamcore.db.database.
 """
 
 from __future__ import annotations

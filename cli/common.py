@@ -11,7 +11,7 @@ from typing import Annotated, Any, NoReturn, TypeVar
 import typer
 from rich.console import Console
 
-from streamcore.cli.api_client import ApiClient, ApiClientError
+from cli.api_client import ApiClient, ApiClientError
 from streamcore.settings import Settings, SettingsError, load_settings
 
 T = TypeVar("T")

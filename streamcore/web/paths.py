@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from streamcore.signing import is_canonical
-from streamcore.web import BadRequest
+from streamcore.web.service import BadRequest
 
 
 class BadPath(BadRequest):

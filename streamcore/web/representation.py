@@ -13,7 +13,7 @@ from email.utils import format_datetime, parsedate_to_datetime
 
 from aiohttp import web
 
-from streamcore import ranges
+from streamcore.web import ranges
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,5 @@
+"""``python -m cli`` is the ``streamcore`` command."""
+
+from cli import main
+
+main()

@@ -1,5 +1,0 @@
-"""``python -m streamcore.cli`` is the ``streamcore`` command."""
-
-from streamcore.cli import main
-
-main()

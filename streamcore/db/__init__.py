@@ -1,0 +1,1 @@
+"""PostgreSQL: pools and read routing (``database``, ``read_routing``), migrations (``migrate``)."""

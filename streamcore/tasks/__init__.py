@@ -1,0 +1,1 @@
+"""The task queue: the Celery factory and task names (``queue``); dead letters."""
