@@ -12,7 +12,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-AssetStatusName = Literal["uploading", "uploaded", "processing", "ready", "failed"]
+from streamcore.assets.states import AssetStatus
 
 
 class ErrorDetail(BaseModel):
@@ -40,7 +40,7 @@ class AssetSource(BaseModel):
 class AssetOut(BaseModel):
     id: UUID
     title: str
-    status: AssetStatusName
+    status: AssetStatus
     progress: int = Field(ge=0, le=100)
     error: str | None
     version: int
