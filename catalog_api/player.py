@@ -1,7 +1,8 @@
 """The bundled web player (`player_web/`), served as static files under /player/.
 
 Only the page's own files and the two pinned vendor builds are served: nothing else from
-`player_web/` (package files, the rest of node_modules) is reachable.
+`player_web/` (package files, the rest of node_modules) is reachable. The files are package
+data of `player_web`, so an installed copy serves the ones shipped in its wheel.
 """
 
 from __future__ import annotations
@@ -10,10 +11,10 @@ from pathlib import Path
 
 from aiohttp import web
 
-from streamcore.settings import REPO_ROOT
+import player_web
 from streamcore.web.service import NotFound
 
-PLAYER_DIR = REPO_ROOT / "player_web"
+PLAYER_DIR = player_web.DIR
 VENDOR = {
     "hls.min.js": Path("node_modules/hls.js/dist/hls.min.js"),
     "dash.all.min.js": Path("node_modules/dashjs/dist/modern/umd/dash.all.min.js"),
@@ -25,7 +26,8 @@ def _file(relative: Path) -> web.FileResponse:
     path = PLAYER_DIR / relative
     if not path.is_file():
         raise NotFound(
-            f"no player file {relative} (run `make install` to fetch the player's libraries)"
+            f"no player file {relative} (run `make install` to fetch the player's libraries; "
+            "a wheel must be built after `npm ci --prefix player_web`)"
         )
     # Revalidated on each load (ETag from aiohttp): the page changes with every release.
     return web.FileResponse(path, headers={"Cache-Control": "no-cache"})

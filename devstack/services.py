@@ -166,6 +166,8 @@ def _python_module(settings: Settings, name: Service, *args: str, stop_wait_s: i
     environment = {
         "STREAMCORE_ENV": settings.env,
         "STREAMCORE_STACK__DATA_DIR": str(settings.stack.data_dir),
+        # Absolute too: a relative ladder path means the user's folder, not the data folder.
+        "STREAMCORE_WORKER__LADDER_PATH": str(settings.worker.ladder_path),
         "STREAMCORE_STACK__POSTGRES_REPLICAS": str(settings.stack.postgres_replicas),
     }
     return Program(

@@ -3,8 +3,9 @@
 Sources, highest priority first:
 1. ``STREAMCORE_*`` environment variables (nested keys joined by ``__``, for example
    ``STREAMCORE_S3__ENDPOINT_URL``);
-2. ``configs/<env>.yaml``, where ``<env>`` is ``STREAMCORE_ENV`` (default ``dev``), or the file
-   named by ``STREAMCORE_CONFIG``;
+2. ``configs/<env>.yaml`` (shipped in the ``configs`` package, so found from an installed
+   copy too), where ``<env>`` is ``STREAMCORE_ENV`` (default ``dev``), or the file named by
+   ``STREAMCORE_CONFIG``;
 3. when ``stack.generate_secrets`` is on (dev and test), secrets generated on first start and
    kept in ``<stack.data_dir>/secrets.yaml``; they fill only what 1 and 2 leave unset.
 
@@ -36,11 +37,10 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+import configs
 from streamcore import secrets as secrets_file
 
 ENV_PREFIX = "STREAMCORE_"
-REPO_ROOT = Path(__file__).resolve().parent.parent
-CONFIG_DIR = REPO_ROOT / "configs"
 ENVIRONMENTS = ("dev", "test", "prod")
 
 Port = int
@@ -293,6 +293,14 @@ class WorkerSettings(_Section):
     max_retries: int = Field(5, ge=0, le=20)
     retry_backoff_max_s: int = Field(300, ge=1)
     upload_concurrency: int = Field(8, ge=1, le=64)
+    # The encoding ladder, loaded and validated once when a worker starts (a relative path is
+    # taken from the folder the command runs in). Default: the shipped configs/ladder.yaml.
+    ladder_path: Path = Field(default_factory=lambda: configs.path(configs.LADDER))
+
+    @field_validator("ladder_path")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().absolute()
 
 
 class FFmpegSettings(_Section):
@@ -459,7 +467,7 @@ def config_path(env: str | None = None) -> Path:
         raise SettingsError(
             f"STREAMCORE_ENV: must be one of {', '.join(ENVIRONMENTS)}, not {name!r}"
         )
-    return CONFIG_DIR / f"{name}.yaml"
+    return configs.path(f"{name}.yaml")
 
 
 def load_settings(env: str | None = None) -> Settings:

@@ -17,10 +17,12 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+import configs
 from transcoder.levels import h264_level
 from transcoder.probe import DEFAULT_MAX_DIMENSION, DEFAULT_MAX_PIXELS, SourceInfo
 
-DEFAULT_LADDER = Path(__file__).resolve().parent.parent / "configs" / "ladder.yaml"
+# The shipped ladder (package data of `configs`); workers read `worker.ladder_path` instead.
+DEFAULT_LADDER = configs.path(configs.LADDER)
 # A source without a usable frame rate (rare: some raw streams) is planned at this rate.
 FALLBACK_FPS = Fraction(30)
 

@@ -28,7 +28,7 @@ from streamcore.settings import Settings
 from streamcore.storage import Storage
 from streamcore.storage.s3 import open_storage
 from streamcore.web.media_types import content_type_for
-from transcoder.ladder import load_ladder
+from transcoder.ladder import LadderConfig, LadderError, load_ladder
 from workers.media import BuildResult, PermanentMediaError, build_outputs
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,21 @@ def replaced_paths(asset_id: UUID, old_version: int) -> list[str]:
     return ["/" + keys.version_prefix(asset_id, old_version)] if old_version >= 1 else []
 
 
-async def process_asset(settings: Settings, asset_id: UUID, job_id: UUID) -> Outcome:
+def worker_ladder(settings: Settings) -> LadderConfig:
+    """The ladder at ``worker.ladder_path``; `LadderError` names the setting and the bad key."""
+    try:
+        return load_ladder(settings.worker.ladder_path)
+    except LadderError as exc:
+        raise LadderError(f"worker.ladder_path: {exc}") from None
+
+
+async def process_asset(
+    settings: Settings, asset_id: UUID, job_id: UUID, *, ladder: LadderConfig | None = None
+) -> Outcome:
+    """Process one job of an asset. A worker passes the ladder it loaded at start; other
+    callers (tools, tests) get the one at ``worker.ladder_path``."""
+    if ladder is None:
+        ladder = worker_ladder(settings)
     async with (
         pool_context(settings, min_size=_POOL_MIN_SIZE, max_size=_POOL_MAX_SIZE) as pool,
         open_storage(settings) as storage,
@@ -75,7 +89,9 @@ async def process_asset(settings: Settings, asset_id: UUID, job_id: UUID) -> Out
             source = work / ("source" + Path(asset.source_key).suffix)
             await storage.download_file(settings.s3.uploads_bucket, asset.source_key, source)
             try:
-                result = await _build(settings, pool, asset_id, job_id, source, work / "out")
+                result = await _build(
+                    settings, ladder, pool, asset_id, job_id, source, work / "out"
+                )
             except PermanentMediaError as exc:
                 log.info("asset %s failed: %s", asset_id, exc.message)
                 await repository.fail(pool, asset_id, job_id, exc.message)
@@ -120,14 +136,20 @@ def _remove_stale_scratch(scratch: Path, asset_id: UUID) -> None:
 
 
 async def _build(
-    settings: Settings, pool: asyncpg.Pool, asset_id: UUID, job_id: UUID, source: Path, out: Path
+    settings: Settings,
+    ladder: LadderConfig,
+    pool: asyncpg.Pool,
+    asset_id: UUID,
+    job_id: UUID,
+    source: Path,
+    out: Path,
 ) -> BuildResult:
     await repository.set_progress(pool, asset_id, job_id, _BUILD_START)
     report = _progress_reporter(pool, asset_id, job_id, asyncio.get_running_loop())
     ffmpeg = binaries.find_ffmpeg(settings.ffmpeg.path).path
     # FFmpeg and Pillow block: they run in a thread, while this loop keeps reporting progress.
     return await asyncio.to_thread(
-        build_outputs, source, out, ladder=load_ladder(), ffmpeg=ffmpeg,
+        build_outputs, source, out, ladder=ladder, ffmpeg=ffmpeg,
         on_progress=report, timeout_s=settings.worker.ffmpeg_timeout_s,
     )  # fmt: skip
 

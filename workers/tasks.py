@@ -22,6 +22,7 @@ from streamcore.settings import Settings
 from streamcore.storage import StorageUnavailable
 from streamcore.tasks.dead_letters import DeadLetters
 from streamcore.tasks.queue import TaskName
+from transcoder.ladder import LadderConfig
 from workers import processing
 
 log = logging.getLogger(__name__)
@@ -44,8 +45,8 @@ def _error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}".strip()
 
 
-def register(app: Celery, settings: Settings) -> None:
-    """Define the tasks on `app`, closed over the worker's settings."""
+def register(app: Celery, settings: Settings, ladder: LadderConfig) -> None:
+    """Define the tasks on `app`, closed over the worker's settings and ladder."""
 
     class DeadLetterTask(Task):
         def on_failure(
@@ -91,7 +92,9 @@ def register(app: Celery, settings: Settings) -> None:
 
     @app.task(name=str(TaskName.PROCESS_ASSET), **limits)
     def process_asset(self: Task, asset_id: str, job_id: str, replaces_version: int = 0) -> str:
-        outcome = asyncio.run(processing.process_asset(settings, UUID(asset_id), UUID(job_id)))
+        outcome = asyncio.run(
+            processing.process_asset(settings, UUID(asset_id), UUID(job_id), ladder=ladder)
+        )
         if outcome != processing.Outcome.SKIPPED:
             assets_changed_now_and_after_replica_lag()
         if outcome == processing.Outcome.READY and replaces_version:
