@@ -10,7 +10,7 @@ import enum
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 from streamcore.failures import Transient
 
@@ -53,8 +53,21 @@ class PurgeResult:
     detail: str | None = None
 
 
+class TokenMode(enum.StrEnum):
+    """Where a CDN's URLs carry our origin token (streamcore/signing.py)."""
+
+    # In the path (/t/{token}/...): a playlist's relative URIs inherit it, so any player works,
+    # and the same path works on every path-token source (players may switch between them).
+    PATH = "path"
+    # In the query, beside the CDN's own signature: the origin adds it to every URI in the
+    # manifests it serves (origin/rewrite.py).
+    QUERY = "query"
+
+
 class CdnAdapter(Protocol):
     name: str
+    # Declared by each adapter class: what kind of CDN it is decides, not its configuration.
+    token_mode: ClassVar[TokenMode]
 
     def asset_url(self, path: str) -> str:
         """The CDN URL of a path, unsigned."""

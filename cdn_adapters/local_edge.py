@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import ClassVar
 
 import aiohttp
 
-from cdn_adapters.base import CdnError, CdnUnavailable, PurgeResult, PurgeState
+from cdn_adapters.base import CdnError, CdnUnavailable, PurgeResult, PurgeState, TokenMode
 from cdn_adapters.edge.app import purge_key
 from streamcore import signing
 from streamcore.settings import LocalEdgeCdn, Settings
 
 
 class LocalEdgeAdapter:
+    token_mode: ClassVar[TokenMode] = TokenMode.PATH
+
     def __init__(self, settings: Settings, edge: LocalEdgeCdn) -> None:
         self.name = edge.name
         self._settings, self._edge = settings, edge

@@ -9,28 +9,15 @@ the same query to every URI in the manifests it serves.
 from __future__ import annotations
 
 import time
-from typing import Any, Literal
+from typing import Any
 from uuid import UUID
 
-from cdn_adapters.base import CdnAdapter
-from cdn_adapters.local_edge import LocalEdgeAdapter
+from cdn_adapters.base import CdnAdapter, TokenMode
 from streamcore import signing
 from streamcore.assets import keys
 from streamcore.settings import Settings
 
 MANIFESTS = {"hls": "master.m3u8", "dash": "manifest.mpd"}
-
-
-def token_mode(adapter: CdnAdapter) -> Literal["path", "query"]:
-    return "path" if isinstance(adapter, LocalEdgeAdapter) else "query"
-
-
-def _poster(images: dict[str, Any]) -> str | None:
-    """The widest JPEG poster (they are at most 1280 wide): posters are named poster_<w>.jpg."""
-    jpegs = [p for p in images.get("posters", []) if p.endswith(".jpg")]
-    return (
-        max(jpegs, key=lambda p: int(p.rsplit("_", 1)[-1].removesuffix(".jpg"))) if jpegs else None
-    )
 
 
 def sources(
@@ -50,7 +37,7 @@ def sources(
         origin.signing_keys, origin.active_key_id, scope, ttl_s=ttl_s, client_ip=client_ip
     )
     files = dict(MANIFESTS)
-    if images and (poster := _poster(images)):
+    if images and (poster := keys.widest_poster(images)):
         files["poster"] = poster
     if images and images.get("storyboard"):
         files["storyboard"] = images["storyboard"]
@@ -58,10 +45,10 @@ def sources(
     for adapter in adapters:
         urls = {}
         for kind, name in files.items():
-            if token_mode(adapter) == "path":
+            if adapter.token_mode is TokenMode.PATH:
                 urls[kind] = adapter.signed_url(scope + name, ttl_s=ttl_s, scope=scope)
             else:
-                path = f"{scope}{name}?{origin.token_param}={token}"
+                path = signing.query_url("", token, scope + name, origin.token_param)
                 urls[kind] = adapter.signed_url(path, ttl_s=ttl_s, scope=scope, client_ip=client_ip)
         entries.append({"name": adapter.name, "kind": "cdn", **urls})
     entries.append(
@@ -79,16 +66,6 @@ def sources(
         "expires_at": int(time.time()) + ttl_s,
         "sources": entries,
     }
-
-
-def asset_image_paths(asset_id: UUID, version: int, images: dict[str, Any]) -> dict[str, str]:
-    """URL paths of a published asset's widest JPEG poster, and its narrowest as thumbnail."""
-    jpegs = [p for p in images.get("posters", []) if p.endswith(".jpg")]
-    if version < 1 or not jpegs:
-        return {}
-    folder = "/" + keys.version_prefix(asset_id, version)
-    narrowest = min(jpegs, key=lambda p: int(p.rsplit("_", 1)[-1].removesuffix(".jpg")))
-    return {"poster": folder + str(_poster(images)), "thumbnail": folder + narrowest}
 
 
 HOUR = 3600
@@ -121,8 +98,9 @@ def image_url(
     if not adapters:
         return signing.path_url(origin.base_url, token, path)
     adapter = adapters[0]
-    if token_mode(adapter) == "path":
+    if adapter.token_mode is TokenMode.PATH:
         # The token is built here, from `moment`, rather than by the adapter from its own
         # clock: the URL then depends on nothing but the hour.
         return adapter.asset_url(signing.path_url("", token, path))
-    return adapter.signed_url(f"{path}?{origin.token_param}={token}", ttl_s=ttl, scope=scope)
+    query_path = signing.query_url("", token, path, origin.token_param)
+    return adapter.signed_url(query_path, ttl_s=ttl, scope=scope)

@@ -11,7 +11,6 @@ import typer
 from rich.table import Table
 
 from cdn_adapters.base import CdnAdapter, CdnError, PurgeResult, PurgeState
-from cdn_adapters.playback import token_mode
 from cdn_adapters.registry import adapter_named, build_adapters
 from cli.common import JsonOption, api_call, console, fail, print_json, settings_or_exit
 
@@ -38,7 +37,7 @@ def list_command(json_output: JsonOption = False) -> None:
     """The configured CDNs, in priority order."""
     settings = settings_or_exit()
     rows = [
-        {"name": config.name, "kind": config.kind, "token_mode": token_mode(adapter),
+        {"name": config.name, "kind": config.kind, "token_mode": adapter.token_mode.value,
          "example_url": adapter.asset_url("/assets/")}
         for config, adapter in zip(settings.cdns, build_adapters(settings), strict=True)
     ]  # fmt: skip

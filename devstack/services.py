@@ -28,7 +28,7 @@ from devstack.replicas import (
 )
 from devstack.supervisor import Program
 from streamcore import binaries
-from streamcore.settings import LocalEdgeCdn, Settings
+from streamcore.settings import LocalEdgeCdn, Settings, local_edges
 from streamcore.tasks.routes import QueueName
 
 
@@ -166,7 +166,7 @@ def _always(_: Settings) -> bool:
 
 def local_edge(settings: Settings) -> LocalEdgeCdn | None:
     """The first local edge among the configured CDNs: the one the stack runs."""
-    return next((c for c in settings.cdns if isinstance(c, LocalEdgeCdn)), None)
+    return next(iter(local_edges(settings)), None)
 
 
 def edge_url(settings: Settings) -> str:

@@ -58,9 +58,3 @@ class MemoryCache:
         while self._size > self.max_bytes:
             _, evicted = self._entries.popitem(last=False)
             self._size -= len(evicted.data)
-
-    def drop_prefix(self, prefix: str) -> int:
-        keys = [key for key in self._entries if key.startswith(prefix)]
-        for key in keys:
-            self._size -= len(self._entries.pop(key).data)
-        return len(keys)

@@ -254,10 +254,15 @@ class CloudflareCdn(_Section):
     purge_batch_size: int = Field(30, ge=1, le=100)
 
 
+def local_edges(settings: Settings) -> list[LocalEdgeCdn]:
+    """The configured local edges, in priority order: the one place that picks them out."""
+    return [config for config in settings.cdns if isinstance(config, LocalEdgeCdn)]
+
+
 def path_token_sources(settings: Settings) -> list[tuple[str, str]]:
     """(name, base URL) of every source that accepts our tokens in the path, in priority order:
     the local edges, then the origin. The same path works on each, so players can switch."""
-    edges = [(c.name, c.url) for c in settings.cdns if isinstance(c, LocalEdgeCdn)]
+    edges = [(edge.name, edge.url) for edge in local_edges(settings)]
     return [*edges, ("origin", settings.origin.base_url)]
 
 

@@ -166,6 +166,6 @@ def path_url(base_url: str, token: str, path: str) -> str:
     return f"{base_url.rstrip('/')}/t/{token}{quote(path)}"
 
 
-def query_url(base_url: str, token: str, path: str, param: str = "token") -> str:
+def query_url(base_url: str, token: str, path: str, param: str) -> str:
     """Token in the query: the origin rewrites the URIs inside the manifests it serves."""
     return f"{base_url.rstrip('/')}{quote(path)}?{param}={token}"

@@ -9,15 +9,16 @@ from uuid import UUID
 from aiohttp import web
 
 from catalog_api.assets import upload
+from catalog_api.assets.models import AssetListParams, PlaybackParams
 from catalog_api.assets.views import asset_json, decode_cursor, encode_cursor
 from catalog_api.resources import ADAPTERS_KEY, CACHE_KEY, DB_POOL_KEY, STORAGE_KEY, enqueue
 from cdn_adapters.playback import sources as playback_sources
 from streamcore.assets import repository
-from streamcore.assets.states import AssetStatus
 from streamcore.cache import catalog_cache
 from streamcore.settings import path_token_sources
 from streamcore.tasks.queue import TaskName
-from streamcore.web.service import SETTINGS_KEY, BadRequest, Conflict, NotFound
+from streamcore.web.service import SETTINGS_KEY, Conflict, NotFound
+from streamcore.web.validation import path_uuid, query_params
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +31,7 @@ routes = web.RouteTableDef()
 
 
 def _asset_id(request: web.Request) -> UUID:
-    raw = request.match_info["asset_id"]
-    try:
-        return UUID(raw)
-    except ValueError:
-        raise NotFound(f"no asset with id {raw!r}") from None
+    return path_uuid(request, "asset_id", "asset")
 
 
 async def _get_or_404(request: web.Request, asset_id: UUID) -> repository.Asset:
@@ -70,23 +67,14 @@ async def create_asset(request: web.Request) -> web.Response:
 
 @routes.get("/v1/assets")
 async def list_assets(request: web.Request) -> web.Response:
-    try:
-        limit = int(request.query.get("limit", "50"))
-    except ValueError:
-        raise BadRequest("limit: must be a whole number") from None
-    if not 1 <= limit <= 200:
-        raise BadRequest("limit: must be between 1 and 200")
-    status = request.query.get("status")
-    if status is not None and status not in AssetStatus.__members__.values():
-        raise BadRequest(f"status: must be one of {', '.join(AssetStatus)}")
-    cursor = request.query.get("cursor")
+    params = query_params(request, AssetListParams)
     assets = await repository.list_page(
         request.app[DB_POOL_KEY],
-        limit=limit,
-        after=decode_cursor(cursor) if cursor else None,
-        status=AssetStatus(status) if status else None,
+        limit=params.limit,
+        after=decode_cursor(params.cursor) if params.cursor else None,
+        status=params.status,
     )
-    next_cursor = encode_cursor(assets[-1]) if len(assets) == limit else None
+    next_cursor = encode_cursor(assets[-1]) if len(assets) == params.limit else None
     return web.json_response(
         {"items": [asset_json(asset) for asset in assets], "next_cursor": next_cursor}
     )
@@ -115,15 +103,11 @@ async def reprocess_asset(request: web.Request) -> web.Response:
 async def playback_urls(request: web.Request) -> web.Response:
     """Signed HLS and DASH URLs: each configured CDN, primary first, then the origin."""
     settings = request.app[SETTINGS_KEY]
-    asset = await _get_or_404(request, _asset_id(request))
+    asset_id, params = _asset_id(request), query_params(request, PlaybackParams)
+    ttl = params.ttl or settings.origin.playback_ttl_s
+    asset = await _get_or_404(request, asset_id)
     if asset.version < 1:
         raise NotReady(f"the asset is {asset.status} and has no published version yet")
-    try:
-        ttl = int(request.query.get("ttl", settings.origin.playback_ttl_s))
-    except ValueError:
-        raise BadRequest("ttl: must be a whole number of seconds") from None
-    if not 60 <= ttl <= 7 * 86400:
-        raise BadRequest("ttl: must be between 60 and 604800 seconds")
     body = playback_sources(
         settings, request.app[ADAPTERS_KEY], asset.id, asset.version,
         ttl_s=ttl, images=asset.images,

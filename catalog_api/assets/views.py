@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from streamcore.assets.repository import Asset
-from streamcore.web.service import BadRequest
+from streamcore.web.validation import InvalidCursor, invalid
 
 
 def asset_json(asset: Asset) -> dict[str, Any]:
@@ -53,4 +53,4 @@ def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
         created, asset_id = raw.split("|")
         return datetime.fromisoformat(created), UUID(asset_id)
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise BadRequest("cursor: not a cursor returned by this API") from None
+        raise invalid("cursor", "not a cursor returned by this API", error=InvalidCursor) from None

@@ -51,7 +51,8 @@ DESCRIPTION = """StreamCore's catalog API: assets (upload, processing, playback 
 (movies, series, episodes), viewing (progress, events).
 
 Reads are public. Writes need an admin API key: `Authorization: Bearer <key>`. Every error is
-JSON, `{"error": {"code": "...", "message": "..."}}`, with a stable `code`."""
+JSON, `{"error": {"code": "...", "message": "..."}}`, with a stable `code`; invalid input is a
+400 `invalid_request` whose `details` name every field at fault."""
 
 
 @cache

@@ -5,6 +5,7 @@ tests/integration/test_openapi.py checks that this list and the app's routes mat
 
 from __future__ import annotations
 
+from catalog_api.assets.models import AssetListParams, PlaybackParams
 from catalog_api.openapi import schemas as s
 from catalog_api.openapi.spec import Body, Operation, Param, Reply
 from catalog_api.titles import responses as r
@@ -82,11 +83,7 @@ ASSETS = [
               }),
               admin=True, errors=(400, 413, 415, 503)),
     Operation("GET", "/v1/assets", "listAssets", "Assets, newest first", "assets",
-              {200: Reply("A page of assets", s.AssetPage)},
-              (Param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 200}),
-               Param("status", "query",
-                     {"enum": ["uploaded", "processing", "ready", "failed"]}),
-               Param("cursor", "query", {"type": "string"})),
+              {200: Reply("A page of assets", s.AssetPage)}, query_model=AssetListParams,
               errors=(400,)),
     Operation("GET", "/v1/assets/{asset_id}", "getAsset", "An asset's state and renditions",
               "assets", {200: Reply("The asset", s.AssetOut)}, (ASSET_ID,), errors=(404,)),
@@ -104,9 +101,7 @@ PLAYBACK = [
     Operation("GET", "/v1/assets/{asset_id}/playback", "playbackUrls",
               "Signed HLS and DASH URLs: each CDN, primary first, then the origin", "playback",
               {200: Reply("Playback sources", s.Playback)},
-              (ASSET_ID, Param("ttl", "query", {"type": "integer", "minimum": 60,
-                                                 "maximum": 604800})),
-              errors=(400, 404, 409)),
+              (ASSET_ID,), query_model=PlaybackParams, errors=(400, 404, 409)),
     Operation("GET", "/v1/assets/{asset_id}/steering/{kind}", "steeringManifest",
               "The content steering manifest players fetch", "playback",
               {200: Reply("HLS or DASH steering manifest", schema={"type": "object"})},

@@ -12,12 +12,25 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-AssetStatusName = Literal["uploading", "uploaded", "processing", "ready", "failed"]
+from streamcore.assets.states import AssetStatus
+
+
+class FieldProblem(BaseModel):
+    field: str = Field(
+        description="The parameter, header or body field at fault; nested fields dotted "
+        "(`titles.3.year`); `body` or `query` for the whole of it"
+    )
+    message: str
 
 
 class ErrorDetail(BaseModel):
     code: str = Field(description="Stable, for programs: invalid_request, not_found, ...")
     message: str = Field(description="For people; names the field or parameter at fault")
+    details: list[FieldProblem] | None = Field(
+        None,
+        description="With `invalid_request` (and `invalid_cursor`): every field at fault "
+        "(at most 50)",
+    )
 
 
 class ErrorBody(BaseModel):
@@ -40,7 +53,7 @@ class AssetSource(BaseModel):
 class AssetOut(BaseModel):
     id: UUID
     title: str
-    status: AssetStatusName
+    status: AssetStatus
     progress: int = Field(ge=0, le=100)
     error: str | None
     version: int

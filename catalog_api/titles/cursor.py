@@ -21,13 +21,14 @@ from catalog_api.titles.models import TitleQuery
 from catalog_api.titles.queries import SORTS
 from streamcore.settings import Settings
 from streamcore.signing import derived_key
-from streamcore.web.service import BadRequest
+from streamcore.web.service import InvalidRequest
+from streamcore.web.validation import InvalidCursor, invalid
 
 _PURPOSE = "titles-cursor-v1"
 
 
-class InvalidCursor(BadRequest):
-    code = "invalid_cursor"
+def _refused(problem: str) -> InvalidRequest:
+    return invalid("cursor", problem, error=InvalidCursor)
 
 
 def _b64(data: bytes) -> str:
@@ -59,14 +60,14 @@ def decode(settings: Settings, cursor: str, query: TitleQuery) -> tuple[str | in
         key_id = claims["k"]
         known = isinstance(key_id, str) and key_id in settings.origin.signing_keys
     except (ValueError, binascii.Error, KeyError, TypeError):
-        raise InvalidCursor("cursor: not a cursor returned by this API") from None
+        raise _refused("not a cursor returned by this API") from None
     if not known or not hmac.compare_digest(_mac(settings, key_id, payload).encode(), mac.encode()):
-        raise InvalidCursor("cursor: not a cursor returned by this API (or it has expired)")
+        raise _refused("not a cursor returned by this API (or it has expired)")
     if claims.get("f") != query.filters_fingerprint():
-        raise InvalidCursor("cursor: it belongs to a list with other filters or another sort")
+        raise _refused("it belongs to a list with other filters or another sort")
     try:
         value, after_id = claims["a"]
         SORTS[query.sort].parse(value)
         return value, str(UUID(after_id))
     except (ValueError, TypeError, KeyError):
-        raise InvalidCursor("cursor: not a cursor returned by this API") from None
+        raise _refused("not a cursor returned by this API") from None

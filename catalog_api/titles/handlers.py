@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Any, TypeVar
+from typing import Any
 from uuid import UUID
 
 from aiohttp import web
-from pydantic import BaseModel, ValidationError
 
 from catalog_api.auth import actor
-from catalog_api.resources import CACHE_KEY, DB_KEY, STORAGE_KEY
-from catalog_api.titles import cursor, images, queries, writes
+from catalog_api.resources import CACHE_KEY, DB_KEY
+from catalog_api.titles import cursor, images, posters, queries, writes
 from catalog_api.titles.effects import TitleChange, after_title_write
 from catalog_api.titles.models import (
     AttachAsset,
@@ -28,54 +27,20 @@ from catalog_api.titles.models import (
     TitleUpdate,
 )
 from catalog_api.titles.views import Presenter
-from catalog_api.titles.writes import InvalidRequest, Written
+from catalog_api.titles.writes import Written
 from streamcore.assets import keys
 from streamcore.cache import CacheResult, catalog_cache
 from streamcore.web.service import SETTINGS_KEY, NotFound
+from streamcore.web.validation import json_body, path_uuid, query_params
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
-M = TypeVar("M", bound=BaseModel)
 # Responses are the same for everyone (public, hour-stable URLs): shared caches may keep them.
 _PUBLIC_CACHE = {"Cache-Control": "public, max-age=60"}
 
 
-def describe(exc: ValidationError) -> str:
-    """'field: problem' for the first errors, the field as a dotted path ('titles.3.year')."""
-    parts = []
-    for error in exc.errors()[:3]:
-        where = ".".join(str(p) for p in error["loc"]) or "body"
-        parts.append(f"{where}: {error['msg'].removeprefix('Value error, ')}")
-    more = exc.error_count() - len(parts)
-    return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
-
-
-async def _body(request: web.Request, model: type[M]) -> M:
-    try:
-        return model.model_validate_json(await request.read())
-    except ValidationError as exc:
-        raise InvalidRequest(describe(exc)) from None
-
-
-def _uuid(request: web.Request, name: str, what: str) -> UUID:
-    raw = request.match_info[name]
-    try:
-        return UUID(raw)
-    except ValueError:
-        raise NotFound(f"no {what} with id {raw!r}") from None
-
-
 def list_query(request: web.Request) -> TitleQuery:
-    raw: dict[str, Any] = {}
-    for name in dict.fromkeys(request.query.keys()):
-        values = request.query.getall(name)
-        if name != "genre" and len(values) > 1:
-            raise InvalidRequest(f"{name}: give it once")
-        raw[name] = values if name == "genre" else values[0]
-    try:
-        params = TitleListParams.model_validate(raw)
-    except ValidationError as exc:
-        raise InvalidRequest(describe(exc)) from None
+    params = query_params(request, TitleListParams)
     query = TitleQuery.from_params(params)
     if params.cursor is None:
         return query
@@ -118,7 +83,7 @@ async def list_titles(request: web.Request) -> web.Response:
 
 @routes.get("/v1/titles/{title_id}")
 async def get_title(request: web.Request) -> web.Response:
-    title_id = _uuid(request, "title_id", "title")
+    title_id = path_uuid(request, "title_id", "title")
     db, who, settings = request.app[DB_KEY], actor(request), request.app[SETTINGS_KEY]
 
     async def load() -> dict[str, Any] | None:
@@ -143,22 +108,22 @@ async def _written(request: web.Request, written: Written, status: int = 200) ->
 
 @routes.post("/v1/titles")
 async def create_title(request: web.Request) -> web.Response:
-    body = await _body(request, TitleCreate)
+    body = await json_body(request, TitleCreate)
     written = await writes.create_title(request.app[DB_KEY].primary, body)
     return await _written(request, written, 201)
 
 
 @routes.patch("/v1/titles/{title_id}")
 async def update_title(request: web.Request) -> web.Response:
-    title_id = _uuid(request, "title_id", "title")
-    body = await _body(request, TitleUpdate)
+    title_id = path_uuid(request, "title_id", "title")
+    body = await json_body(request, TitleUpdate)
     written = await writes.update_title(request.app[DB_KEY].primary, title_id, body.changes())
     return await _written(request, written)
 
 
 @routes.delete("/v1/titles/{title_id}")
 async def delete_title(request: web.Request) -> web.Response:
-    title_id = _uuid(request, "title_id", "title")
+    title_id = path_uuid(request, "title_id", "title")
     deleted = await writes.delete_title(request.app[DB_KEY].primary, title_id)
     if not deleted:
         raise NotFound(f"no title with id {title_id}")
@@ -176,54 +141,27 @@ async def delete_title(request: web.Request) -> web.Response:
 @routes.put("/v1/titles/{title_id}/poster")
 async def put_poster(request: web.Request) -> web.Response:
     """Store a new poster (JPEG, PNG or WebP in the body) as a JPEG poster and thumbnail."""
-    title_id = _uuid(request, "title_id", "title")
+    title_id = path_uuid(request, "title_id", "title")
     declared = images.declared_format(request.content_type)
-    current = await request.app[DB_KEY].primary.fetchrow(
-        "SELECT poster_path FROM titles WHERE id = $1", title_id
+    await posters.replace_poster(
+        request.app, actor(request), title_id, declared, request.content, request.content_length
     )
-    if current is None:
-        raise NotFound(f"no title with id {title_id}")
-    data = await images.read_limited(request.content, request.content_length)
-    rendered = await images.render_in_executor(data, declared)
-    folder = keys.title_image_prefix(title_id, rendered.digest)
-    if current["poster_path"] and keys.title_image_folder(current["poster_path"]) == folder:
-        return web.json_response(await _document(request, title_id))  # the same
-    storage, bucket = request.app[STORAGE_KEY], request.app[SETTINGS_KEY].s3.media_bucket
-    await images.store(storage, bucket, folder, rendered)
-    result = await writes.set_poster(
-        request.app[DB_KEY].primary, title_id, f"/{folder}poster.jpg", f"/{folder}thumb.jpg"
-    )
-    if result is None:  # deleted meanwhile: what was just stored is nobody's
-        await storage.delete_prefix(bucket, folder)
-        raise NotFound(f"no title with id {title_id}")
-    written, previous = result
-    old_folders = sorted({keys.title_image_folder(p) for p in previous} - {folder})
-    change = TitleChange(
-        title_ids=written.documents,
-        purge_paths=tuple(f"/{f}" for f in old_folders),
-        delete_prefixes=tuple(old_folders),
-        # Unique per change (a poster may come back later), fixed for the task's retries.
-        reference=f"title:{title_id}:poster:{rendered.digest}:{uuid.uuid4().hex[:8]}",
-    )
-    await after_title_write(request.app, actor(request), change)
-    log.info("title %s: poster %s (%dx%d)", title_id, rendered.digest, rendered.width,
-             rendered.height)  # fmt: skip
     return web.json_response(await _document(request, title_id))
 
 
 @routes.put("/v1/titles/{title_id}/assets/{asset_id}")
 async def attach_asset(request: web.Request) -> web.Response:
-    title_id = _uuid(request, "title_id", "title")
-    asset_id = _uuid(request, "asset_id", "asset")
-    body = await _body(request, AttachAsset)
+    title_id = path_uuid(request, "title_id", "title")
+    asset_id = path_uuid(request, "asset_id", "asset")
+    body = await json_body(request, AttachAsset)
     written = await writes.attach_asset(request.app[DB_KEY].primary, title_id, asset_id, body)
     return await _written(request, written)
 
 
 @routes.delete("/v1/titles/{title_id}/assets/{asset_id}")
 async def detach_asset(request: web.Request) -> web.Response:
-    title_id = _uuid(request, "title_id", "title")
-    asset_id = _uuid(request, "asset_id", "asset")
+    title_id = path_uuid(request, "title_id", "title")
+    asset_id = path_uuid(request, "asset_id", "asset")
     written = await writes.detach_asset(request.app[DB_KEY].primary, title_id, asset_id)
     return await _written(request, written)
 
@@ -231,7 +169,7 @@ async def detach_asset(request: web.Request) -> web.Response:
 @routes.post("/v1/titles/batch")
 async def import_titles(request: web.Request) -> web.Response:
     """Create or update up to 1000 titles by (kind, tmdb_id), in one transaction."""
-    batch = await _body(request, TitleBatch)
+    batch = await json_body(request, TitleBatch)
     outcome = await writes.upsert_batch(request.app[DB_KEY].primary, batch.titles)
     change = TitleChange(frozenset().union(*(w.documents for w in outcome.changed)))
     await after_title_write(request.app, actor(request), change)

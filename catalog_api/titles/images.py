@@ -1,12 +1,9 @@
 """Title posters: checked and re-encoded with Pillow (in an executor), stored by content hash.
 
-Storage keys (media bucket), one folder per poster version, named by the upload's hash, so the
-bytes at a key never change and CDNs and browsers may keep them for good:
-
-    titles/{title_id}/{sha12}/poster.jpg   at most POSTER_BOX, JPEG
-    titles/{title_id}/{sha12}/thumb.jpg    at most THUMB_BOX, JPEG
-
-URL paths are the keys with a leading "/", served by the origin under /titles/.
+One folder per poster version (`keys.title_image_keys`), named by the upload's hash, so the
+bytes at a key never change and CDNs and browsers may keep them for good: the poster at most
+POSTER_BOX, the thumbnail at most THUMB_BOX, both JPEG. URL paths are the keys with a leading
+"/", served by the origin under /titles/.
 """
 
 from __future__ import annotations
@@ -17,10 +14,12 @@ import hashlib
 import io
 import warnings
 from dataclasses import dataclass
+from uuid import UUID
 
 from aiohttp import StreamReader
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from streamcore.assets import keys
 from streamcore.storage import Storage, StorageError
 from streamcore.web.service import BadRequest, PayloadTooLarge, UnsupportedMediaType
 
@@ -117,12 +116,18 @@ async def render_in_executor(data: bytes, declared: str) -> Rendered:
     return await asyncio.get_running_loop().run_in_executor(None, render, data, declared)
 
 
-async def store(storage: Storage, bucket: str, folder: str, rendered: Rendered) -> None:
-    """Put the poster and the thumbnail under `folder`; on failure, leave nothing behind."""
+async def store(
+    storage: Storage, bucket: str, title_id: UUID, rendered: Rendered
+) -> dict[str, str]:
+    """Put the poster and the thumbnail in their folder; their keys by role ("poster",
+    "thumbnail"). On failure, leave nothing behind."""
+    image_keys = keys.title_image_keys(title_id, rendered.digest)
+    data = {"poster": rendered.poster, "thumbnail": rendered.thumbnail}
     try:
-        for name, data in (("poster.jpg", rendered.poster), ("thumb.jpg", rendered.thumbnail)):
-            await storage.put_bytes(bucket, folder + name, data, content_type="image/jpeg")
+        for role, key in image_keys.items():
+            await storage.put_bytes(bucket, key, data[role], content_type="image/jpeg")
     except BaseException:
         with contextlib.suppress(StorageError):
-            await storage.delete_prefix(bucket, folder)
+            await storage.delete_prefix(bucket, keys.title_image_prefix(title_id, rendered.digest))
         raise
+    return image_keys

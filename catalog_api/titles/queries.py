@@ -18,7 +18,7 @@ from uuid import UUID
 import asyncpg
 
 from catalog_api.titles.models import Sort, TitleKind, TitleQuery
-from cdn_adapters.playback import asset_image_paths
+from streamcore.assets.keys import asset_image_paths
 
 Conn: TypeAlias = asyncpg.Pool | asyncpg.Connection
 
@@ -241,6 +241,12 @@ async def title_document(pool: Conn, title_id: UUID) -> dict[str, Any] | None:
             document["episodes"] = episodes
         await _use_asset_images(conn, [document, *episodes])
     return document
+
+
+async def poster_path(conn: Conn, title_id: UUID) -> tuple[bool, str | None]:
+    """(whether the title exists, the URL path of its poster if it has one), from `conn`."""
+    row = await conn.fetchrow("SELECT poster_path FROM titles WHERE id = $1", title_id)
+    return (row is not None, row["poster_path"] if row is not None else None)
 
 
 @asynccontextmanager

@@ -13,6 +13,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from catalog_api.titles.models import AssetRole, TitleKind
+from streamcore.assets.states import AssetStatus
 
 
 class Images(BaseModel):
@@ -54,7 +55,7 @@ class TitleAsset(BaseModel):
     title: str
     role: AssetRole
     position: int
-    status: Literal["uploading", "uploaded", "processing", "ready", "failed"]
+    status: AssetStatus
     version: int = Field(description="The published version; 0 until the first")
     duration_s: float | None
     images: Images

@@ -13,11 +13,8 @@ from uuid import UUID
 import asyncpg
 
 from catalog_api.titles.models import AttachAsset, TitleCreate, TitleImport, TitleKind
-from streamcore.web.service import ApiError, BadRequest, Conflict, NotFound
-
-
-class InvalidRequest(BadRequest):
-    code = "invalid_request"
+from streamcore.web.service import ApiError, Conflict, NotFound
+from streamcore.web.validation import invalid
 
 
 class DuplicateTmdbId(Conflict):
@@ -76,7 +73,7 @@ async def _check_series(conn: asyncpg.Connection, series_id: UUID | None) -> Non
         return
     kind = await conn.fetchval("SELECT kind FROM titles WHERE id = $1", series_id)
     if kind != TitleKind.SERIES:
-        raise InvalidRequest("series_id: no series has this id")
+        raise invalid("series_id", "no series has this id")
 
 
 async def create_title(pool: asyncpg.Pool, body: TitleCreate) -> Written:
@@ -111,9 +108,9 @@ async def update_title(pool: asyncpg.Pool, title_id: UUID, changes: dict[str, An
             if name not in changes:
                 continue
             if row["kind"] != TitleKind.EPISODE and changes[name] is not None:
-                raise InvalidRequest(f"{name}: only episodes have this field")
+                raise invalid(name, "only episodes have this field")
             if row["kind"] == TitleKind.EPISODE and changes[name] is None:
-                raise InvalidRequest(f"{name}: an episode needs one")
+                raise invalid(name, "an episode needs one")
         if changes:
             values = {k: _rating(v) if k == "rating" else v for k, v in changes.items()}
             # Column names come from the model's fields, never from the request.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import json
 from typing import Any
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -67,7 +68,7 @@ class PlaybackEvent(_Body):
 
 
 class EventBatch(_Body):
-    viewer_id: str = Field(min_length=1, max_length=64, pattern=_ID)
+    viewer_id: UUID = Field(description="The id from POST /v1/viewers")
     session_id: str = Field(min_length=1, max_length=64, pattern=_ID)
-    asset_id: str = Field(min_length=1, max_length=64, pattern=_ID)
+    asset_id: UUID
     events: list[PlaybackEvent] = Field(min_length=1, max_length=100)

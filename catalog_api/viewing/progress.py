@@ -20,6 +20,8 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from catalog_api.viewing.models import ProgressReason, ProgressReport
+from streamcore.assets import repository
+from streamcore.web.service import NotFound
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +74,9 @@ async def _persist(pool: asyncpg.Pool, viewer: UUID, asset: UUID, progress: Prog
 async def record(
     pool: asyncpg.Pool, client: aioredis.Redis, viewer: UUID, asset: UUID, report: ProgressReport
 ) -> None:
+    """Keep the report (NotFound for an unknown asset: nothing is kept for it)."""
+    if await repository.get(pool, asset) is None:
+        raise NotFound("no such asset")
     now = time.time()
     try:
         previous = await _from_redis(client, viewer, asset)

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from aiohttp import web
 
-from streamcore.web.service import BadRequest
+from streamcore.web.validation import invalid
 
 HEADER = "X-Viewer-Id"
 
@@ -16,4 +16,4 @@ def viewer_id(request: web.Request) -> UUID:
     try:
         return UUID(raw)
     except ValueError:
-        raise BadRequest(f"{HEADER}: send the viewer id from POST /v1/viewers") from None
+        raise invalid(HEADER, "send the viewer id from POST /v1/viewers") from None

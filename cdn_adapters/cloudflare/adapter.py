@@ -12,14 +12,14 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import urlsplit
 
 import cloudflare
 import stamina
 from cloudflare import AsyncCloudflare
 
-from cdn_adapters.base import CdnError, PurgeResult, PurgeState, check_path
+from cdn_adapters.base import CdnError, PurgeResult, PurgeState, TokenMode, check_path
 from cdn_adapters.cloudflare.errors import RateLimited, translate
 from cdn_adapters.cloudflare.signing import (
     DEFAULT_QUERY_PARAM,
@@ -45,6 +45,9 @@ _REMEMBERED_PURGES = 256
 
 class CloudflareAdapter:
     """Build with `from_settings`. See docs/cdn.md for the rule and the zone setup."""
+
+    # Its own signature in the query; our token goes beside it.
+    token_mode: ClassVar[TokenMode] = TokenMode.QUERY
 
     def __init__(
         self,

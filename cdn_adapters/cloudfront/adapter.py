@@ -11,13 +11,13 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from aiobotocore.session import get_session
 from botocore.config import Config
 from botocore.signers import CloudFrontSigner
 
-from cdn_adapters.base import CdnError, PurgeResult, PurgeState
+from cdn_adapters.base import CdnError, PurgeResult, PurgeState, TokenMode
 from cdn_adapters.cloudfront.backoff import DEFAULT_BACKOFF, Backoff, submit_batches
 from cdn_adapters.cloudfront.errors import translate
 from cdn_adapters.cloudfront.plan import Batch, InvalidationLimits, plan_invalidations
@@ -46,6 +46,9 @@ class _Invalidation(NamedTuple):
 
 class CloudFrontAdapter:
     """Build with `from_settings`. See docs/cdn.md for the distribution this expects."""
+
+    # Its own signature in the query; our token goes beside it.
+    token_mode: ClassVar[TokenMode] = TokenMode.QUERY
 
     def __init__(
         self,

@@ -8,14 +8,14 @@ from aiohttp import web
 
 from cdn_adapters.edge.app import create_edge_app
 from streamcore.log import configure_logging
-from streamcore.settings import LocalEdgeCdn, load_settings
+from streamcore.settings import load_settings, local_edges
 
 
 def main() -> None:
     settings = load_settings()
     configure_logging(settings)
     wanted = sys.argv[1] if len(sys.argv) > 1 else None
-    edges = [c for c in settings.cdns if isinstance(c, LocalEdgeCdn) and wanted in (None, c.name)]
+    edges = [edge for edge in local_edges(settings) if wanted in (None, edge.name)]
     if not edges:
         sys.exit(f"no local_edge CDN {wanted or ''} in the settings' `cdns`")
     edge = edges[0]

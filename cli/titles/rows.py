@@ -29,6 +29,8 @@ from pydantic import (
     field_validator,
 )
 
+from streamcore.web.validation import field_errors
+
 
 def _no_controls(value: str) -> str:
     if any(unicodedata.category(c) == "Cc" for c in value):
@@ -141,11 +143,8 @@ def read(path: Path) -> tuple[list[Row], list[RowError]]:
         try:
             row = ImportRow.model_validate(record)
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or 'row'}: "
-                f"{e['msg'].removeprefix('Value error, ')}"
-                for e in exc.errors()
-            )
+            # Named as the API names them, so a row's problems read the same either way.
+            problems = "; ".join(f"{d['field']}: {d['message']}" for d in field_errors(exc, "row"))
             errors.append(RowError(number, problems))
             continue
         rows.append(Row(number, row.model_dump(mode="json", exclude_none=True)))

@@ -2,18 +2,28 @@
 
 uploads bucket: uploads/{asset_id}/source{.ext}      the original, never touched by processing
 media bucket:   assets/{asset_id}/v{n}/{relative}    one published version of the outputs
-                titles/{title_id}/{sha12}/{name}     a title's poster and thumbnail, by content
+                  .../poster/poster_<width>.jpg      its posters, one per width (and .webp)
+                titles/{title_id}/{sha12}/poster.jpg a title's poster, by content
+                titles/{title_id}/{sha12}/thumb.jpg  and its thumbnail
+
+URL paths are these keys with a leading "/". The packager, a leaf that imports nothing of
+ours, writes the posters' files (packager/images.py); what their names mean is read here.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from pathlib import PurePosixPath
+from typing import Any
 from uuid import UUID
 
 _EXTENSION = re.compile(r"^\.[a-z0-9]{1,10}$")
 _VERSION_DIR = re.compile(r"^v(\d+)/$")
+_POSTER_JPEG = re.compile(r"^poster_(\d+)\.jpg$")
+# A title's image set: role -> file name in the set's folder.
+TITLE_IMAGE_FILES = {"poster": "poster.jpg", "thumbnail": "thumb.jpg"}
 
 
 def upload_prefix(asset_id: UUID) -> str:
@@ -50,6 +60,35 @@ def version_of(asset_id: UUID, key: str) -> int | None:
     return int(match[1]) if match else None
 
 
+def poster_width(relative: str) -> int | None:
+    """The width of a published JPEG poster from its name (poster/poster_640.jpg: 640)."""
+    match = _POSTER_JPEG.match(PurePosixPath(relative).name)
+    return int(match[1]) if match else None
+
+
+def _jpeg_posters(images: Mapping[str, Any]) -> dict[str, int]:
+    posters = (p for p in images.get("posters", []) if isinstance(p, str))
+    return {p: width for p in posters if (width := poster_width(p)) is not None}
+
+
+def widest_poster(images: Mapping[str, Any]) -> str | None:
+    """The widest JPEG among an asset's published images (relative to its version folder)."""
+    jpegs = _jpeg_posters(images)
+    return max(jpegs, key=jpegs.__getitem__) if jpegs else None
+
+
+def asset_image_paths(asset_id: UUID, version: int, images: Mapping[str, Any]) -> dict[str, str]:
+    """URL paths of a published asset's widest JPEG poster, and its narrowest as thumbnail."""
+    jpegs = _jpeg_posters(images)
+    if version < 1 or not jpegs:
+        return {}
+    folder = "/" + version_prefix(asset_id, version)
+    return {
+        "poster": folder + max(jpegs, key=jpegs.__getitem__),
+        "thumbnail": folder + min(jpegs, key=jpegs.__getitem__),
+    }
+
+
 def display_filename(raw: str) -> str:
     """A filename safe to store and show: no folders, no control characters, not empty."""
     base = re.split(r"[\\/]", raw)[-1]
@@ -67,6 +106,12 @@ def title_prefix(title_id: UUID) -> str:
 def title_image_prefix(title_id: UUID, digest: str) -> str:
     """One set of a title's images, named by their content: a new poster is a new folder."""
     return f"{title_prefix(title_id)}{digest}/"
+
+
+def title_image_keys(title_id: UUID, digest: str) -> dict[str, str]:
+    """role ("poster", "thumbnail") -> key of one set of a title's images."""
+    folder = title_image_prefix(title_id, digest)
+    return {role: folder + name for role, name in TITLE_IMAGE_FILES.items()}
 
 
 def title_image_folder(path: str) -> str:

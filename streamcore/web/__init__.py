@@ -1,6 +1,7 @@
 """What every aiohttp service shares.
 
-``service`` (settings key, JSON errors, health routes), ``cors``, ``metrics``, ``representation``
-and ``ranges`` (answering from bytes with HTTP done right), ``media_types``, ``paths`` (request
-paths for published files) and ``access`` (a request's URL token).
+``service`` (settings key, JSON errors, health routes), ``validation`` (path ids, query strings
+and JSON bodies to typed values; invalid input to one 400 body), ``cors``, ``metrics``,
+``representation`` and ``ranges`` (answering from bytes with HTTP done right), ``media_types``,
+``paths`` (request paths for published files) and ``access`` (a request's URL token).
 """

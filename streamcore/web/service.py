@@ -8,7 +8,7 @@ logged with its traceback and answered as a JSON 500 without one.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from aiohttp import web
 
@@ -25,14 +25,28 @@ class ApiError(Exception):
     status = 400
     code = "bad_request"
 
-    def __init__(self, message: str, *, headers: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        details: Sequence[Mapping[str, str]] = (),
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.headers = dict(headers or {})
+        # One {"field", "message"} per field at fault (streamcore/web/validation.py).
+        self.details = [dict(detail) for detail in details]
 
 
 class BadRequest(ApiError):
     pass
+
+
+class InvalidRequest(BadRequest):
+    """A parameter, header or body field is invalid; `details` names each one."""
+
+    code = "invalid_request"
 
 
 class Unauthorized(ApiError):
@@ -60,11 +74,16 @@ class ServiceUnavailable(ApiError):
 
 
 def error_response(
-    status: int, code: str, message: str, headers: Mapping[str, str] | None = None
+    status: int,
+    code: str,
+    message: str,
+    headers: Mapping[str, str] | None = None,
+    details: Sequence[Mapping[str, str]] = (),
 ) -> web.Response:
-    response = web.json_response(
-        {"error": {"code": code, "message": message}}, status=status, headers=headers
-    )
+    error: dict[str, object] = {"code": code, "message": message}
+    if details:
+        error["details"] = [dict(detail) for detail in details]
+    response = web.json_response({"error": error}, status=status, headers=headers)
     # Error answers must never be cached for long by a CDN or a browser.
     response.headers.setdefault("Cache-Control", "no-store")
     return response
@@ -88,7 +107,7 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
     try:
         return await handler(request)
     except ApiError as exc:
-        return error_response(exc.status, exc.code, exc.message, exc.headers)
+        return error_response(exc.status, exc.code, exc.message, exc.headers, exc.details)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

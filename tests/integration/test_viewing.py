@@ -102,7 +102,7 @@ async def test_bad_progress_reports_are_a_json_400(
     headers = headers if headers is not None else await _viewer(client)
     response = await client.put(f"/v1/assets/{asset_id}/progress", json=body, headers=headers)
     assert response.status == status
-    assert (await response.json())["error"]["code"] == "bad_request"
+    assert (await response.json())["error"]["code"] == "invalid_request"
 
 
 async def test_progress_for_an_unknown_asset_is_a_404(client: TestClient) -> None:
@@ -155,7 +155,7 @@ async def test_event_batches_are_stored(
     ):
         refused = await client.post("/v1/events", json=unstorable)
         assert refused.status == 400, unstorable
-        assert (await refused.json())["error"]["code"] == "bad_request"
+        assert (await refused.json())["error"]["code"] == "invalid_request"
 
 
 async def test_the_player_page_is_served_and_nothing_else_from_its_folder(

@@ -6,9 +6,10 @@ from urllib.parse import urlsplit
 from uuid import UUID
 
 from catalog_api.titles.views import image_scope
-from cdn_adapters.playback import asset_image_paths, image_url
+from cdn_adapters.playback import image_url
 from cdn_adapters.registry import build_adapters
 from streamcore import signing
+from streamcore.assets.keys import asset_image_paths
 from streamcore.settings import Settings
 
 POSTER = "/titles/5b1f6e2c-9d7a-4c3e-8f1a-2b6d0e9c7a41/0123456789ab/poster.jpg"
