@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar, Protocol
 
+from streamcore.failures import Transient
+
 # An absolute URL path of characters RFC 3986 allows unescaped in a path (and escapes).
 _PATH = re.compile(r"/[A-Za-z0-9._~!$&'()+,;=:@%/-]*")
 
@@ -26,7 +28,7 @@ class CdnError(Exception):
     """The CDN refused the request for good (bad credentials, malformed request)."""
 
 
-class CdnUnavailable(CdnError):
+class CdnUnavailable(CdnError, Transient):
     """Transient: unreachable, throttled, or a server error. Worth retrying later."""
 
     def __init__(self, message: str, *, retry_after_s: float | None = None) -> None:

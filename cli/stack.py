@@ -43,6 +43,8 @@ def status_table(report: control.StackStatus) -> Table:
         if row.name == "postgres":  # its replicas right below it
             for replica in report.replicas:
                 _add_row(table, replica, _replica_detail(replica))
+    for pool in report.worker_pools:
+        _add_row(table, pool)
     ffmpeg = report.ffmpeg
     if "error" in ffmpeg:
         table.add_row("ffmpeg", "[red]missing[/]", "", "", ffmpeg["error"])
@@ -208,7 +210,32 @@ def status(json_output: JsonOption = False) -> None:
         raise typer.Exit(1)
 
 
+def restart(
+    service: Annotated[
+        str,
+        typer.Argument(
+            help="A service of `streamcore status` (postgres, worker-transcode, ...); `worker` "
+            "restarts every worker pool."
+        ),
+    ],
+    json_output: JsonOption = False,
+) -> None:
+    """Restart one service of the running local stack (stopped, dead or running) and wait until
+    it is healthy; the other services are not touched."""
+    settings = settings_or_exit()
+    try:
+        with err_console.status(f"restarting {service}…"):
+            restarted = control.restart_service(settings, service)
+    except (control.StackError, SupervisorError) as exc:
+        fail(f"{service} was not restarted: {exc}")
+    if json_output:
+        print_json({"restarted": restarted})
+    else:
+        console.print(f"restarted {', '.join(restarted)}")
+
+
 def register(app: typer.Typer) -> None:
     app.command()(up)
     app.command()(down)
     app.command()(status)
+    app.command()(restart)

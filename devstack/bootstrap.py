@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from devstack import replicas, services
+from devstack import replicas, service_files, services
 from streamcore import binaries
 from streamcore.db import database
 from streamcore.db.migrate import Migration, migrate
@@ -35,7 +35,7 @@ class BootstrapError(Exception):
 def prepare(settings: Settings) -> None:
     """Everything the managed infra needs on disk before its processes start."""
     settings.stack.data_dir.mkdir(parents=True, exist_ok=True)
-    services.render_service_files(settings)
+    service_files.render(settings)
     if settings.manages_postgres:
         _init_postgres_cluster(settings)
 

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from devstack import bootstrap, health
-from devstack.services import ServiceSpec, Tier, managed_ports, service_specs
+from devstack.pools import WORKER_GROUP
+from devstack.services import ServiceSpec, Tier, managed_ports, resolve, service_specs
 from devstack.supervisor import (
     ProcessInfo,
     Supervisor,
@@ -59,6 +60,16 @@ class ReplicaStatus(ServiceStatus):
 
 
 @dataclass(frozen=True)
+class WorkerPoolStatus(ServiceStatus):
+    """A Celery worker pool: the queue it consumes and that queue's policy."""
+
+    queue: str = ""
+    concurrency: int = 0
+    time_limit_s: int = 0
+    max_retries: int = 0
+
+
+@dataclass(frozen=True)
 class StackStatus:
     env: str
     data_dir: str
@@ -67,10 +78,12 @@ class StackStatus:
     ffmpeg: dict[str, str] = field(default_factory=dict)
     # The local PostgreSQL's streaming replicas (`streamcore up --replicas N`).
     replicas: list[ReplicaStatus] = field(default_factory=list)
+    # One Celery worker pool per queue (devstack/pools.py).
+    worker_pools: list[WorkerPoolStatus] = field(default_factory=list)
 
     @property
     def healthy(self) -> bool:
-        rows = [*self.services, *self.replicas]
+        rows = [*self.services, *self.replicas, *self.worker_pools]
         return all(s.state == "healthy" for s in rows) and "error" not in self.ffmpeg
 
     def to_dict(self) -> dict[str, Any]:
@@ -231,9 +244,10 @@ def status(settings: Settings) -> StackStatus:
         env=settings.env,
         data_dir=str(settings.stack.data_dir),
         supervisor_pid=supervisor_pid,
-        services=[row for row in rows if not isinstance(row, ReplicaStatus)],
+        services=[row for row in rows if type(row) is ServiceStatus],
         ffmpeg=_ffmpeg_info(settings),
         replicas=[row for row in rows if isinstance(row, ReplicaStatus)],
+        worker_pools=[row for row in rows if isinstance(row, WorkerPoolStatus)],
     )
 
 
@@ -255,10 +269,16 @@ def _status_row(
         )
     else:
         state = "healthy" if reason is None else "unhealthy"
-        detail, pid, process = reason, info.pid, info.state
+        detail, pid, process = reason or result.detail, info.pid, info.state
     fields = (spec.service, spec.managed(settings), state, spec.url(settings), pid, process, detail)
     if spec.replica:
         return ReplicaStatus(*fields, lag_s=result.lag_s)
+    if spec.queue is not None:
+        policy = settings.worker.queues[spec.queue]
+        return WorkerPoolStatus(
+            *fields, queue=str(spec.queue), concurrency=policy.concurrency,
+            time_limit_s=policy.time_limit_s, max_retries=policy.max_retries,
+        )  # fmt: skip
     return ServiceStatus(*fields)
 
 
@@ -276,31 +296,40 @@ def stop(settings: Settings) -> bool:
     return was_running
 
 
-def _running_spec(settings: Settings, service: str) -> tuple[Supervisor, ServiceSpec]:
+def _running_specs(settings: Settings, service: str) -> tuple[Supervisor, list[ServiceSpec]]:
     supervisor = Supervisor(settings.stack.data_dir)
     if supervisor.pid() is None:
         raise StackError("no stack is running")
-    spec = next((s for s in service_specs(settings) if s.service == service), None)
-    if spec is None or not spec.managed(settings):
-        raise StackError(f"{service} is not a service of this stack")
-    return supervisor, spec
+    specs = [spec for spec in resolve(settings, service) if spec.managed(settings)]
+    if not specs:
+        names = [spec.service for spec in service_specs(settings) if spec.managed(settings)]
+        raise StackError(
+            f"{service} is not a service of this stack; its services: "
+            + ", ".join([*names, WORKER_GROUP])
+        )
+    return supervisor, specs
 
 
-def restart_service(settings: Settings, service: str) -> None:
-    """Start one managed service again (after a crash or a stop) and wait until it is healthy."""
+def restart_service(settings: Settings, service: str) -> list[str]:
+    """Restart one service (`worker`: every worker pool), stopped, dead or running, and wait
+    until it is healthy; the others are not touched. The names of the services restarted."""
     settings = running_settings(settings)
-    supervisor, spec = _running_spec(settings, service)
+    supervisor, specs = _running_specs(settings, service)
     try:
-        supervisor.start_program(service)
+        for spec in specs:
+            supervisor.stop_program(spec.service)  # a no-op for one that is not running
+            supervisor.start_program(spec.service)
     except SupervisorError as exc:
         raise StackError(str(exc)) from None
-    _wait_healthy(settings, supervisor, [spec], bootstrap=False)
+    _wait_healthy(settings, supervisor, specs, bootstrap=False)
+    return [spec.service for spec in specs]
 
 
 def stop_service(settings: Settings, service: str) -> None:
-    """Stop one managed service (the way `down` stops it); `restart_service` starts it again."""
-    supervisor, _ = _running_spec(running_settings(settings), service)
+    """Stop one service (the way `down` stops it); `restart_service` starts it again."""
+    supervisor, specs = _running_specs(running_settings(settings), service)
     try:
-        supervisor.stop_program(service)
+        for spec in specs:
+            supervisor.stop_program(spec.service)
     except SupervisorError as exc:
         raise StackError(str(exc)) from None

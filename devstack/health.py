@@ -16,8 +16,11 @@ import redis.asyncio as aioredis
 from devstack.replicas import replica_dsn
 from devstack.services import Service, ServiceSpec, edge_url
 from streamcore.db.read_routing import replica_problem, replica_state
+from streamcore.failures import describe
 from streamcore.settings import Settings
 from streamcore.storage.s3 import open_storage
+from streamcore.tasks import reaper_stats
+from streamcore.tasks.queue import QueueName, create_celery, worker_hostname
 
 PROBE_TIMEOUT_S = 3.0
 
@@ -76,26 +79,52 @@ async def probe_s3_server(settings: Settings) -> None:
         await storage.ping()
 
 
-async def probe_worker(settings: Settings) -> None:
-    from streamcore.tasks.queue import create_celery
-
+async def _broker_reachable(settings: Settings) -> None:
     # Without its broker no worker can answer, and Celery would retry the connection for long.
     try:
         await probe_redis(settings)
     except Exception as exc:
         raise Unhealthy(f"its broker (Redis) is unreachable: {exc}") from None
 
-    def ping() -> list[dict[str, object]]:
+
+async def probe_worker_pool(settings: Settings, queue: QueueName) -> str:
+    """A worker of the queue's pool answers a Celery ping; a line about the pool's load."""
+    await _broker_reachable(settings)
+
+    def ping_and_count() -> tuple[list[dict[str, object]], int]:
         app = create_celery(settings)
         try:
-            return app.control.ping(timeout=1.0) or []
+            with app.connection_for_write() as conn:
+                # Messages waiting in the queue (a Redis list named after it).
+                waiting = int(conn.default_channel.client.llen(str(queue)))
+            return app.control.ping(timeout=1.0) or [], waiting
         finally:
             app.close()
 
-    replies = await asyncio.to_thread(ping)
-    expected = f"streamcore-{settings.env}@"
+    replies, waiting = await asyncio.to_thread(ping_and_count)
+    expected = worker_hostname(settings, queue).split("@", 1)[0] + "@"
     if not any(name.startswith(expected) for reply in replies for name in reply):
-        raise Unhealthy("no Celery worker answered a ping")
+        raise Unhealthy(f"no worker of the {queue} pool answered a ping")
+    policy = settings.worker.queues[queue]
+    return (
+        f"queue {queue}: concurrency {policy.concurrency}, {waiting} waiting, "
+        f"time limit {policy.time_limit_s} s, {policy.max_retries} retries"
+    )
+
+
+async def probe_scheduler(settings: Settings) -> None:
+    """The scheduler only sends to the broker; what it sent shows in the reaper's record."""
+    await _broker_reachable(settings)
+
+
+async def scheduler_detail(settings: Settings) -> str:
+    client = aioredis.from_url(settings.redis_dsn, socket_timeout=PROBE_TIMEOUT_S)
+    try:
+        raw = await client.hgetall(reaper_stats.KEY)
+    finally:
+        await client.aclose()
+    stats = reaper_stats.parse(raw)
+    return stats.describe() if stats else "the reaper has not run yet"
 
 
 def _http_probe(url: Callable[[Settings], str]) -> Callable[[Settings], Awaitable[None]]:
@@ -115,7 +144,7 @@ PROBES: dict[Service, Callable[[Settings], Awaitable[None]]] = {
     Service.POSTGRES: probe_postgres,
     Service.REDIS: probe_redis,
     Service.S3: probe_s3,
-    Service.WORKER: probe_worker,
+    Service.SCHEDULER: probe_scheduler,
     Service.CATALOG_API: _http_probe(lambda s: s.catalog_api.url),
     Service.ORIGIN: _http_probe(lambda s: s.origin.url),
     Service.EDGE: _http_probe(edge_url),
@@ -134,6 +163,7 @@ BOOTSTRAP_PROBES: dict[Service, Callable[[Settings], Awaitable[None]]] = {
 class Health:
     reason: str | None = None  # None: healthy; else a one-line reason
     lag_s: float | None = None  # replicas: how far behind the primary
+    detail: str | None = None  # worker pools and the scheduler: what they are doing
 
 
 async def check(spec: ServiceSpec, settings: Settings, *, bootstrap: bool = False) -> Health:
@@ -141,17 +171,16 @@ async def check(spec: ServiceSpec, settings: Settings, *, bootstrap: bool = Fals
         async with asyncio.timeout(PROBE_TIMEOUT_S + 2):
             if spec.replica:
                 return Health(lag_s=await probe_replica(settings, spec.replica))
+            if spec.queue is not None:
+                return Health(detail=await probe_worker_pool(settings, spec.queue))
             await (BOOTSTRAP_PROBES if bootstrap else PROBES)[Service(spec.service)](settings)
+            if spec.service == Service.SCHEDULER:
+                return Health(detail=await scheduler_detail(settings))
     except TimeoutError:
         return Health("no answer within the probe timeout")
     except Exception as exc:  # any failure to answer is, by definition, unhealthy
-        return Health(_one_line(exc))
+        return Health(describe(exc))
     return Health()
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
 async def check_all(

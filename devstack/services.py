@@ -8,15 +8,14 @@ adding a service is one entry here plus its health probe in health.py.
 from __future__ import annotations
 
 import enum
-import json
 import os
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from devstack import pools
 from devstack.replicas import (
     STANDBY_OPTIONS,
     postgres_replica_data_dir,
@@ -30,13 +29,14 @@ from devstack.replicas import (
 from devstack.supervisor import Program
 from streamcore import binaries
 from streamcore.settings import LocalEdgeCdn, Settings, local_edges
+from streamcore.tasks.routes import QueueName
 
 
 class Service(enum.StrEnum):
     POSTGRES = "postgres"
     REDIS = "redis"
     S3 = "s3"
-    WORKER = "worker"
+    SCHEDULER = "scheduler"
     CATALOG_API = "catalog-api"
     ORIGIN = "origin"
     EDGE = "edge"
@@ -59,6 +59,7 @@ class ServiceSpec:
     program: Callable[[Settings], Program]
     url: Callable[[Settings], str]
     replica: int = 0  # which replica of the local PostgreSQL (from 1); 0: not a replica
+    queue: QueueName | None = None  # the queue a worker pool consumes; None: not a pool
 
 
 def redact(url: str) -> str:
@@ -159,39 +160,6 @@ def _s3(settings: Settings) -> Program:
     )  # fmt: skip
 
 
-def _python_module(settings: Settings, name: Service, *args: str, stop_wait_s: int = 20) -> Program:
-    # The app processes load settings themselves; pin what the CLI resolved (the environment
-    # and the absolute data folder) so that they read exactly the same settings and secrets.
-    # The replica count may come from `streamcore up --replicas N`, not from the config.
-    environment = {
-        "STREAMCORE_ENV": settings.env,
-        "STREAMCORE_STACK__DATA_DIR": str(settings.stack.data_dir),
-        # Absolute too: a relative ladder path means the user's folder, not the data folder.
-        "STREAMCORE_WORKER__LADDER_PATH": str(settings.worker.ladder_path),
-        "STREAMCORE_STACK__POSTGRES_REPLICAS": str(settings.stack.postgres_replicas),
-    }
-    return Program(
-        name=name,
-        command=[sys.executable, "-m", *args],
-        environment=environment,
-        stop_wait_s=stop_wait_s,
-    )
-
-
-def _worker(settings: Settings) -> Program:
-    return _python_module(
-        settings,
-        Service.WORKER,
-        "celery", "--app", "workers.app", "worker",
-        "--loglevel", settings.log_level,
-        "--concurrency", str(settings.worker.concurrency),
-        "--queues", ",".join(settings.worker.queues),
-        "--hostname", f"streamcore-{settings.env}@%h",
-        "--without-gossip", "--without-mingle",
-        stop_wait_s=60,  # warm shutdown lets a running task finish or be re-queued
-    )  # fmt: skip
-
-
 def _always(_: Settings) -> bool:
     return True
 
@@ -229,31 +197,31 @@ SERVICES: tuple[ServiceSpec, ...] = (
         url=lambda s: s.s3_endpoint,
     ),
     ServiceSpec(
-        Service.WORKER,
+        Service.SCHEDULER,
         Tier.APP,
         managed=_always,
-        program=_worker,
+        program=pools.scheduler,
         url=lambda s: redact(s.redis_dsn),
     ),
     ServiceSpec(
         Service.CATALOG_API,
         Tier.APP,
         managed=_always,
-        program=lambda s: _python_module(s, Service.CATALOG_API, "catalog_api"),
+        program=lambda s: pools.python_module(s, Service.CATALOG_API, "catalog_api"),
         url=lambda s: s.catalog_api.url,
     ),
     ServiceSpec(
         Service.ORIGIN,
         Tier.APP,
         managed=_always,
-        program=lambda s: _python_module(s, Service.ORIGIN, "origin"),
+        program=lambda s: pools.python_module(s, Service.ORIGIN, "origin"),
         url=lambda s: s.origin.url,
     ),
     ServiceSpec(
         Service.EDGE,
         Tier.APP,
         managed=lambda s: local_edge(s) is not None,
-        program=lambda s: _python_module(s, Service.EDGE, "cdn_adapters.edge"),
+        program=lambda s: pools.python_module(s, Service.EDGE, "cdn_adapters.edge"),
         url=edge_url,
     ),
 )
@@ -275,9 +243,33 @@ def replica_specs(settings: Settings) -> tuple[ServiceSpec, ...]:
     )
 
 
+def worker_specs(settings: Settings) -> tuple[ServiceSpec, ...]:
+    """One Celery worker pool per queue (devstack/pools.py), all answering at the broker."""
+    return tuple(
+        ServiceSpec(
+            pools.pool_service(queue),
+            Tier.APP,
+            managed=_always,
+            program=partial(pools.worker_pool, queue=queue),
+            url=lambda s: redact(s.redis_dsn),
+            queue=queue,
+        )
+        for queue in QueueName
+    )
+
+
 def service_specs(settings: Settings) -> list[ServiceSpec]:
-    """Every service of this stack, the static ones and the replicas, in start order."""
-    return sorted((*SERVICES, *replica_specs(settings)), key=lambda spec: spec.tier)
+    """Every service of this stack: the static ones, the replicas, the worker pools, in order."""
+    specs = (*SERVICES, *replica_specs(settings), *worker_specs(settings))
+    return sorted(specs, key=lambda spec: spec.tier)
+
+
+def resolve(settings: Settings, name: str) -> list[ServiceSpec]:
+    """The services a user's name means: `worker` is every worker pool; [] if none."""
+    specs = service_specs(settings)
+    if name == pools.WORKER_GROUP:
+        return [spec for spec in specs if spec.queue is not None]
+    return [spec for spec in specs if spec.service == name]
 
 
 def managed_ports(settings: Settings) -> dict[int, str]:
@@ -300,55 +292,3 @@ def managed_ports(settings: Settings) -> dict[int, str]:
     if (edge := local_edge(settings)) is not None:
         ports[edge.port] = f"edge (cdns[{edge.name}].port)"
     return ports
-
-
-def render_service_files(settings: Settings) -> None:
-    """Write the config files the managed infra services read at start (secrets: owner-only)."""
-    run = settings.stack.data_dir / "run"
-    run.mkdir(parents=True, exist_ok=True)
-    if settings.manages_redis:
-        password = settings.redis.password.get_secret_value() if settings.redis.password else ""
-        redis_dir = settings.stack.data_dir / "redis"
-        redis_dir.mkdir(parents=True, exist_ok=True)
-        _write_private(
-            redis_config_path(settings),
-            "\n".join(
-                [
-                    f"bind {settings.stack.host}",
-                    f"port {settings.stack.redis_port}",
-                    f"dir {redis_dir}",
-                    f'requirepass "{password}"',
-                    "daemonize no",
-                    "protected-mode yes",
-                    "appendonly yes",
-                    "appendfsync everysec",
-                    'save ""',
-                    "loglevel notice",
-                    "",
-                ]
-            ),
-        )
-    if settings.manages_s3:
-        (settings.stack.data_dir / "s3").mkdir(parents=True, exist_ok=True)
-        assert settings.s3.access_key_id and settings.s3.secret_access_key
-        identities = {
-            "identities": [
-                {
-                    "name": "streamcore",
-                    "credentials": [
-                        {
-                            "accessKey": settings.s3.access_key_id.get_secret_value(),
-                            "secretKey": settings.s3.secret_access_key.get_secret_value(),
-                        }
-                    ],
-                    "actions": ["Admin", "Read", "Write", "List", "Tagging"],
-                }
-            ]
-        }
-        _write_private(s3_identity_path(settings), json.dumps(identities, indent=2))
-
-
-def _write_private(path: Path, text: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)

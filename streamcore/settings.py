@@ -39,6 +39,7 @@ from pydantic_settings import (
 
 import configs
 from streamcore import secrets as secrets_file
+from streamcore.tasks.routes import QueueName
 
 ENV_PREFIX = "STREAMCORE_"
 ENVIRONMENTS = ("dev", "test", "prod")
@@ -282,16 +283,38 @@ class LocalEdgeCdn(_Section):
 CdnSettings = Annotated[CloudFrontCdn | CloudflareCdn | LocalEdgeCdn, Field(discriminator="kind")]
 
 
+class QueuePolicy(_Section):
+    """One queue: its worker pool's size, and the time limit and retries of each of its tasks."""
+
+    concurrency: int = Field(ge=1, le=64)
+    time_limit_s: int = Field(ge=10)
+    max_retries: int = Field(ge=0, le=20)
+    # A transient failure is retried after about retry_backoff_s, doubling each time up to
+    # retry_backoff_max_s (with jitter, so that retries of many tasks spread out).
+    retry_backoff_s: float = Field(gt=0)
+    retry_backoff_max_s: float = Field(gt=0)
+
+
+# Every queue's policy in one table (PeerTube's per-job-type attempts and timeouts); a config
+# sets any field of any queue, the rest comes from here.
+DEFAULT_QUEUES: dict[QueueName, dict[str, float]] = {
+    QueueName.TRANSCODE: {
+        "concurrency": 2, "time_limit_s": 4 * 3600, "max_retries": 5,
+        "retry_backoff_s": 10, "retry_backoff_max_s": 300,
+    },
+    QueueName.CONTROL: {
+        "concurrency": 2, "time_limit_s": 300, "max_retries": 8,
+        "retry_backoff_s": 2, "retry_backoff_max_s": 120,
+    },
+}  # fmt: skip
+
+
 class WorkerSettings(_Section):
-    concurrency: int = Field(2, ge=1, le=64)
-    queues: tuple[str, ...] = ("celery",)
+    queues: dict[QueueName, QueuePolicy] = Field(default_factory=dict, validate_default=True)
     # Where tasks download sources and write outputs; each task works in its own temporary
     # folder below it, always removed afterwards. Unset: <stack.data_dir>/scratch.
     scratch_dir: Path | None = None
-    task_time_limit_s: int = Field(4 * 3600, ge=60)
     ffmpeg_timeout_s: int = Field(3 * 3600, ge=10)
-    max_retries: int = Field(5, ge=0, le=20)
-    retry_backoff_max_s: int = Field(300, ge=1)
     upload_concurrency: int = Field(8, ge=1, le=64)
     # The encoding ladder, loaded and validated once when a worker starts (a relative path is
     # taken from the folder the command runs in). Default: the shipped configs/ladder.yaml.
@@ -301,6 +324,36 @@ class WorkerSettings(_Section):
     @classmethod
     def _absolute(cls, value: Path) -> Path:
         return value.expanduser().absolute()
+
+    # A processing job stamps its asset's heartbeat this often, from download to publish; one
+    # whose heartbeat is older than stall_after_s is taken for dead (its worker crashed or was
+    # killed) and queued again by the reaper, which runs every reaper_interval_s.
+    heartbeat_interval_s: float = Field(15.0, gt=0)
+    stall_after_s: float = Field(120.0, gt=0)
+    reaper_interval_s: float = Field(30.0, gt=0)
+
+    @field_validator("queues", mode="before")
+    @classmethod
+    def _over_defaults(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        unknown = sorted(str(name) for name in value if name not in set(QueueName))
+        if unknown:
+            known = ", ".join(QueueName)
+            raise ValueError(f"unknown queue(s) {', '.join(unknown)}; the queues are {known}")
+        return {
+            name: {**defaults, **dict(value.get(str(name)) or {})}
+            for name, defaults in DEFAULT_QUEUES.items()
+        }
+
+    @model_validator(mode="after")
+    def _consistent(self) -> WorkerSettings:
+        if self.ffmpeg_timeout_s >= self.queues[QueueName.TRANSCODE].time_limit_s:
+            raise ValueError("ffmpeg_timeout_s must be below queues.transcode.time_limit_s")
+        # Three missed beats before a live job could be taken for dead.
+        if self.heartbeat_interval_s * 3 > self.stall_after_s:
+            raise ValueError("stall_after_s must be at least 3 x heartbeat_interval_s")
+        return self
 
 
 class FFmpegSettings(_Section):

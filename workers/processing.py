@@ -8,12 +8,14 @@ version is one UPDATE, and older versions are deleted only after that switch.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import logging
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -24,12 +26,13 @@ from cdn_adapters.registry import build_adapters
 from streamcore import binaries
 from streamcore.assets import keys, repository
 from streamcore.db.database import pool_context
+from streamcore.failures import TRANSIENT, describe
 from streamcore.settings import Settings
 from streamcore.storage import Storage
 from streamcore.storage.s3 import open_storage
 from streamcore.web.media_types import content_type_for
 from transcoder.ladder import LadderConfig, LadderError, load_ladder
-from workers.media import BuildResult, PermanentMediaError, build_outputs
+from workers.media import BuildResult, PermanentMediaError, TranscodeError, build_outputs
 
 log = logging.getLogger(__name__)
 
@@ -80,40 +83,89 @@ async def process_asset(
     ):
         asset = await repository.start_processing(pool, asset_id, job_id)
         if asset is None:
+            # Also the redelivered message of a job the reaper replaced: its job id is stale.
             log.info("asset %s job %s: nothing to do (gone, done or superseded)", asset_id, job_id)
             return Outcome.SKIPPED
-        version = asset.version + 1
-        _remove_stale_scratch(settings.scratch_dir, asset_id)
-        with tempfile.TemporaryDirectory(prefix=f"{asset_id}-", dir=settings.scratch_dir) as tmp:
-            work = Path(tmp)
-            source = work / ("source" + Path(asset.source_key).suffix)
-            await storage.download_file(settings.s3.uploads_bucket, asset.source_key, source)
-            try:
-                result = await _build(
-                    settings, ladder, pool, asset_id, job_id, source, work / "out"
-                )
-            except PermanentMediaError as exc:
-                log.info("asset %s failed: %s", asset_id, exc.message)
-                await repository.fail(pool, asset_id, job_id, exc.message)
-                return Outcome.FAILED
-            await repository.set_progress(pool, asset_id, job_id, _PUBLISH_START)
-            await _publish(settings, storage, asset_id, version, result)
-        done = await repository.finish(
-            pool, asset_id, job_id, version=version,
-            # The scratch path the probe saw means nothing outside this task.
-            source_probe={k: v for k, v in result.source.items() if k != "path"},
-            renditions=result.renditions,
-            images=published_images(result.files),
-        )  # fmt: skip
-        if done is None:
-            # Deleted or superseded while we worked: what we uploaded belongs to nobody.
+        async with _heartbeats(settings, pool, asset_id, job_id):
+            return await _run(settings, ladder, pool, storage, asset, job_id)
+
+
+async def _run(
+    settings: Settings,
+    ladder: LadderConfig,
+    pool: asyncpg.Pool,
+    storage: Storage,
+    asset: repository.Asset,
+    job_id: UUID,
+) -> Outcome:
+    asset_id, version = asset.id, asset.version + 1
+    _remove_stale_scratch(settings.scratch_dir, asset_id)
+    with tempfile.TemporaryDirectory(prefix=f"{asset_id}-", dir=settings.scratch_dir) as tmp:
+        work = Path(tmp)
+        source = work / ("source" + Path(asset.source_key).suffix)
+        await storage.download_file(settings.s3.uploads_bucket, asset.source_key, source)
+        try:
+            result = await _build(settings, ladder, pool, asset_id, job_id, source, work / "out")
+        except (PermanentMediaError, TranscodeError) as exc:
+            # Permanent (streamcore/failures.py): the same source fails the same way again.
+            log.info("asset %s failed: %s", asset_id, exc.message)
+            await repository.fail(pool, asset_id, job_id, _reason(exc))
+            return Outcome.FAILED
+        await repository.set_progress(pool, asset_id, job_id, _PUBLISH_START)
+        await _publish(settings, storage, asset_id, version, result)
+    done = await repository.finish(
+        pool, asset_id, job_id, version=version,
+        # The scratch path the probe saw means nothing outside this task.
+        source_probe={k: v for k, v in result.source.items() if k != "path"},
+        renditions=result.renditions,
+        images=published_images(result.files),
+    )  # fmt: skip
+    if done is None:
+        if await repository.get(pool, asset_id) is None:
+            # Deleted while we worked: what we uploaded belongs to nobody.
             await storage.delete_prefix(
                 settings.s3.media_bucket, keys.version_prefix(asset_id, version)
             )
-            return Outcome.SKIPPED
-        await remove_other_versions(settings, storage, asset_id, keep=version)
-        log.info("asset %s ready as version %d", asset_id, version)
-        return Outcome.READY
+        # Else superseded (reprocessed, or requeued by the reaper): the job that replaced us
+        # writes the same keys of the same version, and may be publishing them right now.
+        return Outcome.SKIPPED
+    await remove_other_versions(settings, storage, asset_id, keep=version)
+    log.info("asset %s ready as version %d", asset_id, version)
+    return Outcome.READY
+
+
+def _reason(exc: PermanentMediaError | TranscodeError) -> str:
+    if isinstance(exc, TranscodeError) and exc.stderr_tail:
+        # FFmpeg's own last words say why; the last lines are the ones that matter.
+        return f"{exc.message}: " + " | ".join(exc.stderr_tail.splitlines()[-5:])
+    return exc.message
+
+
+@asynccontextmanager
+async def _heartbeats(
+    settings: Settings, pool: asyncpg.Pool, asset_id: UUID, job_id: UUID
+) -> AsyncIterator[None]:
+    """Stamp the job's heartbeat every worker.heartbeat_interval_s while the block runs.
+
+    From this loop, not from the work: downloads, FFmpeg (in a thread) and uploads all leave
+    it free, so the beats stop only when the process does (the reaper's signal) or the job ends.
+    """
+
+    async def beat() -> None:
+        while True:
+            await asyncio.sleep(settings.worker.heartbeat_interval_s)
+            try:
+                await repository.heartbeat(pool, asset_id, job_id)
+            except TRANSIENT as exc:  # the next beat may get through; the job goes on
+                log.warning("asset %s: heartbeat not recorded: %s", asset_id, describe(exc))
+
+    task = asyncio.create_task(beat(), name=f"heartbeat-{asset_id}")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 async def purge_cdns(settings: Settings, paths: list[str], reference: str) -> int:

@@ -1,54 +1,72 @@
 """Celery tasks: ids in, a plain function of workers/processing.py called, nothing else.
 
-Transient failures (storage, database, broker) are retried with exponential back-off and
-jitter; bad media is not an error here (the asset is marked failed and the task succeeds).
-A task that still fails lands in the dead letters, and its asset is marked failed.
+Each task runs on its queue (streamcore/tasks/routes.py) under that queue's policy
+(`worker.queues` in the settings: time limit, retries, back-off). A transient failure
+(streamcore/failures.py, the one definition) is retried with exponential back-off and
+jitter; anything else fails now. Bad media is not an error here (the asset is marked failed
+with its reason and the task succeeds). A task that still fails (retries exhausted, or a
+permanent error) lands in the dead letters, and its asset is marked failed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from typing import Any
 from uuid import UUID
 
-import asyncpg
 import redis
 from celery import Celery, Task
 
-from cdn_adapters.base import CdnUnavailable
+from streamcore.assets import repository
 from streamcore.cache import catalog_cache
-from streamcore.settings import Settings
-from streamcore.storage import StorageUnavailable
+from streamcore.db.database import pool_context
+from streamcore.failures import TRANSIENT, describe, is_transient
+from streamcore.settings import QueuePolicy, Settings
+from streamcore.tasks import reaper_stats
 from streamcore.tasks.dead_letters import DeadLetters
-from streamcore.tasks.queue import TaskName
+from streamcore.tasks.routes import TASK_QUEUES, TaskName
 from transcoder.ladder import LadderConfig
-from workers import processing
+from workers import processing, reaper
 
 log = logging.getLogger(__name__)
-
-# Worth another try: the network, a restarting database or store, a full connection pool.
-TRANSIENT: tuple[type[BaseException], ...] = (
-    StorageUnavailable,
-    CdnUnavailable,
-    asyncpg.PostgresConnectionError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.TooManyConnectionsError,
-    asyncpg.InterfaceError,
-    ConnectionError,
-    TimeoutError,
-    OSError,
-)
 
 
 def _error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}".strip()
 
 
+def retry_delay_s(policy: QueuePolicy, retries: int) -> float:
+    """The wait before retry number `retries` + 1: doubling from retry_backoff_s, capped.
+
+    Jittered over the upper half, so that many tasks failing together do not retry together,
+    and no retry comes at once.
+    """
+    ceiling = min(policy.retry_backoff_max_s, policy.retry_backoff_s * 2**retries)
+    return random.uniform(ceiling / 2, ceiling)  # noqa: S311 (spreading retries, not secrets)
+
+
 def register(app: Celery, settings: Settings, ladder: LadderConfig) -> None:
     """Define the tasks on `app`, closed over the worker's settings and ladder."""
 
-    class DeadLetterTask(Task):
+    class StreamcoreTask(Task):
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return super().__call__(*args, **kwargs)
+            except Exception as exc:
+                if not is_transient(exc) or self.request.retries >= (self.max_retries or 0):
+                    raise  # to on_failure: the dead letters
+                policy = settings.worker.queues[TASK_QUEUES[TaskName(self.name)]]
+                delay = retry_delay_s(policy, self.request.retries)
+                log.warning(
+                    "%s %s: %s; retry %d of %d in %.1f s", self.name, list(args), describe(exc),
+                    self.request.retries + 1, self.max_retries, delay,
+                )  # fmt: skip
+                if self.name == TaskName.PROCESS_ASSET:
+                    _alive_until_retry(settings, args, delay)
+                raise self.retry(exc=exc, countdown=delay) from None
+
         def on_failure(
             self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any
         ) -> None:
@@ -68,18 +86,18 @@ def register(app: Celery, settings: Settings, ladder: LadderConfig) -> None:
                     )
                 )
 
-    limits: dict[str, Any] = {
-        "bind": True,
-        "base": DeadLetterTask,
-        "acks_late": True,
-        "autoretry_for": TRANSIENT,
-        "retry_backoff": True,
-        "retry_backoff_max": settings.worker.retry_backoff_max_s,
-        "retry_jitter": True,
-        "max_retries": settings.worker.max_retries,
-        "time_limit": settings.worker.task_time_limit_s,
-        "soft_time_limit": settings.worker.task_time_limit_s - 30,
-    }
+    def options(task: TaskName) -> dict[str, Any]:
+        policy = settings.worker.queues[TASK_QUEUES[task]]
+        return {
+            "name": str(task),
+            "bind": True,
+            "base": StreamcoreTask,
+            "acks_late": True,
+            "max_retries": policy.max_retries,
+            "time_limit": policy.time_limit_s,
+            # Raised inside the task first, so that it can stop FFmpeg and clean up.
+            "soft_time_limit": policy.time_limit_s - min(30, policy.time_limit_s // 10),
+        }
 
     def assets_changed_now_and_after_replica_lag() -> None:
         # Again once replicas have surely replayed the change: a cache fill in between may
@@ -90,7 +108,7 @@ def register(app: Celery, settings: Settings, ladder: LadderConfig) -> None:
                 str(TaskName.ASSETS_CHANGED), countdown=settings.postgres.replica_max_lag_s
             )
 
-    @app.task(name=str(TaskName.PROCESS_ASSET), **limits)
+    @app.task(**options(TaskName.PROCESS_ASSET))
     def process_asset(self: Task, asset_id: str, job_id: str, replaces_version: int = 0) -> str:
         outcome = asyncio.run(
             processing.process_asset(settings, UUID(asset_id), UUID(job_id), ladder=ladder)
@@ -103,14 +121,49 @@ def register(app: Celery, settings: Settings, ladder: LadderConfig) -> None:
             app.send_task(str(TaskName.PURGE_CDN), args=[paths, f"{asset_id}:v{replaces_version}"])
         return outcome.value
 
-    @app.task(name=str(TaskName.ASSETS_CHANGED), **limits)
+    @app.task(**options(TaskName.ASSETS_CHANGED))
     def assets_changed(self: Task) -> None:
         asyncio.run(catalog_cache.assets_changed(settings))
 
-    @app.task(name=str(TaskName.PURGE_CDN), **limits)
+    @app.task(**options(TaskName.PURGE_CDN))
     def purge_cdn(self: Task, paths: list[str], reference: str) -> int:
         return asyncio.run(processing.purge_cdns(settings, paths, reference))
 
-    @app.task(name=str(TaskName.DELETE_ASSET_FILES), **limits)
+    @app.task(**options(TaskName.DELETE_ASSET_FILES))
     def delete_asset_files(self: Task, asset_id: str) -> int:
         return asyncio.run(processing.delete_asset_files(settings, UUID(asset_id)))
+
+    @app.task(**options(TaskName.REAP_STALLED))
+    def reap_stalled(self: Task) -> int:
+        requeued = asyncio.run(reaper.reap_stalled(settings))
+        for asset in requeued:
+            # After the requeue committed; the current version plays until the new one is
+            # published, then it is purged, as after a reprocess.
+            app.send_task(
+                str(TaskName.PROCESS_ASSET), args=[str(asset.id), str(asset.job_id), asset.version]
+            )
+        if requeued:
+            assets_changed_now_and_after_replica_lag()
+        client = redis.Redis.from_url(settings.redis_dsn)
+        try:
+            reaper_stats.record(client, len(requeued))
+        finally:
+            client.close()
+        return len(requeued)
+
+
+def _alive_until_retry(settings: Settings, args: tuple[Any, ...], delay_s: float) -> None:
+    """A processing job waiting for its retry is not stalled: stamp its heartbeat that far ahead.
+
+    Else the reaper would requeue it under a new job id, and its retry count would start over:
+    a failure that never passes would never reach the dead letters.
+    """
+
+    async def stamp() -> None:
+        async with pool_context(settings, min_size=1, max_size=1) as pool:
+            await repository.heartbeat(pool, UUID(args[0]), UUID(args[1]), ahead_s=delay_s)
+
+    try:
+        asyncio.run(stamp())
+    except TRANSIENT as exc:  # the database may be what failed; the reaper then requeues it
+        log.warning("asset %s: heartbeat before the retry not recorded: %s", args[0], describe(exc))

@@ -15,7 +15,7 @@ from streamcore.assets.states import AssetStatus, Event, sources, target
 _COLUMNS = """
     id, title, status, progress, error, source_key, source_filename, source_size, content_type,
     source_probe, renditions, images, version, job_id, attempts, created_at, updated_at,
-    processing_started_at, ready_at, failed_at
+    processing_started_at, ready_at, failed_at, heartbeat_at
 """
 
 
@@ -41,6 +41,8 @@ class Asset:
     processing_started_at: datetime | None
     ready_at: datetime | None
     failed_at: datetime | None
+    # The running job's last sign of life (migration 0006); the reaper looks at it.
+    heartbeat_at: datetime | None
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> Asset:
@@ -108,7 +110,8 @@ async def start_processing(
         f"""
         UPDATE assets
         SET status = $3, progress = 0, error = NULL, failed_at = NULL,
-            attempts = attempts + 1, processing_started_at = now(), updated_at = now()
+            attempts = attempts + 1, processing_started_at = now(), updated_at = now(),
+            heartbeat_at = now()
         WHERE id = $1 AND job_id = $2 AND status = ANY($4::text[])
         RETURNING {_COLUMNS}
         """,
@@ -120,13 +123,78 @@ async def start_processing(
 async def set_progress(
     conn: asyncpg.Connection | asyncpg.Pool, asset_id: UUID, job_id: UUID, progress: int
 ) -> None:
+    """Raise the job's progress (never lower it) and stamp its heartbeat."""
     await conn.execute(
         """
-        UPDATE assets SET progress = $3, updated_at = now()
-        WHERE id = $1 AND job_id = $2 AND status = 'processing' AND progress < $3
+        UPDATE assets
+        SET progress = GREATEST(progress, $3), heartbeat_at = now(), updated_at = now()
+        WHERE id = $1 AND job_id = $2 AND status = 'processing'
         """,
         asset_id, job_id, max(0, min(progress, 99)),
     )  # fmt: skip
+
+
+async def heartbeat(
+    conn: asyncpg.Connection | asyncpg.Pool, asset_id: UUID, job_id: UUID, *, ahead_s: float = 0
+) -> bool:
+    """Stamp the running job's heartbeat; `ahead_s` later for a retry waiting for its back-off.
+
+    False if the job no longer holds the asset (superseded, requeued, done or deleted).
+    """
+    status = await conn.execute(
+        """
+        UPDATE assets SET heartbeat_at = now() + make_interval(secs => $3)
+        WHERE id = $1 AND job_id = $2 AND status = 'processing'
+        """,
+        asset_id, job_id, ahead_s,
+    )  # fmt: skip
+    return bool(status == "UPDATE 1")
+
+
+# A row processed before migration 0006 has no heartbeat: its last update stands in for it.
+_LAST_SIGN_OF_LIFE = "COALESCE(heartbeat_at, updated_at)"
+
+
+async def stalled_jobs(
+    conn: asyncpg.Connection | asyncpg.Pool, *, silent_for_s: float
+) -> list[tuple[UUID, UUID]]:
+    """(asset id, job id) of every processing job without a heartbeat for `silent_for_s`."""
+    rows = await conn.fetch(
+        f"""
+        SELECT id, job_id FROM assets
+        WHERE status = 'processing' AND {_LAST_SIGN_OF_LIFE} < now() - make_interval(secs => $1)
+        ORDER BY {_LAST_SIGN_OF_LIFE}
+        """,
+        silent_for_s,
+    )
+    return [(row["id"], row["job_id"]) for row in rows]
+
+
+async def requeue(
+    conn: asyncpg.Connection | asyncpg.Pool,
+    asset_id: UUID,
+    job_id: UUID,
+    *,
+    silent_for_s: float | None,
+) -> Asset | None:
+    """Queue a processing asset again under a new job id, if `job_id` still holds it.
+
+    With `silent_for_s`, only if the job has also been silent that long (it may have beaten
+    since it was found stalled). Of two reapers racing, one gets the row, the other None.
+    """
+    row = await conn.fetchrow(
+        f"""
+        UPDATE assets
+        SET status = $3, job_id = $5, progress = 0, heartbeat_at = NULL, updated_at = now()
+        WHERE id = $1 AND job_id = $2 AND status = ANY($4::text[])
+          AND ($6::float8 IS NULL
+               OR {_LAST_SIGN_OF_LIFE} < now() - make_interval(secs => $6::float8))
+        RETURNING {_COLUMNS}
+        """,
+        asset_id, job_id, target(Event.REQUEUE), sources(Event.REQUEUE), uuid.uuid4(),
+        silent_for_s,
+    )  # fmt: skip
+    return Asset.from_row(row) if row else None
 
 
 async def finish(

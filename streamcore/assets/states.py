@@ -1,10 +1,11 @@
 """The asset lifecycle as an explicit state machine.
 
     uploaded ──start──▶ processing ──finish──▶ ready
-        ▲                   │  ▲                 │
-        │                   fail └──start (a retried or duplicate job re-enters)
-        │                   ▼                    │
-        └──reprocess──── failed ◀────────────────┘ (reprocess from ready, failed or uploaded)
+      ▲ ▲                   │  ▲ │               │
+      │ └────requeue────────┘  │ └──start (a retried or duplicate job re-enters)
+      │   (its worker died:     fail
+      │    a new job id)        ▼                │
+      └──reprocess──────── failed ◀──────────────┘ (reprocess from ready, failed or uploaded)
 
 Each event is one guarded UPDATE (repository.py): the row changes only if it is in one of the
 event's source states, so concurrent or repeated tasks cannot skip or undo a step.
@@ -27,6 +28,7 @@ class Event(enum.StrEnum):
     FINISH = "finish"
     FAIL = "fail"
     REPROCESS = "reprocess"
+    REQUEUE = "requeue"
 
 
 # event -> (states it may leave from, state it leads to)
@@ -42,6 +44,9 @@ TRANSITIONS: dict[Event, tuple[frozenset[AssetStatus], AssetStatus]] = {
         frozenset({AssetStatus.UPLOADED, AssetStatus.READY, AssetStatus.FAILED}),
         AssetStatus.UPLOADED,
     ),
+    # A job whose worker died (no heartbeat), or one an operator forces: queued again under a
+    # new job id, so that the old job's late writes, if it still runs somewhere, change nothing.
+    Event.REQUEUE: (frozenset({AssetStatus.PROCESSING}), AssetStatus.UPLOADED),
 }
 
 

@@ -21,6 +21,7 @@ from typing import Any, Literal, TypeVar
 import asyncpg
 
 from streamcore.db.read_routing import ReadPolicy, ServerHealth, replica_state
+from streamcore.failures import POSTGRES_UNAVAILABLE, Transient, describe
 from streamcore.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -34,15 +35,15 @@ REPLICA_ACQUIRE_TIMEOUT_S = 2.0
 REPLICA_CONNECT_TIMEOUT_S = 5.0
 # A read tries at most this many replicas (each failure marks that one down), then the primary.
 MAX_REPLICA_ATTEMPTS = 2
-# The server cannot serve us (down, starting, shutting down, full), as opposed to a bad query.
-_UNAVAILABLE: tuple[type[BaseException], ...] = (
-    OSError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.exceptions.CannotConnectNowError,
-    asyncpg.exceptions.AdminShutdownError,
-    asyncpg.exceptions.CrashShutdownError,
-    asyncpg.exceptions.TooManyConnectionsError,
-)
+# The server cannot serve us (streamcore/failures.py: the one list of what is transient), or
+# cannot be reached: a read fails over on any socket error, whatever its errno.
+_UNAVAILABLE: tuple[type[BaseException], ...] = (OSError, *POSTGRES_UNAVAILABLE)
+
+
+class DatabaseUnavailable(Transient, ConnectionError):
+    """No connection to the server could be opened (refused, unreachable, no answer)."""
+
+
 # A standby cancels a query whose rows WAL replay must remove ("conflict with recovery"); the
 # replica is fine, the read just has to run elsewhere.
 _RECOVERY_CONFLICT = (asyncpg.exceptions.SerializationError,)
@@ -88,7 +89,12 @@ async def create_pool(
     """A pool sized by settings unless told otherwise (workers open small ones per task)."""
     max_size = max_size or settings.postgres.pool_max_size
     min_size = min(settings.postgres.pool_min_size if min_size is None else min_size, max_size)
-    pool = await _new_pool(settings, dsn or settings.postgres_dsn, min_size, max_size)
+    try:
+        pool = await _new_pool(settings, dsn or settings.postgres_dsn, min_size, max_size)
+    except OSError as exc:
+        # Connecting raises the socket's error: for a host name with several addresses, a bare
+        # OSError listing them all. Named here, so that callers know to retry.
+        raise DatabaseUnavailable(f"cannot connect to PostgreSQL: {exc}") from exc
     assert pool is not None
     return pool
 
@@ -317,7 +323,7 @@ class Database:
                     await conn.fetchval("SELECT 1", timeout=REPLICA_CONNECT_TIMEOUT_S)
                 self._primary_health = ServerHealth(True, None, None)
             except Exception as exc:  # any failure to answer is, by definition, unhealthy
-                self._primary_health = ServerHealth(False, None, _describe(exc))
+                self._primary_health = ServerHealth(False, None, describe(exc))
             await asyncio.sleep(self.settings.postgres.replica_check_interval_s)
 
     async def _open(self, replica: _Replica) -> asyncpg.Pool:
@@ -334,9 +340,9 @@ class Database:
 
     def _mark_down(self, replica: _Replica, exc: BaseException) -> None:
         was_healthy = self.policy.is_healthy(replica.name)
-        self.policy.mark_down(replica.name, _describe(exc))
+        self.policy.mark_down(replica.name, describe(exc))
         if was_healthy:
-            log.warning("%s left the read rotation: %s", replica.name, _describe(exc))
+            log.warning("%s left the read rotation: %s", replica.name, describe(exc))
 
     # -- metrics ----------------------------------------------------------------------------
 
@@ -360,11 +366,6 @@ def _pool_stats(
     return PoolStats(
         name, role, health.healthy, health.lag_s, size, idle, size - idle, max_size, health.reason
     )
-
-
-def _describe(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
 async def _close_pool(pool: asyncpg.Pool, timeout_s: float = 10.0) -> None:

@@ -12,6 +12,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
+from streamcore.failures import Transient
+
 
 class StorageError(Exception):
     """Base of everything this package raises."""
@@ -21,7 +23,7 @@ class ObjectNotFound(StorageError):
     pass
 
 
-class StorageUnavailable(StorageError):
+class StorageUnavailable(StorageError, Transient):
     """Transient: the store could not be reached or answered with a server error."""
 
 

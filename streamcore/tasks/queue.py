@@ -1,27 +1,31 @@
-"""The task queue: the Celery application factory and the names of every task.
+"""The task queue: the Celery application factory, routing each task to its queue.
 
 It lives in streamcore/ because both sides use it: the API and the CLI enqueue tasks by name,
-and the worker registers the implementations (workers/tasks.py) under the same names.
+and the worker registers the implementations (workers/tasks.py) under the same names. The
+names and the routing table are in streamcore/tasks/routes.py; the periodic jobs in
+streamcore/tasks/schedule.py.
 """
 
 from __future__ import annotations
 
-import enum
-
 from celery import Celery
+from kombu import Queue
 
 from streamcore.settings import Settings
+from streamcore.tasks.routes import TASK_QUEUES, QueueName, TaskName
+from streamcore.tasks.schedule import beat_schedule
+
+__all__ = ["QueueName", "TaskName", "create_celery", "worker_hostname"]
 
 
-class TaskName(enum.StrEnum):
-    PROCESS_ASSET = "streamcore.process_asset"
-    DELETE_ASSET_FILES = "streamcore.delete_asset_files"
-    PURGE_CDN = "streamcore.purge_cdn"
-    ASSETS_CHANGED = "streamcore.assets_changed"
+def worker_hostname(settings: Settings, queue: QueueName) -> str:
+    """The node name of a queue's worker pool (`%h`: the host); health probes look for it."""
+    return f"streamcore-{settings.env}-{queue}@%h"
 
 
 def create_celery(settings: Settings) -> Celery:
     app = Celery("streamcore", broker=settings.redis_dsn)
+    longest = max(policy.time_limit_s for policy in settings.worker.queues.values())
     app.conf.update(
         # A task is acknowledged only when it finishes: a worker killed mid-task hands it back.
         task_acks_late=True,
@@ -33,8 +37,15 @@ def create_celery(settings: Settings) -> Celery:
         # Results are in PostgreSQL (the asset row), not in a result backend.
         task_ignore_result=True,
         broker_connection_retry_on_startup=True,
-        # Redis redelivers unacknowledged tasks after this long; above the longest task.
-        broker_transport_options={"visibility_timeout": settings.worker.task_time_limit_s + 600},
+        # Redis redelivers unacknowledged tasks after this long: above the longest task, or a
+        # running transcode would be handed to a second worker. A transcode whose worker died
+        # is re-queued long before by the reaper (docs/architecture.md, Processes).
+        broker_transport_options={"visibility_timeout": longest + 600},
+        # Every task goes to its queue by name, whoever sends it (API, CLI, worker, beat).
+        task_queues=[Queue(str(queue)) for queue in QueueName],
+        task_routes={str(task): {"queue": str(queue)} for task, queue in TASK_QUEUES.items()},
+        task_default_queue=str(QueueName.CONTROL),
+        beat_schedule=beat_schedule(settings),
         worker_hijack_root_logger=False,
         timezone="UTC",
     )

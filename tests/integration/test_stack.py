@@ -37,6 +37,12 @@ def test_status_json_reports_every_service_healthy(stack: Settings) -> None:
     report = json.loads(result.stdout)
     states = {service["name"]: service["state"] for service in report["services"]}
     assert states == {service.value: "healthy" for service in Service}
+    pools = {pool["name"]: pool for pool in report["worker_pools"]}
+    assert sorted(pools) == ["worker-control", "worker-transcode"]
+    for queue, policy in stack.worker.queues.items():
+        pool = pools[f"worker-{queue}"]
+        assert pool["state"] == "healthy" and pool["pid"] and pool["queue"] == queue
+        assert pool["concurrency"] == policy.concurrency
     assert report["healthy"] is True
     assert Path(report["ffmpeg"]["path"]).is_file()
     assert report["ffmpeg"]["source"] in ("PATH", "imageio-ffmpeg")
@@ -141,14 +147,15 @@ def test_a_killed_service_is_reported_down_then_recovers(stack: Settings) -> Non
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         result = run_cli("status", "--json")
-        states = {s["name"]: s["state"] for s in json.loads(result.stdout)["services"]}
+        report = json.loads(result.stdout)
+        states = {s["name"]: s["state"] for s in [*report["services"], *report["worker_pools"]]}
         if states["redis"] == "down":
             break
         time.sleep(0.3)
     assert result.returncode == 1
     assert states["redis"] == "down"
-    # Without its broker the worker cannot answer, and says so rather than hiding it.
-    assert states["worker"] == "unhealthy"
+    # Without their broker the worker pools cannot answer, and say so rather than hiding it.
+    assert states["worker-transcode"] == states["worker-control"] == "unhealthy"
 
     control.restart_service(stack, Service.REDIS)
     deadline = time.monotonic() + 60

@@ -1,0 +1,33 @@
+"""Every task's name and the queue it runs on: the one routing table.
+
+No Celery import here: the settings (one policy per queue) and the API import these names too.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class QueueName(enum.StrEnum):
+    # Long, CPU-bound: downloads, FFmpeg, uploads. Minutes to hours each.
+    TRANSCODE = "transcode"
+    # Short and latency-sensitive: CDN purges, cache invalidations, file deletes, the reaper.
+    # A pool of its own, so that no transcode ever holds one of them back.
+    CONTROL = "control"
+
+
+class TaskName(enum.StrEnum):
+    PROCESS_ASSET = "streamcore.process_asset"
+    DELETE_ASSET_FILES = "streamcore.delete_asset_files"
+    PURGE_CDN = "streamcore.purge_cdn"
+    ASSETS_CHANGED = "streamcore.assets_changed"
+    REAP_STALLED = "streamcore.reap_stalled"
+
+
+TASK_QUEUES: dict[TaskName, QueueName] = {
+    TaskName.PROCESS_ASSET: QueueName.TRANSCODE,
+    TaskName.DELETE_ASSET_FILES: QueueName.CONTROL,
+    TaskName.PURGE_CDN: QueueName.CONTROL,
+    TaskName.ASSETS_CHANGED: QueueName.CONTROL,
+    TaskName.REAP_STALLED: QueueName.CONTROL,
+}
