@@ -106,8 +106,9 @@ class ApiClient:
         params = {"ttl": ttl} if ttl else {}
         return self._request("GET", f"/v1/assets/{quote(asset_id)}/playback", params=params)
 
-    def reprocess(self, asset_id: str) -> dict[str, Any]:
-        return self._request("POST", f"/v1/assets/{quote(asset_id)}/reprocess")
+    def reprocess(self, asset_id: str, *, force: bool = False) -> dict[str, Any]:
+        params = {"force": "true"} if force else None
+        return self._request("POST", f"/v1/assets/{quote(asset_id)}/reprocess", params=params)
 
     def delete(self, asset_id: str) -> dict[str, Any]:
         return self._request("DELETE", f"/v1/assets/{quote(asset_id)}")

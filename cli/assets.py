@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from pathlib import Path
 from typing import Annotated, Any
-from uuid import UUID
 
 import typer
 from rich.progress import (
@@ -30,14 +28,8 @@ from cli.common import (
     err_console,
     fail,
     print_json,
-    settings_or_exit,
 )
-from streamcore.assets import repository
-from streamcore.assets.repository import Asset
-from streamcore.assets.states import AssetStatus
-from streamcore.db.database import pool_context
 from streamcore.settings import Settings
-from streamcore.tasks.queue import TaskName, create_celery
 
 app = typer.Typer(help="Manage assets: list, show, reprocess, delete.", no_args_is_help=True)
 
@@ -222,8 +214,7 @@ def reprocess(
     """Process an asset again; its current version plays until the new one is ready."""
     with api_client(api) as client:
         try:
-            requeued = force and _requeue_processing(settings_or_exit(), asset_id)
-            asset = client.asset(asset_id) if requeued else client.reprocess(asset_id)
+            asset = client.reprocess(asset_id, force=force)
             final = _wait(client, [asset], show=not json_output)[0] if wait else asset
         except ApiClientError as exc:
             fail(str(exc))
@@ -231,36 +222,6 @@ def reprocess(
         print_json(final)
     else:
         console.print(assets_table([final]))
-
-
-def _requeue_processing(settings: Settings, asset_id: str) -> bool:
-    """An operator's override, straight in the database like the reaper's (the API refuses to
-    reprocess a processing asset): True if the asset was processing and is queued again."""
-    try:
-        key = UUID(asset_id)
-    except ValueError:
-        fail(f"not an asset id: {asset_id!r}")
-
-    async def requeue() -> Asset | None:
-        async with pool_context(settings, min_size=1, max_size=1) as pool:
-            asset = await repository.get(pool, key)
-            if asset is None or asset.status != AssetStatus.PROCESSING or asset.job_id is None:
-                return None
-            return await repository.requeue(pool, asset.id, asset.job_id, silent_for_s=None)
-
-    asset = asyncio.run(requeue())
-    if asset is None:
-        return False  # not processing (any more): the API's reprocess does the rest
-    celery = create_celery(settings)
-    try:
-        # After the requeue committed, as the API enqueues; the titles showing it change too.
-        celery.send_task(
-            str(TaskName.PROCESS_ASSET), args=[str(asset.id), str(asset.job_id), asset.version]
-        )
-        celery.send_task(str(TaskName.ASSETS_CHANGED))
-    finally:
-        celery.close()
-    return True
 
 
 @app.command()

@@ -9,7 +9,7 @@ from uuid import UUID
 from aiohttp import web
 
 from catalog_api.assets import upload
-from catalog_api.assets.models import AssetListParams, PlaybackParams
+from catalog_api.assets.models import AssetListParams, PlaybackParams, ReprocessParams
 from catalog_api.assets.views import asset_json, decode_cursor, encode_cursor
 from catalog_api.resources import ADAPTERS_KEY, CACHE_KEY, DB_POOL_KEY, STORAGE_KEY, enqueue
 from cdn_adapters.playback import sources as playback_sources
@@ -87,8 +87,11 @@ async def get_asset(request: web.Request) -> web.Response:
 
 @routes.post("/v1/assets/{asset_id}/reprocess")
 async def reprocess_asset(request: web.Request) -> web.Response:
-    asset_id = _asset_id(request)
-    asset = await repository.request_reprocess(request.app[DB_POOL_KEY], asset_id)
+    asset_id, params = _asset_id(request), query_params(request, ReprocessParams)
+    pool = request.app[DB_POOL_KEY]
+    asset = await repository.request_reprocess(pool, asset_id)
+    if asset is None and params.force:
+        asset = await repository.force_requeue(pool, asset_id)
     if asset is None:
         current = await _get_or_404(request, asset_id)
         raise Conflict(f"the asset is {current.status}; wait until it is ready or failed")

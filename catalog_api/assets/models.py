@@ -21,6 +21,18 @@ class AssetListParams(BaseModel):
     )
 
 
+class ReprocessParams(BaseModel):
+    """POST /v1/assets/{asset_id}/reprocess's query string."""
+
+    model_config = _CONFIG
+
+    force: bool = Field(
+        False,
+        description="Also while it is processing (say, its worker died): queue it again under "
+        "a new job id; the old job's writes, if it still runs, are ignored",
+    )
+
+
 class PlaybackParams(BaseModel):
     """GET /v1/assets/{asset_id}/playback's query string."""
 

@@ -5,7 +5,7 @@ tests/integration/test_openapi.py checks that this list and the app's routes mat
 
 from __future__ import annotations
 
-from catalog_api.assets.models import AssetListParams, PlaybackParams
+from catalog_api.assets.models import AssetListParams, PlaybackParams, ReprocessParams
 from catalog_api.openapi import schemas as s
 from catalog_api.openapi.spec import Body, Operation, Param, Reply
 from catalog_api.titles import responses as r
@@ -93,8 +93,8 @@ ASSETS = [
               admin=True, errors=(404, 503)),
     Operation("POST", "/v1/assets/{asset_id}/reprocess", "reprocessAsset",
               "Process again into a new version", "assets",
-              {202: Reply("Queued", s.AssetOut)}, (ASSET_ID,), admin=True,
-              errors=(404, 409, 503)),
+              {202: Reply("Queued", s.AssetOut)}, (ASSET_ID,), query_model=ReprocessParams,
+              admin=True, errors=(400, 404, 409, 503)),
 ]  # fmt: skip
 
 PLAYBACK = [

@@ -259,6 +259,15 @@ async def request_reprocess(
     return Asset.from_row(row) if row else None
 
 
+async def force_requeue(conn: asyncpg.Connection | asyncpg.Pool, asset_id: UUID) -> Asset | None:
+    """An operator's override: queue a processing asset again now, whatever its heartbeat."""
+    row = await conn.fetchrow("SELECT job_id FROM assets WHERE id = $1 AND status = $2",
+                              asset_id, AssetStatus.PROCESSING)  # fmt: skip
+    if row is None or row["job_id"] is None:
+        return None
+    return await requeue(conn, asset_id, row["job_id"], silent_for_s=None)
+
+
 async def delete(conn: asyncpg.Connection | asyncpg.Pool, asset_id: UUID) -> Asset | None:
     row = await conn.fetchrow(f"DELETE FROM assets WHERE id = $1 RETURNING {_COLUMNS}", asset_id)
     return Asset.from_row(row) if row else None
