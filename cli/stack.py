@@ -45,7 +45,7 @@ def status_table(report: control.StackStatus) -> Table:
                 _add_row(table, replica, _replica_detail(replica))
     ffmpeg = report.ffmpeg
     if "error" in ffmpeg:
-        table.add_row("ffmpeg", "[red]missing[/]", "", "", ffmpeg["error"])
+        table.add_row("ffmpeg", f"[red]{ffmpeg['state']}[/]", "", "", ffmpeg["error"])
     else:
         table.add_row(
             "ffmpeg",
