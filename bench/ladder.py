@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/ladder.py                  # the 30 s 1080p25 sample clip
     .venv/bin/python bench/ladder.py --preset medium --rounds 3
+    STREAMCORE_FFMPEG__PATH=/usr/bin/ffmpeg .venv/bin/python bench/ladder.py   # that FFmpeg
 
 (a) is what the pipeline runs: one process decodes the source once and feeds every rung.
 (b) runs one process per rung, one after the other, with the same encoder settings (the
@@ -28,7 +29,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sample_media.generate import CLIPS, generate
-from streamcore.binaries import find_ffmpeg
+from streamcore.binaries import FFmpegInfo, find_ffmpeg
+from streamcore.settings import load_settings
 from transcoder.encode import encode_ladder
 from transcoder.ladder import LadderPlan, load_ladder, plan
 from transcoder.probe import SourceInfo, probe
@@ -73,7 +75,8 @@ def main() -> None:
     parser.add_argument("--preset", help="x264 preset (default: configs/ladder.yaml's)")
     parser.add_argument("--rounds", type=int, default=2, help="rounds, order alternating")
     args = parser.parse_args()
-    ffmpeg = find_ffmpeg()
+    # The FFmpeg the settings name (ffmpeg.path), else PATH's, else the wheel's: as the stack.
+    ffmpeg = find_ffmpeg(load_settings().ffmpeg.path)
     clip = CACHE / CLIP.filename
     if not clip.exists():
         generate(str(ffmpeg.path), CLIP, CACHE)
@@ -91,21 +94,24 @@ def main() -> None:
             for name in "ab" if round_index % 2 == 0 else "ba":
                 out = Path(scratch) / f"{name}{round_index}"
                 costs[name].append(ways[name](ffmpeg.path, source, ladder, out))
-    report(source, config.preset, ladder, ffmpeg.version, costs, load_before)
+    report(source, config.preset, ladder, ffmpeg, costs, load_before)
 
 
 def report(
     source: SourceInfo,
     preset: str,
     ladder: LadderPlan,
-    version: str,
+    ffmpeg: FFmpegInfo,
     costs: dict[str, list[Cost]],
     load_before: float,
 ) -> None:
     rungs = ", ".join(f"{r.name} {r.width}x{r.height}" for r in ladder.renditions)
     a_wall, b_wall = (min(c.wall_s for c in costs[n]) for n in "ab")
     a_cpu, b_cpu = (min(c.cpu_s for c in costs[n]) for n in "ab")
-    print(f"machine:  {os.cpu_count()} cores, {platform.machine()}, FFmpeg {version}")
+    print(
+        f"machine:  {os.cpu_count()} cores, {platform.machine()}, "
+        f"FFmpeg {ffmpeg.version} ({ffmpeg.source}: {ffmpeg.path})"
+    )
     print(f"load:     {load_before:.1f} before, {os.getloadavg()[0]:.1f} after (1-min average)")
     print(f"clip:     {source.path.name} ({source.duration_s:.0f} s), preset {preset}")
     print(f"ladder:   {rungs} + AAC stereo")

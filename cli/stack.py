@@ -47,7 +47,7 @@ def status_table(report: control.StackStatus) -> Table:
         _add_row(table, pool)
     ffmpeg = report.ffmpeg
     if "error" in ffmpeg:
-        table.add_row("ffmpeg", "[red]missing[/]", "", "", ffmpeg["error"])
+        table.add_row("ffmpeg", f"[red]{ffmpeg['state']}[/]", "", "", ffmpeg["error"])
     else:
         table.add_row(
             "ffmpeg",

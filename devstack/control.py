@@ -115,10 +115,13 @@ def running_settings(settings: Settings) -> Settings:
 
 
 def _ffmpeg_info(settings: Settings) -> dict[str, str]:
+    """The FFmpeg the worker will use, or an `error` (missing, or older than the minimum)."""
     try:
         info = binaries.find_ffmpeg(settings.ffmpeg.path)
+    except binaries.UnsupportedFFmpeg as exc:
+        return {"error": str(exc), "state": "unsupported"}
     except binaries.BinaryNotFound as exc:
-        return {"error": str(exc)}
+        return {"error": str(exc), "state": "missing"}
     return {"path": str(info.path), "source": info.source, "version": info.version}
 
 

@@ -166,10 +166,12 @@ def make_fixture(ffmpeg: str, name: str, out_dir: Path) -> Path:
 
 
 def _ffmpeg() -> str:
+    """The FFmpeg the settings name (ffmpeg.path), else PATH's, else the wheel's: as the stack."""
     sys.path.insert(0, str(HERE.parent))
     from streamcore.binaries import find_ffmpeg
+    from streamcore.settings import load_settings
 
-    return str(find_ffmpeg().path)
+    return str(find_ffmpeg(load_settings().ffmpeg.path).path)
 
 
 def main() -> None:

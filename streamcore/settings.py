@@ -358,7 +358,8 @@ class WorkerSettings(_Section):
 
 class FFmpegSettings(_Section):
     path: Path | None = Field(
-        None, description="FFmpeg binary; unset means the one on PATH, else imageio-ffmpeg's."
+        None,
+        description="FFmpeg binary (5.1 or newer); unset: the one on PATH, else imageio-ffmpeg's.",
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,13 +16,29 @@ import pytest
 
 from devstack import control
 from devstack.supervisor import stack_processes
-from streamcore.binaries import find_ffmpeg
+from streamcore.binaries import (
+    FFmpegInfo,
+    UnsupportedFFmpeg,
+    find_ffmpeg,
+    imageio_ffmpeg,
+    system_ffmpeg,
+)
 from streamcore.settings import Settings, load_settings
 
 # Two suites can run side by side (say, a clean-clone check beside a developer's run) when one
 # of them shifts every port of its stack: STREAMCORE_TEST_PORT_OFFSET=100 make test. (Keep it
 # under 1000: SeaweedFS' gRPC ports sit 10000 above its HTTP ports.)
 PORT_OFFSET = int(os.environ.get("STREAMCORE_TEST_PORT_OFFSET", "0"))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    # pytest's default temp root is shared by every run on the machine and prunes the oldest
+    # runs' folders, data folders of live test stacks included: two suites side by side (with
+    # different port offsets) would delete each other's PostgreSQL. One root per offset.
+    if config.option.basetemp is None:
+        root = Path(tempfile.gettempdir()) / f"streamcore-tests-{PORT_OFFSET}"
+        config.option.basetemp = str(root)
 
 
 def _shifted_ports(base: Settings) -> dict[str, str]:
@@ -39,6 +56,31 @@ def _shifted_ports(base: Settings) -> dict[str, str]:
     }
 
 
+def _ffmpeg_id(info: FFmpegInfo, kind: str) -> str:
+    """ffmpeg-5.1-system, ffmpeg-9.0-imageio: which FFmpeg a test ran with, in its id."""
+    version = f"{info.release[0]}.{info.release[1]}" if info.release else "git"
+    return f"ffmpeg-{version}-{kind}"
+
+
+def _system_ffmpeg(wheel: FFmpegInfo) -> FFmpegInfo | None:
+    """The FFmpeg on PATH, unless there is none, it is the wheel's, or it is too old to use."""
+    path = system_ffmpeg()
+    if path is None or path.resolve() == wheel.path.resolve():
+        return None
+    try:
+        return find_ffmpeg(path)
+    except UnsupportedFFmpeg:
+        return None
+
+
+# The imageio-ffmpeg wheel's FFmpeg is always installed, and the same on every machine.
+WHEEL_FFMPEG = find_ffmpeg(imageio_ffmpeg())
+# Every FFmpeg found, as pytest params whose ids say which: the wheel's, then the system's.
+FFMPEGS = [pytest.param(WHEEL_FFMPEG, id=_ffmpeg_id(WHEEL_FFMPEG, "imageio"))]
+if (_system := _system_ffmpeg(WHEEL_FFMPEG)) is not None:
+    FFMPEGS.append(pytest.param(_system, id=_ffmpeg_id(_system, "system")))
+
+
 @pytest.fixture(scope="session")
 def stack_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     data_dir = tmp_path_factory.mktemp("stack")
@@ -52,6 +94,8 @@ def stack_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setting
     # One streaming replica, so that every run routes reads through a real standby. Its port
     # is postgres_port + 1, so the port offset below shifts it too.
     patch.setenv("STREAMCORE_STACK__POSTGRES_REPLICAS", "1")
+    # The worker's FFmpeg is chosen here, not by whatever is first on PATH.
+    patch.setenv("STREAMCORE_FFMPEG__PATH", str(WHEEL_FFMPEG.path))
     if PORT_OFFSET:
         for name, value in _shifted_ports(load_settings()).items():
             patch.setenv(name, value)
@@ -70,4 +114,13 @@ def stack(stack_settings: Settings) -> Iterator[Settings]:
 
 @pytest.fixture(scope="session")
 def ffmpeg() -> Path:
-    return find_ffmpeg().path
+    """The wheel's FFmpeg, the same on every machine: for tests about anything but FFmpeg
+    (generating inputs, say), and the one the test stack's worker is configured with."""
+    return WHEEL_FFMPEG.path
+
+
+@pytest.fixture(scope="session", params=FFMPEGS)
+def each_ffmpeg(request: pytest.FixtureRequest) -> FFmpegInfo:
+    """Every FFmpeg found on the machine, one after the other: for tests of the pipeline."""
+    info: FFmpegInfo = request.param
+    return info

@@ -102,8 +102,12 @@ def storyboard_argv(
     ]  # fmt: skip
 
 
-def decode_check_argv(ffmpeg: Path, manifest: Path) -> list[str]:
-    """Decode every stream a playlist or MPD references and discard it: errors go to stderr."""
+def decode_check_argv(ffmpeg: Path, manifest: Path | str) -> list[str]:
+    """Decode every stream a playlist or MPD (a path or a URL) references: a client's check.
+
+    Errors go to stderr; stdout gets one line per decoded frame, which is how the tests count
+    what each stream decoded without ffprobe (the imageio-ffmpeg wheel ships none).
+    """
     return [
         str(ffmpeg), "-hide_banner", "-nostdin",
         "-v", "error",
@@ -111,7 +115,9 @@ def decode_check_argv(ffmpeg: Path, manifest: Path) -> list[str]:
         # Every variant, not just the one FFmpeg would pick: with variants discarded, its
         # HLS demuxer's H.264 parser reports bogus NAL sizes on multi-variant fMP4.
         "-map", "0",
-        "-f", "null", "-",
+        # framecrc: per output stream its time base, then per decoded frame (raw video and
+        # PCM, its default codecs) the timestamp, duration and a checksum. Present in 5.1.
+        "-f", "framecrc", "-",
     ]  # fmt: skip
 
 

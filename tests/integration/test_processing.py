@@ -1,14 +1,20 @@
-"""From upload to published ladder, through the stack's real API, broker and worker."""
+"""From upload to published ladder, through the stack's real API, broker and worker.
+
+The stack's worker encodes with the FFmpeg its settings name (tests/conftest.py); the viewer's
+side, FFmpeg as an HLS and DASH client, runs with every FFmpeg found (the test ids say which).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -19,13 +25,14 @@ import pytest
 
 from sample_media.generate import Clip, generate, make_fixture
 from streamcore.assets import keys, repository
+from streamcore.binaries import FFmpegInfo
 from streamcore.db.database import pool_context
 from streamcore.settings import Settings
 from streamcore.storage import ObjectNotFound
 from streamcore.storage.s3 import open_storage
 from streamcore.tasks.queue import TaskName, create_celery
 from tests.assets_http import wait_final
-from transcoder.ffmpeg_args import decode_check_argv
+from tests.decode_check import assert_plays
 from workers import processing
 
 pytestmark = pytest.mark.stack
@@ -39,13 +46,26 @@ def media_dir(tmp_path_factory: pytest.TempPathFactory, ffmpeg: Path) -> Path:
     return out
 
 
-@pytest.fixture
-def api(stack: Settings) -> Iterator[httpx.Client]:
+@contextmanager
+def admin_client(stack: Settings) -> Iterator[httpx.Client]:
     key = stack.catalog_api.api_keys[0].get_secret_value()
     with httpx.Client(
         base_url=stack.catalog_api.url, headers={"Authorization": f"Bearer {key}"}, timeout=60
     ) as client:
         yield client
+
+
+@pytest.fixture
+def api(stack: Settings) -> Iterator[httpx.Client]:
+    with admin_client(stack) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def small_asset(stack: Settings, media_dir: Path) -> dict[str, Any]:
+    """small.mp4 uploaded once and processed: what the tests that only read it share."""
+    with admin_client(stack) as api:
+        return wait_final(api, upload(api, media_dir / "small.mp4", "démo clip.mp4")["id"])
 
 
 def upload(api: httpx.Client, path: Path, filename: str | None = None) -> dict[str, Any]:
@@ -97,37 +117,74 @@ async def source_exists(settings: Settings, asset: dict[str, Any]) -> bool:
     return True
 
 
-def test_an_upload_becomes_a_playable_ladder(
-    stack: Settings, api: httpx.Client, media_dir: Path, ffmpeg: Path, tmp_path: Path
-) -> None:
-    asset = upload(api, media_dir / "small.mp4", filename="démo clip.mp4")
-    final = wait_final(api, asset["id"])
+def test_an_upload_becomes_a_playable_ladder(stack: Settings, small_asset: dict[str, Any]) -> None:
+    final = small_asset
     assert final["status"] == "ready", final["error"]
     assert final["progress"] == 100 and final["version"] == 1
     assert sorted(r["height"] for r in final["renditions"]) == [360, 480]
     assert final["source"]["probe"]["video"]["width"] == 854
 
-    published = asyncio.run(published_keys(stack, asset["id"]))
-    prefix = f"assets/{asset['id']}/v1/"
+    published = asyncio.run(published_keys(stack, final["id"]))
+    prefix = f"assets/{final['id']}/v1/"
     assert all(key.startswith(prefix) for key in published)
     for name in ("master.m3u8", "manifest.mpd"):
         assert prefix + name in published
     assert asyncio.run(source_exists(stack, final)), "processing must keep the original"
-
-    # FFmpeg as a client, over HTTP, through each playback source (the edge, then the origin).
-    # `-map 0` decodes every rendition; without it FFmpeg 9's HLS demuxer reports NAL size
-    # errors on the variants it discards, for its own fMP4 output as well as for ours.
-    playback = api.get(f"/v1/assets/{asset['id']}/playback").json()
-    assert [source["name"] for source in playback["sources"]] == ["edge", "origin"]
-    for source in playback["sources"]:
-        for kind in ("hls", "dash"):
-            decoded = subprocess.run(
-                decode_check_argv(ffmpeg, source[kind]),
-                capture_output=True, text=True, timeout=120, check=False,
-            )  # fmt: skip
-            assert decoded.returncode == 0 and decoded.stderr == "", (source, kind, decoded.stderr)
-    leftovers = [p for p in stack.scratch_dir.iterdir() if p.name.startswith(asset["id"])]
+    leftovers = [p for p in stack.scratch_dir.iterdir() if p.name.startswith(final["id"])]
     assert leftovers == [], "scratch folders must be cleaned up"
+
+
+def test_every_ffmpeg_plays_it_through_each_source(
+    api: httpx.Client, small_asset: dict[str, Any], each_ffmpeg: FFmpegInfo
+) -> None:
+    # FFmpeg as a client, over HTTP, through each playback source (the edge, then the origin).
+    # `-map 0` decodes every rendition of every pathway the viewer's master lists.
+    playback = api.get(f"/v1/assets/{small_asset['id']}/playback").json()
+    assert [source["name"] for source in playback["sources"]] == ["edge", "origin"]
+    duration_s = small_asset["source"]["probe"]["duration_s"]
+    tracks = len(small_asset["renditions"]) + 1  # and the audio
+    for source in playback["sources"]:
+        # HLS: every pathway's variants and audio; DASH: the first BaseURL's.
+        assert_plays(each_ffmpeg.path, source["hls"], duration_s=duration_s, streams=2 * tracks)
+        assert_plays(each_ffmpeg.path, source["dash"], duration_s=duration_s, streams=tracks)
+
+
+# FFmpeg's listing of its input: "  Program 2" then that variant's "    Stream #0:4: Video: ...";
+# and what it picked: "  Stream #0:4 -> #0:0 (h264 (native) -> wrapped_avframe (native))".
+_PROGRAM = re.compile(r"^\s+Program (\d+)")
+_STREAM = re.compile(r"^\s+Stream #0:(\d+)\S*: (Video|Audio)")
+_MAPPED = re.compile(r"^\s+Stream #0:(\d+) -> #0:\d+")
+
+
+def picked_variants(stderr: str) -> list[int]:
+    """The variants (programs, in master order) of the streams FFmpeg picked by itself."""
+    program_of: dict[int, int] = {}
+    program = -1
+    for line in stderr.splitlines():
+        if match := _PROGRAM.match(line):
+            program = int(match[1])
+        elif (match := _STREAM.match(line)) and program >= 0:
+            program_of.setdefault(int(match[1]), program)
+    return [program_of[int(m[1])] for line in stderr.splitlines() if (m := _MAPPED.match(line))]
+
+
+def test_a_client_without_steering_starts_on_the_primary_pathway(
+    api: httpx.Client, small_asset: dict[str, Any], each_ffmpeg: FFmpegInfo
+) -> None:
+    """FFmpeg ignores EXT-X-CONTENT-STEERING: it picks from every pathway's variants."""
+    master_url = api.get(f"/v1/assets/{small_asset['id']}/playback").json()["sources"][0]["hls"]
+    variants = m3u8.loads(httpx.get(master_url).text).playlists
+    # Its own choice (no -map): the best video and audio, the first listed among equals.
+    chose = subprocess.run(
+        [str(each_ffmpeg.path), "-hide_banner", "-nostdin", "-i", master_url, "-f", "null", "-"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert chose.returncode == 0, chose.stderr
+    picked = picked_variants(chose.stderr)
+    assert len(picked) == 2, chose.stderr  # one video, one audio
+    edge = master_url.split("/t/", 1)[0]
+    for program in picked:
+        assert variants[program].uri.startswith(edge), (variants[program].uri, chose.stderr)
 
 
 BAD_INPUTS = {

@@ -44,8 +44,9 @@ def test_status_json_reports_every_service_healthy(stack: Settings) -> None:
         assert pool["state"] == "healthy" and pool["pid"] and pool["queue"] == queue
         assert pool["concurrency"] == policy.concurrency
     assert report["healthy"] is True
-    assert Path(report["ffmpeg"]["path"]).is_file()
-    assert report["ffmpeg"]["source"] in ("PATH", "imageio-ffmpeg")
+    # The FFmpeg the test settings name (tests/conftest.py), not whichever is first on PATH.
+    assert Path(report["ffmpeg"]["path"]) == stack.ffmpeg.path
+    assert report["ffmpeg"]["source"] == "settings"
     # Secrets never reach the output.
     assert stack.postgres.password is not None
     assert stack.postgres.password.get_secret_value() not in result.stdout

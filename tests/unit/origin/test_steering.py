@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import m3u8
 
 from origin import steering
@@ -82,3 +84,21 @@ def test_query_token_masters_keep_their_uris_and_the_default_pathway() -> None:
         text.replace(f'#EXT-X-CONTENT-STEERING:SERVER-URI="{STEERING}",PATHWAY-ID="."\n', "")
         == MASTER
     )
+
+
+def test_a_client_without_steering_meets_the_primary_pathway_first(settings: Settings) -> None:
+    """FFmpeg, VLC or an older Safari read every pathway as more variants: the primary's come
+    first, in the packaged order, so a client starting on the first listed starts there."""
+    text = steering.add_hls_pathways(MASTER, settings, TOKEN, FOLDER, STEERING)
+    master = m3u8.loads(text)
+    assert [p.stream_info.pathway_id for p in master.playlists] == [
+        "edge", "edge", "origin", "origin"
+    ]  # fmt: skip
+    edge = f"http://127.0.0.1:18082/t/{TOKEN}{FOLDER}"
+    assert master.playlists[0].uri == f"{edge}video/360p/index.m3u8"
+    # Every URI of the primary (variants, audio, I-frames) before any of another pathway.
+    uris = re.findall(r'URI="([^"]*)"|^(http\S+)$', text, flags=re.MULTILINE)
+    hosts = [(attribute or line).split("/t/", 1)[0] for attribute, line in uris]
+    edge_last = max(i for i, host in enumerate(hosts) if host.endswith(":18082"))
+    origin_first = min(i for i, host in enumerate(hosts) if host.endswith(":18081"))
+    assert edge_last < origin_first

@@ -1,4 +1,4 @@
-"""Generated inputs for the transcoder tests: small, short, made once per session."""
+"""The transcoder tests run once per FFmpeg found (test ids say which), on generated inputs."""
 
 from __future__ import annotations
 
@@ -10,6 +10,13 @@ import pytest
 from PIL import Image
 
 from sample_media.generate import FIXTURES, Clip, generate, make_fixture
+from streamcore.binaries import FFmpegInfo
+
+
+@pytest.fixture(scope="session")
+def ffmpeg(each_ffmpeg: FFmpegInfo) -> Path:
+    """Here, every FFmpeg found: each makes its own inputs and runs the transcoder on them."""
+    return each_ffmpeg.path
 
 
 @pytest.fixture(scope="session")

@@ -153,4 +153,4 @@ def test_storyboard_argv_samples_at_a_fixed_interval() -> None:
 @pytest.mark.parametrize("manifest", ["master.m3u8", "manifest.mpd"])
 def test_decode_check_maps_every_stream(manifest: str) -> None:
     argv = decode_check_argv(FFMPEG, OUT / manifest)
-    assert values(argv, "-map") == ["0"] and argv[-3:] == ["-f", "null", "-"]
+    assert values(argv, "-map") == ["0"] and argv[-3:] == ["-f", "framecrc", "-"]
