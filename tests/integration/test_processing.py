@@ -308,7 +308,8 @@ def test_a_failing_job_lands_in_the_dead_letters_and_can_be_retried(
         [*STREAMCORE, "jobs", "retry", dead[0]["id"]], capture_output=True, text=True, check=False
     )
     assert retried.returncode == 0, retried.stderr
-    assert wait_final(api, str(asset_id))["status"] == "ready"
+    again = wait_final(api, str(asset_id), min_attempts=failed["attempts"] + 1)
+    assert again["status"] == "ready"
     listing = subprocess.run(
         [*STREAMCORE, "jobs", "dead", "--json"], capture_output=True, text=True, check=True
     )
