@@ -4,10 +4,14 @@ browser tests."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
 import pytest
+
+from streamcore.settings import Settings
 
 
 def wait_final(
@@ -24,3 +28,12 @@ def wait_final(
             return asset
         time.sleep(0.5)
     pytest.fail(f"asset {asset_id} did not finish: {asset}")
+
+
+@contextmanager
+def admin_client(stack: Settings) -> Iterator[httpx.Client]:
+    key = stack.catalog_api.api_keys[0].get_secret_value()
+    with httpx.Client(
+        base_url=stack.catalog_api.url, headers={"Authorization": f"Bearer {key}"}, timeout=60
+    ) as client:
+        yield client

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
+import httpx
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from catalog_api.app import create_app
 from streamcore.settings import Settings
+from tests.assets_http import admin_client
 from tests.integration.published import Published, publish
 
 
@@ -28,3 +30,10 @@ async def client(stack: Settings) -> AsyncIterator[TestClient]:
 def auth(stack: Settings) -> dict[str, str]:
     """The admin API key's header."""
     return {"Authorization": f"Bearer {stack.catalog_api.api_keys[0].get_secret_value()}"}
+
+
+@pytest.fixture
+def api(stack: Settings) -> Iterator[httpx.Client]:
+    """A client of the running stack's catalog API, with the admin key."""
+    with admin_client(stack) as client:
+        yield client

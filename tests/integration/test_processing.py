@@ -13,8 +13,6 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -31,7 +29,7 @@ from streamcore.settings import Settings
 from streamcore.storage import ObjectNotFound
 from streamcore.storage.s3 import open_storage
 from streamcore.tasks.queue import TaskName, create_celery
-from tests.assets_http import wait_final
+from tests.assets_http import admin_client, wait_final
 from tests.decode_check import assert_plays
 from workers import processing
 
@@ -44,21 +42,6 @@ def media_dir(tmp_path_factory: pytest.TempPathFactory, ffmpeg: Path) -> Path:
     out = tmp_path_factory.mktemp("media")
     generate(str(ffmpeg), Clip("small", "small.mp4", 854, 480, 25, 4, 2, ""), out)
     return out
-
-
-@contextmanager
-def admin_client(stack: Settings) -> Iterator[httpx.Client]:
-    key = stack.catalog_api.api_keys[0].get_secret_value()
-    with httpx.Client(
-        base_url=stack.catalog_api.url, headers={"Authorization": f"Bearer {key}"}, timeout=60
-    ) as client:
-        yield client
-
-
-@pytest.fixture
-def api(stack: Settings) -> Iterator[httpx.Client]:
-    with admin_client(stack) as client:
-        yield client
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -23,15 +22,6 @@ pytestmark = pytest.mark.stack
 
 # "Within a few seconds": a control task waits for no transcode.
 PROMPT_S = 5.0
-
-
-@pytest.fixture
-def api(stack: Settings) -> Iterator[httpx.Client]:
-    key = stack.catalog_api.api_keys[0].get_secret_value()
-    with httpx.Client(
-        base_url=stack.catalog_api.url, headers={"Authorization": f"Bearer {key}"}, timeout=60
-    ) as client:
-        yield client
 
 
 def _encoding(asset: dict[str, object]) -> bool:

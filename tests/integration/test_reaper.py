@@ -10,7 +10,6 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
@@ -30,15 +29,6 @@ from workers import reaper
 
 pytestmark = pytest.mark.stack
 STREAMCORE = [sys.executable, "-m", "cli"]
-
-
-@pytest.fixture
-def api(stack: Settings) -> Iterator[httpx.Client]:
-    key = stack.catalog_api.api_keys[0].get_secret_value()
-    with httpx.Client(
-        base_url=stack.catalog_api.url, headers={"Authorization": f"Bearer {key}"}, timeout=60
-    ) as client:
-        yield client
 
 
 def _requeued_total(stack: Settings) -> int:
