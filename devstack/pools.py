@@ -15,7 +15,6 @@ from streamcore.settings import Settings
 from streamcore.tasks.queue import QueueName, worker_hostname
 
 WORKER_GROUP = "worker"
-SCHEDULER = "scheduler"
 
 
 def pool_service(queue: QueueName) -> str:
@@ -57,11 +56,11 @@ def worker_pool(settings: Settings, queue: QueueName) -> Program:
     )  # fmt: skip
 
 
-def scheduler(settings: Settings) -> Program:
+def scheduler(settings: Settings, name: str) -> Program:
     """`celery beat`: the one sender of the periodic jobs (streamcore/tasks/schedule.py)."""
     return python_module(
         settings,
-        SCHEDULER,
+        name,
         "celery", "--app", "workers.app", "beat",
         "--loglevel", settings.log_level,
         # Its state (when each job last ran) lives with the stack's other run files.

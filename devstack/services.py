@@ -200,7 +200,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
         Service.SCHEDULER,
         Tier.APP,
         managed=_always,
-        program=pools.scheduler,
+        program=lambda s: pools.scheduler(s, Service.SCHEDULER),
         url=lambda s: redact(s.redis_dsn),
     ),
     ServiceSpec(

@@ -17,6 +17,8 @@ _COLUMNS = """
     source_probe, renditions, images, version, job_id, attempts, created_at, updated_at,
     processing_started_at, ready_at, failed_at, heartbeat_at
 """
+# A running job's state, named by the state machine (a constant: safe to put in the SQL).
+_RUNNING = f"'{AssetStatus.PROCESSING.value}'"
 
 
 @dataclass(frozen=True)
@@ -125,10 +127,10 @@ async def set_progress(
 ) -> None:
     """Raise the job's progress (never lower it) and stamp its heartbeat."""
     await conn.execute(
-        """
+        f"""
         UPDATE assets
         SET progress = GREATEST(progress, $3), heartbeat_at = now(), updated_at = now()
-        WHERE id = $1 AND job_id = $2 AND status = 'processing'
+        WHERE id = $1 AND job_id = $2 AND status = {_RUNNING}
         """,
         asset_id, job_id, max(0, min(progress, 99)),
     )  # fmt: skip
@@ -142,9 +144,9 @@ async def heartbeat(
     False if the job no longer holds the asset (superseded, requeued, done or deleted).
     """
     status = await conn.execute(
-        """
+        f"""
         UPDATE assets SET heartbeat_at = now() + make_interval(secs => $3)
-        WHERE id = $1 AND job_id = $2 AND status = 'processing'
+        WHERE id = $1 AND job_id = $2 AND status = {_RUNNING}
         """,
         asset_id, job_id, ahead_s,
     )  # fmt: skip
@@ -162,7 +164,7 @@ async def stalled_jobs(
     rows = await conn.fetch(
         f"""
         SELECT id, job_id FROM assets
-        WHERE status = 'processing' AND {_LAST_SIGN_OF_LIFE} < now() - make_interval(secs => $1)
+        WHERE status = {_RUNNING} AND {_LAST_SIGN_OF_LIFE} < now() - make_interval(secs => $1)
         ORDER BY {_LAST_SIGN_OF_LIFE}
         """,
         silent_for_s,
