@@ -27,6 +27,7 @@ from streamcore import signing
 from streamcore.settings import Settings
 from streamcore.storage.s3 import open_storage
 from tests.integration.published import MASTER, Published
+from tests.processes import wait_until_healthy
 
 pytestmark = pytest.mark.stack
 
@@ -371,15 +372,7 @@ def test_draining_origin_answers_healthz_404_then_stops(stack: Settings) -> None
     process = subprocess.Popen([sys.executable, "-m", "origin"], env=env)
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "the origin did not start"
-            time.sleep(0.1)
+        wait_until_healthy(base, process, "the origin")
         process.send_signal(signal.SIGTERM)
         time.sleep(0.5)
         draining = httpx.get(f"{base}/healthz", timeout=2)

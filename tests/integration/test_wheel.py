@@ -15,7 +15,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ import httpx
 import pytest
 
 from streamcore.settings import Settings
+from tests.processes import wait_until_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = {
@@ -161,16 +161,7 @@ def installed_api(installed: Installed, stack: Settings) -> Iterator[str]:
     process = subprocess.Popen([sys.executable, "-m", "catalog_api"], cwd=installed.cwd, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, "the installed catalog API exited"
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "the installed catalog API did not start"
-            time.sleep(0.1)
+        wait_until_healthy(base, process, "the installed catalog API")
         yield base
     finally:
         process.terminate()
