@@ -15,6 +15,7 @@ import shutil
 import stat
 import subprocess
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -179,15 +180,23 @@ def _prepare_for_system_user(user: str, pgdata: Path) -> None:
         entry = pwd.getpwnam(user)
     os.chown(pgdata, entry.pw_uid, entry.pw_gid)
     pgdata.chmod(0o700)
-    # The user needs to traverse (not list) every folder above its data folder.
-    for parent in pgdata.parents:
-        mode = parent.stat().st_mode
+    # The user must reach its data folder and its own binaries (in the project's venv, which
+    # may sit in a private folder such as one made by mktemp -d).
+    _grant_search(pgdata.parents, "its data")
+    bin_dir = binaries.postgres_bin_dir()
+    _grant_search([bin_dir, *bin_dir.parents], "its binaries")
+
+
+def _grant_search(folders: Iterable[Path], what: str) -> None:
+    """Let others traverse (not list) each folder."""
+    for folder in folders:
+        mode = folder.stat().st_mode
         if not mode & stat.S_IXOTH:
             log.warning(
-                "granting others search (x) permission on %s so PostgreSQL can reach its data",
-                parent,
-            )
-            parent.chmod(mode | stat.S_IXOTH)
+                "granting others search (x) permission on %s so PostgreSQL can reach %s",
+                folder, what,
+            )  # fmt: skip
+            folder.chmod(mode | stat.S_IXOTH)
 
 
 async def _after_infra(settings: Settings) -> list[str]:
