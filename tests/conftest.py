@@ -48,8 +48,17 @@ def _shifted_ports(base: Settings) -> dict[str, str]:
         "STREAMCORE_STACK__REDIS_PORT": str(base.stack.redis_port + PORT_OFFSET),
         "STREAMCORE_STACK__S3_PORT": str(base.stack.s3_port + PORT_OFFSET),
         "STREAMCORE_STACK__SEAWEED_PORT_BASE": str(base.stack.seaweed_port_base + PORT_OFFSET),
-        "STREAMCORE_CATALOG_API__PORT": str(base.catalog_api.port + PORT_OFFSET),
-        "STREAMCORE_ORIGIN__PORT": str(base.origin.port + PORT_OFFSET),
+        "STREAMCORE_GATEWAY__PORT": str(base.gateway.port + PORT_OFFSET),
+        "STREAMCORE_GATEWAY__METRICS_PORT": str(base.gateway.metrics_port + PORT_OFFSET),
+        **{
+            f"STREAMCORE_{section.upper()}__{key.upper()}": str(port + PORT_OFFSET)
+            for section, ports in (
+                ("catalog_api", (base.catalog_api.port, base.catalog_api.agent_port)),
+                ("streaming", (base.streaming.port, base.streaming.agent_port)),
+                ("origin", (base.origin.port, base.origin.agent_port)),
+            )
+            for key, port in zip(("port", "agent_port"), ports, strict=True)
+        },
         "STREAMCORE_CDNS": json.dumps(
             [{"kind": "local_edge", "name": edge.name, "port": edge.port + PORT_OFFSET}]
         ),
