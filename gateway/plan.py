@@ -5,9 +5,9 @@ already resolved to addresses) and HAProxy's server slots; the registrar
 (gateway/registrar.py) applies its actions. The rules:
 
 - a registered instance with no slot gets a free one (the lowest-numbered);
-- a registered instance whose slot is in maintenance is put back in rotation (ours: an
-  assignment cut short, or a slot restored in maintenance). A *drained* slot is left alone:
-  draining is how an instance is being scaled down;
+- a registered instance whose slot is in maintenance is taken out of it (an assignment cut
+  short, a slot restored in maintenance), to rejoin the rotation once its checks pass. A
+  *drained* slot is left alone: draining is how an instance is being scaled down;
 - a slot whose instance is no longer registered is released only once HAProxy agrees it is
   gone: the slot is down (its health checks failed), in maintenance, or drained with no
   request in flight. A healthy slot stays, registered or not: HAProxy's health checks are the

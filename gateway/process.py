@@ -55,5 +55,6 @@ def argv(settings: Settings, binary: Path | None = None) -> list[str]:
 
 
 def check_argv(config: Path, binary: Path | None = None) -> list[str]:
-    """`haproxy -c`: parse and validate a config without binding anything."""
-    return [str(binary or haproxy()), "-c", "-q", "-f", str(config)]
+    """`haproxy -c`: parse and validate a config without binding anything (not quiet: its
+    warnings and alerts are the reason given when it refuses one)."""
+    return [str(binary or haproxy()), "-c", "-f", str(config)]

@@ -89,8 +89,8 @@ class Registrar:
                         *(reg.agent_port, reg.pid),
                     )
                 case Ready(backend, slot, reason):
-                    await self.api.ready(backend, slot)
-                    log.info("%s/%s: ready (%s)", backend, slot, reason)
+                    await self.api.admit(backend, slot)
+                    log.info("%s/%s: out of maintenance (%s)", backend, slot, reason)
                 case Drain(backend, slot, reason):
                     await self.api.drain(backend, slot)
                     log.info("%s/%s: draining (%s)", backend, slot, reason)

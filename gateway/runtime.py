@@ -154,10 +154,9 @@ class RuntimeApi:
         raise RuntimeApiError(f"no server {backend}/{slot}")
 
     async def assign(self, backend: str, slot: str, host: str, port: int, agent_port: int) -> None:
-        """Point a slot at an instance and put it in rotation; safe to repeat.
+        """Point a slot at an instance; it joins the rotation once its health checks pass.
 
-        Leaving maintenance, HAProxy counts the server as up and checks it at once ("start OK
-        but check immediately", src/server.c); instances register only once they serve.
+        Safe to repeat: every step sets a value, none toggles one.
         """
         target = f"{backend}/{slot}"
         answer = (await self.command(f"set server {target} addr {host} port {port}")).strip()
@@ -168,7 +167,19 @@ class RuntimeApi:
         await self.silent(f"set server {target} weight 100%")
         await self.silent(f"enable health {target}")
         await self.silent(f"enable agent {target}")
-        await self.ready(backend, slot)
+        await self.admit(backend, slot)
+
+    async def admit(self, backend: str, slot: str) -> None:
+        """Out of maintenance, but in rotation only after `rise` health checks pass.
+
+        Leaving maintenance, HAProxy takes a server for up before checking it ("start OK but
+        check immediately", src/server.c), and the first check only comes at the next tick of
+        its `inter` timer, up to 10 s later: an instance that is not serving yet would get
+        traffic until then. Marking its health down in the same command line (the commands
+        of one line run back to back) keeps it out until its checks say otherwise.
+        """
+        target = f"{backend}/{slot}"
+        await self.silent(f"set server {target} state ready; set server {target} health down")
 
     async def release(self, backend: str, slot: str) -> None:
         """Take a slot out and back to the placeholder: free for the next instance."""

@@ -17,7 +17,7 @@ from streamcore.settings import GatewayRoute, Settings
 
 def haproxy_check(config: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*check_argv(config)[:2], "-f", str(config)],  # without -q: warnings are shown
+        check_argv(config),
         capture_output=True,
         text=True,
         timeout=60,
