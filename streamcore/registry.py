@@ -71,12 +71,11 @@ class Registration:
 
     def __post_init__(self) -> None:
         # 0.0.0.0 is where a server listens, never an address another host can reach.
-        with contextlib.suppress(ValueError):
-            if ipaddress.ip_address(self.host).is_unspecified:
-                raise InvalidRegistration(
-                    f"{self.service} {self.instance}: {self.host} is not a reachable address "
-                    "(set advertise_host to the address the gateway reaches it at)"
-                )
+        if _is_unspecified(self.host):
+            raise InvalidRegistration(
+                f"{self.service} {self.instance}: {self.host} is not a reachable address "
+                "(set advertise_host to the address the gateway reaches it at)"
+            )
         if self.instance < 1:
             raise InvalidRegistration(f"{self.service}: instance numbers start at 1")
 
@@ -103,6 +102,13 @@ class Registration:
             )
         except (KeyError, TypeError, json.JSONDecodeError) as exc:
             raise ValueError(f"not a registration: {exc}") from None
+
+
+def _is_unspecified(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        return False  # a host name
 
 
 def _ttl_ms(ttl_s: float) -> int:
