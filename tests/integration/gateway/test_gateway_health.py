@@ -116,7 +116,8 @@ async def test_a_killed_instance_is_out_then_released_once_deregistered(
     async def released() -> bool:
         return await slot_of(api, "streaming", killed.port) is None
 
-    await wait_until(released, 5 * gateway_settings.registry.sync_interval_s, "released")
+    took = await wait_until(released, 5 * gateway_settings.registry.sync_interval_s, "released")
+    print(f"deregistered and down: released after {took:.1f} s")
     assert await state(api, alive) is OpState.UP
 
 
@@ -205,7 +206,8 @@ async def test_scaling_down_drains_then_releases(
     async def released() -> bool:
         return (await api.server("catalog", slot.slot)).free
 
-    await wait_until(released, 5 * gateway_settings.registry.sync_interval_s, "released")
+    took = await wait_until(released, 5 * gateway_settings.registry.sync_interval_s, "released")
+    print(f"\ndrained, deregistered and stopped: released after {took:.1f} s")
 
 
 async def test_an_unreachable_registry_or_haproxy_changes_nothing(
