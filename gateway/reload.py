@@ -58,7 +58,7 @@ async def reload(settings: Settings, *, force: bool = False) -> bool:
     if not report.startswith("Success=1"):
         _restore(settings, old)
         raise ReloadFailed(f"HAProxy refused the reload:\n{report.strip()}")
-    log.info("gateway reloaded with a new config (%s)", paths.config)
+    log.info("gateway reloaded (%s)", paths.config)
     return True
 
 

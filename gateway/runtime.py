@@ -159,9 +159,7 @@ class RuntimeApi:
         Safe to repeat: every step sets a value, none toggles one.
         """
         target = f"{backend}/{slot}"
-        answer = (await self.command(f"set server {target} addr {host} port {port}")).strip()
-        if not answer.startswith(_ADDR_CHANGED):
-            raise RuntimeApiError(f"set server {target} addr {host} port {port}: {answer}")
+        await self._set_addr(target, host, port)
         await self.silent(f"set server {target} agent-port {agent_port}")
         # Whatever an earlier instance's agent left, this one starts at full weight.
         await self.silent(f"set server {target} weight 100%")
@@ -185,13 +183,16 @@ class RuntimeApi:
         """Take a slot out and back to the placeholder: free for the next instance."""
         target = f"{backend}/{slot}"
         await self.silent(f"set server {target} state maint")
-        port = UNASSIGNED_PORT
-        answer = await self.command(f"set server {target} addr {UNASSIGNED_ADDR} port {port}")
-        if not answer.strip().startswith(_ADDR_CHANGED):
-            raise RuntimeApiError(f"set server {target} addr {UNASSIGNED_ADDR}: {answer.strip()}")
+        await self._set_addr(target, UNASSIGNED_ADDR, UNASSIGNED_PORT)
         await self.silent(f"set server {target} agent-port {UNASSIGNED_PORT}")
         # Agent checks, unlike health checks, go on in maintenance: no point asking port 1.
         await self.silent(f"disable agent {target}")
+
+    async def _set_addr(self, target: str, host: str, port: int) -> None:
+        line = f"set server {target} addr {host} port {port}"
+        answer = (await self.command(line)).strip()
+        if not answer.startswith(_ADDR_CHANGED):
+            raise RuntimeApiError(f"{line!r}: {answer}")
 
     async def ready(self, backend: str, slot: str) -> None:
         await self.silent(f"set server {backend}/{slot} state ready")
