@@ -1,24 +1,13 @@
-"""``python -m catalog_api``: serve the catalog API with the settings of this environment."""
+"""``python -m catalog_api [--instance N]``: one catalog instance (streamcore/web/instance.py)."""
 
 from __future__ import annotations
 
-from aiohttp import web
-
 from catalog_api.app import create_app
-from streamcore.log import configure_logging
-from streamcore.settings import load_settings
+from streamcore.web import instance
 
 
 def main() -> None:
-    settings = load_settings()
-    configure_logging(settings)
-    web.run_app(
-        create_app(settings),
-        host=settings.catalog_api.host,
-        port=settings.catalog_api.port,
-        access_log=None,
-        print=None,
-    )
+    instance.run("catalog", create_app)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from catalog_api.viewing.handlers import routes as viewing_routes
 from cdn_adapters.registry import build_adapters
 from streamcore.db.database import UNAVAILABLE_ERRORS
 from streamcore.settings import Settings
+from streamcore.web import diagnostics
 from streamcore.web.cors import cors_headers, preflight
 from streamcore.web.service import (
     SETTINGS_KEY,
@@ -68,6 +69,7 @@ def create_app(settings: Settings) -> web.Application:
     methods = "GET, HEAD, PUT, POST, PATCH, DELETE, OPTIONS"
     app.router.add_route("OPTIONS", "/v1/{tail:.*}", preflight(methods))
     app.add_routes(health_routes(ready_check=_database_ready))
+    app.add_routes(diagnostics.routes("catalog"))
     app.router.add_get("/metrics", metrics.handler)
     app.add_routes(asset_routes)
     app.add_routes(viewing_routes)

@@ -56,7 +56,8 @@ def sources(
             "name": "origin",
             "kind": "origin",
             **{
-                k: signing.path_url(origin.base_url, token, scope + n) for k, n in MANIFESTS.items()
+                k: signing.path_url(settings.origin_url, token, scope + n)
+                for k, n in MANIFESTS.items()
             },
         }
     )
@@ -96,7 +97,7 @@ def image_url(
         origin.signing_keys, origin.active_key_id, scope or path, ttl_s=ttl, now=moment
     )
     if not adapters:
-        return signing.path_url(origin.base_url, token, path)
+        return signing.path_url(settings.origin_url, token, path)
     adapter = adapters[0]
     if adapter.token_mode is TokenMode.PATH:
         # The token is built here, from `moment`, rather than by the adapter from its own

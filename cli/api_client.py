@@ -25,7 +25,7 @@ class ApiClient:
     def __init__(self, settings: Settings, base_url: str | None = None, api_key: str | None = None):
         keys = settings.catalog_api.api_keys
         self.base_url = (
-            base_url or os.environ.get("STREAMCORE_API_URL") or settings.catalog_api.url
+            base_url or os.environ.get("STREAMCORE_API_URL") or settings.api_url
         ).rstrip("/")
         key = (
             api_key

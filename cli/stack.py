@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import time
+from dataclasses import asdict
 from pathlib import Path
 from types import FrameType
 from typing import Annotated
@@ -21,7 +22,7 @@ from cli.common import (
     print_json,
     settings_or_exit,
 )
-from devstack import control
+from devstack import control, run_state, scaling
 from devstack.bootstrap import BootstrapError
 from devstack.supervisor import Supervisor, SupervisorError
 from streamcore.settings import Settings
@@ -45,6 +46,8 @@ def status_table(report: control.StackStatus) -> Table:
                 _add_row(table, replica, _replica_detail(replica))
     for pool in report.worker_pools:
         _add_row(table, pool)
+    for instance in report.instances:
+        _add_row(table, instance, _instance_detail(instance))
     ffmpeg = report.ffmpeg
     if "error" in ffmpeg:
         table.add_row("ffmpeg", f"[red]{ffmpeg['state']}[/]", "", "", ffmpeg["error"])
@@ -67,6 +70,17 @@ def _add_row(table: Table, row: control.ServiceStatus, detail: str | None = None
         row.url,
         str(row.pid or ("external" if not row.managed else "-")),
         detail or row.detail or "",
+    )
+
+
+def _instance_detail(row: control.InstanceStatus) -> str | None:
+    if row.state != "healthy":
+        return row.detail
+    if row.gateway is None:
+        return "not behind the gateway (yet)"
+    cpu = f", CPU {row.cpu_percent:.0f}%" if row.cpu_percent is not None else ""
+    return (
+        f"gateway {row.gateway} ({row.check}), weight {row.weight}, {row.sessions} in flight{cpu}"
     )
 
 
@@ -109,7 +123,7 @@ def up(
     """
     settings = settings_or_exit()
     if replicas is not None:
-        settings = control.with_replicas(settings, replicas)
+        settings = run_state.with_replicas(settings, replicas)
     _terminate_as_interrupt()
     try:
         with err_console.status("starting the stack…") as spinner:
@@ -234,8 +248,34 @@ def restart(
         console.print(f"restarted {', '.join(restarted)}")
 
 
+def scale(
+    service: Annotated[str, typer.Argument(help="A web service: catalog, streaming or origin.")],
+    count: Annotated[int, typer.Argument(help="How many instances should run (from 1).", min=1)],
+    json_output: JsonOption = False,
+) -> None:
+    """Start or stop instances of a web service at runtime, without a failed request: new ones
+    take traffic after their first healthy check; removed ones are drained first."""
+    settings = settings_or_exit()
+    try:
+        with err_console.status(f"scaling {service} to {count}…") as progress:
+            result = scaling.scale(
+                settings, service, count, on_step=lambda step: progress.update(step)
+            )
+    except (control.StackError, SupervisorError) as exc:
+        fail(f"{service} was not scaled: {exc}")
+    if json_output:
+        print_json(asdict(result))
+    else:
+        console.print(
+            f"{service}: {len(result.before)} → {len(result.after)} instances"
+            + (f"; started {', '.join(result.started)}" if result.started else "")
+            + (f"; stopped {', '.join(result.stopped)}" if result.stopped else "")
+        )
+
+
 def register(app: typer.Typer) -> None:
     app.command()(up)
     app.command()(down)
     app.command()(status)
     app.command()(restart)
+    app.command()(scale)

@@ -13,11 +13,11 @@ import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
-from devstack import bootstrap, health
+from devstack import bootstrap, health, run_state, scaling
 from devstack.pools import WORKER_GROUP
+from devstack.run_state import StackAlreadyRunning, StackError, running_settings
 from devstack.services import ServiceSpec, Tier, managed_ports, resolve, service_specs
 from devstack.supervisor import (
     ProcessInfo,
@@ -26,21 +26,13 @@ from devstack.supervisor import (
     stack_processes,
 )
 from streamcore import binaries
-from streamcore.settings import Settings, StackSettings
+from streamcore.settings import Settings
 
 log = logging.getLogger(__name__)
 
 State = Literal["healthy", "unhealthy", "down"]
 # supervisord states from which a program will not come up by itself.
 _DEAD_STATES = {"EXITED", "FATAL", "STOPPED", "BACKOFF", "UNKNOWN"}
-
-
-class StackError(Exception):
-    """The stack could not be started or stopped; the message says why and where to look."""
-
-
-class StackAlreadyRunning(StackError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -70,6 +62,19 @@ class WorkerPoolStatus(ServiceStatus):
 
 
 @dataclass(frozen=True)
+class InstanceStatus(ServiceStatus):
+    """One instance of a web service, with what the gateway says of it."""
+
+    service: str = ""  # catalog, streaming, origin
+    instance: int = 0
+    gateway: str | None = None  # HAProxy's status of its server: UP, DOWN, DRAIN, MAINT, ...
+    check: str | None = None  # HAProxy's last health check
+    weight: int | None = None  # the weight HAProxy uses (set by the agent from CPU use)
+    sessions: int | None = None  # requests it holds now
+    cpu_percent: float | None = None
+
+
+@dataclass(frozen=True)
 class StackStatus:
     env: str
     data_dir: str
@@ -80,38 +85,16 @@ class StackStatus:
     replicas: list[ReplicaStatus] = field(default_factory=list)
     # One Celery worker pool per queue (devstack/pools.py).
     worker_pools: list[WorkerPoolStatus] = field(default_factory=list)
+    # Every instance of every web service behind the gateway.
+    instances: list[InstanceStatus] = field(default_factory=list)
 
     @property
     def healthy(self) -> bool:
-        rows = [*self.services, *self.replicas, *self.worker_pools]
+        rows = [*self.services, *self.replicas, *self.worker_pools, *self.instances]
         return all(s.state == "healthy" for s in rows) and "error" not in self.ffmpeg
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "healthy": self.healthy}
-
-
-def with_replicas(settings: Settings, count: int) -> Settings:
-    """The settings with `count` local PostgreSQL replicas (validated like the setting)."""
-    stack = StackSettings.model_validate(
-        {**settings.stack.model_dump(), "postgres_replicas": count}
-    )
-    # Rebuilt rather than model_copy()'d: a copy would keep the cached replica DSNs.
-    fields = {name: getattr(settings, name) for name in type(settings).model_fields}
-    return Settings.model_construct(**{**fields, "stack": stack})
-
-
-def _run_state_path(settings: Settings) -> Path:
-    return settings.stack.data_dir / "run" / "stack.json"
-
-
-def running_settings(settings: Settings) -> Settings:
-    """The settings as the running stack was started: `up --replicas N` holds until `down`."""
-    try:
-        state = json.loads(_run_state_path(settings).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return settings
-    count = int(state["postgres_replicas"])
-    return settings if count == settings.stack.postgres_replicas else with_replicas(settings, count)
 
 
 def _ffmpeg_info(settings: Settings) -> dict[str, str]:
@@ -160,13 +143,12 @@ def start(
     bootstrap.prepare(settings)
     (settings.stack.data_dir / "run").mkdir(parents=True, exist_ok=True)
     (settings.stack.data_dir / "run" / "ffmpeg.json").write_text(json.dumps(ffmpeg, indent=2))
-    # `status`, `down` and the app processes must agree on the replicas for the stack's life.
-    _run_state_path(settings).write_text(
-        json.dumps({"postgres_replicas": settings.stack.postgres_replicas})
-    )
+    run_state.write(settings)
 
     specs = service_specs(settings)
-    supervisor.write_config([spec.program(settings) for spec in specs if spec.managed(settings)])
+    # Every instance slot is a program, so that `streamcore scale` can start it later.
+    programs = service_specs(settings, every_slot=True)
+    supervisor.write_config([spec.program(settings) for spec in programs if spec.managed(settings)])
     process = supervisor.start(foreground=foreground)
     try:
         for tier in Tier:
@@ -176,7 +158,7 @@ def start(
         supervisor.shutdown()
         if process is not None:
             process.wait(timeout=10)
-        _run_state_path(settings).unlink(missing_ok=True)
+        run_state.clear(settings)
         raise
     return process
 
@@ -243,15 +225,40 @@ def status(settings: Settings) -> StackStatus:
         _status_row(spec, settings, processes.get(spec.service), results[spec.service])
         for spec in specs
     ]
+    views = scaling.gateway_views(settings)
     return StackStatus(
         env=settings.env,
         data_dir=str(settings.stack.data_dir),
         supervisor_pid=supervisor_pid,
-        services=[row for row in rows if type(row) is ServiceStatus],
+        services=[
+            row
+            for spec, row in zip(specs, rows, strict=True)
+            if type(row) is ServiceStatus and not spec.group
+        ],
         ffmpeg=_ffmpeg_info(settings),
         replicas=[row for row in rows if isinstance(row, ReplicaStatus)],
         worker_pools=[row for row in rows if isinstance(row, WorkerPoolStatus)],
+        instances=[
+            _instance_row(spec, settings, row, views)
+            for spec, row in zip(specs, rows, strict=True)
+            if spec.group
+        ],
     )
+
+
+def _instance_row(
+    spec: ServiceSpec,
+    settings: Settings,
+    row: ServiceStatus,
+    views: dict[tuple[str, str, int], scaling.GatewayView],
+) -> InstanceStatus:
+    view = scaling.view_of(settings, spec, views)
+    return InstanceStatus(
+        **asdict(row), service=spec.group, instance=spec.instance,
+        gateway=view.status if view else None, check=view.check if view else None,
+        weight=view.weight if view else None, sessions=view.sessions if view else None,
+        cpu_percent=scaling.cpu_percent(row.pid),
+    )  # fmt: skip
 
 
 def _status_row(
@@ -295,7 +302,7 @@ def stop(settings: Settings) -> bool:
         log.warning("process %d outlived its supervisor; killing it", pid)
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-    _run_state_path(settings).unlink(missing_ok=True)
+    run_state.clear(settings)
     return was_running
 
 

@@ -15,6 +15,7 @@ import redis.asyncio as aioredis
 
 from devstack.replicas import replica_dsn
 from devstack.services import Service, ServiceSpec, edge_url
+from gateway import runtime
 from streamcore.db.read_routing import replica_problem, replica_state
 from streamcore.failures import describe
 from streamcore.settings import Settings
@@ -127,17 +128,33 @@ async def scheduler_detail(settings: Settings) -> str:
     return stats.describe() if stats else "the reaper has not run yet"
 
 
+async def probe_http(base: str) -> None:
+    timeout = aiohttp.ClientTimeout(total=PROBE_TIMEOUT_S)
+    async with (
+        aiohttp.ClientSession(timeout=timeout) as session,
+        session.get(f"{base}/healthz") as response,
+    ):
+        if response.status != 200:
+            raise Unhealthy(f"/healthz answered {response.status}")
+
+
 def _http_probe(url: Callable[[Settings], str]) -> Callable[[Settings], Awaitable[None]]:
     async def probe(settings: Settings) -> None:
-        timeout = aiohttp.ClientTimeout(total=PROBE_TIMEOUT_S)
-        async with (
-            aiohttp.ClientSession(timeout=timeout) as session,
-            session.get(f"{url(settings)}/healthz") as response,
-        ):
-            if response.status != 200:
-                raise Unhealthy(f"/healthz answered {response.status}")
+        await probe_http(url(settings))
 
     return probe
+
+
+async def probe_gateway(settings: Settings) -> None:
+    """HAProxy answers on its runtime API and every backend has a server in rotation."""
+    rows = await runtime.for_settings(settings).servers()
+    empty = sorted(
+        backend
+        for backend in settings.gateway.backends
+        if not any(row.backend == backend and row.in_rotation for row in rows)
+    )
+    if empty:
+        raise Unhealthy(f"no server in rotation for {', '.join(empty)}")
 
 
 PROBES: dict[Service, Callable[[Settings], Awaitable[None]]] = {
@@ -145,9 +162,9 @@ PROBES: dict[Service, Callable[[Settings], Awaitable[None]]] = {
     Service.REDIS: probe_redis,
     Service.S3: probe_s3,
     Service.SCHEDULER: probe_scheduler,
-    Service.CATALOG_API: _http_probe(lambda s: s.catalog_api.url),
-    Service.ORIGIN: _http_probe(lambda s: s.origin.url),
     Service.EDGE: _http_probe(edge_url),
+    Service.GATEWAY: probe_gateway,
+    Service.REGISTRAR: _broker_reachable,
 }
 
 
@@ -173,6 +190,9 @@ async def check(spec: ServiceSpec, settings: Settings, *, bootstrap: bool = Fals
                 return Health(lag_s=await probe_replica(settings, spec.replica))
             if spec.queue is not None:
                 return Health(detail=await probe_worker_pool(settings, spec.queue))
+            if spec.group:
+                await probe_http(spec.url(settings))
+                return Health()
             await (BOOTSTRAP_PROBES if bootstrap else PROBES)[Service(spec.service)](settings)
             if spec.service == Service.SCHEDULER:
                 return Health(detail=await scheduler_detail(settings))

@@ -21,7 +21,9 @@ def pool_service(queue: QueueName) -> str:
     return f"{WORKER_GROUP}-{queue}"
 
 
-def python_module(settings: Settings, name: str, *args: str, stop_wait_s: int = 20) -> Program:
+def python_module(
+    settings: Settings, name: str, *args: str, stop_wait_s: int = 20, autorestart: bool = False
+) -> Program:
     # The app processes load settings themselves; pin what the CLI resolved (the environment
     # and the absolute data folder) so that they read exactly the same settings and secrets.
     # The replica count may come from `streamcore up --replicas N`, not from the config.
@@ -37,6 +39,7 @@ def python_module(settings: Settings, name: str, *args: str, stop_wait_s: int = 
         command=[sys.executable, "-m", *args],
         environment=environment,
         stop_wait_s=stop_wait_s,
+        autorestart=autorestart,
     )
 
 

@@ -1,4 +1,5 @@
-"""The config files the managed infra services read at start: Redis' and SeaweedFS' S3 identities.
+"""The config files the managed services read at start: Redis', SeaweedFS' S3 identities and
+HAProxy's (rendered from the settings by gateway/config.py).
 
 Secrets in them (the Redis password, the S3 keys) are written owner-only.
 """
@@ -10,6 +11,7 @@ import os
 from pathlib import Path
 
 from devstack.services import redis_config_path, s3_identity_path
+from gateway import process
 from streamcore.settings import Settings
 
 
@@ -39,6 +41,8 @@ def render(settings: Settings) -> None:
                 ]
             ),
         )
+    if settings.gateway.manages_haproxy:
+        process.write_config(settings)
     if settings.manages_s3:
         (settings.stack.data_dir / "s3").mkdir(parents=True, exist_ok=True)
         assert settings.s3.access_key_id and settings.s3.secret_access_key

@@ -15,7 +15,7 @@ from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from devstack import pools
+from devstack import gateway_programs, pools
 from devstack.replicas import (
     STANDBY_OPTIONS,
     postgres_replica_data_dir,
@@ -28,7 +28,7 @@ from devstack.replicas import (
 )
 from devstack.supervisor import Program
 from streamcore import binaries
-from streamcore.settings import LocalEdgeCdn, Settings, local_edges
+from streamcore.settings import SERVICE_SECTIONS, LocalEdgeCdn, Settings, local_edges
 from streamcore.tasks.routes import QueueName
 
 
@@ -37,9 +37,18 @@ class Service(enum.StrEnum):
     REDIS = "redis"
     S3 = "s3"
     SCHEDULER = "scheduler"
-    CATALOG_API = "catalog-api"
-    ORIGIN = "origin"
     EDGE = "edge"
+    GATEWAY = "gateway"  # HAProxy
+    REGISTRAR = "registrar"  # applies the registry to HAProxy's servers
+
+
+# The web services behind the gateway, each run as instances `<name>-<i>` of
+# `python -m <module> --instance i`; the name is the one the gateway's route table uses.
+WEB_SERVICES: dict[str, str] = {
+    "catalog": "catalog_api",
+    "streaming": "streaming",
+    "origin": "origin",
+}
 
 
 class Tier(enum.IntEnum):
@@ -49,6 +58,8 @@ class Tier(enum.IntEnum):
     # PostgreSQL's streaming replicas: each is cloned from the primary, so it must be up first.
     REPLICAS = 1
     APP = 2
+    # HAProxy and the registrar, once there are instances to route to.
+    GATEWAY = 3
 
 
 @dataclass(frozen=True)
@@ -60,6 +71,8 @@ class ServiceSpec:
     url: Callable[[Settings], str]
     replica: int = 0  # which replica of the local PostgreSQL (from 1); 0: not a replica
     queue: QueueName | None = None  # the queue a worker pool consumes; None: not a pool
+    group: str = ""  # the web service this is an instance of (catalog, ...); "": none
+    instance: int = 0  # which instance of `group` (from 1)
 
 
 def redact(url: str) -> str:
@@ -204,18 +217,18 @@ SERVICES: tuple[ServiceSpec, ...] = (
         url=lambda s: redact(s.redis_dsn),
     ),
     ServiceSpec(
-        Service.CATALOG_API,
-        Tier.APP,
-        managed=_always,
-        program=lambda s: pools.python_module(s, Service.CATALOG_API, "catalog_api"),
-        url=lambda s: s.catalog_api.url,
+        Service.GATEWAY,
+        Tier.GATEWAY,
+        managed=lambda s: s.gateway.manages_haproxy,
+        program=gateway_programs.haproxy,
+        url=lambda s: s.gateway.entry_url,
     ),
     ServiceSpec(
-        Service.ORIGIN,
-        Tier.APP,
-        managed=_always,
-        program=lambda s: pools.python_module(s, Service.ORIGIN, "origin"),
-        url=lambda s: s.origin.url,
+        Service.REGISTRAR,
+        Tier.GATEWAY,
+        managed=lambda s: s.gateway.manages_haproxy,
+        program=gateway_programs.registrar,
+        url=lambda s: redact(s.redis_dsn),
     ),
     ServiceSpec(
         Service.EDGE,
@@ -225,6 +238,40 @@ SERVICES: tuple[ServiceSpec, ...] = (
         url=edge_url,
     ),
 )
+
+
+def instance_name(service: str, index: int) -> str:
+    return f"{service}-{index}"
+
+
+def _instance_program(settings: Settings, service: str, index: int) -> Program:
+    return pools.python_module(
+        settings, instance_name(service, index), WEB_SERVICES[service], "--instance", str(index),
+        # An instance that dies is started again; the registry puts it back behind the gateway.
+        autorestart=True,
+    )  # fmt: skip
+
+
+def instance_specs(settings: Settings) -> tuple[ServiceSpec, ...]:
+    """Every instance slot of every web service (gateway.slots each); `up` starts the first
+    `instances` of each, `streamcore scale` the others."""
+    return tuple(
+        ServiceSpec(
+            instance_name(service, index),
+            Tier.APP,
+            managed=_always,
+            program=partial(_instance_program, service=service, index=index),
+            url=partial(_instance_url, service=service, index=index),
+            group=service,
+            instance=index,
+        )
+        for service in WEB_SERVICES
+        for index in range(1, settings.gateway.slots + 1)
+    )
+
+
+def _instance_url(settings: Settings, service: str, index: int) -> str:
+    return settings.service(service).instance_url(index)
 
 
 def replica_specs(settings: Settings) -> tuple[ServiceSpec, ...]:
@@ -258,17 +305,26 @@ def worker_specs(settings: Settings) -> tuple[ServiceSpec, ...]:
     )
 
 
-def service_specs(settings: Settings) -> list[ServiceSpec]:
-    """Every service of this stack: the static ones, the replicas, the worker pools, in order."""
-    specs = (*SERVICES, *replica_specs(settings), *worker_specs(settings))
+def service_specs(settings: Settings, *, every_slot: bool = False) -> list[ServiceSpec]:
+    """Every service of this stack, in start order: the static ones, the replicas, the worker
+    pools, and the web services' instances (those wanted now; `every_slot`: all of them)."""
+    instances = [
+        spec
+        for spec in instance_specs(settings)
+        if every_slot or spec.instance <= settings.service(spec.group).instances
+    ]
+    specs = (*SERVICES, *replica_specs(settings), *worker_specs(settings), *instances)
     return sorted(specs, key=lambda spec: spec.tier)
 
 
 def resolve(settings: Settings, name: str) -> list[ServiceSpec]:
-    """The services a user's name means: `worker` is every worker pool; [] if none."""
+    """The services a user's name means: `worker` is every worker pool, `catalog` every
+    running instance of the catalog; [] if none."""
     specs = service_specs(settings)
     if name == pools.WORKER_GROUP:
         return [spec for spec in specs if spec.queue is not None]
+    if name in WEB_SERVICES:
+        return [spec for spec in specs if spec.group == name]
     return [spec for spec in specs if spec.service == name]
 
 
@@ -287,8 +343,16 @@ def managed_ports(settings: Settings) -> dict[int, str]:
         for offset in range(4):
             ports[base + offset] = "seaweedfs (stack.seaweed_port_base)"
             ports[base + offset + 10000] = "seaweedfs gRPC (stack.seaweed_port_base + 10000)"
-    ports[settings.catalog_api.port] = "catalog-api (catalog_api.port)"
-    ports[settings.origin.port] = "origin (origin.port)"
+    for spec in instance_specs(settings):
+        section = settings.service(spec.group)
+        key, offset = SERVICE_SECTIONS[spec.group], spec.instance - 1
+        ports[section.instance_port(spec.instance)] = f"{spec.service} ({key}.port + {offset})"
+        ports[section.instance_agent_port(spec.instance)] = (
+            f"{spec.service}'s agent ({key}.agent_port + {offset})"
+        )
+    if settings.gateway.manages_haproxy:
+        ports[settings.gateway.port] = "gateway (gateway.port)"
+        ports[settings.gateway.metrics_port] = "gateway metrics (gateway.metrics_port)"
     if (edge := local_edge(settings)) is not None:
         ports[edge.port] = f"edge (cdns[{edge.name}].port)"
     return ports

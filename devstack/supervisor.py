@@ -41,6 +41,9 @@ class Program:
     # postgres wants SIGINT for a fast shutdown; most others stop cleanly on SIGTERM.
     stop_signal: str = "TERM"
     stop_wait_s: int = 20
+    # Web instances behind the gateway are restarted when they die (the registry brings them
+    # back into rotation); everything else stays down, so that a crash shows in `status`.
+    autorestart: bool = False
 
 
 @dataclass(frozen=True)
@@ -108,8 +111,7 @@ class Supervisor:
                 "command=" + " ".join(_quote(arg) for arg in program.command),
                 # Started in order by the stack after their dependencies are healthy.
                 "autostart=false",
-                # A crash must show up in `streamcore status`, not be papered over by a restart.
-                "autorestart=false",
+                f"autorestart={'true' if program.autorestart else 'false'}",
                 "startsecs=1",
                 "startretries=0",
                 f"stopsignal={program.stop_signal}",

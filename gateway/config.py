@@ -104,7 +104,9 @@ def _header() -> list[str]:
 
 
 def _global(gateway: GatewaySettings, paths: GatewayPaths) -> list[str]:
-    longest = max(backend.timeout_s for backend in gateway.backends.values())
+    longest = max(
+        max(backend.timeout_s, backend.write_timeout_s) for backend in gateway.backends.values()
+    )
     return [
         "",
         "global",
@@ -209,15 +211,20 @@ def _backend(name: str, backend: GatewayBackend, gateway: GatewaySettings) -> It
         "",
         f"backend {name}",
         "    balance roundrobin",
+        "    # Reads are given up on soon (a hung instance; the read is retried elsewhere);",
+        "    # writes, uploads among them, may stream for long.",
         f"    timeout server {duration(backend.timeout_s)}",
+        f"    http-request set-timeout server {duration(backend.write_timeout_s)}"
+        " unless METH_GET || METH_HEAD || METH_OPTIONS",
         "    # Active checks: an instance answers GET /healthz with 200 or is taken out.",
         "    option httpchk GET /healthz",
         "    http-check expect status 200",
         "    # A failed connection is retried on another instance (redispatch at each retry);",
-        "    # an empty response or a 503 only for requests that are safe to send twice.",
+        "    # an empty response, no response in time or a 503 only for requests that are",
+        "    # safe to send twice.",
         f"    retries {gateway.retries}",
         "    option redispatch 1",
-        "    retry-on conn-failure empty-response 503",
+        "    retry-on conn-failure empty-response response-timeout 503",
         "    http-request disable-l7-retry unless METH_GET || METH_OPTIONS",
         *(_http_error(status, name) for status in BACKEND_ERRORS),
         *_slots(gateway),

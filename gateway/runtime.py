@@ -102,6 +102,11 @@ class Server:
         return self.operational is OpState.DOWN
 
     @property
+    def in_rotation(self) -> bool:
+        """Taking new requests: up by its checks, and neither drained nor in maintenance."""
+        return self.operational is OpState.UP and self.admin is AdminState.READY
+
+    @property
     def endpoint(self) -> tuple[str, int]:
         return self.addr, self.port
 

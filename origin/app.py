@@ -9,8 +9,16 @@ from origin.memory_cache import MemoryCache
 from origin.resources import CACHE_KEY, LOAD_KEY, METRICS_KEY, Load, OriginMetrics, storage
 from streamcore.settings import Settings
 from streamcore.storage import ObjectNotFound, StorageUnavailable
+from streamcore.web import diagnostics
 from streamcore.web.cors import cors_headers, preflight
-from streamcore.web.service import SETTINGS_KEY, Handler, NotFound, ServiceUnavailable, json_errors
+from streamcore.web.service import (
+    SETTINGS_KEY,
+    Handler,
+    NotFound,
+    ServiceUnavailable,
+    health_routes,
+    json_errors,
+)
 
 
 @web.middleware
@@ -41,13 +49,6 @@ async def storage_errors(request: web.Request, handler: Handler) -> web.StreamRe
         ) from None
 
 
-async def healthz(request: web.Request) -> web.Response:
-    if request.app[LOAD_KEY].draining:
-        # 404, not 503: a load balancer takes the instance out, players are not told to retry.
-        return web.json_response({"status": "draining"}, status=404)
-    return web.json_response({"status": "ok"})
-
-
 def create_app(settings: Settings) -> web.Application:
     cache = MemoryCache(settings.origin.memory_cache_bytes, settings.origin.memory_cache_ttl_s)
     metrics = OriginMetrics(cache)
@@ -63,7 +64,8 @@ def create_app(settings: Settings) -> web.Application:
     app.on_response_prepare.append(cors_headers(settings.origin.cors_allowed_origins))
     app.add_routes(
         [
-            web.get("/healthz", healthz),
+            *health_routes(),
+            *diagnostics.routes("origin"),
             web.get("/metrics", metrics.handler),
             web.get("/t/{token}/{tail:.+}", handlers.serve_path_token),
             web.get("/assets/{tail:.+}", handlers.serve_query_token),

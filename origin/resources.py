@@ -32,10 +32,9 @@ class OriginMetrics(HttpMetrics):
 
 @dataclass
 class Load:
-    """Requests in flight, and whether the process is draining before it stops."""
+    """Requests in flight."""
 
     inflight: int = 0
-    draining: bool = False
 
 
 STORAGE_KEY = web.AppKey("storage", S3Storage)

@@ -49,8 +49,10 @@ return 0
 """
 
 
-def key(service: str, instance: int) -> str:
-    return f"{KEY_PREFIX}{service}:{instance}"
+def key(service: str, host: str, port: int) -> str:
+    # By address, not by instance number: two processes calling themselves instance 1 (a test's
+    # own origin beside the stack's) are two servers, and neither may take the other's lease.
+    return f"{KEY_PREFIX}{service}:{host}:{port}"
 
 
 class InvalidRegistration(ValueError):
@@ -81,7 +83,7 @@ class Registration:
 
     @property
     def key(self) -> str:
-        return key(self.service, self.instance)
+        return key(self.service, self.host, self.port)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))

@@ -15,6 +15,7 @@ Unknown keys are rejected and every error names the key (``s3.endpoint_url: ...`
 from __future__ import annotations
 
 import os
+import socket
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -181,6 +182,9 @@ class HttpServiceSettings(_Section):
     instances: int = Field(1, ge=1, le=64)
     # The address other hosts reach an instance at (what it registers); unset: `host`.
     advertise_host: str | None = None
+    # After SIGTERM: out of the registry, agent weight 0, /healthz 503 this long, so the
+    # gateway stops sending new requests while those in flight finish; then it stops.
+    drain_s: float = Field(3.0, ge=0)
 
     @property
     def url(self) -> str:
@@ -198,7 +202,11 @@ class HttpServiceSettings(_Section):
 
     @property
     def registered_host(self) -> str:
-        return self.advertise_host or self.host
+        """What the instance registers: a listening-on-everything host is no address to reach
+        it at, so then this machine's name (set advertise_host where that does not resolve)."""
+        if self.advertise_host:
+            return self.advertise_host
+        return socket.gethostname() if self.host in {"0.0.0.0", "::", ""} else self.host  # noqa: S104
 
 
 class CatalogApiSettings(HttpServiceSettings):
@@ -211,12 +219,8 @@ class CatalogApiSettings(HttpServiceSettings):
     max_upload_bytes: int = Field(20 * 1024**3, ge=1)
     # S3 multipart part size: the most an upload holds in memory at once (S3 minimum: 5 MiB).
     upload_part_bytes: int = Field(8 * 1024**2, ge=5 * 1024**2, le=512 * 1024**2)
-    # Base URL players reach the API at (steering manifests are fetched from it).
+    # Base URL clients reach the API at; unset: the gateway's (Settings.api_url).
     public_url: str | None = None
-
-    @property
-    def base_url(self) -> str:
-        return (self.public_url or self.url).rstrip("/")
 
 
 class OriginSettings(HttpServiceSettings):
@@ -226,7 +230,7 @@ class OriginSettings(HttpServiceSettings):
     # Key id -> HMAC key. Several keys may be valid at once so that keys can rotate.
     signing_keys: dict[str, SecretStr] = Field(default_factory=dict)
     active_key_id: str | None = None
-    # Base URL viewers reach the origin at (behind a load balancer it differs from host:port).
+    # Base URL viewers reach the origin at; unset: the gateway's (Settings.origin_url).
     public_url: str | None = None
     token_param: str = Field("token", pattern=r"^[a-z][a-z0-9_]{0,31}$")
     clock_skew_s: int = Field(30, ge=0, le=600)
@@ -234,15 +238,9 @@ class OriginSettings(HttpServiceSettings):
     cors_allowed_origins: tuple[str, ...] = ("*",)
     # Requests served at once before answering 503 with Retry-After.
     max_inflight: int = Field(512, ge=1)
-    # After SIGTERM: answer /healthz with 404 this long, so load balancers stop sending traffic.
-    drain_s: float = Field(2.0, ge=0)
     # Small, hot objects (playlists, init segments) kept in memory, up to this many bytes.
     memory_cache_bytes: int = Field(64 * 1024**2, ge=0)
     memory_cache_ttl_s: float = Field(60.0, ge=0)
-
-    @property
-    def base_url(self) -> str:
-        return (self.public_url or self.url).rstrip("/")
 
     @model_validator(mode="after")
     def _active_key_known(self) -> OriginSettings:
@@ -274,8 +272,11 @@ class GatewayRoute(_Section):
 class GatewayBackend(_Section):
     """One service's backend: how long the gateway waits for it, and whether it retries."""
 
-    # Read requests answer in milliseconds; uploads stream gigabytes (per-backend `timeout server`).
+    # How long the gateway waits for an answer: reads (GET, HEAD) answer in milliseconds, so a
+    # hung instance is given up on soon (and the read retried elsewhere); writes may stream
+    # gigabytes (uploads), so they get their own, longer limit.
     timeout_s: float = Field(10.0, gt=0, le=86400)
+    write_timeout_s: float = Field(60.0, gt=0, le=86400)
     # Seconds a draining instance is given to finish its requests before it is stopped.
     drain_timeout_s: float = Field(30.0, gt=0)
 
@@ -323,14 +324,17 @@ class GatewaySettings(_Section):
         GatewayRoute(prefix="/v1/progress", service="streaming"),
         GatewayRoute(prefix="/v1/events", service="streaming"),
         GatewayRoute(prefix="/v1/viewers", service="streaming"),
+        GatewayRoute(prefix="/diag/catalog/", service="catalog"),
+        GatewayRoute(prefix="/diag/streaming/", service="streaming"),
+        GatewayRoute(prefix="/diag/origin/", service="origin"),
         GatewayRoute(prefix="/t/", service="origin"),
         GatewayRoute(prefix="/assets/", service="origin"),
         GatewayRoute(prefix="/titles/", service="origin"),
     )
     backends: dict[str, GatewayBackend] = Field(
         default_factory=lambda: {
-            "catalog": GatewayBackend(timeout_s=3600.0),  # uploads
-            "streaming": GatewayBackend(timeout_s=10.0),
+            "catalog": GatewayBackend(write_timeout_s=3600.0),  # uploads
+            "streaming": GatewayBackend(),
             "origin": GatewayBackend(timeout_s=30.0),
         }
     )
@@ -349,6 +353,12 @@ class GatewaySettings(_Section):
         if unknown:
             raise ValueError(f"routes name services without a backend: {', '.join(unknown)}")
         return self
+
+
+class DiagnosticsSettings(_Section):
+    """Endpoints for capacity tests (streamcore/web/diagnostics.py); off in production."""
+
+    enabled: bool = False
 
 
 class RegistrySettings(_Section):
@@ -407,7 +417,7 @@ def path_token_sources(settings: Settings) -> list[tuple[str, str]]:
     """(name, base URL) of every source that accepts our tokens in the path, in priority order:
     the local edges, then the origin. The same path works on each, so players can switch."""
     edges = [(edge.name, edge.url) for edge in local_edges(settings)]
-    return [*edges, ("origin", settings.origin.base_url)]
+    return [*edges, ("origin", settings.origin_url)]
 
 
 class LocalEdgeCdn(_Section):
@@ -507,6 +517,14 @@ class FFmpegSettings(_Section):
     )
 
 
+# The web services behind the gateway, by the name its route table uses: their sections.
+SERVICE_SECTIONS: dict[str, str] = {
+    "catalog": "catalog_api",
+    "streaming": "streaming",
+    "origin": "origin",
+}
+
+
 class Settings(BaseSettings):
     """Everything StreamCore reads from its environment, validated once at start."""
 
@@ -536,6 +554,7 @@ class Settings(BaseSettings):
     streaming: StreamingSettings = StreamingSettings()
     gateway: GatewaySettings = GatewaySettings()
     registry: RegistrySettings = RegistrySettings()
+    diagnostics: DiagnosticsSettings = DiagnosticsSettings()
     worker: WorkerSettings = WorkerSettings()
     ffmpeg: FFmpegSettings = FFmpegSettings()
     # CDNs in priority order: playback URLs list them first to last, then the origin itself.
@@ -652,14 +671,20 @@ class Settings(BaseSettings):
         password = quote(self.redis.password.get_secret_value() if self.redis.password else "")
         return f"redis://:{password}@{self.stack.host}:{self.stack.redis_port}/0"
 
+    @property
+    def api_url(self) -> str:
+        """Where clients reach the API: through the gateway unless configured otherwise."""
+        return (self.catalog_api.public_url or self.gateway.entry_url).rstrip("/")
+
+    @property
+    def origin_url(self) -> str:
+        """Where viewers reach the origin's bytes: through the gateway unless configured."""
+        return (self.origin.public_url or self.gateway.entry_url).rstrip("/")
+
     def service(self, name: str) -> HttpServiceSettings:
         """The settings of the web service a route table names (KeyError if there is none)."""
-        sections: dict[str, HttpServiceSettings] = {
-            "catalog": self.catalog_api,
-            "streaming": self.streaming,
-            "origin": self.origin,
-        }
-        return sections[name]
+        section: HttpServiceSettings = getattr(self, SERVICE_SECTIONS[name])
+        return section
 
     @property
     def scratch_dir(self) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import time
 
@@ -22,3 +23,11 @@ def wait_until_healthy(
             pass
         assert time.monotonic() < deadline, f"{name} did not start"
         time.sleep(0.1)
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now (the kernel's pick), for a process a test starts."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port

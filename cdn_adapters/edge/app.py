@@ -44,7 +44,7 @@ async def _origin_client(app: web.Application) -> AsyncIterator[None]:
 
 async def _load(app: web.Application, token: str, path: str) -> Stored:
     """One request to the origin, for the whole object (ranges are cut from the copy)."""
-    url = f"{app[SETTINGS_KEY].origin.url}/t/{token}{path}"
+    url = f"{app[SETTINGS_KEY].origin_url}/t/{token}{path}"
     async with app[CLIENT_KEY].get(url, headers={"Accept-Encoding": "identity"}) as response:
         body = await response.read()
         headers = {

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 from aiohttp import web
 
@@ -118,12 +119,26 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         return error_response(500, "internal_error", "internal error; it has been logged")
 
 
+@dataclass
+class Lifecycle:
+    """Whether this instance is draining before it stops (streamcore/web/instance.py)."""
+
+    draining: bool = False
+
+
+LIFECYCLE_KEY = web.AppKey("lifecycle", Lifecycle)
+
+
 def health_routes(
     ready_check: Callable[[web.Application], Awaitable[None]] | None = None,
 ) -> list[web.RouteDef]:
     """``/healthz`` (the process answers) and ``/readyz`` (its dependencies answer too)."""
 
     async def healthz(request: web.Request) -> web.Response:
+        lifecycle = request.app.get(LIFECYCLE_KEY)
+        if lifecycle is not None and lifecycle.draining:
+            # Failing the gateway's check takes the instance out while it finishes its work.
+            return web.json_response({"status": "draining"}, status=503)
         return web.json_response({"status": "ok"})
 
     async def readyz(request: web.Request) -> web.Response:

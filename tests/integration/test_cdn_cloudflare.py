@@ -23,6 +23,7 @@ from aiohttp import web
 from cdn_adapters.base import CdnError, CdnUnavailable, PurgeState
 from cdn_adapters.cloudflare import CloudflareAdapter, RateLimited
 from streamcore.settings import CloudflareCdn
+from tests.processes import free_port
 
 ZONE = "023e105f4ecef8ad9ca31a8372d0c353"
 TOKEN = "test-api-token"
@@ -216,9 +217,7 @@ async def test_5xx_is_cdn_unavailable(api: tuple[PurgeApi, str]) -> None:
 
 
 async def test_an_unreachable_api_is_cdn_unavailable() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     with pytest.raises(CdnUnavailable, match="unreachable"):
         await _adapter(f"http://127.0.0.1:{port}/client/v4").purge([ASSET], reference="r")
 

@@ -10,7 +10,6 @@ tests/unit/cdn_adapters/test_cloudfront_backoff.py.
 from __future__ import annotations
 
 import functools
-import socket
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -24,6 +23,7 @@ from moto.server import ThreadedMotoServer
 from cdn_adapters.base import CdnError, CdnUnavailable, PurgeState
 from cdn_adapters.cloudfront import CloudFrontAdapter
 from streamcore.settings import CloudFrontCdn
+from tests.processes import free_port
 
 ASSET = f"/assets/{uuid.UUID(int=1)}/"
 OTHER = f"/assets/{uuid.UUID(int=2)}/"
@@ -194,9 +194,7 @@ async def test_unknown_distribution_and_invalidation_are_cdn_errors(
 
 async def test_an_unreachable_api_is_cdn_unavailable(distribution_id: str) -> None:
     # A port nothing listens on any more: connection refused, after botocore's own retries.
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     adapter = _adapter(f"http://127.0.0.1:{port}", distribution_id)
     with pytest.raises(CdnUnavailable, match="unreachable"):
         await adapter.purge([ASSET], reference="r")

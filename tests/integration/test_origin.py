@@ -7,7 +7,6 @@ import gzip
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,7 +26,7 @@ from streamcore import signing
 from streamcore.settings import Settings
 from streamcore.storage.s3 import open_storage
 from tests.integration.published import MASTER, Published
-from tests.processes import wait_until_healthy
+from tests.processes import free_port, wait_until_healthy
 
 pytestmark = pytest.mark.stack
 
@@ -363,12 +362,15 @@ async def test_overload_answers_503_with_retry_after(stack: Settings, published:
         slow.close()
 
 
-def test_draining_origin_answers_healthz_404_then_stops(stack: Settings) -> None:
-    """SIGTERM: /healthz says 404 (load balancers move away) while requests are still served."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {**os.environ, "STREAMCORE_ORIGIN__PORT": str(port), "STREAMCORE_ORIGIN__DRAIN_S": "3"}
+def test_draining_origin_answers_healthz_503_then_stops(stack: Settings) -> None:
+    """SIGTERM: /healthz says 503 (the gateway moves away) while requests are still served."""
+    port, agent_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "STREAMCORE_ORIGIN__PORT": str(port),
+        "STREAMCORE_ORIGIN__AGENT_PORT": str(agent_port),
+        "STREAMCORE_ORIGIN__DRAIN_S": "3",
+    }
     process = subprocess.Popen([sys.executable, "-m", "origin"], env=env)
     try:
         base = f"http://127.0.0.1:{port}"
@@ -376,7 +378,7 @@ def test_draining_origin_answers_healthz_404_then_stops(stack: Settings) -> None
         process.send_signal(signal.SIGTERM)
         time.sleep(0.5)
         draining = httpx.get(f"{base}/healthz", timeout=2)
-        assert draining.status_code == 404
+        assert draining.status_code == 503
         assert draining.json()["status"] == "draining"
         assert process.wait(timeout=15) == 0
     finally:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import zipfile
@@ -24,7 +23,7 @@ import httpx
 import pytest
 
 from streamcore.settings import Settings
-from tests.processes import wait_until_healthy
+from tests.processes import free_port, wait_until_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = {
@@ -147,17 +146,17 @@ def test_the_installed_copy_finds_its_own_files(installed: Installed) -> None:
     assert "upload" in command.stdout
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def installed_api(installed: Installed, stack: Settings) -> Iterator[str]:
     """The installed copy's catalog API, on a port of its own, against the test stack."""
-    port = _free_port()
-    env = installed.env(dict(os.environ) | {"STREAMCORE_CATALOG_API__PORT": str(port)})
+    port, agent_port = free_port(), free_port()
+    env = installed.env(
+        dict(os.environ)
+        | {
+            "STREAMCORE_CATALOG_API__PORT": str(port),
+            "STREAMCORE_CATALOG_API__AGENT_PORT": str(agent_port),
+        }
+    )
     process = subprocess.Popen([sys.executable, "-m", "catalog_api"], cwd=installed.cwd, env=env)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -61,7 +61,7 @@ async def test_instances_scans_every_page(registry_redis: aioredis.Redis) -> Non
     many = [reg("catalog", i) for i in range(1, 251)]
     for one in many:
         await registry.register(registry_redis, one, 30)
-    await registry_redis.set(registry.key("catalog", 999), "not json")
+    await registry_redis.set(registry.key("catalog", "127.0.0.1", 999), "not json")
     assert await registry.instances(registry_redis) == many
 
 

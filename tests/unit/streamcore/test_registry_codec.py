@@ -13,7 +13,9 @@ def test_round_trip() -> None:
     reg = Registration("origin", 2, "10.0.0.7", 18121, 18221, pid=42, started_at=1.5)
     assert Registration.from_json(reg.to_json()) == reg
     assert Registration.from_json(reg.to_json().encode()) == reg
-    assert reg.key == key("origin", 2) == "streamcore:registry:origin:2"
+    assert (
+        reg.key == key("origin", "10.0.0.7", 18121) == "streamcore:registry:origin:10.0.0.7:18121"
+    )
 
 
 def test_defaults_name_this_process() -> None:
