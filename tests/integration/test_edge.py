@@ -16,6 +16,7 @@ from devstack.services import local_edge
 from streamcore import signing
 from streamcore.assets import repository
 from streamcore.db.database import pool_context
+from streamcore.db.schemas import Schema
 from streamcore.settings import LocalEdgeCdn, Settings
 from tests.integration.published import Published
 
@@ -111,7 +112,7 @@ def test_playback_lists_the_edge_first_and_the_origin_last_and_both_play(
     stack: Settings, published: Published
 ) -> None:
     async def mark_published() -> None:
-        async with pool_context(stack) as pool:
+        async with pool_context(stack, schema=Schema.CATALOG) as pool:
             row = await repository.create(
                 pool, asset_id=published.asset_id, title="published", source_key="k",
                 source_filename="f.mp4", source_size=1, content_type="video/mp4",

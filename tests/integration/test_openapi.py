@@ -32,6 +32,7 @@ from schemathesis.specs.openapi.checks import (
 
 from catalog_api.openapi import document
 from streamcore.db.database import pool_context
+from streamcore.db.schemas import Schema
 from streamcore.settings import Settings
 
 pytestmark = pytest.mark.stack
@@ -142,7 +143,7 @@ def _fixtures(stack: Settings, headers: dict[str, str]) -> list[str]:
 
 async def _ready_asset(stack: Settings) -> str:
     asset_id = uuid.uuid4()
-    async with pool_context(stack) as pool:
+    async with pool_context(stack, schema=Schema.CATALOG) as pool:
         await pool.execute(
             """
             INSERT INTO assets (id, title, status, source_key, source_filename, version)

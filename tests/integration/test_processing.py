@@ -25,6 +25,7 @@ from sample_media.generate import Clip, generate, make_fixture
 from streamcore.assets import keys, repository
 from streamcore.binaries import FFmpegInfo
 from streamcore.db.database import pool_context
+from streamcore.db.schemas import Schema
 from streamcore.settings import Settings
 from streamcore.storage import ObjectNotFound
 from streamcore.storage.s3 import open_storage
@@ -80,7 +81,7 @@ async def create_asset(settings: Settings, asset_id: uuid.UUID, name: str) -> uu
 
     Its source is wherever `keys.source_key` puts `{name}.mp4`; returns the row's job id.
     """
-    async with pool_context(settings) as pool:
+    async with pool_context(settings, schema=Schema.CATALOG) as pool:
         row = await repository.create(
             pool, asset_id=asset_id, title=name,
             source_key=keys.source_key(asset_id, f"{name}.mp4"), source_filename=f"{name}.mp4",
@@ -226,7 +227,7 @@ def test_a_repeated_job_is_a_no_op_and_leaves_one_version(
     before = asyncio.run(published_keys(stack, asset["id"]))
 
     async def rerun() -> processing.Outcome:
-        async with pool_context(stack) as pool:
+        async with pool_context(stack, schema=Schema.CATALOG) as pool:
             row = await repository.get(pool, uuid.UUID(asset["id"]))
         assert row is not None and row.job_id is not None
         return await processing.process_asset(stack, row.id, row.job_id)

@@ -27,6 +27,7 @@ from PIL import Image, ImageDraw
 
 from catalog_api.titles.responses import BatchResult, TitleDetail, TitlePage
 from streamcore.db.database import pool_context
+from streamcore.db.schemas import Schema
 from streamcore.settings import Settings
 from streamcore.storage import ObjectNotFound
 from streamcore.storage.s3 import open_storage
@@ -425,7 +426,7 @@ async def test_a_mislabelled_poster_or_a_missing_title(
 
 async def _insert_asset(stack: Settings, asset_id: uuid.UUID, status: str, version: int) -> None:
     images = {"posters": ["poster/poster_320.jpg"], "storyboard": None} if version else {}
-    async with pool_context(stack) as pool:
+    async with pool_context(stack, schema=Schema.CATALOG) as pool:
         await pool.execute(
             """
             INSERT INTO assets (id, title, status, source_key, source_filename, version, images,
