@@ -50,7 +50,9 @@ async def test_a_state_the_machine_does_not_know_is_refused(stack: Settings) -> 
             asset_id,
         )
         with pytest.raises(asyncpg.CheckViolationError):
-            await conn.execute("UPDATE catalog.assets SET status = 'uploading' WHERE id = $1", asset_id)
+            await conn.execute(
+                "UPDATE catalog.assets SET status = 'uploading' WHERE id = $1", asset_id
+            )
     finally:
         await transaction.rollback()  # nothing is left behind
         await conn.close()

@@ -28,7 +28,8 @@ pytestmark = pytest.mark.stack
 
 REPLICA = "postgres-replica-1"
 WHO_AND_STATUS = (
-    "SELECT pg_is_in_recovery() AS standby, (SELECT status FROM catalog.assets WHERE id = $1) AS status"
+    "SELECT pg_is_in_recovery() AS standby, "
+    "(SELECT status FROM catalog.assets WHERE id = $1) AS status"
 )
 
 

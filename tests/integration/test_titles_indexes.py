@@ -61,7 +61,9 @@ async def _load(stack: Settings, name: str) -> str:
         await migrate(conn)
         async with conn.transaction():
             await conn.copy_records_to_table(
-                "titles", records=records(generate(10_000, seed=1)), columns=COLUMNS,
+                "titles",
+                records=records(generate(10_000, seed=1)),
+                columns=COLUMNS,
                 schema_name=Schema.CATALOG.value,
             )
         await conn.execute("VACUUM ANALYZE catalog.titles")
