@@ -9,7 +9,9 @@ rather than each waiting out the timeout, until a probe finds it answering again
 
 Assets it described are kept for ``streaming.asset_cache_ttl_s``, so that a playing session's
 progress reports do not each call it; concurrent lookups of one asset share one call. An
-unknown asset is not kept: it may be created the next moment.
+unknown asset is not kept: it may be created the next moment. Playback authorisation asks
+afresh (`fresh=True`): a reprocess switches the published version and deletes the old one, whose
+URLs must not be handed out from the cache.
 """
 
 from __future__ import annotations
@@ -102,11 +104,11 @@ class CatalogClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def asset(self, asset_id: UUID) -> CatalogAsset | None:
+    async def asset(self, asset_id: UUID, *, fresh: bool = False) -> CatalogAsset | None:
         """The asset, or None if the catalog has none by that id; CatalogUnavailable if it
-        cannot say."""
+        cannot say. `fresh`: ask the catalog, whatever the cache holds."""
         key = str(asset_id)
-        if (cached := self._cache.get_fresh(key)) is not None:
+        if not fresh and (cached := self._cache.get_fresh(key)) is not None:
             return cached
         found, _ = await self._flights.run(key, lambda: self._fetch(asset_id))
         return found

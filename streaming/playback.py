@@ -30,18 +30,20 @@ def asset_id_of(request: web.Request) -> UUID:
     return path_uuid(request, "asset_id", "asset")
 
 
-async def known_asset(app: web.Application, asset_id: UUID) -> CatalogAsset:
-    """The catalog's asset; 404 if it has none, 503 if it cannot say."""
-    asset = await app[CATALOG_KEY].asset(asset_id)
+async def known_asset(app: web.Application, asset_id: UUID, *, fresh: bool = False) -> CatalogAsset:
+    """The catalog's asset (maybe from the client's short cache, unless `fresh`); 404 if it has
+    none, 503 if it cannot say."""
+    asset = await app[CATALOG_KEY].asset(asset_id, fresh=fresh)
     if asset is None:
         raise NotFound(f"no asset with id {asset_id}")
     return asset
 
 
 async def authorise(app: web.Application, asset_id: UUID, ttl_s: int | None) -> dict[str, Any]:
-    """Signed HLS and DASH URLs of the asset's published version (409 before it has one)."""
+    """Signed HLS and DASH URLs of the asset's published version (409 before it has one).
+    Always the version the catalog says now: the one before may be deleted already."""
     settings = app[SETTINGS_KEY]
-    asset = await known_asset(app, asset_id)
+    asset = await known_asset(app, asset_id, fresh=True)
     if asset.version < 1:
         raise NotReady(f"the asset is {asset.status} and has no published version yet")
     return playback_sources(
