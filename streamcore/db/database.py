@@ -3,7 +3,8 @@
 `Database` holds one pool for the primary (writes, transactions) and one per read replica, and
 sends each read where `ReadPolicy` (streamcore/db/read_routing.py) says: replicas in turn,
 skipping any that is down or lags, and the primary for a caller who just wrote or when no
-replica is usable. See docs/database.md.
+replica is usable. Every pool is opened on one service's schema (streamcore/db/schemas.py),
+replicas' pools on the same one as the primary's. See docs/database.md.
 """
 
 from __future__ import annotations
