@@ -24,6 +24,8 @@ from streaming.resources import DB_POOL_KEY
 from streaming.viewer import viewer_id
 
 routes = web.RouteTableDef()
+# A session is one viewer's: never kept by a shared cache.
+_PRIVATE = {"Cache-Control": "private, no-store"}
 
 
 class SessionEnded(Conflict):
@@ -47,9 +49,6 @@ def session_json(row: asyncpg.Record, timeout_s: float) -> dict[str, object]:
 
 def _session_id(request: web.Request) -> UUID:
     return path_uuid(request, "session_id", "session")
-
-
-_PRIVATE = {"Cache-Control": "private, no-store"}
 
 
 @routes.post("/v1/sessions")
