@@ -19,11 +19,12 @@ from aiohttp.test_utils import TestClient, TestServer
 from catalog_api.app import create_app as create_catalog_app
 from catalog_api.resources import METRICS_KEY as CATALOG_METRICS_KEY
 from streamcore.assets import repository
-from streamcore.cache.breaker import BreakerState
+from streamcore.cache.breaker import BreakerState, CircuitBreaker
 from streamcore.db.database import database_context, pool_context
 from streamcore.db.schemas import Schema
 from streamcore.settings import Settings
 from streaming.app import create_app
+from streaming.catalog_client import CatalogClient, CatalogUnavailable
 from streaming.resources import CATALOG_KEY, DB_POOL_KEY
 from tests.streaming_http import streaming_settings
 
@@ -133,45 +134,75 @@ async def own_catalog(stack: Settings, catalog_port: int) -> AsyncIterator[TestS
     await server.close()
 
 
-async def test_the_breaker_opens_stops_asking_and_closes_once_the_catalog_answers(
+async def test_the_breaker_opens_after_failures_and_then_answers_at_once(
     stack: Settings, asset_id: uuid.UUID, catalog_port: int
 ) -> None:
     settings = streaming_settings(
-        stack, catalog_url=f"http://127.0.0.1:{catalog_port}", catalog_breaker_failures=2,
-        catalog_breaker_reset_s=1.0, asset_cache_ttl_s=0,
-    )  # fmt: skip
+        stack, catalog_url=f"http://127.0.0.1:{catalog_port}", catalog_breaker_failures=2
+    )
     async with TestClient(TestServer(create_app(settings))) as streaming:
         breaker = streaming.app[CATALOG_KEY].breaker
-        for _ in range(2):  # nothing listens yet
+        for _ in range(2):  # nothing listens
             assert (await streaming.get(f"/v1/playback/{asset_id}")).status == 503
         assert breaker.state is BreakerState.OPEN
+        response = await streaming.put(f"/v1/progress/{asset_id}", json=REPORT, headers=VIEWER)
+        assert response.status == 503 and response.headers["Retry-After"] == "5"
+        assert "keeps failing" in (await response.json())["error"]["message"]
         metrics = await (await streaming.get("/metrics")).text()
         assert "catalog_breaker_state 1.0" in metrics
+        assert 'catalog_breaker_transitions_total{to="open"} 1.0' in metrics
 
+
+class Clock:
+    """Time for the breaker, moved by the test (the catalog and the calls are real)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_an_open_breaker_asks_nobody_until_its_probe_finds_the_catalog_back(
+    stack: Settings, asset_id: uuid.UUID, catalog_port: int
+) -> None:
+    clock = Clock()
+    breaker = CircuitBreaker(2, 10.0, clock=clock, name="catalog")
+    key = stack.catalog_api.api_keys[0].get_secret_value()
+    client = CatalogClient(
+        f"http://127.0.0.1:{catalog_port}", key, timeout_s=2.0, breaker=breaker, cache_ttl_s=0
+    )
+    try:
+        for _ in range(2):  # nothing listens yet
+            with pytest.raises(CatalogUnavailable, match="did not answer"):
+                await client.asset(asset_id)
+        assert breaker.state is BreakerState.OPEN
         catalog = TestServer(create_catalog_app(stack), host="127.0.0.1", port=catalog_port)
         await catalog.start_server()
         try:
             # Open: the catalog, up again, is not asked until the cool-down is over.
-            response = await streaming.put(f"/v1/progress/{asset_id}", json=REPORT, headers=VIEWER)
-            assert response.status == 503
-            assert "keeps failing" in (await response.json())["error"]["message"]
+            with pytest.raises(CatalogUnavailable, match="keeps failing"):
+                await client.asset(asset_id)
             assert _catalog_asset_lookups(catalog) == 0
-            await asyncio.sleep(1.1)
-            # Half-open: one probe, which answers, and the breaker closes.
-            response = await streaming.put(f"/v1/progress/{asset_id}", json=REPORT, headers=VIEWER)
-            assert response.status == 204
+            clock.now += 10.0
+            assert breaker.state is BreakerState.HALF_OPEN
+            # One probe, which the catalog answers: closed again.
+            found = await client.asset(asset_id)
+            assert found is not None and found.id == asset_id and found.version == 0
             assert breaker.state is BreakerState.CLOSED
             assert _catalog_asset_lookups(catalog) == 1
         finally:
             await catalog.close()
-        metrics = await (await streaming.get("/metrics")).text()
-        assert "catalog_breaker_state 0.0" in metrics
+    finally:
+        await client.aclose()
 
 
 async def test_a_playing_session_does_not_ask_the_catalog_per_progress_report(
     stack: Settings, asset_id: uuid.UUID, catalog_port: int, own_catalog: TestServer
 ) -> None:
-    settings = streaming_settings(stack, catalog_url=f"http://127.0.0.1:{catalog_port}")
+    # A cache that outlasts the test, however slow the machine.
+    url = f"http://127.0.0.1:{catalog_port}"
+    settings = streaming_settings(stack, catalog_url=url, asset_cache_ttl_s=60)
     async with TestClient(TestServer(create_app(settings))) as streaming:
         path = f"/v1/progress/{asset_id}"
         reports = [streaming.put(path, json=REPORT, headers=VIEWER) for _ in range(5)]
