@@ -1,4 +1,6 @@
-"""The catalog API (aiohttp): assets and uploads now; titles, accounts and playback later.
+"""The catalog API (aiohttp): titles, assets and uploads, on the ``catalog`` schema's tables.
 
-Built by `catalog_api.app.create_app(settings)`; `python -m catalog_api` serves it.
+Playback URLs, steering, watch sessions, progress and events are the streaming service's
+(``streaming/``); their old paths here answer 308 to it (``assets/moved.py``). Built by
+`catalog_api.app.create_app(settings)`; `python -m catalog_api` serves it.
 """

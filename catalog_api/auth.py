@@ -8,11 +8,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 from typing import TypeVar
-from uuid import UUID
 
 from aiohttp import web
 
-from catalog_api.viewing.viewer import HEADER as VIEWER_HEADER
 from streamcore.web.service import SETTINGS_KEY, Handler, Unauthorized
 
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -20,7 +18,7 @@ H = TypeVar("H", bound=Handler)
 
 
 def public(handler: H) -> H:
-    """Mark a write endpoint that viewers call without an API key (progress, events)."""
+    """Mark a write endpoint that viewers call without an API key (the moved progress PUT)."""
     handler.public = True  # type: ignore[attr-defined]
     return handler
 
@@ -58,14 +56,12 @@ async def require_api_key(request: web.Request, handler: Handler) -> web.StreamR
 def actor(request: web.Request) -> str | None:
     """A stable, opaque name for the caller, or None for an anonymous one.
 
-    Used to route the caller's reads after its own writes (read-your-writes). Not a proof of
-    identity: an API key is only checked, by `require_api_key`, on the requests that need one.
-    The key itself never leaves this function, only a prefix of its SHA-256.
+    Used to route the caller's reads after its own writes (read-your-writes): only key holders
+    write to the catalog (viewers write to the streaming service), so anyone else is anonymous.
+    Not a proof of identity: an API key is only checked, by `require_api_key`, on the requests
+    that need one. The key itself never leaves this function, only a prefix of its SHA-256.
     """
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() == "bearer" and token.strip():
         return "key:" + hashlib.sha256(token.strip().encode()).hexdigest()[:16]
-    try:
-        return f"viewer:{UUID(request.headers.get(VIEWER_HEADER, ''))}"
-    except ValueError:
-        return None
+    return None

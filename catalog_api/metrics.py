@@ -1,51 +1,12 @@
-"""The catalog API's /metrics: HTTP latency and counts, database pools, and (registered by the
-cache itself in the same registry) cache tiers and the Redis breaker."""
+"""The catalog API's /metrics: HTTP latency and counts; the database pools (exported by
+streamcore/db/metrics.py) and the cache tiers and Redis breaker (registered by the cache
+itself) join the same registry."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-
-from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.registry import Collector
-
-from streamcore.db.database import PoolStats
 from streamcore.web.metrics import HttpMetrics
-
-
-class PoolCollector(Collector):
-    """Reads the pools' state at scrape time: nothing to keep in step between scrapes."""
-
-    def __init__(self, stats: Callable[[], list[PoolStats]]) -> None:
-        self._stats = stats
-
-    def collect(self) -> Iterator[GaugeMetricFamily]:
-        labels = ["pool", "role"]
-        families = {
-            "size": GaugeMetricFamily("db_pool_connections", "Open connections", labels=labels),
-            "used": GaugeMetricFamily("db_pool_connections_in_use", "Checked-out connections",
-                                      labels=labels),
-            "max": GaugeMetricFamily("db_pool_max_connections", "Pool maximum", labels=labels),
-            "healthy": GaugeMetricFamily("db_server_healthy", "1 if reads may go there",
-                                         labels=labels),
-            "lag": GaugeMetricFamily("db_replica_lag_seconds", "Replay lag", labels=labels),
-        }  # fmt: skip
-        for pool in self._stats():
-            key = [pool.name, pool.role]
-            families["size"].add_metric(key, pool.size)
-            families["used"].add_metric(key, pool.used)
-            families["max"].add_metric(key, pool.max_size)
-            families["healthy"].add_metric(key, 1.0 if pool.healthy else 0.0)
-            if pool.lag_s is not None:
-                families["lag"].add_metric(key, pool.lag_s)
-        yield from families.values()
 
 
 class CatalogMetrics(HttpMetrics):
     def __init__(self) -> None:
         super().__init__("catalog-api")
-
-    def watch_pools(self, stats: Callable[[], list[PoolStats]]) -> Callable[[], None]:
-        """Export the pools' state; returns the function that stops it (at cleanup)."""
-        collector = PoolCollector(stats)
-        self.registry.register(collector)
-        return lambda: self.registry.unregister(collector)

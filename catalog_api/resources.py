@@ -17,6 +17,8 @@ from cdn_adapters.base import CdnAdapter
 from streamcore.cache import Cache
 from streamcore.cache.redis_client import create_redis
 from streamcore.db.database import UNAVAILABLE_ERRORS, Database, database_context
+from streamcore.db.metrics import watch_pools
+from streamcore.db.schemas import Schema
 from streamcore.storage.s3 import S3Storage, open_storage
 from streamcore.tasks.queue import TaskName, create_celery
 from streamcore.web.service import SETTINGS_KEY, ServiceUnavailable
@@ -33,10 +35,10 @@ ADAPTERS_KEY = web.AppKey("cdn_adapters", list[CdnAdapter])
 
 
 async def database(app: web.Application) -> AsyncIterator[None]:
-    async with database_context(app[SETTINGS_KEY]) as db:
+    async with database_context(app[SETTINGS_KEY], schema=Schema.CATALOG) as db:
         app[DB_KEY] = db
         app[DB_POOL_KEY] = db.primary
-        unwatch = app[METRICS_KEY].watch_pools(db.stats)
+        unwatch = watch_pools(app[METRICS_KEY].registry, db.stats)
         yield
         unwatch()
 

@@ -1,4 +1,9 @@
-"""The CLI's client for the catalog API: the CLI does what a user could do over HTTP."""
+"""The CLI's client for the catalog API and the streaming service (playback URLs): the CLI
+does what a user could do over HTTP.
+
+Behind the gateway one URL reaches both (``STREAMCORE_API_URL``, the gateway's entry);
+without it, each service's own address from the settings.
+"""
 
 from __future__ import annotations
 
@@ -22,11 +27,19 @@ class ApiClientError(Exception):
 
 
 class ApiClient:
-    def __init__(self, settings: Settings, base_url: str | None = None, api_key: str | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        *,
+        streaming_url: str | None = None,
+    ):
         keys = settings.catalog_api.api_keys
-        self.base_url = (
-            base_url or os.environ.get("STREAMCORE_API_URL") or settings.api_url
-        ).rstrip("/")
+        # Both services are behind the gateway: one entry point for every call.
+        entry = base_url or os.environ.get("STREAMCORE_API_URL") or settings.api_url
+        self.base_url = entry.rstrip("/")
+        self.streaming_url = (streaming_url or entry).rstrip("/")
         key = (
             api_key
             or os.environ.get("STREAMCORE_API_KEY")
@@ -47,12 +60,15 @@ class ApiClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+    def _request(
+        self, method: str, path: str, *, base_url: str | None = None, **kwargs: Any
+    ) -> Any:
+        base = base_url or self.base_url
         try:
-            response = self._http.request(method, path, **kwargs)
+            response = self._http.request(method, f"{base}{path}", **kwargs)
         except httpx.TransportError as exc:
             raise ApiClientError(
-                0, "unreachable", f"cannot reach the API at {self.base_url}: {exc}"
+                0, "unreachable", f"cannot reach the API at {base}: {exc}"
             ) from None
         if response.status_code >= 400:
             try:
@@ -104,7 +120,9 @@ class ApiClient:
 
     def playback(self, asset_id: str, ttl: int | None) -> dict[str, Any]:
         params = {"ttl": ttl} if ttl else {}
-        return self._request("GET", f"/v1/assets/{quote(asset_id)}/playback", params=params)
+        return self._request(
+            "GET", f"/v1/playback/{quote(asset_id)}", base_url=self.streaming_url, params=params
+        )
 
     def reprocess(self, asset_id: str, *, force: bool = False) -> dict[str, Any]:
         params = {"force": "true"} if force else None

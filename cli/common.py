@@ -22,7 +22,12 @@ err_console = Console(stderr=True)
 JSON_HELP = "Print machine-readable JSON instead of a table."
 JsonOption = Annotated[bool, typer.Option("--json", help=JSON_HELP)]
 ApiOption = Annotated[
-    str | None, typer.Option("--api", help="Catalog API base URL (default: from settings).")
+    str | None,
+    typer.Option(
+        "--api",
+        help="The API's base URL: the gateway's, which reaches the catalog and the streaming "
+        "service (default: each service's own, from settings).",
+    ),
 ]
 
 
@@ -43,7 +48,7 @@ def print_json(value: Any) -> None:
 
 
 def api_client(api: str | None) -> ApiClient:
-    """The catalog API's client, at `api` or where the settings say."""
+    """The API's client (catalog and streaming), at `api` or where the settings say."""
     return ApiClient(settings_or_exit(), base_url=api)
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-# URI="..." but not SERVER-URI="...": the steering manifest is the API's, not ours to sign.
+# URI="..." but not SERVER-URI="...": the steering manifest is the streaming service's, not ours
+# to sign.
 _URI_ATTRIBUTE = re.compile(r'(?<![A-Z-])URI="([^"]*)"')
 _DASH_NS = "urn:mpeg:dash:schema:mpd:2011"
 # MPD attributes that hold URLs or URL templates. BaseURLs are left alone: they are joined with

@@ -6,7 +6,8 @@ The packaged manifests are the same for every source; the origin adds, as it ser
   an absolute URI carrying the viewer's token, a `PATHWAY-ID`, a `STABLE-VARIANT-ID` (or
   `STABLE-RENDITION-ID`) shared across pathways, and rendition groups of its own (a GROUP-ID
   names one pathway's groups, which is how players attribute an audio failure to a pathway);
-  and `EXT-X-CONTENT-STEERING` naming the API's steering manifest, which orders the pathways.
+  and `EXT-X-CONTENT-STEERING` naming the streaming service's steering manifest, which orders
+  the pathways.
   A player that fails on one pathway moves to the next by itself, at the same position;
 - to a master requested with a query token (a CDN that signs its own URLs), only the
   steering tag, with the manifest's single default pathway ".";
@@ -28,7 +29,9 @@ DASH_NS = "urn:mpeg:dash:schema:mpd:2011"
 
 
 def steering_uri(settings: Settings, asset_id: UUID, kind: str) -> str:
-    return f"{settings.catalog_api.base_url}/v1/assets/{asset_id}/steering/{kind}"
+    """The streaming service's steering manifest, as players reach it: through the gateway,
+    which routes /v1/playback to the streaming service (streaming/playback.py)."""
+    return f"{settings.gateway.entry_url}/v1/playback/{asset_id}/steering/{kind}"
 
 
 # Tags that describe the renditions and variants: everything from the first of them on is

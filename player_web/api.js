@@ -1,6 +1,8 @@
-// The catalog API, as the player uses it: playback URLs, the anonymous viewer, progress, events.
-// Viewer calls are best-effort: when they fail (or the API does not offer them yet) the player
-// plays on without resume and analytics.
+// The streaming service, as the player uses it: playback URLs, the anonymous viewer, progress,
+// events. The page is served through the gateway, which routes these paths to the streaming
+// service, so same-origin relative URLs are right (`?api=` names another base). Viewer calls are
+// best-effort: when they fail (or the API does not offer them yet) the player plays on without
+// resume and analytics.
 
 const VIEWER_KEY = "streamcore.viewer_id";
 const TIMEOUT_MS = 8000;
@@ -13,7 +15,7 @@ export class ApiError extends Error {
   }
 }
 
-export class CatalogApi {
+export class StreamingApi {
   constructor(base) {
     this.base = base.replace(/\/+$/, "");
     this.viewerId = null;
@@ -47,7 +49,7 @@ export class CatalogApi {
 
   /** Signed playback URLs: {asset_id, version, expires_at, sources: [...]}, primary first. */
   playback(assetId) {
-    return this.#request("GET", `/v1/assets/${encodeURIComponent(assetId)}/playback`);
+    return this.#request("GET", `/v1/playback/${encodeURIComponent(assetId)}`);
   }
 
   /** The viewer id kept in localStorage, or a new one from the API; null if there is none. */
@@ -75,7 +77,7 @@ export class CatalogApi {
   async progress(assetId) {
     if (!this.viewerId) return null;
     try {
-      return await this.#request("GET", `/v1/assets/${encodeURIComponent(assetId)}/progress`);
+      return await this.#request("GET", `/v1/progress/${encodeURIComponent(assetId)}`);
     } catch (error) {
       if (error.status !== 404) console.warn("progress unavailable:", error.message);
       return null;
@@ -83,7 +85,7 @@ export class CatalogApi {
   }
 
   saveProgress(assetId, report, { keepalive = false } = {}) {
-    return this.#request("PUT", `/v1/assets/${encodeURIComponent(assetId)}/progress`, {
+    return this.#request("PUT", `/v1/progress/${encodeURIComponent(assetId)}`, {
       body: report,
       keepalive,
     });

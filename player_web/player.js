@@ -2,7 +2,7 @@
 // plays the first source with hls.js (or dash.js), falls back to the next source when one fails,
 // and reports progress and playback events. See README.md.
 
-import { CatalogApi } from "./api.js";
+import { StreamingApi } from "./api.js";
 import { Controls } from "./controls.js";
 import { DashEngine } from "./engine-dash.js";
 import { HlsEngine } from "./engine-hls.js";
@@ -36,7 +36,7 @@ class Player {
     this.assetId = params.get("asset");
     const engine = params.get("engine") === "dash" ? "dash" : "hls";
     this.debug = params.get("debug") === "1"; // the libraries' own logs, in the console
-    this.api = new CatalogApi(params.get("api") || window.location.origin);
+    this.api = new StreamingApi(params.get("api") || window.location.origin);
     this.state = createState({ assetId: this.assetId, engine, sessionId: crypto.randomUUID() });
     // Read live, not at the last tick: tests time their actions on these.
     Object.defineProperties(this.state, {

@@ -260,6 +260,17 @@ class StreamingSettings(HttpServiceSettings):
     catalog_breaker_reset_s: float = Field(5.0, gt=0)
     # How long an asset the catalog described is trusted before asking again.
     asset_cache_ttl_s: float = Field(5.0, ge=0)
+    # The catalog's base URL; unset: the gateway's entry (gateway.entry_url), like any client.
+    catalog_url: str | None = None
+    # A watch session without a heartbeat for this long counts as ended.
+    session_timeout_s: float = Field(120.0, gt=0)
+
+    @field_validator("catalog_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/") if value else value
 
 
 class GatewayRoute(_Section):
@@ -317,6 +328,7 @@ class GatewaySettings(_Section):
         GatewayRoute(prefix="/v1/titles", service="catalog"),
         GatewayRoute(prefix="/v1/assets", service="catalog"),
         GatewayRoute(prefix="/player", service="catalog"),
+        GatewayRoute(prefix="/openapi/streaming", service="streaming"),
         GatewayRoute(prefix="/openapi", service="catalog"),
         GatewayRoute(prefix="/docs", service="catalog"),
         GatewayRoute(prefix="/v1/playback", service="streaming"),

@@ -26,6 +26,7 @@ from cdn_adapters.registry import build_adapters
 from streamcore import binaries
 from streamcore.assets import keys, repository
 from streamcore.db.database import pool_context
+from streamcore.db.schemas import Schema
 from streamcore.failures import TRANSIENT, describe
 from streamcore.settings import Settings
 from streamcore.storage import Storage
@@ -78,7 +79,9 @@ async def process_asset(
     if ladder is None:
         ladder = worker_ladder(settings)
     async with (
-        pool_context(settings, min_size=_POOL_MIN_SIZE, max_size=_POOL_MAX_SIZE) as pool,
+        pool_context(
+            settings, schema=Schema.CATALOG, min_size=_POOL_MIN_SIZE, max_size=_POOL_MAX_SIZE
+        ) as pool,
         open_storage(settings) as storage,
     ):
         asset = await repository.start_processing(pool, asset_id, job_id)
@@ -272,5 +275,7 @@ async def delete_asset_files(settings: Settings, asset_id: UUID) -> int:
 
 async def record_failure(settings: Settings, asset_id: UUID, job_id: UUID, error: str) -> None:
     """Mark the asset failed after its task gave up (retries exhausted or an unexpected error)."""
-    async with pool_context(settings, min_size=_POOL_MIN_SIZE, max_size=_POOL_MAX_SIZE) as pool:
+    async with pool_context(
+        settings, schema=Schema.CATALOG, min_size=_POOL_MIN_SIZE, max_size=_POOL_MAX_SIZE
+    ) as pool:
         await repository.fail(pool, asset_id, job_id, error)

@@ -15,6 +15,7 @@ import logging
 
 from streamcore.assets import repository
 from streamcore.db.database import pool_context
+from streamcore.db.schemas import Schema
 from streamcore.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ async def reap_stalled(settings: Settings) -> list[repository.Asset]:
     """
     silent_for_s = settings.worker.stall_after_s
     requeued: list[repository.Asset] = []
-    async with pool_context(settings, min_size=1, max_size=2) as pool:
+    async with pool_context(settings, schema=Schema.CATALOG, min_size=1, max_size=2) as pool:
         for asset_id, job_id in await repository.stalled_jobs(pool, silent_for_s=silent_for_s):
             asset = await repository.requeue(pool, asset_id, job_id, silent_for_s=silent_for_s)
             if asset is None:

@@ -22,6 +22,7 @@ from celery import Celery, Task
 from streamcore.assets import repository
 from streamcore.cache import catalog_cache
 from streamcore.db.database import pool_context
+from streamcore.db.schemas import Schema
 from streamcore.failures import TRANSIENT, describe, is_transient
 from streamcore.settings import QueuePolicy, Settings
 from streamcore.tasks import reaper_stats
@@ -160,7 +161,7 @@ def _alive_until_retry(settings: Settings, args: tuple[Any, ...], delay_s: float
     """
 
     async def stamp() -> None:
-        async with pool_context(settings, min_size=1, max_size=1) as pool:
+        async with pool_context(settings, schema=Schema.CATALOG, min_size=1, max_size=1) as pool:
             await repository.heartbeat(pool, UUID(args[0]), UUID(args[1]), ahead_s=delay_s)
 
     try:

@@ -9,23 +9,16 @@ from uuid import UUID
 from aiohttp import web
 
 from catalog_api.assets import upload
-from catalog_api.assets.models import AssetListParams, PlaybackParams, ReprocessParams
+from catalog_api.assets.models import AssetListParams, ReprocessParams
 from catalog_api.assets.views import asset_json, decode_cursor, encode_cursor
-from catalog_api.resources import ADAPTERS_KEY, CACHE_KEY, DB_POOL_KEY, STORAGE_KEY, enqueue
-from cdn_adapters.playback import sources as playback_sources
+from catalog_api.resources import CACHE_KEY, DB_POOL_KEY, STORAGE_KEY, enqueue
 from streamcore.assets import repository
 from streamcore.cache import catalog_cache
-from streamcore.settings import path_token_sources
 from streamcore.tasks.queue import TaskName
 from streamcore.web.service import SETTINGS_KEY, Conflict, NotFound
 from streamcore.web.validation import path_uuid, query_params
 
 log = logging.getLogger(__name__)
-
-
-class NotReady(Conflict):
-    code = "not_ready"
-
 
 routes = web.RouteTableDef()
 
@@ -100,46 +93,6 @@ async def reprocess_asset(request: web.Request) -> web.Response:
     # The version playing now is purged from the CDNs once its replacement is published.
     await enqueue(request.app, TaskName.PROCESS_ASSET, asset.id, asset.job_id, asset.version)
     return web.json_response(asset_json(asset), status=202)
-
-
-@routes.get("/v1/assets/{asset_id}/playback")
-async def playback_urls(request: web.Request) -> web.Response:
-    """Signed HLS and DASH URLs: each configured CDN, primary first, then the origin."""
-    settings = request.app[SETTINGS_KEY]
-    asset_id, params = _asset_id(request), query_params(request, PlaybackParams)
-    ttl = params.ttl or settings.origin.playback_ttl_s
-    asset = await _get_or_404(request, asset_id)
-    if asset.version < 1:
-        raise NotReady(f"the asset is {asset.status} and has no published version yet")
-    body = playback_sources(
-        settings, request.app[ADAPTERS_KEY], asset.id, asset.version,
-        ttl_s=ttl, images=asset.images,
-    )  # fmt: skip
-    return web.json_response(body, headers={"Cache-Control": "private, no-store"})
-
-
-@routes.get("/v1/assets/{asset_id}/steering/{kind}")
-async def steering_manifest(request: web.Request) -> web.Response:
-    """The content steering manifest players fetch (HLS: pathways; DASH: service locations).
-
-    The viewer's master playlist and MPD list every path-token source (see origin/steering.py);
-    this orders them: the CDNs first, the origin last. "." is the single default pathway of a
-    master served with a query token.
-    """
-    settings = request.app[SETTINGS_KEY]
-    await _get_or_404(request, _asset_id(request))
-    names = [name for name, _ in path_token_sources(settings)]
-    reload_uri = str(request.url.with_query(None))
-    body: dict[str, object]
-    if request.match_info["kind"] == "hls":
-        body = {"VERSION": 1, "TTL": 300, "RELOAD-URI": reload_uri,
-                "PATHWAY-PRIORITY": [*names, "."]}  # fmt: skip
-    elif request.match_info["kind"] == "dash":
-        body = {"VERSION": 1, "TTL": 300, "RELOAD-URI": reload_uri,
-                "SERVICE-LOCATION-PRIORITY": names}  # fmt: skip
-    else:
-        raise NotFound("steering manifests are 'hls' or 'dash'")
-    return web.json_response(body, headers={"Cache-Control": "public, max-age=60"})
 
 
 @routes.delete("/v1/assets/{asset_id}")

@@ -31,14 +31,3 @@ class ReprocessParams(BaseModel):
         description="Also while it is processing (say, its worker died): queue it again under "
         "a new job id; the old job's writes, if it still runs, are ignored",
     )
-
-
-class PlaybackParams(BaseModel):
-    """GET /v1/assets/{asset_id}/playback's query string."""
-
-    model_config = _CONFIG
-
-    ttl: int | None = Field(
-        None, ge=60, le=7 * 86400,
-        description="Seconds the URLs stay valid; default: origin.playback_ttl_s",
-    )  # fmt: skip

@@ -1,4 +1,5 @@
-"""The API's OpenAPI document at /openapi.json, and its docs page at /docs.
+"""The catalog's OpenAPI document at /openapi.json (built by streamcore/web/openapi.py), and
+the docs page at /docs.
 
 The page is Swagger UI from the pinned npm package `swagger-ui-dist` (player_web/package.json,
 installed by `make install`), served from this process: nothing loads from a CDN, which the
@@ -7,15 +8,14 @@ page's Content-Security-Policy enforces.
 
 from __future__ import annotations
 
-import json
 from functools import cache
 from typing import Any
 
 from aiohttp import web
 
 from catalog_api.openapi.operations import OPERATIONS
-from catalog_api.openapi.spec import build
 from catalog_api.player import PLAYER_DIR
+from streamcore.web.openapi import build, document_route
 from streamcore.web.service import NotFound
 
 SWAGGER_DIR = PLAYER_DIR / "node_modules" / "swagger-ui-dist"
@@ -47,8 +47,9 @@ _CSP = (
     "img-src 'self' data:; connect-src 'self'; font-src 'self'"
 )
 
-DESCRIPTION = """StreamCore's catalog API: assets (upload, processing, playback URLs), titles
-(movies, series, episodes), viewing (progress, events).
+DESCRIPTION = """StreamCore's catalog API: assets (upload, processing) and titles (movies,
+series, episodes). Playback URLs, watch sessions, progress and events are the streaming
+service's (`/openapi/streaming.json`).
 
 Reads are public. Writes need an admin API key: `Authorization: Bearer <key>`. Every error is
 JSON, `{"error": {"code": "...", "message": "..."}}`, with a stable `code`; invalid input is a
@@ -57,20 +58,10 @@ JSON, `{"error": {"code": "...", "message": "..."}}`, with a stable `code`; inva
 
 @cache
 def document() -> dict[str, Any]:
-    return build(list(OPERATIONS), title="StreamCore API", version="1", description=DESCRIPTION)
-
-
-@cache
-def _document_bytes() -> bytes:
-    return json.dumps(document(), separators=(",", ":")).encode()
-
-
-async def openapi_json(request: web.Request) -> web.Response:
-    return web.Response(
-        body=_document_bytes(),
-        content_type="application/json",
-        headers={"Cache-Control": "no-cache"},
-    )
+    return build(
+        list(OPERATIONS), title="StreamCore catalog API", version="1", description=DESCRIPTION,
+        api_key="An admin API key (catalog_api.api_keys): writes need one",
+    )  # fmt: skip
 
 
 async def docs_page(request: web.Request) -> web.Response:
@@ -93,9 +84,10 @@ async def docs_file(request: web.Request) -> web.StreamResponse:
     )
 
 
-routes = [
-    web.get("/openapi.json", openapi_json),
-    web.get("/docs", docs_page),
-    web.get("/docs/init.js", docs_init),
-    web.get("/docs/{name}", docs_file),
-]
+def routes() -> list[web.RouteDef]:
+    return [
+        document_route("/openapi.json", document()),
+        web.get("/docs", docs_page),
+        web.get("/docs/init.js", docs_init),
+        web.get("/docs/{name}", docs_file),
+    ]

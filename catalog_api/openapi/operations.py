@@ -1,13 +1,13 @@
-"""Every endpoint of the API, declared once for the OpenAPI document.
+"""Every endpoint of the catalog API, declared once for its OpenAPI document
+(built by streamcore/web/openapi.py).
 
 tests/integration/test_openapi.py checks that this list and the app's routes match.
 """
 
 from __future__ import annotations
 
-from catalog_api.assets.models import AssetListParams, PlaybackParams, ReprocessParams
+from catalog_api.assets.models import AssetListParams, ReprocessParams
 from catalog_api.openapi import schemas as s
-from catalog_api.openapi.spec import Body, Operation, Param, Reply
 from catalog_api.titles import responses as r
 from catalog_api.titles.models import (
     AttachAsset,
@@ -16,12 +16,11 @@ from catalog_api.titles.models import (
     TitleListParams,
     TitleUpdate,
 )
-from catalog_api.viewing.models import EventBatch, ProgressReport
+from streamcore.web.openapi import Body, Operation, Param, Reply, health_operations
 
 UUID = {"type": "string", "format": "uuid"}
 TITLE_ID = Param("title_id", "path", UUID)
 ASSET_ID = Param("asset_id", "path", UUID)
-VIEWER = Param("X-Viewer-Id", "header", UUID, True, "The id from POST /v1/viewers")
 BINARY = {"schema": {"type": "string", "format": "binary"}}
 CACHEABLE = ("Cache-Control",)
 
@@ -97,41 +96,24 @@ ASSETS = [
               admin=True, errors=(400, 404, 409, 503)),
 ]  # fmt: skip
 
-PLAYBACK = [
-    Operation("GET", "/v1/assets/{asset_id}/playback", "playbackUrls",
-              "Signed HLS and DASH URLs: each CDN, primary first, then the origin", "playback",
-              {200: Reply("Playback sources", s.Playback)},
-              (ASSET_ID,), query_model=PlaybackParams, errors=(400, 404, 409)),
-    Operation("GET", "/v1/assets/{asset_id}/steering/{kind}", "steeringManifest",
-              "The content steering manifest players fetch", "playback",
-              {200: Reply("HLS or DASH steering manifest", schema={"type": "object"})},
-              (ASSET_ID, Param("kind", "path", {"enum": ["hls", "dash"]})), errors=(404,)),
+# Moved to the streaming service (catalog_api/assets/moved.py): a 308 to the new path.
+MOVED_TO = Reply(
+    "Moved to the streaming service: `Location` is the new path, with the query",
+    headers=("Location",),
+)
+MOVED = [
+    Operation("GET", "/v1/assets/{asset_id}/playback", "playbackUrlsMoved",
+              "Moved: GET /v1/playback/{asset_id}", "moved", {308: MOVED_TO}, (ASSET_ID,),
+              deprecated=True),
+    Operation("GET", "/v1/assets/{asset_id}/steering/{kind}", "steeringManifestMoved",
+              "Moved: GET /v1/playback/{asset_id}/steering/{kind}", "moved", {308: MOVED_TO},
+              (ASSET_ID, Param("kind", "path", {"type": "string"})), deprecated=True),
+    Operation("GET", "/v1/assets/{asset_id}/progress", "getProgressMoved",
+              "Moved: GET /v1/progress/{asset_id}", "moved", {308: MOVED_TO}, (ASSET_ID,),
+              deprecated=True),
+    Operation("PUT", "/v1/assets/{asset_id}/progress", "putProgressMoved",
+              "Moved: PUT /v1/progress/{asset_id}", "moved", {308: MOVED_TO}, (ASSET_ID,),
+              deprecated=True),
 ]  # fmt: skip
 
-VIEWING = [
-    Operation("POST", "/v1/viewers", "createViewer", "A new anonymous viewer id", "viewing",
-              {201: Reply("The viewer id", s.Viewer)}),
-    Operation("GET", "/v1/assets/{asset_id}/progress", "getProgress",
-              "The viewer's last position in an asset", "viewing",
-              {200: Reply("Watch progress", s.ProgressOut)}, (ASSET_ID, VIEWER),
-              errors=(400, 404)),
-    Operation("PUT", "/v1/assets/{asset_id}/progress", "putProgress",
-              "Report the viewer's position", "viewing", {204: Reply("Recorded")},
-              (ASSET_ID, VIEWER), body=Body(ProgressReport), errors=(400, 404)),
-    Operation("POST", "/v1/events", "postEvents", "Playback events, in batches", "viewing",
-              {202: Reply("Accepted", s.EventsAccepted)}, body=Body(EventBatch),
-              errors=(400,)),
-]  # fmt: skip
-
-HEALTH = [
-    Operation("GET", "/healthz", "healthz", "The process answers", "health",
-              {200: Reply("Alive", s.Status)}),
-    Operation("GET", "/readyz", "readyz", "The process and its database answer", "health",
-              {200: Reply("Ready", s.Status),
-               503: Reply("Not ready", s.ErrorBody)}),
-    Operation("GET", "/metrics", "metrics", "Prometheus metrics: requests, pools, cache",
-              "health", {200: Reply("The Prometheus text format", schema={"type": "string"},
-                                    media_type="text/plain")}),
-]  # fmt: skip
-
-OPERATIONS = [*TITLES, *ASSETS, *PLAYBACK, *VIEWING, *HEALTH]
+OPERATIONS = [*TITLES, *ASSETS, *MOVED, *health_operations("requests, pools, cache")]

@@ -207,7 +207,7 @@ def _asset(row: asyncpg.Record) -> dict[str, Any]:
     duration = probe.get("duration_s") if isinstance(probe, dict) else None
     links = {"self": f"/v1/assets/{row['id']}"}
     if row["version"] >= 1:
-        links["playback"] = f"/v1/assets/{row['id']}/playback"
+        links["playback"] = f"/v1/playback/{row['id']}"
     return {
         "id": str(row["id"]),
         "title": row["title"],

@@ -47,7 +47,9 @@ class TitleSummary(BaseModel):
 
 class AssetLinks(BaseModel):
     self: str
-    playback: str | None = Field(None, description="Present once the asset has been published")
+    playback: str | None = Field(
+        None, description="Present once the asset has been published: the streaming service's"
+    )
 
 
 class TitleAsset(BaseModel):

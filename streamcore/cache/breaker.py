@@ -1,11 +1,14 @@
-"""A circuit breaker around Redis: closed, open after N consecutive failures, half-open probe.
+"""A circuit breaker: closed, open after N consecutive failures, half-open probe.
+
+Around Redis (the catalog's cache, streamcore/cache/guarded.py) and around the catalog (the
+streaming service's asset lookups, streaming/catalog_client.py): the one breaker of the code.
 
 Hand-written, after looking at the libraries (2026): aiobreaker's last release is from 2021;
 pybreaker is synchronous (its async support goes through Tornado); circuitbreaker keeps every
 breaker in a module-level registry, reads the wall clock itself and reports no transitions;
 purgatory is asyncio-native but brings a factory, a unit of work and a message bus for what is
 some sixty lines here, without an injectable clock. What we need is small and specific: a
-caller asks ``allow()`` before each Redis call (while open, Redis is not called at all), one
+caller asks ``allow()`` before each call (while open, the dependency is not called at all), one
 caller at a time probes once the cool-down is over, the state and every transition are
 reported for the metrics, and tests drive time.
 
@@ -37,8 +40,10 @@ class CircuitBreaker:
         *,
         clock: Callable[[], float] = time.monotonic,
         on_transition: Callable[[BreakerState, BreakerState], None] | None = None,
+        name: str = "Redis",
     ) -> None:
         self.failure_threshold, self.reset_s = failure_threshold, reset_s
+        self.name = name  # what it guards, in its log lines
         self._clock = clock
         self._on_transition = on_transition
         self._state = BreakerState.CLOSED
@@ -54,7 +59,7 @@ class CircuitBreaker:
         return self._state
 
     def allow(self) -> bool:
-        """May the caller use Redis now? In half-open, True for one probe at a time."""
+        """May the caller call the dependency now? In half-open, True for one probe at a time."""
         if self._state is BreakerState.CLOSED:
             return True
         if self._state is BreakerState.OPEN:
@@ -89,6 +94,8 @@ class CircuitBreaker:
     def _move(self, new: BreakerState) -> None:
         old, self._state = self._state, new
         level = logging.WARNING if new is BreakerState.OPEN else logging.INFO
-        log.log(level, "Redis circuit breaker: %s -> %s", old.name.lower(), new.name.lower())
+        log.log(
+            level, "%s circuit breaker: %s -> %s", self.name, old.name.lower(), new.name.lower()
+        )
         if self._on_transition is not None:
             self._on_transition(old, new)

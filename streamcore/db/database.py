@@ -3,7 +3,8 @@
 `Database` holds one pool for the primary (writes, transactions) and one per read replica, and
 sends each read where `ReadPolicy` (streamcore/db/read_routing.py) says: replicas in turn,
 skipping any that is down or lags, and the primary for a caller who just wrote or when no
-replica is usable. See docs/database.md.
+replica is usable. Every pool is opened on one service's schema (streamcore/db/schemas.py),
+replicas' pools on the same one as the primary's. See docs/database.md.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any, Literal, TypeVar
 import asyncpg
 
 from streamcore.db.read_routing import ReadPolicy, ServerHealth, replica_state
+from streamcore.db.schemas import Schema, server_settings
 from streamcore.failures import POSTGRES_UNAVAILABLE, Transient, describe
 from streamcore.settings import Settings
 
@@ -67,7 +69,9 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
-def _new_pool(settings: Settings, dsn: str, min_size: int, max_size: int, **kw: Any) -> Any:
+def _new_pool(
+    settings: Settings, dsn: str, schema: Schema, min_size: int, max_size: int, **kw: Any
+) -> Any:
     # Not awaited yet: awaiting it connects min_size connections (and cleans up if that fails).
     return asyncpg.create_pool(
         dsn,
@@ -75,6 +79,7 @@ def _new_pool(settings: Settings, dsn: str, min_size: int, max_size: int, **kw: 
         max_size=max_size,
         command_timeout=settings.postgres.command_timeout_s,
         init=_init_connection,
+        server_settings=server_settings(schema),
         **kw,
     )
 
@@ -83,14 +88,16 @@ async def create_pool(
     settings: Settings,
     dsn: str | None = None,
     *,
+    schema: Schema,
     min_size: int | None = None,
     max_size: int | None = None,
 ) -> asyncpg.Pool:
-    """A pool sized by settings unless told otherwise (workers open small ones per task)."""
+    """A pool on `schema`'s tables, sized by settings unless told otherwise (workers open
+    small ones per task). Every pool names its schema: there is no default to fall into."""
     max_size = max_size or settings.postgres.pool_max_size
     min_size = min(settings.postgres.pool_min_size if min_size is None else min_size, max_size)
     try:
-        pool = await _new_pool(settings, dsn or settings.postgres_dsn, min_size, max_size)
+        pool = await _new_pool(settings, dsn or settings.postgres_dsn, schema, min_size, max_size)
     except OSError as exc:
         # Connecting raises the socket's error: for a host name with several addresses, a bare
         # OSError listing them all. Named here, so that callers know to retry.
@@ -101,18 +108,29 @@ async def create_pool(
 
 @asynccontextmanager
 async def pool_context(
-    settings: Settings, *, min_size: int | None = None, max_size: int | None = None
+    settings: Settings,
+    *,
+    schema: Schema,
+    min_size: int | None = None,
+    max_size: int | None = None,
 ) -> AsyncIterator[asyncpg.Pool]:
-    pool = await create_pool(settings, min_size=min_size, max_size=max_size)
+    pool = await create_pool(settings, schema=schema, min_size=min_size, max_size=max_size)
     try:
         yield pool
     finally:
         await pool.close()
 
 
-async def connect(settings: Settings, dsn: str | None = None) -> asyncpg.Connection:
-    """A single connection, for one-off work (migrations, CLI commands)."""
-    conn = await asyncpg.connect(dsn or settings.postgres_dsn, timeout=10)
+async def connect(
+    settings: Settings, dsn: str | None = None, *, schema: Schema | None = None
+) -> asyncpg.Connection:
+    """A single connection, for one-off work (migrations, CLI commands). Without `schema`, the
+    server's default search_path: what migrations want (their bookkeeping is in public)."""
+    conn = await asyncpg.connect(
+        dsn or settings.postgres_dsn,
+        timeout=10,
+        server_settings=server_settings(schema) if schema is not None else None,
+    )
     await _init_connection(conn)
     return conn
 
@@ -175,10 +193,13 @@ class Database:
         primary: asyncpg.Pool,
         replica_dsns: Sequence[str] | None = None,
         *,
+        schema: Schema,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
         self.primary = primary
+        # The replicas' pools see the same schema as the primary's (`primary` was opened on it).
+        self.schema = schema
         dsns = settings.postgres_replica_dsns if replica_dsns is None else replica_dsns
         self._replicas = {
             f"replica-{i}": _Replica(f"replica-{i}", dsn) for i, dsn in enumerate(dsns, 1)
@@ -331,6 +352,7 @@ class Database:
         pool = _new_pool(
             self.settings,
             replica.dsn,
+            self.schema,
             min(postgres.pool_min_size, postgres.pool_max_size),
             postgres.pool_max_size,
             timeout=REPLICA_CONNECT_TIMEOUT_S,  # per connection attempt
@@ -377,9 +399,10 @@ async def _close_pool(pool: asyncpg.Pool, timeout_s: float = 10.0) -> None:
 
 
 @asynccontextmanager
-async def database_context(settings: Settings) -> AsyncIterator[Database]:
-    async with pool_context(settings) as primary:
-        db = Database(settings, primary)
+async def database_context(settings: Settings, *, schema: Schema) -> AsyncIterator[Database]:
+    """The primary's pool and the replicas' routing, every pool on `schema`'s tables."""
+    async with pool_context(settings, schema=schema) as primary:
+        db = Database(settings, primary, schema=schema)
         try:
             await db.start()
             yield db

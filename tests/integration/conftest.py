@@ -10,8 +10,10 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from catalog_api.app import create_app
 from streamcore.settings import Settings
+from streaming.app import create_app as create_streaming_app
 from tests.assets_http import admin_client
 from tests.integration.published import Published, publish
+from tests.streaming_http import ThreadedServer, streaming_settings
 
 
 @pytest.fixture(scope="module")
@@ -24,6 +26,21 @@ async def client(stack: Settings) -> AsyncIterator[TestClient]:
     """The catalog API, built by its own factory in this process, against the stack."""
     async with TestClient(TestServer(create_app(stack))) as c:
         yield c
+
+
+@pytest.fixture
+async def streaming(stack: Settings) -> AsyncIterator[TestClient]:
+    """The streaming service, built by its own factory in this process, against the stack; its
+    catalog client calls the stack's running catalog (tests/streaming_http.py)."""
+    async with TestClient(TestServer(create_streaming_app(streaming_settings(stack)))) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def streaming_url(stack: Settings) -> Iterator[str]:
+    """The base URL of a streaming service served from this process, for synchronous clients."""
+    with ThreadedServer(create_streaming_app(streaming_settings(stack))) as url:
+        yield url
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""A small published asset, put straight into the media bucket: origin and edge tests serve it."""
+"""A small published asset, put straight into the media bucket: origin and edge tests serve it;
+and catalog rows for assets, for tests of what asks the catalog about them (playback)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ import os
 import uuid
 from dataclasses import dataclass
 
+from streamcore.assets import repository
+from streamcore.db.database import pool_context
+from streamcore.db.schemas import Schema
 from streamcore.settings import Settings
 from streamcore.storage.s3 import open_storage
 from streamcore.web.media_types import content_type_for
@@ -73,3 +77,22 @@ def publish(stack: Settings) -> Published:
 
     asyncio.run(put())
     return Published(asset_id, prefix, segment)
+
+
+async def catalog_row(
+    stack: Settings, asset_id: uuid.UUID | None = None, *, published: bool = True
+) -> uuid.UUID:
+    """The catalog's row of an asset: uploaded only, or with version 1 published (its files,
+    for `Published.asset_id`, are in the bucket already)."""
+    async with pool_context(stack, schema=Schema.CATALOG, min_size=1, max_size=1) as pool:
+        row = await repository.create(
+            pool, asset_id=asset_id or uuid.uuid4(), title="published", source_key="k",
+            source_filename="f.mp4", source_size=1, content_type="video/mp4",
+        )  # fmt: skip
+        if published:
+            assert row.job_id is not None
+            await repository.start_processing(pool, row.id, row.job_id)
+            await repository.finish(
+                pool, row.id, row.job_id, version=1, source_probe={}, renditions=[]
+            )
+    return row.id

@@ -23,7 +23,7 @@ STATUS_CHECKS = """
     SELECT c.conname, pg_get_constraintdef(c.oid) AS definition
     FROM pg_constraint c
     JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey)
-    WHERE c.conrelid = 'assets'::regclass AND c.contype = 'c' AND a.attname = 'status'
+    WHERE c.conrelid = 'catalog.assets'::regclass AND c.contype = 'c' AND a.attname = 'status'
 """
 
 
@@ -45,12 +45,14 @@ async def test_a_state_the_machine_does_not_know_is_refused(stack: Settings) -> 
     try:
         asset_id = uuid.uuid4()
         await conn.execute(
-            "INSERT INTO assets (id, status, source_key, source_filename) "
+            "INSERT INTO catalog.assets (id, status, source_key, source_filename) "
             "VALUES ($1, 'uploaded', 'uploads/x/source', 'x.mp4')",
             asset_id,
         )
         with pytest.raises(asyncpg.CheckViolationError):
-            await conn.execute("UPDATE assets SET status = 'uploading' WHERE id = $1", asset_id)
+            await conn.execute(
+                "UPDATE catalog.assets SET status = 'uploading' WHERE id = $1", asset_id
+            )
     finally:
         await transaction.rollback()  # nothing is left behind
         await conn.close()

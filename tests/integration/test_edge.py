@@ -14,10 +14,8 @@ import pytest
 from cdn_adapters.local_edge import LocalEdgeAdapter
 from devstack.services import local_edge
 from streamcore import signing
-from streamcore.assets import repository
-from streamcore.db.database import pool_context
 from streamcore.settings import LocalEdgeCdn, Settings
-from tests.integration.published import Published
+from tests.integration.published import Published, catalog_row
 
 pytestmark = pytest.mark.stack
 
@@ -108,26 +106,12 @@ def test_purging_needs_the_purge_key(stack: Settings) -> None:
 
 
 def test_playback_lists_the_edge_first_and_the_origin_last_and_both_play(
-    stack: Settings, published: Published
+    stack: Settings, published: Published, streaming_url: str
 ) -> None:
-    async def mark_published() -> None:
-        async with pool_context(stack) as pool:
-            row = await repository.create(
-                pool, asset_id=published.asset_id, title="published", source_key="k",
-                source_filename="f.mp4", source_size=1, content_type="video/mp4",
-            )  # fmt: skip
-            assert row.job_id is not None
-            await repository.start_processing(pool, row.id, row.job_id)
-            await repository.finish(
-                pool, row.id, row.job_id, version=1, source_probe={}, renditions=[]
-            )
-
-    asyncio.run(mark_published())
-    key = stack.catalog_api.api_keys[0].get_secret_value()
+    asyncio.run(catalog_row(stack, published.asset_id))
     response = httpx.get(
-        f"{stack.catalog_api.url}/v1/assets/{published.asset_id}/playback",
-        params={"ttl": 600}, headers={"Authorization": f"Bearer {key}"}, timeout=10,
-    )  # fmt: skip
+        f"{streaming_url}/v1/playback/{published.asset_id}", params={"ttl": 600}, timeout=10
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     assert [s["name"] for s in body["sources"]] == ["edge", "origin"]
@@ -142,13 +126,13 @@ def test_playback_lists_the_edge_first_and_the_origin_last_and_both_play(
         assert httpx.get(source["dash"], timeout=10).status_code == 200
 
 
-def test_playback_of_an_unpublished_asset_is_a_409(stack: Settings) -> None:
+def test_playback_of_an_unpublished_asset_is_a_409(stack: Settings, streaming_url: str) -> None:
     key = stack.catalog_api.api_keys[0].get_secret_value()
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/octet-stream"}
     created = httpx.post(
         f"{stack.catalog_api.url}/v1/assets", content=b"x", headers=headers, timeout=10
     ).json()
-    response = httpx.get(f"{stack.catalog_api.url}/v1/assets/{created['id']}/playback", timeout=10)
+    response = httpx.get(f"{streaming_url}/v1/playback/{created['id']}", timeout=10)
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "not_ready"
 
@@ -176,8 +160,10 @@ def test_admin_cli_lists_cdns_and_purges_an_asset(stack: Settings, published: Pu
     assert bad.returncode == 1 and "not an asset id" in bad.stderr
 
 
-def test_steering_manifests_put_the_edge_first(stack: Settings, published: Published) -> None:
-    base = f"{stack.catalog_api.url}/v1/assets/{published.asset_id}/steering"
+def test_steering_manifests_put_the_edge_first(
+    stack: Settings, published: Published, streaming_url: str
+) -> None:
+    base = f"{streaming_url}/v1/playback/{published.asset_id}/steering"
     hls = httpx.get(f"{base}/hls", timeout=5).json()
     # The pathways are in the viewer's master playlist; "." is a query-token master's own.
     assert hls["PATHWAY-PRIORITY"] == ["edge", "origin", "."]

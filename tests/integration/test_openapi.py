@@ -1,8 +1,7 @@
-"""The OpenAPI document: valid, complete, served with its docs page, and true to the API.
+"""The catalog's OpenAPI document: valid, complete, served with its docs page, and true to the API.
 
-The fuzz run (schemathesis) sends generated requests, valid and invalid, to the stack's own
-API process with the admin key: no answer may be a 5xx, every error must be our JSON error with
-a `code`, and every answer must match the document (status, content type, body schema).
+The fuzz run (tests/openapi_fuzz.py) sends generated requests, valid and invalid, to the
+stack's own API process with the admin key.
 """
 
 from __future__ import annotations
@@ -17,22 +16,14 @@ import pytest
 import schemathesis
 from aiohttp import web
 from aiohttp.test_utils import TestClient
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from hypothesis.errors import Unsatisfiable
 from openapi_spec_validator import validate
-from schemathesis.checks import not_a_server_error
-from schemathesis.core.failures import Failure
 from schemathesis.generation import GenerationMode
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
 
 from catalog_api.openapi import document
 from streamcore.db.database import pool_context
+from streamcore.db.schemas import Schema
 from streamcore.settings import Settings
+from tests.openapi_fuzz import fuzz
 
 pytestmark = pytest.mark.stack
 
@@ -104,26 +95,6 @@ async def test_the_docs_page_loads_nothing_from_elsewhere(client: TestClient) ->
     assert missing.status == 404 and (await missing.json())["error"]["code"] == "not_found"
 
 
-def json_error(ctx: Any, response: Any, case: Any) -> bool | None:
-    """Every 4xx and 5xx is our JSON error: {"error": {"code": ..., "message": ...}}."""
-    if response.status_code < 400:
-        return None
-    body = response.json()
-    error = body.get("error") if isinstance(body, dict) else None
-    if not (isinstance(error, dict) and isinstance(error.get("code"), str) and error["code"]):
-        raise Failure(
-            operation=case.operation.label, title="Not a JSON error with a code",
-            message=f"{response.status_code}: {response.text[:200]}",
-        )  # fmt: skip
-    return None
-
-
-CHECKS = [
-    not_a_server_error, json_error, status_code_conformance, content_type_conformance,
-    response_schema_conformance,
-]  # fmt: skip
-
-
 def _fixtures(stack: Settings, headers: dict[str, str]) -> list[str]:
     """A movie, a series and one of its episodes: ids the fuzzer's valid requests may use."""
     api = stack.catalog_api.url
@@ -142,7 +113,7 @@ def _fixtures(stack: Settings, headers: dict[str, str]) -> list[str]:
 
 async def _ready_asset(stack: Settings) -> str:
     asset_id = uuid.uuid4()
-    async with pool_context(stack) as pool:
+    async with pool_context(stack, schema=Schema.CATALOG) as pool:
         await pool.execute(
             """
             INSERT INTO assets (id, title, status, source_key, source_filename, version)
@@ -151,32 +122,6 @@ async def _ready_asset(stack: Settings) -> str:
             asset_id,
         )
     return str(asset_id)
-
-
-def _fuzz(
-    operation: Any, mode: GenerationMode, known_ids: dict[str, list[str]],
-    call: dict[str, Any], statuses: dict[int, int],
-) -> None:  # fmt: skip
-    @given(case=operation.as_strategy(generation_mode=mode),
-           title=st.sampled_from(known_ids["title_id"]),
-           asset=st.sampled_from(known_ids["asset_id"]), known=st.booleans())  # fmt: skip
-    @settings(max_examples=30, derandomize=True, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))  # fmt: skip
-    def run(case: schemathesis.Case, title: str, asset: str, known: bool) -> None:
-        # Valid requests name existing titles and assets half of the time, so that more than
-        # the 404 paths are exercised.
-        params = case.path_parameters
-        if known and mode == GenerationMode.POSITIVE and params:
-            chosen = {"title_id": title, "asset_id": asset}
-            params.update({k: v for k, v in chosen.items() if k in params})
-        response = case.call_and_validate(**call, checks=CHECKS)
-        statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
-
-    try:
-        run()
-    except Unsatisfiable:
-        # Nothing to make invalid (no parameters, no body): positive cases only.
-        assert mode == GenerationMode.NEGATIVE, operation.label
 
 
 def test_fuzzing_the_api_finds_no_server_error(stack: Settings) -> None:
@@ -197,7 +142,7 @@ def test_fuzzing_the_api_finds_no_server_error(stack: Settings) -> None:
             "asset_id": [str(uuid.uuid4()) if key in OWN_ASSET_IDS else asset],
         }
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-            _fuzz(operation, mode, known_ids, call, statuses)
+            fuzz(operation, mode, known_ids, call, statuses)
     # Both valid requests (2xx) and invalid ones (4xx) were sent, in numbers.
     assert sum(statuses.values()) >= 300, statuses
     assert sum(n for s, n in statuses.items() if s < 300) >= 60, statuses

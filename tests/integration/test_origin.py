@@ -389,7 +389,8 @@ def test_draining_origin_answers_healthz_503_then_stops(stack: Settings) -> None
 async def test_master_playlists_name_the_steering_manifest(
     client: TestClient, stack: Settings, published: Published
 ) -> None:
-    server = f"{stack.catalog_api.url}/v1/assets/{published.asset_id}/steering/hls"
+    # The streaming service's, as players reach it: through the gateway.
+    server = f"{stack.gateway.entry_url}/v1/playback/{published.asset_id}/steering/hls"
     for path, pathway in [
         (url(stack, published, "master.m3u8"), "edge"),  # the viewer's, with every source
         (f"/{published.prefix}master.m3u8?{query_of(stack, published)}", "."),
@@ -420,4 +421,5 @@ async def test_an_mpd_lists_every_source_with_the_viewers_token_and_stays_privat
     assert bases["edge"].endswith(folder) and bases["edge"] != bases["origin"]
     steering = root.find("d:ContentSteering", ns)
     assert steering is not None and steering.get("defaultServiceLocation") == "edge"
-    assert steering.text == f"{stack.catalog_api.url}/v1/assets/{published.asset_id}/steering/dash"
+    steering_url = f"{stack.gateway.entry_url}/v1/playback/{published.asset_id}/steering/dash"
+    assert steering.text == steering_url

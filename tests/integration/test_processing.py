@@ -25,6 +25,7 @@ from sample_media.generate import Clip, generate, make_fixture
 from streamcore.assets import keys, repository
 from streamcore.binaries import FFmpegInfo
 from streamcore.db.database import pool_context
+from streamcore.db.schemas import Schema
 from streamcore.settings import Settings
 from streamcore.storage import ObjectNotFound
 from streamcore.storage.s3 import open_storage
@@ -49,6 +50,14 @@ def small_asset(stack: Settings, media_dir: Path) -> dict[str, Any]:
     """small.mp4 uploaded once and processed: what the tests that only read it share."""
     with admin_client(stack) as api:
         return wait_final(api, upload(api, media_dir / "small.mp4", "démo clip.mp4")["id"])
+
+
+def playback_of(streaming_url: str, asset_id: str) -> dict[str, Any]:
+    """The asset's playback URLs, from the streaming service."""
+    response = httpx.get(f"{streaming_url}/v1/playback/{asset_id}", timeout=10)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
 
 
 def upload(api: httpx.Client, path: Path, filename: str | None = None) -> dict[str, Any]:
@@ -80,7 +89,7 @@ async def create_asset(settings: Settings, asset_id: uuid.UUID, name: str) -> uu
 
     Its source is wherever `keys.source_key` puts `{name}.mp4`; returns the row's job id.
     """
-    async with pool_context(settings) as pool:
+    async with pool_context(settings, schema=Schema.CATALOG) as pool:
         row = await repository.create(
             pool, asset_id=asset_id, title=name,
             source_key=keys.source_key(asset_id, f"{name}.mp4"), source_filename=f"{name}.mp4",
@@ -118,11 +127,11 @@ def test_an_upload_becomes_a_playable_ladder(stack: Settings, small_asset: dict[
 
 
 def test_every_ffmpeg_plays_it_through_each_source(
-    api: httpx.Client, small_asset: dict[str, Any], each_ffmpeg: FFmpegInfo
+    streaming_url: str, small_asset: dict[str, Any], each_ffmpeg: FFmpegInfo
 ) -> None:
     # FFmpeg as a client, over HTTP, through each playback source (the edge, then the origin).
     # `-map 0` decodes every rendition of every pathway the viewer's master lists.
-    playback = api.get(f"/v1/assets/{small_asset['id']}/playback").json()
+    playback = playback_of(streaming_url, small_asset["id"])
     assert [source["name"] for source in playback["sources"]] == ["edge", "origin"]
     duration_s = small_asset["source"]["probe"]["duration_s"]
     tracks = len(small_asset["renditions"]) + 1  # and the audio
@@ -152,10 +161,10 @@ def picked_variants(stderr: str) -> list[int]:
 
 
 def test_a_client_without_steering_starts_on_the_primary_pathway(
-    api: httpx.Client, small_asset: dict[str, Any], each_ffmpeg: FFmpegInfo
+    streaming_url: str, small_asset: dict[str, Any], each_ffmpeg: FFmpegInfo
 ) -> None:
     """FFmpeg ignores EXT-X-CONTENT-STEERING: it picks from every pathway's variants."""
-    master_url = api.get(f"/v1/assets/{small_asset['id']}/playback").json()["sources"][0]["hls"]
+    master_url = playback_of(streaming_url, small_asset["id"])["sources"][0]["hls"]
     variants = m3u8.loads(httpx.get(master_url).text).playlists
     # Its own choice (no -map): the best video and audio, the first listed among equals.
     chose = subprocess.run(
@@ -193,11 +202,11 @@ def test_bad_input_fails_with_a_reason_and_keeps_the_original(
 
 
 def test_reprocess_publishes_a_new_version_and_removes_the_old(
-    stack: Settings, api: httpx.Client, media_dir: Path
+    stack: Settings, api: httpx.Client, streaming_url: str, media_dir: Path
 ) -> None:
     first = wait_final(api, upload(api, media_dir / "small.mp4")["id"])
     assert first["status"] == "ready"
-    master_url = api.get(f"/v1/assets/{first['id']}/playback").json()["sources"][0]["hls"]
+    master_url = playback_of(streaming_url, first["id"])["sources"][0]["hls"]
     # A media playlist: shared by every viewer, so the edge keeps it (masters are per viewer).
     edge_url = m3u8.loads(httpx.get(master_url).text).playlists[0].uri
     assert edge_url.startswith(master_url.split("/t/", 1)[0])  # the edge's pathway comes first
@@ -226,7 +235,7 @@ def test_a_repeated_job_is_a_no_op_and_leaves_one_version(
     before = asyncio.run(published_keys(stack, asset["id"]))
 
     async def rerun() -> processing.Outcome:
-        async with pool_context(stack) as pool:
+        async with pool_context(stack, schema=Schema.CATALOG) as pool:
             row = await repository.get(pool, uuid.UUID(asset["id"]))
         assert row is not None and row.job_id is not None
         return await processing.process_asset(stack, row.id, row.job_id)

@@ -20,6 +20,7 @@ import redis
 from devstack import control
 from streamcore.assets import keys, repository
 from streamcore.db.database import pool_context
+from streamcore.db.schemas import Schema
 from streamcore.settings import Settings
 from streamcore.storage.s3 import open_storage
 from streamcore.tasks import reaper_stats
@@ -54,7 +55,7 @@ def _kill_tree(pid: int) -> None:
 
 
 async def _job_id(stack: Settings, asset_id: str) -> uuid.UUID | None:
-    async with pool_context(stack, min_size=1, max_size=1) as pool:
+    async with pool_context(stack, schema=Schema.CATALOG, min_size=1, max_size=1) as pool:
         row = await repository.get(pool, uuid.UUID(asset_id))
     assert row is not None
     return row.job_id
@@ -129,7 +130,7 @@ async def test_the_reaper_requeues_the_silent_job_and_leaves_the_live_one(
     stack: Settings,
 ) -> None:
     stall = stack.worker.stall_after_s
-    async with pool_context(stack, min_size=1, max_size=2) as pool:
+    async with pool_context(stack, schema=Schema.CATALOG, min_size=1, max_size=2) as pool:
         live, live_job = await _processing_row(stack, pool, silent_s=0)
         silent, silent_job = await _processing_row(stack, pool, silent_s=stall * 10)
         try:
@@ -147,7 +148,7 @@ async def test_the_reaper_requeues_the_silent_job_and_leaves_the_live_one(
 
 
 async def test_two_reapers_racing_requeue_a_job_once(stack: Settings) -> None:
-    async with pool_context(stack, min_size=2, max_size=4) as pool:
+    async with pool_context(stack, schema=Schema.CATALOG, min_size=2, max_size=4) as pool:
         asset_id, job_id = await _processing_row(stack, pool, silent_s=0)
         try:
             results = await asyncio.gather(
@@ -161,7 +162,7 @@ async def test_two_reapers_racing_requeue_a_job_once(stack: Settings) -> None:
 
 def test_reprocess_force_requeues_a_processing_asset(stack: Settings) -> None:
     async def row() -> tuple[uuid.UUID, uuid.UUID]:
-        async with pool_context(stack, min_size=1, max_size=1) as pool:
+        async with pool_context(stack, schema=Schema.CATALOG, min_size=1, max_size=1) as pool:
             return await _processing_row(stack, pool, silent_s=0)
 
     asset_id, job_id = asyncio.run(row())

@@ -21,13 +21,15 @@ import pytest
 
 from devstack import control
 from streamcore.db.database import Database, database_context, pool_context
+from streamcore.db.schemas import Schema
 from streamcore.settings import Settings
 
 pytestmark = pytest.mark.stack
 
 REPLICA = "postgres-replica-1"
 WHO_AND_STATUS = (
-    "SELECT pg_is_in_recovery() AS standby, (SELECT status FROM assets WHERE id = $1) AS status"
+    "SELECT pg_is_in_recovery() AS standby, "
+    "(SELECT status FROM catalog.assets WHERE id = $1) AS status"
 )
 
 
@@ -45,21 +47,21 @@ async def asset_id(stack: Settings) -> AsyncIterator[uuid.UUID]:
     yield marker
     conn = await asyncpg.connect(stack.postgres_dsn)
     try:
-        await conn.execute("DELETE FROM assets WHERE id = $1", marker)
+        await conn.execute("DELETE FROM catalog.assets WHERE id = $1", marker)
     finally:
         await conn.close()
 
 
 async def _insert(db: Database, asset_id: uuid.UUID) -> None:
     await db.primary.execute(
-        "INSERT INTO assets (id, status, source_key, source_filename) "
+        "INSERT INTO catalog.assets (id, status, source_key, source_filename) "
         "VALUES ($1, 'uploaded', 'k', 'f.mp4')",
         asset_id,
     )
 
 
 async def test_reads_through_reader_run_on_the_standby(stack: Settings) -> None:
-    async with database_context(stack) as db:
+    async with database_context(stack, schema=Schema.CATALOG) as db:
         pool = db.reader("someone")
         assert pool is not db.primary
         assert await pool.fetchval("SELECT pg_is_in_recovery()") is True
@@ -79,7 +81,7 @@ async def test_reads_through_reader_run_on_the_standby(stack: Settings) -> None:
 async def test_a_writer_reads_its_write_at_once_and_others_see_it_on_the_replica(
     stack: Settings, asset_id: uuid.UUID
 ) -> None:
-    async with database_context(stack) as db:
+    async with database_context(stack, schema=Schema.CATALOG) as db:
         await _insert(db, asset_id)
         db.wrote("alice")
         mine = await db.fetchrow(WHO_AND_STATUS, asset_id, actor="alice")
@@ -113,7 +115,7 @@ async def test_stopping_the_replica_during_reads_fails_no_read(stack: Settings) 
                 failures.append(exc)
             await asyncio.sleep(0.005)
 
-    async with database_context(stack) as db:
+    async with database_context(stack, schema=Schema.CATALOG) as db:
         readers = [asyncio.create_task(read_in_a_loop(db)) for _ in range(4)]
         try:
             await _until(lambda: served["replica"] > 20)
@@ -140,7 +142,7 @@ async def test_a_lagging_replica_is_skipped_until_it_catches_up(
     settings = stack.model_copy(update={"postgres": fast})
     replica = await asyncpg.connect(stack.postgres_replica_dsns[0])
     try:
-        async with database_context(settings) as db:
+        async with database_context(settings, schema=Schema.CATALOG) as db:
             assert await db.fetchval("SELECT pg_is_in_recovery()") is True
             await replica.execute("SELECT pg_wal_replay_pause()")
             try:
@@ -169,8 +171,8 @@ async def test_a_replica_down_at_start_neither_blocks_the_start_nor_gets_reads(
 ) -> None:
     real = stack.postgres_replica_dsns[0]
     dead = real.replace(f":{stack.stack.postgres_port + 1}/", f":{_closed_port()}/")
-    async with pool_context(stack) as primary:
-        db = Database(stack, primary, [dead, real])
+    async with pool_context(stack, schema=Schema.CATALOG) as primary:
+        db = Database(stack, primary, [dead, real], schema=Schema.CATALOG)
         started = time.monotonic()
         await db.start()
         try:

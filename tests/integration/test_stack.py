@@ -58,7 +58,7 @@ async def test_row_written_through_asyncpg_is_read_by_a_fresh_connection(stack: 
     try:
         writer_pid = await writer.fetchval("SELECT pg_backend_pid()")
         await writer.execute(
-            "INSERT INTO assets (id, status, source_key, source_filename) "
+            "INSERT INTO catalog.assets (id, status, source_key, source_filename) "
             "VALUES ($1, 'uploaded', 'k', 'f.mp4')",
             marker,
         )
@@ -66,9 +66,9 @@ async def test_row_written_through_asyncpg_is_read_by_a_fresh_connection(stack: 
         await writer.close()
     reader = await asyncpg.connect(stack.postgres_dsn)
     try:
-        row = await reader.fetchrow("SELECT status FROM assets WHERE id = $1", marker)
+        row = await reader.fetchrow("SELECT status FROM catalog.assets WHERE id = $1", marker)
         reader_pid = await reader.fetchval("SELECT pg_backend_pid()")
-        await reader.execute("DELETE FROM assets WHERE id = $1", marker)
+        await reader.execute("DELETE FROM catalog.assets WHERE id = $1", marker)
     finally:
         await reader.close()
     assert row is not None and row["status"] == "uploaded"

@@ -27,6 +27,7 @@ from PIL import Image, ImageDraw
 
 from catalog_api.titles.responses import BatchResult, TitleDetail, TitlePage
 from streamcore.db.database import pool_context
+from streamcore.db.schemas import Schema
 from streamcore.settings import Settings
 from streamcore.storage import ObjectNotFound
 from streamcore.storage.s3 import open_storage
@@ -425,7 +426,7 @@ async def test_a_mislabelled_poster_or_a_missing_title(
 
 async def _insert_asset(stack: Settings, asset_id: uuid.UUID, status: str, version: int) -> None:
     images = {"posters": ["poster/poster_320.jpg"], "storyboard": None} if version else {}
-    async with pool_context(stack) as pool:
+    async with pool_context(stack, schema=Schema.CATALOG) as pool:
         await pool.execute(
             """
             INSERT INTO assets (id, title, status, source_key, source_filename, version, images,
@@ -437,7 +438,12 @@ async def _insert_asset(stack: Settings, asset_id: uuid.UUID, status: str, versi
 
 
 async def test_attached_assets_are_listed_with_their_state_and_lend_their_poster(
-    client: TestClient, auth: dict[str, str], stack: Settings, published: Published, tag: str
+    client: TestClient,
+    streaming: TestClient,
+    auth: dict[str, str],
+    stack: Settings,
+    published: Published,
+    tag: str,
 ) -> None:
     await _insert_asset(stack, published.asset_id, "ready", 1)
     trailer = uuid.uuid4()
@@ -453,13 +459,13 @@ async def test_attached_assets_are_listed_with_their_state_and_lend_their_poster
         (str(published.asset_id), "main", "ready"), (str(trailer), "trailer", "processing")
     ]  # fmt: skip
     main, second = document.assets
-    assert main.duration_s == 4.0 and main.links.playback == f"/v1/assets/{main.id}/playback"
+    assert main.duration_s == 4.0 and main.links.playback == f"/v1/playback/{main.id}"
     assert second.links.playback is None and second.images.poster is None
     # No poster of its own: the title shows its main asset's, through the edge.
     assert document.images.poster == main.images.poster and document.images.poster
     poster = await fetch(document.images.poster)
     assert poster.status == 200 and poster.body == b"\xff\xd8\xff" + b"j" * 500
-    playback = await client.get(main.links.playback)
+    playback = await streaming.get(main.links.playback)  # behind the gateway, the same origin
     assert playback.status == 200
 
     response = await client.put(f"{base}/{trailer}", json={"role": "main"}, headers=auth)

@@ -23,6 +23,7 @@ from catalog_api.titles.models import Sort, TitleKind, TitleQuery
 from cli.titles.catalog import generate
 from streamcore.db.database import connect
 from streamcore.db.migrate import migrate
+from streamcore.db.schemas import Schema
 from streamcore.settings import Settings
 
 pytestmark = pytest.mark.stack
@@ -60,9 +61,12 @@ async def _load(stack: Settings, name: str) -> str:
         await migrate(conn)
         async with conn.transaction():
             await conn.copy_records_to_table(
-                "titles", records=records(generate(10_000, seed=1)), columns=COLUMNS
+                "titles",
+                records=records(generate(10_000, seed=1)),
+                columns=COLUMNS,
+                schema_name=Schema.CATALOG.value,
             )
-        await conn.execute("VACUUM ANALYZE titles")
+        await conn.execute("VACUUM ANALYZE catalog.titles")
     finally:
         await conn.close()
     return dsn
@@ -85,7 +89,7 @@ def catalog_db(stack: Settings) -> Iterator[str]:
 
 @pytest.fixture
 async def conn(stack: Settings, catalog_db: str) -> AsyncIterator[asyncpg.Connection]:
-    connection = await connect(stack, catalog_db)
+    connection = await connect(stack, catalog_db, schema=Schema.CATALOG)
     yield connection
     await connection.close()
 

@@ -1,18 +1,18 @@
-"""Viewer ids, watch progress (Redis, then PostgreSQL) and playback events, over real services."""
+"""Viewer ids, watch progress (Redis, then PostgreSQL) and playback events: the streaming service
+built in this process against the real stack (its catalog included)."""
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 
-import asyncpg
 import pytest
 import redis.asyncio as aioredis
 from aiohttp.test_utils import TestClient
 
 from streamcore.assets import repository
-from streamcore.db.database import pool_context
+from streamcore.db.database import connect, pool_context
+from streamcore.db.schemas import Schema
 from streamcore.settings import Settings
 
 pytestmark = pytest.mark.stack
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.stack
 
 @pytest.fixture
 async def asset_id(stack: Settings) -> uuid.UUID:
-    async with pool_context(stack) as pool:
+    async with pool_context(stack, schema=Schema.CATALOG) as pool:
         row = await repository.create(
             pool, asset_id=uuid.uuid4(), title="watched", source_key="k",
             source_filename="w.mp4", source_size=1, content_type="video/mp4",
@@ -35,7 +35,7 @@ async def _viewer(client: TestClient) -> dict[str, str]:
 
 
 async def _stored_position(stack: Settings, viewer: str, asset: uuid.UUID) -> float | None:
-    conn = await asyncpg.connect(stack.postgres_dsn)
+    conn = await connect(stack, schema=Schema.STREAMING)
     try:
         return await conn.fetchval(
             "SELECT position_s FROM watch_progress WHERE viewer_id = $1 AND asset_id = $2",
@@ -46,43 +46,43 @@ async def _stored_position(stack: Settings, viewer: str, asset: uuid.UUID) -> fl
 
 
 async def test_progress_is_read_back_and_persisted_when_the_session_pauses(
-    client: TestClient, stack: Settings, asset_id: uuid.UUID
+    streaming: TestClient, stack: Settings, asset_id: uuid.UUID
 ) -> None:
-    viewer = await _viewer(client)
-    path = f"/v1/assets/{asset_id}/progress"
-    assert (await client.get(path, headers=viewer)).status == 404
+    viewer = await _viewer(streaming)
+    path = f"/v1/progress/{asset_id}"
+    assert (await streaming.get(path, headers=viewer)).status == 404
     body = {"position_s": 12.5, "duration_s": 30.0, "session_id": "s1", "reason": "periodic"}
-    assert (await client.put(path, json=body, headers=viewer)).status == 204
-    got = await (await client.get(path, headers=viewer)).json()
+    assert (await streaming.put(path, json=body, headers=viewer)).status == 204
+    got = await (await streaming.get(path, headers=viewer)).json()
     assert got["position_s"] == 12.5 and got["duration_s"] == 30.0
 
-    await client.put(path, json={**body, "position_s": 20.0, "reason": "pause"}, headers=viewer)
+    await streaming.put(path, json={**body, "position_s": 20.0, "reason": "pause"}, headers=viewer)
     assert await _stored_position(stack, viewer["X-Viewer-Id"], asset_id) == 20.0
 
 
 async def test_the_same_viewer_on_two_devices_gets_the_latest_position(
-    client: TestClient, asset_id: uuid.UUID
+    streaming: TestClient, asset_id: uuid.UUID
 ) -> None:
-    viewer = await _viewer(client)
-    path = f"/v1/assets/{asset_id}/progress"
-    await client.put(path, json={"position_s": 5, "session_id": "phone"}, headers=viewer)
-    await client.put(path, json={"position_s": 42, "session_id": "tv"}, headers=viewer)
-    got = await (await client.get(path, headers=viewer)).json()
+    viewer = await _viewer(streaming)
+    path = f"/v1/progress/{asset_id}"
+    await streaming.put(path, json={"position_s": 5, "session_id": "phone"}, headers=viewer)
+    await streaming.put(path, json={"position_s": 42, "session_id": "tv"}, headers=viewer)
+    got = await (await streaming.get(path, headers=viewer)).json()
     assert got["position_s"] == 42
 
 
 async def test_progress_survives_losing_redis_because_postgres_has_it(
-    client: TestClient, stack: Settings, asset_id: uuid.UUID
+    streaming: TestClient, stack: Settings, asset_id: uuid.UUID
 ) -> None:
-    viewer = await _viewer(client)
-    path = f"/v1/assets/{asset_id}/progress"
-    await client.put(
+    viewer = await _viewer(streaming)
+    path = f"/v1/progress/{asset_id}"
+    await streaming.put(
         path, json={"position_s": 33, "session_id": "s", "reason": "hidden"}, headers=viewer
     )
     redis = aioredis.from_url(stack.redis_dsn)
     await redis.delete(f"progress:{viewer['X-Viewer-Id']}:{asset_id}")
     await redis.aclose()
-    got = await (await client.get(path, headers=viewer)).json()
+    got = await (await streaming.get(path, headers=viewer)).json()
     assert got["position_s"] == 33
 
 
@@ -97,27 +97,31 @@ async def test_progress_survives_losing_redis_because_postgres_has_it(
     ],
 )
 async def test_bad_progress_reports_are_a_json_400(
-    client: TestClient, asset_id: uuid.UUID, headers: dict[str, str] | None, body: dict, status: int
+    streaming: TestClient,
+    asset_id: uuid.UUID,
+    headers: dict[str, str] | None,
+    body: dict,
+    status: int,
 ) -> None:
-    headers = headers if headers is not None else await _viewer(client)
-    response = await client.put(f"/v1/assets/{asset_id}/progress", json=body, headers=headers)
+    headers = headers if headers is not None else await _viewer(streaming)
+    response = await streaming.put(f"/v1/progress/{asset_id}", json=body, headers=headers)
     assert response.status == status
     assert (await response.json())["error"]["code"] == "invalid_request"
 
 
-async def test_progress_for_an_unknown_asset_is_a_404(client: TestClient) -> None:
-    viewer = await _viewer(client)
-    response = await client.put(
-        f"/v1/assets/{uuid.uuid4()}/progress", json={"position_s": 1, "session_id": "s"},
+async def test_progress_for_an_unknown_asset_is_a_404(streaming: TestClient) -> None:
+    viewer = await _viewer(streaming)
+    response = await streaming.put(
+        f"/v1/progress/{uuid.uuid4()}", json={"position_s": 1, "session_id": "s"},
         headers=viewer,
     )  # fmt: skip
     assert response.status == 404
 
 
 async def test_event_batches_are_stored(
-    client: TestClient, stack: Settings, asset_id: uuid.UUID
+    streaming: TestClient, stack: Settings, asset_id: uuid.UUID
 ) -> None:
-    viewer = (await _viewer(client))["X-Viewer-Id"]
+    viewer = (await _viewer(streaming))["X-Viewer-Id"]
     session = f"session-{uuid.uuid4().hex[:8]}"
     now = int(time.time() * 1000)
     events = [
@@ -132,9 +136,9 @@ async def test_event_batches_are_stored(
         "asset_id": str(asset_id),
         "events": events,
     }
-    response = await client.post("/v1/events", json=batch)
+    response = await streaming.post("/v1/events", json=batch)
     assert response.status == 202 and (await response.json())["accepted"] == 3
-    conn = await asyncpg.connect(stack.postgres_dsn)
+    conn = await connect(stack, schema=Schema.STREAMING)
     try:
         rows = await conn.fetch(
             "SELECT type, detail FROM playback_events WHERE session_id = $1 ORDER BY at", session
@@ -142,9 +146,11 @@ async def test_event_batches_are_stored(
     finally:
         await conn.close()
     assert [r["type"] for r in rows] == ["start", "rendition_switch", "complete"]
-    assert json.loads(rows[1]["detail"]) == {"from": "360p", "to": "720p", "reason": "abr"}
+    assert rows[1]["detail"] == {"from": "360p", "to": "720p", "reason": "abr"}
 
-    bad = await client.post("/v1/events", json={**batch, "events": [{"type": "dance", "at": now}]})
+    bad = await streaming.post(
+        "/v1/events", json={**batch, "events": [{"type": "dance", "at": now}]}
+    )
     assert bad.status == 400
     # What PostgreSQL could not store is refused up front, never a 500.
     for unstorable in (
@@ -153,7 +159,7 @@ async def test_event_batches_are_stored(
         {**batch, "session_id": "s\u0000"},
         {**batch, "events": [{"type": "start", "at": now, "detail": {"x": "y" * 5000}}]},
     ):
-        refused = await client.post("/v1/events", json=unstorable)
+        refused = await streaming.post("/v1/events", json=unstorable)
         assert refused.status == 400, unstorable
         assert (await refused.json())["error"]["code"] == "invalid_request"
 

@@ -27,7 +27,7 @@ from tests.processes import free_port, wait_until_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = {
-    "streamcore", "origin", "transcoder", "packager", "cdn_adapters", "catalog_api",
+    "streamcore", "origin", "transcoder", "packager", "cdn_adapters", "catalog_api", "streaming",
     "workers", "cli", "devstack", "configs", "player_web",
 }  # fmt: skip
 DATA_FILES = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 
 import m3u8
 
@@ -23,7 +24,7 @@ video/720p/index.m3u8
 """
 TOKEN = "k1.TOKEN"  # a placeholder, never checked here
 FOLDER = "/assets/0b7a0f5e-3c1e-4a57-9d59-2f8a4a7c1d11/v3/"
-STEERING = "http://api.example/v1/assets/0b7a0f5e-3c1e-4a57-9d59-2f8a4a7c1d11/steering/hls"
+STEERING = "http://api.example/v1/playback/0b7a0f5e-3c1e-4a57-9d59-2f8a4a7c1d11/steering/hls"
 
 
 def test_every_source_gets_a_pathway_with_absolute_uris_carrying_the_token(
@@ -102,3 +103,12 @@ def test_a_client_without_steering_meets_the_primary_pathway_first(settings: Set
     edge_last = max(i for i, host in enumerate(hosts) if host.endswith(":18082"))
     origin_first = min(i for i, host in enumerate(hosts) if host.endswith(":18081"))
     assert edge_last < origin_first
+
+
+def test_the_steering_manifest_is_the_streaming_services_through_the_gateway(
+    settings: Settings,
+) -> None:
+    asset_id = uuid.UUID("0b7a0f5e-3c1e-4a57-9d59-2f8a4a7c1d11")
+    assert steering.steering_uri(settings, asset_id, "dash") == (
+        f"{settings.gateway.entry_url}/v1/playback/{asset_id}/steering/dash"
+    )

@@ -3,7 +3,7 @@
 Every report goes to Redis. It is persisted to PostgreSQL when the session pauses, is hidden
 or ends, and otherwise at most every PERSIST_EVERY_S while playing. Reads try Redis, then
 PostgreSQL. When Redis is unreachable, reports go straight to PostgreSQL: nothing is lost,
-only slower.
+only slower. Whether the asset exists is the caller's to check, with the catalog.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -19,9 +19,8 @@ import asyncpg
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from catalog_api.viewing.models import ProgressReason, ProgressReport
-from streamcore.assets import repository
-from streamcore.web.service import NotFound
+from streaming import queries, writes
+from streaming.models import ProgressReason, ProgressReport
 
 log = logging.getLogger(__name__)
 
@@ -56,27 +55,15 @@ async def _from_redis(client: aioredis.Redis, viewer: UUID, asset: UUID) -> Prog
 
 
 async def _persist(pool: asyncpg.Pool, viewer: UUID, asset: UUID, progress: Progress) -> None:
-    await pool.execute(
-        """
-        INSERT INTO watch_progress (viewer_id, asset_id, position_s, duration_s, session_id,
-                                    updated_at)
-        VALUES ($1, $2, $3, $4, $5, to_timestamp($6))
-        ON CONFLICT (viewer_id, asset_id) DO UPDATE
-        SET position_s = EXCLUDED.position_s, duration_s = EXCLUDED.duration_s,
-            session_id = EXCLUDED.session_id, updated_at = EXCLUDED.updated_at
-        WHERE watch_progress.updated_at <= EXCLUDED.updated_at
-        """,
-        viewer, asset, progress.position_s, progress.duration_s, progress.session_id,
-        progress.updated_at,
+    await writes.persist_progress(
+        pool, viewer, asset, position_s=progress.position_s, duration_s=progress.duration_s,
+        session_id=progress.session_id, updated_at=progress.updated_at,
     )  # fmt: skip
 
 
 async def record(
     pool: asyncpg.Pool, client: aioredis.Redis, viewer: UUID, asset: UUID, report: ProgressReport
 ) -> None:
-    """Keep the report (NotFound for an unknown asset: nothing is kept for it)."""
-    if await repository.get(pool, asset) is None:
-        raise NotFound("no such asset")
     now = time.time()
     try:
         previous = await _from_redis(client, viewer, asset)
@@ -89,7 +76,7 @@ async def record(
     progress = Progress(report.position_s, report.duration_s, report.session_id, now, persisted_at)
     if report.reason in _PERSIST_NOW or now - persisted_at >= PERSIST_EVERY_S:
         await _persist(pool, viewer, asset, progress)
-        progress = Progress(**{**asdict(progress), "persisted_at": now})
+        progress = replace(progress, persisted_at=now)
     try:
         await client.set(_key(viewer, asset), json.dumps(asdict(progress)), ex=TTL_S)
     except RedisError as exc:
@@ -105,14 +92,7 @@ async def latest(
             return cached
     except RedisError as exc:
         log.warning("progress: Redis unavailable (%s); reading PostgreSQL", exc)
-    row = await pool.fetchrow(
-        """
-        SELECT position_s, duration_s, session_id, extract(epoch FROM updated_at) AS updated_at
-        FROM watch_progress WHERE viewer_id = $1 AND asset_id = $2
-        """,
-        viewer,
-        asset,
-    )
+    row = await queries.latest_progress(pool, viewer, asset)
     if row is None:
         return None
     return Progress(

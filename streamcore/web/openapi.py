@@ -1,4 +1,9 @@
-"""Assembling the OpenAPI 3.1 document from pydantic models and one declaration per operation.
+"""Every service's OpenAPI 3.1 document, assembled from pydantic models and one declaration per
+operation; the error body every service answers with; the health operations; serving it.
+
+A service declares its operations as data (catalog_api/openapi/operations.py,
+streaming/openapi.py), calls `build`, and serves the result with `document_route`; a test per
+service checks the declarations against the app's routes.
 
 Why by hand rather than with a library: the one maintained pydantic-2 option for aiohttp,
 aiohttp-pydantic, documents only its own class-based `PydanticView`s (our handlers are
@@ -11,13 +16,13 @@ module: operations declared as data, checked against the app's routes by a test.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from aiohttp import web
+from pydantic import BaseModel, Field
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
-
-from catalog_api.openapi.schemas import ErrorBody
 
 _REF = "#/components/schemas/{model}"
 # The reason phrases of the error statuses operations declare.
@@ -30,6 +35,34 @@ _ERRORS = {
     415: "Unsupported Content-Type",
     503: "A dependency is unavailable; retry after Retry-After",
 }
+
+
+class FieldProblem(BaseModel):
+    field: str = Field(
+        description="The parameter, header or body field at fault; nested fields dotted "
+        "(`titles.3.year`); `body` or `query` for the whole of it"
+    )
+    message: str
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="Stable, for programs: invalid_request, not_found, ...")
+    message: str = Field(description="For people; names the field or parameter at fault")
+    details: list[FieldProblem] | None = Field(
+        None,
+        description="With `invalid_request` (and `invalid_cursor`): every field at fault "
+        "(at most 50)",
+    )
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx and 5xx answer of every service (streamcore/web/service.py json_errors)."""
+
+    error: ErrorDetail
+
+
+class Status(BaseModel):
+    status: str
 
 
 @dataclass(frozen=True)
@@ -73,6 +106,8 @@ class Operation:
     admin: bool = False
     errors: tuple[int, ...] = ()
     description: str = ""
+    # Still answered (say, by a redirect to where it moved), no longer to be used.
+    deprecated: bool = False
 
 
 def _models(operations: list[Operation]) -> list[tuple[type[BaseModel], JsonSchemaMode]]:
@@ -122,6 +157,8 @@ def _operation(op: Operation, refs: dict[Any, Any], schemas: dict[str, Any]) -> 
     }
     if op.description:
         out["description"] = op.description
+    if op.deprecated:
+        out["deprecated"] = True
     params = [
         {"name": p.name, "in": p.location, "required": p.required or p.location == "path",
          "description": p.description, "schema": p.schema}
@@ -156,7 +193,15 @@ def _operation(op: Operation, refs: dict[Any, Any], schemas: dict[str, Any]) -> 
     return out
 
 
-def build(operations: list[Operation], *, title: str, version: str, description: str) -> dict:
+def build(
+    operations: list[Operation],
+    *,
+    title: str,
+    version: str,
+    description: str,
+    api_key: str | None = None,
+) -> dict[str, Any]:
+    """The document; `api_key` describes the bearer key that `admin` operations need."""
     refs, top = models_json_schema(_models(operations), ref_template=_REF)
     schemas: dict[str, Any] = top.get("$defs", {})
     paths: dict[str, dict[str, Any]] = {}
@@ -173,12 +218,36 @@ def build(operations: list[Operation], *, title: str, version: str, description:
         "paths": paths,
         "components": {
             "schemas": schemas,
-            "securitySchemes": {
-                "apiKey": {
-                    "type": "http",
-                    "scheme": "bearer",
-                    "description": "An admin API key (catalog_api.api_keys): writes need one",
-                }
-            },
+            **(
+                {"securitySchemes": {
+                    "apiKey": {"type": "http", "scheme": "bearer", "description": api_key}
+                }}
+                if api_key is not None else {}
+            ),
         },
-    }
+    }  # fmt: skip
+
+
+def health_operations(metrics: str) -> list[Operation]:
+    """/healthz and /readyz (streamcore/web/service.py health_routes), and /metrics."""
+    return [
+        Operation("GET", "/healthz", "healthz", "The process answers", "health",
+                  {200: Reply("Alive", Status)}),
+        Operation("GET", "/readyz", "readyz", "The process and its database answer", "health",
+                  {200: Reply("Ready", Status), 503: Reply("Not ready", ErrorBody)}),
+        Operation("GET", "/metrics", "metrics", f"Prometheus metrics: {metrics}", "health",
+                  {200: Reply("The Prometheus text format", schema={"type": "string"},
+                              media_type="text/plain")}),
+    ]  # fmt: skip
+
+
+def document_route(path: str, document: dict[str, Any]) -> web.RouteDef:
+    """GET `path`: the document as JSON (serialised once, here)."""
+    body = json.dumps(document, separators=(",", ":")).encode()
+
+    async def serve(request: web.Request) -> web.Response:
+        return web.Response(
+            body=body, content_type="application/json", headers={"Cache-Control": "no-cache"}
+        )
+
+    return web.get(path, serve)

@@ -1,0 +1,40 @@
+"""The streaming service's app factory: resources open and close in cleanup contexts."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from cdn_adapters.registry import build_adapters
+from streamcore.settings import Settings
+from streamcore.web import diagnostics
+from streamcore.web.cors import cors_headers, preflight
+from streamcore.web.database import database_errors, database_ready
+from streamcore.web.openapi import document_route
+from streamcore.web.service import SETTINGS_KEY, health_routes, json_errors
+from streaming import openapi, resources
+from streaming.metrics import StreamingMetrics
+from streaming.playback import routes as playback_routes
+from streaming.sessions import routes as session_routes
+from streaming.viewing import routes as viewing_routes
+
+
+def create_app(settings: Settings) -> web.Application:
+    metrics = StreamingMetrics()
+    # Metrics outermost (every answer is counted, errors included); then json_errors, so that
+    # errors raised by the other middlewares are JSON too.
+    app = web.Application(middlewares=[metrics.middleware(), json_errors, database_errors])
+    app[SETTINGS_KEY] = settings
+    app[resources.METRICS_KEY] = metrics
+    app[resources.ADAPTERS_KEY] = build_adapters(settings)
+    app.cleanup_ctx.extend([resources.database, resources.redis_client, resources.catalog])
+    # Players on other origins call every endpoint here and fetch the steering manifests.
+    app.on_response_prepare.append(cors_headers(settings.origin.cors_allowed_origins))
+    app.router.add_route("OPTIONS", "/v1/{tail:.*}", preflight("GET, PUT, POST, DELETE, OPTIONS"))
+    app.add_routes(health_routes(ready_check=database_ready(resources.DB_POOL_KEY)))
+    app.add_routes(diagnostics.routes("streaming"))
+    app.router.add_get("/metrics", metrics.handler)
+    app.add_routes(playback_routes)
+    app.add_routes(session_routes)
+    app.add_routes(viewing_routes)
+    app.add_routes([document_route(openapi.PATH, openapi.document())])
+    return app

@@ -1,0 +1,145 @@
+"""The streaming service's one way to the catalog: what an asset is, asked over HTTP.
+
+Streaming never reads the catalog's tables (its pools see only its own schema,
+streamcore/db/schemas.py): it asks the catalog's API, ``GET /v1/assets/{id}``, with the first
+admin API key as its service credential (catalog_api/auth.py). Each call is bounded by
+``streaming.catalog_timeout_s`` and guarded by the kernel's circuit breaker
+(``streaming.catalog_breaker_*``): once the catalog keeps failing, requests get a 503 at once
+rather than each waiting out the timeout, until a probe finds it answering again.
+
+Assets it described are kept for ``streaming.asset_cache_ttl_s``, so that a playing session's
+progress reports do not each call it; concurrent lookups of one asset share one call. An
+unknown asset is not kept: it may be created the next moment. Playback authorisation asks
+afresh (`fresh=True`): a reprocess switches the published version and deletes the old one, whose
+URLs must not be handed out from the cache.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+import httpx
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from streamcore.assets.states import AssetStatus
+from streamcore.cache.breaker import BreakerState, CircuitBreaker
+from streamcore.cache.lru import LocalLRU
+from streamcore.cache.singleflight import SingleFlight
+from streamcore.settings import Settings
+from streamcore.web.service import ServiceUnavailable
+
+log = logging.getLogger(__name__)
+
+# Assets remembered at once (each a few hundred bytes); beyond it the least recent go.
+MAX_CACHED_ASSETS = 10_000
+
+
+class CatalogAsset(BaseModel):
+    """What streaming needs of an asset (the catalog's answer has more; the rest is ignored)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    id: UUID
+    status: AssetStatus
+    version: int
+    images: dict[str, Any]
+
+
+class CatalogUnavailable(ServiceUnavailable):
+    """The catalog did not answer, answered an error, or its breaker is open: 503, retried."""
+
+
+def catalog_url(settings: Settings) -> str:
+    """Where the catalog is reached: its own URL if set, else through the gateway."""
+    return settings.streaming.catalog_url or settings.gateway.entry_url
+
+
+class CatalogClient:
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None,
+        *,
+        timeout_s: float,
+        breaker: CircuitBreaker,
+        cache_ttl_s: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.breaker = breaker
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            timeout=httpx.Timeout(timeout_s),
+            headers={"Authorization": f"Bearer {api_key}"} if api_key else {},
+        )
+        self._cache: LocalLRU[CatalogAsset] = LocalLRU(MAX_CACHED_ASSETS, clock)
+        self._flights: SingleFlight[CatalogAsset | None] = SingleFlight()
+        self._cache_ttl_s = cache_ttl_s
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        on_transition: Callable[[BreakerState, BreakerState], None] | None = None,
+    ) -> CatalogClient:
+        section, keys = settings.streaming, settings.catalog_api.api_keys
+        breaker = CircuitBreaker(
+            section.catalog_breaker_failures, section.catalog_breaker_reset_s,
+            on_transition=on_transition, name="catalog",
+        )  # fmt: skip
+        return cls(
+            catalog_url(settings),
+            keys[0].get_secret_value() if keys else None,
+            timeout_s=section.catalog_timeout_s,
+            breaker=breaker,
+            cache_ttl_s=section.asset_cache_ttl_s,
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def asset(self, asset_id: UUID, *, fresh: bool = False) -> CatalogAsset | None:
+        """The asset, or None if the catalog has none by that id; CatalogUnavailable if it
+        cannot say. `fresh`: ask the catalog, whatever the cache holds."""
+        key = str(asset_id)
+        if not fresh and (cached := self._cache.get_fresh(key)) is not None:
+            return cached
+        found, _ = await self._flights.run(key, lambda: self._fetch(asset_id))
+        return found
+
+    async def _fetch(self, asset_id: UUID) -> CatalogAsset | None:
+        if not self.breaker.allow():
+            raise self._unavailable("the catalog keeps failing, so it is not asked for a while")
+        try:
+            response = await self._http.get(f"/v1/assets/{asset_id}")
+        except httpx.HTTPError as exc:  # refused, reset, timed out: the catalog did not answer
+            self.breaker.record_failure()
+            log.warning("catalog %s: asset %s: %r", self.base_url, asset_id, exc)
+            raise self._unavailable(f"the catalog did not answer ({type(exc).__name__})") from None
+        if response.status_code == 404:
+            self.breaker.record_success()
+            return None
+        try:
+            response.raise_for_status()
+            asset = CatalogAsset.model_validate_json(response.content)
+        except (httpx.HTTPStatusError, ValidationError) as exc:
+            self.breaker.record_failure()
+            log.error("catalog %s: asset %s: unusable answer: %s", self.base_url, asset_id, exc)
+            raise self._unavailable(
+                f"the catalog gave no usable answer (HTTP {response.status_code})"
+            ) from None
+        self.breaker.record_success()
+        self._cache.put(str(asset_id), asset, self._cache_ttl_s, self._cache_ttl_s)
+        return asset
+
+    def _unavailable(self, reason: str) -> CatalogUnavailable:
+        retry_after = max(1, math.ceil(self.breaker.reset_s))
+        return CatalogUnavailable(
+            f"{reason}; retry shortly", headers={"Retry-After": str(retry_after)}
+        )

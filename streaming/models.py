@@ -1,0 +1,157 @@
+"""The streaming service's request and response bodies (pydantic; they also make its OpenAPI).
+
+Requests are validated by these models (streamcore/web/validation.py); responses are built as
+plain dicts by the handlers and documented by the `...Out` models, which the schemathesis run
+(tests/integration/test_streaming_openapi.py) checks real answers against.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# An id: printable ASCII, as every client-made id is (PostgreSQL text cannot hold NUL).
+_ID = r"^[\x21-\x7e]+$"
+# Year 9999 in milliseconds: beyond it a timestamp cannot be stored.
+_MAX_EPOCH_MS = 253_402_300_799_999
+_MAX_DETAIL_BYTES = 4096
+_MAX_POSITION_S = 7 * 86400
+
+
+class PlaybackParams(BaseModel):
+    """GET /v1/playback/{asset_id}'s query string."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    ttl: int | None = Field(
+        None, ge=60, le=7 * 86400,
+        description="Seconds the URLs stay valid; default: origin.playback_ttl_s",
+    )  # fmt: skip
+
+
+class ProgressReason(enum.StrEnum):
+    PERIODIC = "periodic"
+    PAUSE = "pause"
+    SEEK = "seek"
+    HIDDEN = "hidden"
+    ENDED = "ended"
+
+
+class ProgressReport(_Body):
+    position_s: float = Field(ge=0, le=_MAX_POSITION_S)
+    duration_s: float | None = Field(None, ge=0, le=_MAX_POSITION_S)
+    session_id: str = Field(min_length=1, max_length=64, pattern=_ID)
+    reason: ProgressReason = ProgressReason.PERIODIC
+
+
+class EventType(enum.StrEnum):
+    START = "start"
+    PAUSE = "pause"
+    RESUME = "resume"
+    SEEK = "seek"
+    BUFFERING_START = "buffering_start"
+    BUFFERING_END = "buffering_end"
+    RENDITION_SWITCH = "rendition_switch"
+    ERROR = "error"
+    COMPLETE = "complete"
+
+
+class PlaybackEvent(_Body):
+    type: EventType
+    position_s: float | None = Field(None, ge=0)
+    at: int = Field(
+        description="When it happened, in milliseconds since the epoch", ge=0, le=_MAX_EPOCH_MS
+    )
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("detail")
+    @classmethod
+    def _storable(cls, value: dict[str, Any]) -> dict[str, Any]:
+        encoded = json.dumps(value)
+        if "\\u0000" in encoded:
+            raise ValueError("must not contain NUL characters")
+        if len(encoded) > _MAX_DETAIL_BYTES:
+            raise ValueError(f"must be at most {_MAX_DETAIL_BYTES} bytes as JSON")
+        return value
+
+
+class EventBatch(_Body):
+    viewer_id: UUID = Field(description="The id from POST /v1/viewers")
+    session_id: str = Field(min_length=1, max_length=64, pattern=_ID)
+    asset_id: UUID
+    events: list[PlaybackEvent] = Field(min_length=1, max_length=100)
+
+
+class SessionStart(_Body):
+    asset_id: UUID = Field(description="The asset the viewer starts watching")
+
+
+class Heartbeat(_Body):
+    position_s: float = Field(ge=0, le=_MAX_POSITION_S, description="Where the viewer is now")
+
+
+# -- responses (documentation of what the handlers build) -------------------------------------
+
+
+class PlaybackSourceOut(BaseModel):
+    name: str
+    kind: Literal["cdn", "origin"]
+    hls: str
+    dash: str
+    poster: str | None = None
+    storyboard: str | None = None
+
+
+class PlaybackOut(BaseModel):
+    asset_id: UUID
+    version: int
+    expires_at: int = Field(description="Unix seconds")
+    sources: list[PlaybackSourceOut] = Field(
+        description="Every CDN, primary first, then the origin"
+    )
+
+
+class ViewerOut(BaseModel):
+    viewer_id: UUID
+
+
+class ProgressOut(BaseModel):
+    position_s: float
+    duration_s: float | None
+    updated_at: datetime
+
+
+class EventsAccepted(BaseModel):
+    accepted: int
+
+
+class SessionOut(BaseModel):
+    session_id: UUID
+    asset_id: UUID
+    started_at: datetime
+    heartbeat_at: datetime
+    position_s: float | None
+    expires_at: datetime = Field(
+        description="When the session counts as ended unless a heartbeat comes first"
+    )
+
+
+class SessionStarted(BaseModel):
+    session_id: UUID
+    asset_id: UUID
+    started_at: datetime
+    playback: PlaybackOut = Field(description="The same as GET /v1/playback/{asset_id}")
+
+
+class SessionList(BaseModel):
+    items: list[SessionOut] = Field(description="The viewer's active sessions, newest first")

@@ -1,0 +1,47 @@
+"""The streaming service's resources, opened and closed by cleanup contexts, and their keys."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import asyncpg
+import redis.asyncio as aioredis
+from aiohttp import web
+
+from cdn_adapters.base import CdnAdapter
+from streamcore.cache.redis_client import create_redis
+from streamcore.db.database import pool_context
+from streamcore.db.schemas import Schema
+from streamcore.web.service import SETTINGS_KEY
+from streaming.catalog_client import CatalogClient
+from streaming.metrics import StreamingMetrics
+
+# The primary's pool on the streaming schema only. No replicas: every read here (progress,
+# sessions) must see the writes just made, so it would go to the primary anyway.
+DB_POOL_KEY = web.AppKey("db_pool", asyncpg.Pool)
+REDIS_KEY = web.AppKey("redis", aioredis.Redis)
+CATALOG_KEY = web.AppKey("catalog", CatalogClient)
+METRICS_KEY = web.AppKey("metrics", StreamingMetrics)
+ADAPTERS_KEY = web.AppKey("cdn_adapters", list[CdnAdapter])
+
+
+async def database(app: web.Application) -> AsyncIterator[None]:
+    async with pool_context(app[SETTINGS_KEY], schema=Schema.STREAMING) as pool:
+        app[DB_POOL_KEY] = pool
+        yield
+
+
+async def redis_client(app: web.Application) -> AsyncIterator[None]:
+    client = create_redis(app[SETTINGS_KEY])
+    app[REDIS_KEY] = client
+    yield
+    await client.aclose()
+
+
+async def catalog(app: web.Application) -> AsyncIterator[None]:
+    client = CatalogClient.from_settings(
+        app[SETTINGS_KEY], on_transition=app[METRICS_KEY].breaker_moved
+    )
+    app[CATALOG_KEY] = client
+    yield
+    await client.aclose()

@@ -1,0 +1,41 @@
+"""The streaming service's OpenAPI document: valid OpenAPI 3.1, for viewers (no API key), and
+every path one the gateway sends to the streaming service."""
+
+from __future__ import annotations
+
+from openapi_spec_validator import validate
+
+from streamcore.settings import Settings
+from streaming.openapi import document
+
+
+def test_the_document_is_valid_openapi_3_1_with_every_error_our_error_body() -> None:
+    spec = document()
+    validate(spec)
+    assert spec["openapi"] == "3.1.0"
+    assert "securitySchemes" not in spec["components"]  # viewers call it without a key
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            assert operation["security"] == [], (method, path)
+            for status, response in operation["responses"].items():
+                if int(status) >= 400:
+                    schema = response["content"]["application/json"]["schema"]
+                    assert schema == {"$ref": "#/components/schemas/ErrorBody"}, (path, status)
+
+
+def test_every_api_path_is_routed_to_the_streaming_service_by_the_gateway(
+    settings: Settings,
+) -> None:
+    routes = settings.gateway.routes
+    for path in document()["paths"]:
+        if not path.startswith("/v1/"):
+            continue  # health and metrics: each instance's own, checked by the gateway
+        first = next(route for route in routes if path.startswith(route.prefix))
+        assert first.service == "streaming", (path, first)
+
+
+def test_a_session_start_answers_with_the_playback_body() -> None:
+    schemas = document()["components"]["schemas"]
+    started = schemas["SessionStarted"]
+    assert set(started["required"]) == {"session_id", "asset_id", "started_at", "playback"}
+    assert started["properties"]["playback"]["$ref"] == "#/components/schemas/PlaybackOut"
