@@ -18,13 +18,14 @@ from typing import Any, Literal
 from devstack import bootstrap, health, run_state, scaling
 from devstack.pools import WORKER_GROUP
 from devstack.run_state import StackAlreadyRunning, StackError, running_settings
-from devstack.services import ServiceSpec, Tier, managed_ports, resolve, service_specs
+from devstack.services import Service, ServiceSpec, Tier, managed_ports, resolve, service_specs
 from devstack.supervisor import (
     ProcessInfo,
     Supervisor,
     SupervisorError,
     stack_processes,
 )
+from gateway import reload
 from streamcore import binaries
 from streamcore.settings import Settings
 
@@ -325,11 +326,19 @@ def restart_service(settings: Settings, service: str) -> list[str]:
     until it is healthy; the others are not touched. The names of the services restarted."""
     settings = running_settings(settings)
     supervisor, specs = _running_specs(settings, service)
+    processes = supervisor.processes()
     try:
+        if service == Service.GATEWAY and processes[service].state == "RUNNING":
+            # A new HAProxy worker takes the listening sockets over: no connection refused.
+            reload.reload_sync(settings, force=True)
+            return [service]
+        if all(spec.group for spec in specs):
+            # One instance at a time, each drained first and back in rotation before the next.
+            return scaling.rolling_restart(settings, supervisor, specs)
         for spec in specs:
             supervisor.stop_program(spec.service)  # a no-op for one that is not running
             supervisor.start_program(spec.service)
-    except SupervisorError as exc:
+    except (SupervisorError, reload.ReloadFailed) as exc:
         raise StackError(str(exc)) from None
     _wait_healthy(settings, supervisor, specs, bootstrap=False)
     return [spec.service for spec in specs]

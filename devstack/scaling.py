@@ -119,6 +119,21 @@ def scale(
     )  # fmt: skip
 
 
+def rolling_restart(
+    settings: Settings,
+    supervisor: Supervisor,
+    specs: list[ServiceSpec],
+    on_step: Callable[[str], None] = lambda _: None,
+) -> list[str]:
+    """Restart instances one by one: drained, stopped, started, back in rotation."""
+    for spec in specs:
+        _drain(settings, spec, on_step)
+        supervisor.stop_program(spec.service)
+        supervisor.start_program(spec.service)
+        _wait_in_rotation(settings, spec, on_step)
+    return [spec.service for spec in specs]
+
+
 def _running(info: object) -> bool:
     return getattr(info, "state", None) in {"RUNNING", "STARTING"}
 

@@ -165,11 +165,13 @@ class RuntimeApi:
         """
         target = f"{backend}/{slot}"
         await self._set_addr(target, host, port)
+        # A released slot's agent is disabled, and HAProxy refuses an agent port for a server
+        # whose agent is off: enable it first.
+        await self.silent(f"enable agent {target}")
         await self.silent(f"set server {target} agent-port {agent_port}")
         # Whatever an earlier instance's agent left, this one starts at full weight.
         await self.silent(f"set server {target} weight 100%")
         await self.silent(f"enable health {target}")
-        await self.silent(f"enable agent {target}")
         await self.admit(backend, slot)
 
     async def admit(self, backend: str, slot: str) -> None:

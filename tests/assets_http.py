@@ -34,6 +34,6 @@ def wait_final(
 def admin_client(stack: Settings) -> Iterator[httpx.Client]:
     key = stack.catalog_api.api_keys[0].get_secret_value()
     with httpx.Client(
-        base_url=stack.catalog_api.url, headers={"Authorization": f"Bearer {key}"}, timeout=60
+        base_url=stack.api_url, headers={"Authorization": f"Bearer {key}"}, timeout=60
     ) as client:
         yield client

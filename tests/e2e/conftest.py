@@ -1,8 +1,7 @@
 """Fixtures of the browser tests: one clip uploaded through the real API, one headless Chromium.
 
-The page comes from the catalog (/player/); until the gateway puts both behind one origin, it
-calls the streaming service, built in this process against the stack, through its `api=`
-parameter (tests/streaming_http.py).
+The page comes from the catalog (/player/) through the gateway, so it reaches the streaming
+service at its own origin, as a viewer's browser does.
 
 Both are module-scoped. Playwright's sync API marks an event loop as running in this thread
 while it is alive, so it must be stopped before any other module runs asyncio code; and it is
@@ -22,10 +21,8 @@ from playwright.sync_api import Browser, sync_playwright
 
 from sample_media.generate import Clip, generate
 from streamcore.settings import Settings
-from streaming.app import create_app as create_streaming_app
 from tests.assets_http import wait_final
 from tests.e2e.driver import PlayerPage
-from tests.streaming_http import ThreadedServer, streaming_settings
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -47,13 +44,6 @@ class PlayerAsset:
     id: str
     player_url: str
     duration_s: float
-    api_url: str  # the streaming service's base URL, for the page's `api=`
-
-
-@pytest.fixture(scope="module")
-def streaming_api(stack: Settings) -> Iterator[str]:
-    with ThreadedServer(create_streaming_app(streaming_settings(stack))) as url:
-        yield url
 
 
 @pytest.fixture(scope="module")
@@ -61,12 +51,11 @@ def player_asset(
     stack: Settings,
     ffmpeg: Path,
     tmp_path_factory: pytest.TempPathFactory,
-    streaming_api: str,
 ) -> PlayerAsset:
     path = generate(str(ffmpeg), CLIP, tmp_path_factory.mktemp("player_media"))
     key = stack.catalog_api.api_keys[0].get_secret_value()
     with httpx.Client(
-        base_url=stack.catalog_api.url, headers={"Authorization": f"Bearer {key}"}, timeout=60
+        base_url=stack.api_url, headers={"Authorization": f"Bearer {key}"}, timeout=60
     ) as api:
         response = api.post(
             "/v1/assets",
@@ -80,9 +69,8 @@ def player_asset(
     assert heights == [360, 480, 720], heights
     return PlayerAsset(
         id=asset["id"],
-        player_url=f"{stack.catalog_api.url}/player/",
+        player_url=f"{stack.gateway.entry_url}/player/",
         duration_s=CLIP.duration_s,
-        api_url=streaming_api,
     )
 
 
@@ -103,7 +91,6 @@ def player(browser: Browser, player_asset: PlayerAsset) -> Iterator[PlayerPage]:
     page = browser.new_context(viewport=VIEWPORT).new_page()
     driver = PlayerPage(
         page=page, player_url=player_asset.player_url, asset_id=player_asset.id,
-        api_url=player_asset.api_url,
     )  # fmt: skip
     yield driver
     driver.close()

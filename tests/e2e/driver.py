@@ -45,7 +45,6 @@ class PlayerPage:
     page: Page
     player_url: str  # .../player/
     asset_id: str
-    api_url: str | None = None  # the page's `api=`: where the player finds the streaming service
     page_errors: list[str] = field(default_factory=list)
     cdp: CDPSession | None = None
     held: list[Route] = field(default_factory=list)  # requests left hanging on purpose
@@ -64,8 +63,7 @@ class PlayerPage:
     # -- opening and reading -------------------------------------------------------------
 
     def open(self, **params: str) -> None:
-        api = {"api": self.api_url} if self.api_url else {}
-        self.page.goto(f"{self.player_url}?{urlencode({'asset': self.asset_id, **api, **params})}")
+        self.page.goto(f"{self.player_url}?{urlencode({'asset': self.asset_id, **params})}")
         self.wait_for("window.streamcorePlayer !== undefined", timeout_ms=5000)
 
     def state(self) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from streamcore.settings import Settings
 from streaming.app import create_app as create_streaming_app
 from tests.assets_http import admin_client
 from tests.integration.published import Published, publish
-from tests.streaming_http import ThreadedServer, streaming_settings
+from tests.streaming_http import streaming_settings
 
 
 @pytest.fixture(scope="module")
@@ -37,10 +37,9 @@ async def streaming(stack: Settings) -> AsyncIterator[TestClient]:
 
 
 @pytest.fixture(scope="module")
-def streaming_url(stack: Settings) -> Iterator[str]:
-    """The base URL of a streaming service served from this process, for synchronous clients."""
-    with ThreadedServer(create_streaming_app(streaming_settings(stack))) as url:
-        yield url
+def streaming_url(stack: Settings) -> str:
+    """Where synchronous clients reach the stack's streaming service: through the gateway."""
+    return stack.gateway.entry_url
 
 
 @pytest.fixture
