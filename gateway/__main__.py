@@ -10,6 +10,7 @@ import logging
 import signal
 from collections.abc import Callable
 
+from gateway.paths import gateway_paths
 from gateway.process import write_config
 from gateway.registrar import Registrar
 from gateway.reload import reload_sync
@@ -33,6 +34,10 @@ async def run_registrar(settings: Settings) -> None:
             for_settings(settings),
             backends=settings.gateway.backends,
             interval_s=settings.registry.sync_interval_s,
+            scrape=(
+                gateway_paths(settings).scrape_targets,
+                f"{settings.gateway.host}:{settings.gateway.metrics_port}",
+            ),
         )
         await registrar.run(stop)
     finally:

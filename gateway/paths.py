@@ -31,6 +31,7 @@ class GatewayPaths:
     run_dir: Path
     config: Path
     state_file: Path
+    scrape_targets: Path  # Prometheus file_sd targets, kept by the registrar
     socket_dir: Path
     admin_socket: Path
     master_socket: Path
@@ -43,6 +44,7 @@ def gateway_paths(settings: Settings) -> GatewayPaths:
         run_dir=run_dir,
         config=run_dir / "haproxy.cfg",
         state_file=run_dir / "haproxy.state",
+        scrape_targets=run_dir / "scrape-targets.json",
         socket_dir=socket_dir,
         admin_socket=socket_dir / _ADMIN,
         master_socket=socket_dir / _MASTER,

@@ -23,10 +23,12 @@ import logging
 import socket
 from collections.abc import Collection
 from dataclasses import replace
+from pathlib import Path
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from gateway import scrape_targets
 from gateway.plan import Action, Assign, Drain, Ready, Release, Unplaced, plan
 from gateway.runtime import RuntimeApi, RuntimeApiError, RuntimeApiUnreachable
 from streamcore import registry
@@ -44,10 +46,13 @@ class Registrar:
         api: RuntimeApi,
         backends: Collection[str],
         interval_s: float,
+        scrape: tuple[Path, str] | None = None,
     ) -> None:
         self.redis, self.api = redis, api
         self.backends = frozenset(backends)
         self.interval_s = interval_s
+        # Where to keep Prometheus' scrape targets, and HAProxy's exporter (host:port).
+        self.scrape = scrape
         self._outages: set[str] = set()
         self._unplaced: set[tuple[str, int, str]] = set()
 
@@ -66,6 +71,10 @@ class Registrar:
             self._outage("registry", f"keeping the last known set ({exc})")
             return None
         self._recovered("registry")
+        if self.scrape is not None:
+            path, exporter = self.scrape
+            if scrape_targets.write(path, scrape_targets.targets(registered, exporter)):
+                log.info("scrape targets: %d instances (%s)", len(registered), path)
         try:
             servers = [s for s in await self.api.servers() if s.backend in self.backends]
         except RuntimeApiUnreachable as exc:

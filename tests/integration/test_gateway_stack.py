@@ -9,6 +9,7 @@ rotation. The check intervals are the production defaults (inter 10 s, fastinter
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import threading
@@ -26,6 +27,7 @@ from devstack.run_state import running_settings
 from devstack.services import instance_name
 from devstack.supervisor import Supervisor
 from gateway import runtime
+from gateway.paths import gateway_paths
 from streamcore import registry
 from streamcore.cache.redis_client import create_redis
 from streamcore.settings import Settings
@@ -257,3 +259,25 @@ def test_a_busy_instance_gets_fewer_new_requests(two_catalogs: Settings) -> None
     assert hot < cool / 3
     _wait_for(lambda: (s := _server_of(settings, "catalog", 2)) is not None
               and s.weight == 100, 30, "full weight once it cooled")  # fmt: skip
+
+
+def test_prometheus_finds_the_gateway_and_every_instance(stack: Settings) -> None:
+    """The registrar's file_sd targets (what configs/prometheus.yaml scrapes) all answer."""
+    path = gateway_paths(stack).scrape_targets
+    expected = {"gateway", "catalog-1", "streaming-1", "origin-1"}
+
+    def listed() -> set[str]:
+        try:
+            groups = json.loads(path.read_text())
+        except FileNotFoundError:
+            return set()
+        return {group["labels"]["instance_name"] for group in groups}
+
+    _wait_for(lambda: expected <= listed(), 10, "every instance in the scrape targets")
+    for group in json.loads(path.read_text()):
+        (target,) = group["targets"]
+        answer = httpx.get(f"http://{target}/metrics", timeout=10)
+        assert answer.status_code == 200, target
+        assert "# TYPE" in answer.text
+        if group["labels"]["service"] == "gateway":
+            assert 'haproxy_backend_active_servers{proxy="catalog"} 1' in answer.text
