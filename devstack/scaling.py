@@ -37,6 +37,7 @@ class GatewayView:
     slot: str
     status: str  # UP, DOWN, DRAIN, MAINT, ... (HAProxy's)
     in_rotation: bool  # taking new requests
+    drained: bool  # drained by an operator (or by `scale`): no new requests
     check: str  # the last health check's result
     weight: int
     sessions: int
@@ -59,7 +60,13 @@ def gateway_views(settings: Settings) -> dict[tuple[str, str, int], GatewayView]
         return {}
     return {
         (row.backend, row.addr, row.port): GatewayView(
-            row.slot, row.status, row.in_rotation, row.check_status, row.weight, row.sessions
+            row.slot,
+            row.status,
+            row.in_rotation,
+            row.admin is runtime.AdminState.DRAIN,
+            row.check_status,
+            row.weight,
+            row.sessions,
         )
         for row in rows
         if not row.free
@@ -127,11 +134,22 @@ def rolling_restart(
 ) -> list[str]:
     """Restart instances one by one: drained, stopped, started, back in rotation."""
     for spec in specs:
-        _drain(settings, spec, on_step)
+        view = view_of(settings, spec, gateway_views(settings))
+        if view is not None and view.in_rotation:
+            _drain(settings, spec, on_step)
         supervisor.stop_program(spec.service)
         supervisor.start_program(spec.service)
+        _undrain(settings, spec)
         _wait_in_rotation(settings, spec, on_step)
     return [spec.service for spec in specs]
+
+
+def _undrain(settings: Settings, spec: ServiceSpec) -> None:
+    """Take back our drain of a restarted instance's slot: the registrar leaves a drained slot
+    alone (a drain means it is being scaled down), so no one else would."""
+    view = view_of(settings, spec, gateway_views(settings))
+    if view is not None and view.drained:
+        runtime.run_sync(runtime.for_settings(settings).ready(spec.group, view.slot))
 
 
 def _running(info: object) -> bool:

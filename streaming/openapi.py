@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from streamcore.web import diagnostics
 from streamcore.web.openapi import Body, Operation, Param, Reply, build, health_operations
 from streaming import models as m
 
@@ -63,7 +64,10 @@ VIEWING = [
               errors=(400,)),
 ]  # fmt: skip
 
-OPERATIONS = [*PLAYBACK, *SESSIONS, *VIEWING, *health_operations("requests, the catalog breaker")]
+OPERATIONS = [
+    *PLAYBACK, *SESSIONS, *VIEWING, *health_operations("requests, the catalog breaker"),
+    diagnostics.operation("streaming"),
+]  # fmt: skip
 
 DESCRIPTION = """StreamCore's streaming service: playback authorisation (signed playback URLs,
 content steering), watch sessions, watch progress and playback events. Assets and titles are

@@ -16,6 +16,7 @@ from catalog_api.titles.models import (
     TitleListParams,
     TitleUpdate,
 )
+from streamcore.web import diagnostics
 from streamcore.web.openapi import Body, Operation, Param, Reply, health_operations
 
 UUID = {"type": "string", "format": "uuid"}
@@ -116,4 +117,7 @@ MOVED = [
               deprecated=True),
 ]  # fmt: skip
 
-OPERATIONS = [*TITLES, *ASSETS, *MOVED, *health_operations("requests, pools, cache")]
+OPERATIONS = [
+    *TITLES, *ASSETS, *MOVED, *health_operations("requests, pools, cache"),
+    diagnostics.operation("catalog"),
+]  # fmt: skip

@@ -16,13 +16,20 @@ import time
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
+from streamcore.web.openapi import Operation, Reply
 from streamcore.web.service import SETTINGS_KEY, NotFound
 from streamcore.web.validation import query_params
 
 
+class CpuAnswer(BaseModel):
+    service: str
+    cpu_ms: int
+    rounds: int = Field(description="SHA-256 rounds computed meanwhile")
+
+
 class CpuParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    ms: int = Field(10, ge=1, le=5000, description="CPU time to spend, in milliseconds")
+    ms: int = Field(10, ge=1, le=1000, description="CPU time to spend, in milliseconds")
 
 
 def _burn(seconds: float) -> int:
@@ -43,3 +50,12 @@ def routes(service: str) -> list[web.RouteDef]:
         return web.json_response({"service": service, "cpu_ms": params.ms, "rounds": rounds})
 
     return [web.get(f"/diag/{service}/cpu", cpu)]
+
+
+def operation(service: str) -> Operation:
+    """The endpoint in the service's OpenAPI document."""
+    return Operation(
+        "GET", f"/diag/{service}/cpu", f"diag_{service}_cpu",
+        "Spend CPU time answering (capacity tests; 404 unless diagnostics.enabled)", "diagnostics",
+        {200: Reply("The CPU time spent", CpuAnswer)}, query_model=CpuParams, errors=(400, 404),
+    )  # fmt: skip

@@ -314,7 +314,7 @@ async def test_a_viewers_master_lists_every_source_as_a_pathway_that_plays(
     token_path = "/".join(master_url.split("/")[:3])  # /t/<token>
     edge = local_edge(stack)
     assert edge is not None
-    bases = {"edge": edge.url, "origin": stack.origin.url}
+    bases = {"edge": edge.url, "origin": stack.origin_url}
     assert master.content_steering.pathway_id == "edge"
     assert [p.stream_info.pathway_id for p in master.playlists] == ["edge", "origin"]
     for variant in master.playlists:
@@ -417,7 +417,7 @@ async def test_an_mpd_lists_every_source_with_the_viewers_token_and_stays_privat
     bases = {b.get("serviceLocation"): b.text for b in root.findall("d:BaseURL", ns)}
     folder = f"/t/{token}/{published.prefix}"
     assert list(bases) == ["edge", "origin"]
-    assert bases["origin"] == f"{stack.origin.url}{folder}"
+    assert bases["origin"] == f"{stack.origin_url}{folder}"
     assert bases["edge"].endswith(folder) and bases["edge"] != bases["origin"]
     steering = root.find("d:ContentSteering", ns)
     assert steering is not None and steering.get("defaultServiceLocation") == "edge"

@@ -198,7 +198,7 @@ def test_bad_input_fails_with_a_reason_and_keeps_the_original(
     assert BAD_INPUTS[fixture] in final["error"].lower()
     assert "Traceback" not in final["error"]
     assert asyncio.run(source_exists(stack, final))
-    assert api.get("/healthz").status_code == 200
+    assert httpx.get(f"{stack.catalog_api.url}/healthz", timeout=10).status_code == 200
 
 
 def test_reprocess_publishes_a_new_version_and_removes_the_old(

@@ -41,7 +41,7 @@ def test_urls_are_identical_within_the_hour_and_expire_on_an_hour(settings: Sett
 
 def test_without_a_cdn_the_origin_serves_images(settings: Settings) -> None:
     url = image_url(settings, [], POSTER, ttl_s=60, now=NOON + 5)
-    assert url.startswith(settings.origin.base_url + "/t/")
+    assert url.startswith(settings.origin_url + "/t/")
     grant = signing.verify(token_of(url), POSTER, settings.origin.signing_keys, now=NOON)
     assert grant.scope == POSTER and grant.expires == NOON + HOUR
 

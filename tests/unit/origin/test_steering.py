@@ -34,7 +34,10 @@ def test_every_source_gets_a_pathway_with_absolute_uris_carrying_the_token(
     master = m3u8.loads(text)
     assert master.content_steering.uri == STEERING
     assert master.content_steering.pathway_id == "edge"  # the primary plays first
-    bases = {"edge": "http://127.0.0.1:18082", "origin": "http://127.0.0.1:18081"}
+    bases = {
+        "edge": "http://127.0.0.1:18082",
+        "origin": "http://127.0.0.1:18000",
+    }  # through the gateway
     for pathway, base in bases.items():
         prefix = f"{base}/t/{TOKEN}{FOLDER}"
         variants = [p for p in master.playlists if p.stream_info.pathway_id == pathway]
@@ -101,7 +104,7 @@ def test_a_client_without_steering_meets_the_primary_pathway_first(settings: Set
     uris = re.findall(r'URI="([^"]*)"|^(http\S+)$', text, flags=re.MULTILINE)
     hosts = [(attribute or line).split("/t/", 1)[0] for attribute, line in uris]
     edge_last = max(i for i, host in enumerate(hosts) if host.endswith(":18082"))
-    origin_first = min(i for i, host in enumerate(hosts) if host.endswith(":18081"))
+    origin_first = min(i for i, host in enumerate(hosts) if host.endswith(":18000"))
     assert edge_last < origin_first
 
 
