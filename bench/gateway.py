@@ -19,13 +19,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 import time
+from pathlib import Path
 
 import aiohttp
 
-from devstack import scaling
-from devstack.run_state import running_settings
-from streamcore.settings import load_settings
+# Run as a script, this file's folder comes first on sys.path, and this file's name would
+# shadow the `gateway` package it measures (imported by devstack below).
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != _HERE]
+
+from devstack import scaling  # noqa: E402
+from devstack.run_state import running_settings  # noqa: E402
+from streamcore.settings import load_settings  # noqa: E402
 
 
 async def drive(url: str, seconds: float, concurrency: int) -> tuple[float, float, float]:
