@@ -226,7 +226,8 @@ SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec(
         Service.REGISTRAR,
         Tier.GATEWAY,
-        managed=lambda s: s.gateway.manages_haproxy,
+        # Beside the stack's HAProxy, or an external one whose runtime API is configured.
+        managed=lambda s: s.gateway.manages_haproxy or s.gateway.admin_socket is not None,
         program=gateway_programs.registrar,
         url=lambda s: redact(s.redis_dsn),
     ),

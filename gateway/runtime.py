@@ -232,8 +232,15 @@ class RuntimeApi:
 
 
 def for_settings(settings: Settings) -> RuntimeApi:
-    """The client of the stack's own HAProxy (its admin socket under the data folder)."""
-    return RuntimeApi(gateway_paths(settings).admin_socket)
+    """The client of the gateway's runtime API: `gateway.admin_socket` when set (an external
+    HAProxy), else the stack's own HAProxy's socket under the data folder."""
+    configured = settings.gateway.admin_socket
+    if configured is None:
+        return RuntimeApi(gateway_paths(settings).admin_socket)
+    host, sep, port = configured.rpartition(":")
+    if sep and port.isdigit() and not configured.startswith("/"):
+        return RuntimeApi((host, int(port)))
+    return RuntimeApi(Path(configured))
 
 
 def run_sync(call: Coroutine[Any, Any, T]) -> T:

