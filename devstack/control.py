@@ -226,7 +226,9 @@ def status(settings: Settings) -> StackStatus:
         _status_row(spec, settings, processes.get(spec.service), results[spec.service])
         for spec in specs
     ]
-    views = scaling.gateway_views(settings)
+    servers = scaling.gateway_servers(settings)
+    cpu = scaling.cpu_percents([row.pid for row, spec in zip(rows, specs, strict=True)
+                                if spec.group and row.pid is not None])  # fmt: skip
     return StackStatus(
         env=settings.env,
         data_dir=str(settings.stack.data_dir),
@@ -240,7 +242,7 @@ def status(settings: Settings) -> StackStatus:
         replicas=[row for row in rows if isinstance(row, ReplicaStatus)],
         worker_pools=[row for row in rows if isinstance(row, WorkerPoolStatus)],
         instances=[
-            _instance_row(spec, settings, row, views)
+            _instance_row(spec, settings, row, servers, cpu)
             for spec, row in zip(specs, rows, strict=True)
             if spec.group
         ],
@@ -251,14 +253,15 @@ def _instance_row(
     spec: ServiceSpec,
     settings: Settings,
     row: ServiceStatus,
-    views: dict[tuple[str, str, int], scaling.GatewayView],
+    servers: scaling.Servers,
+    cpu: dict[int, float],
 ) -> InstanceStatus:
-    view = scaling.view_of(settings, spec, views)
+    view = scaling.server_of(settings, spec, servers)
     return InstanceStatus(
         **asdict(row), service=spec.group, instance=spec.instance,
-        gateway=view.status if view else None, check=view.check if view else None,
+        gateway=view.status if view else None, check=view.check_status if view else None,
         weight=view.weight if view else None, sessions=view.sessions if view else None,
-        cpu_percent=scaling.cpu_percent(row.pid),
+        cpu_percent=cpu.get(row.pid) if row.pid is not None else None,
     )  # fmt: skip
 
 

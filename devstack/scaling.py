@@ -31,19 +31,6 @@ POLL_S = 0.25
 
 
 @dataclass(frozen=True)
-class GatewayView:
-    """What HAProxy says of one instance's server slot."""
-
-    slot: str
-    status: str  # UP, DOWN, DRAIN, MAINT, ... (HAProxy's)
-    in_rotation: bool  # taking new requests
-    drained: bool  # drained by an operator (or by `scale`): no new requests
-    check: str  # the last health check's result
-    weight: int
-    sessions: int
-
-
-@dataclass(frozen=True)
 class ScaleResult:
     service: str
     before: list[int]
@@ -52,42 +39,40 @@ class ScaleResult:
     stopped: list[str]
 
 
-def gateway_views(settings: Settings) -> dict[tuple[str, str, int], GatewayView]:
-    """HAProxy's servers by (backend, address, port); empty when HAProxy does not answer."""
+Servers = dict[tuple[str, str, int], runtime.Server]
+
+
+def gateway_servers(settings: Settings) -> Servers:
+    """HAProxy's assigned slots by (backend, address, port); empty when HAProxy does not answer."""
     try:
         rows = runtime.run_sync(runtime.for_settings(settings).servers())
     except (OSError, runtime.RuntimeApiError):
         return {}
-    return {
-        (row.backend, row.addr, row.port): GatewayView(
-            row.slot,
-            row.status,
-            row.in_rotation,
-            row.admin is runtime.AdminState.DRAIN,
-            row.check_status,
-            row.weight,
-            row.sessions,
-        )
-        for row in rows
-        if not row.free
-    }
+    return {(row.backend, row.addr, row.port): row for row in rows if not row.free}
 
 
-def view_of(
-    settings: Settings, spec: ServiceSpec, views: dict[tuple[str, str, int], GatewayView]
-) -> GatewayView | None:
+def server_of(
+    settings: Settings, spec: ServiceSpec, servers: Servers | None = None
+) -> runtime.Server | None:
+    """The slot HAProxy has given the instance (from `servers`, else asked now)."""
     section = settings.service(spec.group)
-    return views.get((spec.group, section.registered_host, section.instance_port(spec.instance)))
+    key = (spec.group, section.registered_host, section.instance_port(spec.instance))
+    return (gateway_servers(settings) if servers is None else servers).get(key)
 
 
-def cpu_percent(pid: int | None, interval_s: float = 0.2) -> float | None:
-    """The process's CPU use over a short window, percent of one core."""
-    if pid is None:
-        return None
-    try:
-        return float(psutil.Process(pid).cpu_percent(interval=interval_s))
-    except psutil.Error:
-        return None
+def cpu_percents(pids: list[int], interval_s: float = 0.2) -> dict[int, float]:
+    """Each process's CPU use over one shared short window, percent of one core."""
+    processes: dict[int, psutil.Process] = {}
+    for pid in pids:
+        with contextlib.suppress(psutil.Error):
+            processes[pid] = psutil.Process(pid)
+            processes[pid].cpu_percent(None)  # opens the window
+    time.sleep(interval_s)
+    found: dict[int, float] = {}
+    for pid, process in processes.items():
+        with contextlib.suppress(psutil.Error):
+            found[pid] = float(process.cpu_percent(None))
+    return found
 
 
 def scale(
@@ -134,7 +119,7 @@ def rolling_restart(
 ) -> list[str]:
     """Restart instances one by one: drained, stopped, started, back in rotation."""
     for spec in specs:
-        view = view_of(settings, spec, gateway_views(settings))
+        view = server_of(settings, spec)
         if view is not None and view.in_rotation:
             _drain(settings, spec, on_step)
         supervisor.stop_program(spec.service)
@@ -147,8 +132,8 @@ def rolling_restart(
 def _undrain(settings: Settings, spec: ServiceSpec) -> None:
     """Take back our drain of a restarted instance's slot: the registrar leaves a drained slot
     alone (a drain means it is being scaled down), so no one else would."""
-    view = view_of(settings, spec, gateway_views(settings))
-    if view is not None and view.drained:
+    view = server_of(settings, spec)
+    if view is not None and view.admin is runtime.AdminState.DRAIN:
         runtime.run_sync(runtime.for_settings(settings).ready(spec.group, view.slot))
 
 
@@ -172,7 +157,7 @@ def _wait_in_rotation(
                 asyncio.run(health.probe_http(spec.url(settings)))
                 healthy = True
                 on_step(f"{spec.service} is healthy; waiting for the gateway to route to it")
-        view = view_of(settings, spec, gateway_views(settings))
+        view = server_of(settings, spec)
         if healthy and view is not None and view.in_rotation:
             on_step(f"{spec.service} is in rotation ({view.slot})")
             return
@@ -182,14 +167,14 @@ def _wait_in_rotation(
 
 def _drain(settings: Settings, spec: ServiceSpec, on_step: Callable[[str], None]) -> None:
     """No new requests for the instance, then wait until it holds none (bounded)."""
-    view = view_of(settings, spec, gateway_views(settings))
+    view = server_of(settings, spec)
     if view is None:
         return  # not behind the gateway (never registered, or HAProxy is down): nothing to drain
     runtime.run_sync(runtime.for_settings(settings).drain(spec.group, view.slot))
     on_step(f"draining {spec.service} ({view.slot})")
     deadline = time.monotonic() + settings.gateway.backends[spec.group].drain_timeout_s
     while time.monotonic() < deadline:
-        current = view_of(settings, spec, gateway_views(settings))
+        current = server_of(settings, spec)
         if current is None or current.sessions == 0:
             return
         time.sleep(POLL_S)

@@ -53,6 +53,7 @@ class Registrar:
         self.interval_s = interval_s
         # Where to keep Prometheus' scrape targets, and HAProxy's exporter (host:port).
         self.scrape = scrape
+        self._scrape_groups: list[dict[str, object]] | None = None
         self._outages: set[str] = set()
         self._unplaced: set[tuple[str, int, str]] = set()
 
@@ -73,8 +74,11 @@ class Registrar:
         self._recovered("registry")
         if self.scrape is not None:
             path, exporter = self.scrape
-            if scrape_targets.write(path, scrape_targets.targets(registered, exporter)):
+            groups = scrape_targets.targets(registered, exporter)
+            # Compared in memory first: the file is read and written only when the set moves.
+            if groups != self._scrape_groups and scrape_targets.write(path, groups):
                 log.info("scrape targets: %d instances (%s)", len(registered), path)
+            self._scrape_groups = groups
         try:
             servers = [s for s in await self.api.servers() if s.backend in self.backends]
         except RuntimeApiUnreachable as exc:

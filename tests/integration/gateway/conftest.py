@@ -22,7 +22,8 @@ import redis.asyncio as aioredis
 from gateway.paths import gateway_paths
 from gateway.process import argv, write_config
 from gateway.registrar import Registrar
-from gateway.runtime import RuntimeApi, Server, for_settings
+from gateway.runtime import OpState, RuntimeApi, Server, for_settings
+from streamcore import registry
 from streamcore.cache.redis_client import create_redis
 from streamcore.settings import Settings
 from tests.integration.gateway.instance_servers import InstanceServer
@@ -162,3 +163,38 @@ async def wait_until(
 async def slot_of(api: RuntimeApi, backend: str, port: int) -> Server | None:
     """The slot HAProxy has pointed at 127.0.0.1:`port`, if any."""
     return next((s for s in await api.servers(backend) if s.endpoint == ("127.0.0.1", port)), None)
+
+
+def admission_bound(settings: Settings) -> float:
+    """Register → in rotation: a registrar tick, the slot's next check tick, rise - 1 more."""
+    gateway = settings.gateway
+    return (
+        settings.registry.sync_interval_s
+        + gateway.check_interval_s
+        + (gateway.check_rise - 1) * gateway.check_fast_interval_s
+        + 2  # scheduling slack on a busy machine
+    )
+
+
+async def join(
+    api: RuntimeApi,
+    redis: aioredis.Redis,
+    settings: Settings,
+    *servers: InstanceServer,
+    timeout_s: float | None = None,
+) -> None:
+    """Register each instance and wait until HAProxy has it up (by default, as long as
+    admission may take)."""
+    for server in servers:
+        await registry.register(redis, server.registration, TEST_LEASE_S)
+    for server in servers:
+
+        async def up(server: InstanceServer = server) -> bool:
+            slot = await slot_of(api, server.service, server.port)
+            return slot is not None and slot.operational is OpState.UP
+
+        await wait_until(
+            up,
+            timeout_s or admission_bound(settings),
+            f"{server.service} {server.index} in rotation",
+        )

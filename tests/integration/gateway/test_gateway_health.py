@@ -20,7 +20,13 @@ from gateway.runtime import AdminState, OpState, RuntimeApi
 from streamcore import registry
 from streamcore.cache.redis_client import create_redis
 from streamcore.settings import Settings
-from tests.integration.gateway.conftest import TEST_LEASE_S, slot_of, wait_until
+from tests.integration.gateway.conftest import (
+    TEST_LEASE_S,
+    admission_bound,
+    join,
+    slot_of,
+    wait_until,
+)
 from tests.integration.gateway.instance_servers import InstanceServer
 
 pytestmark = pytest.mark.stack
@@ -28,17 +34,6 @@ pytestmark = pytest.mark.stack
 Start = Callable[..., Awaitable[InstanceServer]]
 # Out within this long, whatever the failure (the issue's bound).
 OUT_WITHIN_S = 30
-
-
-def admission_bound(settings: Settings) -> float:
-    """Register → in rotation: a registrar tick, the slot's next check tick, rise - 1 more."""
-    gateway = settings.gateway
-    return (
-        settings.registry.sync_interval_s
-        + gateway.check_interval_s
-        + (gateway.check_rise - 1) * gateway.check_fast_interval_s
-        + 2  # scheduling slack on a busy machine
-    )
 
 
 @pytest.fixture
@@ -50,19 +45,6 @@ async def http(gateway_settings: Settings) -> AsyncIterator[aiohttp.ClientSessio
 async def state(api: RuntimeApi, server: InstanceServer) -> OpState | None:
     slot = await slot_of(api, server.service, server.port)
     return None if slot is None else slot.operational
-
-
-async def join(
-    api: RuntimeApi, redis: aioredis.Redis, settings: Settings, *servers: InstanceServer
-) -> None:
-    for server in servers:
-        await registry.register(redis, server.registration, TEST_LEASE_S)
-    for server in servers:
-
-        async def up(server: InstanceServer = server) -> bool:
-            return await state(api, server) is OpState.UP
-
-        await wait_until(up, admission_bound(settings), f"{server.index} in rotation")
 
 
 async def test_a_registered_instance_joins_once_its_checks_pass(

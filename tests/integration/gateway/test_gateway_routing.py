@@ -14,10 +14,9 @@ import pytest
 import redis.asyncio as aioredis
 
 from gateway.registrar import Registrar
-from gateway.runtime import OpState, RuntimeApi
-from streamcore import registry
+from gateway.runtime import RuntimeApi
 from streamcore.settings import Settings
-from tests.integration.gateway.conftest import TEST_LEASE_S, slot_of, wait_until
+from tests.integration.gateway.conftest import join, slot_of, wait_until
 from tests.integration.gateway.instance_servers import InstanceServer
 
 pytestmark = pytest.mark.stack
@@ -38,21 +37,6 @@ def gateway_overrides() -> dict[str, Any]:
 async def http(gateway_settings: Settings) -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession(base_url=gateway_settings.gateway.entry_url) as session:
         yield session
-
-
-async def in_rotation(
-    api: RuntimeApi, redis: aioredis.Redis, settings: Settings, *servers: InstanceServer
-) -> None:
-    """Register each instance and wait until HAProxy has it up."""
-    for server in servers:
-        await registry.register(redis, server.registration, TEST_LEASE_S)
-    for server in servers:
-
-        async def up(server: InstanceServer = server) -> bool:
-            slot = await slot_of(api, server.service, server.port)
-            return slot is not None and slot.operational is OpState.UP
-
-        await wait_until(up, 10, f"{server.service} {server.index} in rotation")
 
 
 async def test_an_unknown_path_is_a_json_404(http: aiohttp.ClientSession, api: RuntimeApi) -> None:
@@ -85,7 +69,7 @@ async def test_routing_by_prefix_with_request_id_and_forwarded_for(
     gateway_settings: Settings,
 ) -> None:
     catalog, origin = await instances("catalog", 1), await instances("origin", 1)
-    await in_rotation(api, registry_redis, gateway_settings, catalog, origin)
+    await join(api, registry_redis, gateway_settings, catalog, origin, timeout_s=10)
     for path, served_by in [("/v1/titles/42", catalog), ("/assets/a/v1/x.m4s", origin)]:
         async with http.get(path) as response:
             assert response.status == 200, path
@@ -112,7 +96,7 @@ async def test_round_robin_over_two_instances(
     gateway_settings: Settings,
 ) -> None:
     first, second = await instances("streaming", 1), await instances("streaming", 2)
-    await in_rotation(api, registry_redis, gateway_settings, first, second)
+    await join(api, registry_redis, gateway_settings, first, second, timeout_s=10)
     served = []
     for _ in range(20):
         async with http.get("/v1/sessions") as response:
@@ -131,7 +115,7 @@ async def test_the_agent_sets_the_weight(
 ) -> None:
     busy = await instances("streaming", 1, agent_reply="10%")
     idle = await instances("streaming", 2, agent_reply="100%")
-    await in_rotation(api, registry_redis, gateway_settings, busy, idle)
+    await join(api, registry_redis, gateway_settings, busy, idle, timeout_s=10)
 
     async def agent_answered() -> bool:
         slot = await slot_of(api, "streaming", busy.port)
