@@ -14,6 +14,7 @@ Unknown keys are rejected and every error names the key (``s3.endpoint_url: ...`
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import socket
 from functools import cached_property
@@ -40,6 +41,7 @@ from pydantic_settings import (
 
 import configs
 from streamcore import secrets as secrets_file
+from streamcore.auth.roles import Role
 from streamcore.tasks.routes import QueueName
 
 ENV_PREFIX = "STREAMCORE_"
@@ -214,7 +216,6 @@ class CatalogApiSettings(HttpServiceSettings):
 
     port: Port = Field(18100, ge=1024, le=65535)
     agent_port: Port = Field(18200, ge=1024, le=65535)
-    api_keys: tuple[SecretStr, ...] = ()
     # Uploads larger than this are refused with 413 before anything is stored.
     max_upload_bytes: int = Field(20 * 1024**3, ge=1)
     # S3 multipart part size: the most an upload holds in memory at once (S3 minimum: 5 MiB).
@@ -273,6 +274,86 @@ class StreamingSettings(HttpServiceSettings):
         return value.rstrip("/") if value else value
 
 
+class ServiceAccount(_Section):
+    """A key for scripts and CI, standing for an account with a role (no person behind it)."""
+
+    key: SecretStr
+    role: Role = Role.ADMIN
+
+
+class AuthSettings(HttpServiceSettings):
+    """The authentication service, and how every service checks its tokens (docs/auth.md)."""
+
+    port: Port = Field(18130, ge=1024, le=65535)
+    agent_port: Port = Field(18230, ge=1024, le=65535)
+    # Key id -> PEM Ed25519 private key (PKCS#8). Every key is published in the JWKS, so a key
+    # being retired stays here (not active) until the access tokens it signed have expired.
+    signing_keys: dict[str, SecretStr] = Field(default_factory=dict)
+    active_key_id: str | None = None
+    issuer: str = "streamcore"
+    audience: str = "streamcore"
+    access_ttl_s: int = Field(900, ge=30, le=3600)
+    # Clock difference tolerated between the auth service and a verifier (exp, iat, nbf).
+    leeway_s: int = Field(30, ge=0, le=120)
+    # Where services fetch the JWKS; unset: the gateway's /.well-known/jwks.json.
+    jwks_url: str | None = None
+    jwks_cache_s: float = Field(300.0, gt=0)
+    # An unknown kid refetches the JWKS at most this often (a flood of made-up kids would
+    # otherwise become a flood of fetches).
+    jwks_min_refetch_s: float = Field(5.0, ge=0)
+    refresh_ttl_s: int = Field(30 * 86400, ge=60)
+    # A refresh token just rotated still works this long (two tabs refreshing at once).
+    refresh_reuse_grace_s: float = Field(30.0, ge=0, le=300)
+    max_profiles: int = Field(5, ge=1, le=20)
+    # Maturity levels, least to most permissive: each sees its own certifications and those
+    # of every level before it. A title without a (known) certification counts as the last.
+    maturity_levels: dict[str, tuple[str, ...]] = Field(
+        default_factory=lambda: {
+            "kids": ("G", "TV-Y", "TV-Y7", "TV-G"),
+            "teen": ("PG", "PG-13", "TV-PG", "TV-14"),
+            "adult": ("R", "NC-17", "TV-MA"),
+        }
+    )
+    # Concurrent streams per account tier (the subscription plans take this over later).
+    stream_limits: dict[str, int] = Field(
+        default_factory=lambda: {"free": 1, "standard": 2, "premium": 4}
+    )
+    default_tier: str = "standard"
+    # Argon2id, OWASP's first recommended configuration (m=19 MiB, t=2, p=1).
+    argon2_time_cost: int = Field(2, ge=1)
+    argon2_memory_kib: int = Field(19 * 1024, ge=8 * 1024)
+    argon2_parallelism: int = Field(1, ge=1, le=16)
+    # Hashes computed at once per process (each takes ~20 MiB and a core for ~50 ms).
+    hash_concurrency: int = Field(2, ge=1, le=64)
+    # Failed sign-ins: this many are free per account and per client IP within the window;
+    # each one more doubles the wait, from base_delay_s up to max_delay_s.
+    login_free_failures: int = Field(5, ge=1)
+    login_window_s: float = Field(900.0, gt=0)
+    login_base_delay_s: float = Field(1.0, gt=0)
+    login_max_delay_s: float = Field(900.0, gt=0)
+    # Whether playback works without signing in (an anonymous viewer id). Off in production.
+    allow_anonymous_playback: bool = False
+    # Scripts' and CI's keys (Authorization: Bearer <key>), by name.
+    service_accounts: dict[str, ServiceAccount] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> AuthSettings:
+        if self.active_key_id is not None and self.active_key_id not in self.signing_keys:
+            raise ValueError(f"active_key_id {self.active_key_id!r} is not in signing_keys")
+        if not self.maturity_levels:
+            raise ValueError("maturity_levels: at least one level")
+        if self.default_tier not in self.stream_limits:
+            raise ValueError(f"default_tier {self.default_tier!r} is not in stream_limits")
+        return self
+
+    def service_key(self, role: Role = Role.ADMIN) -> SecretStr:
+        """The first service account key with `role` (tools and tests of the local stack)."""
+        for account in self.service_accounts.values():
+            if account.role is role:
+                return account.key
+        raise LookupError(f"no service account has the role {role}")
+
+
 class GatewayRoute(_Section):
     """Requests whose path begins with `prefix` go to `service`'s backend."""
 
@@ -325,6 +406,9 @@ class GatewaySettings(_Section):
     cpu_busy_percent: float = Field(80.0, gt=0, le=100)
     busy_weight_percent: int = Field(10, ge=1, le=100)
     retries: int = Field(3, ge=0, le=10)
+    # Networks whose X-Forwarded-For is believed (the gateway's hop): services read the client
+    # address from it only when the connection comes from one of these (web/client_ip.py).
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
     connect_timeout_s: float = Field(2.0, gt=0)
     client_timeout_s: float = Field(60.0, gt=0)
     routes: tuple[GatewayRoute, ...] = (
@@ -339,7 +423,16 @@ class GatewaySettings(_Section):
         GatewayRoute(prefix="/v1/progress", service="streaming"),
         GatewayRoute(prefix="/v1/events", service="streaming"),
         GatewayRoute(prefix="/v1/viewers", service="streaming"),
+        GatewayRoute(prefix="/v1/auth", service="auth"),
+        GatewayRoute(prefix="/v1/me", service="auth"),
+        GatewayRoute(prefix="/v1/profiles", service="auth"),
+        GatewayRoute(prefix="/v1/devices", service="auth"),
+        GatewayRoute(prefix="/v1/admin/accounts", service="auth"),
+        GatewayRoute(prefix="/v1/admin/audit", service="auth"),
+        GatewayRoute(prefix="/.well-known/jwks.json", service="auth"),
+        GatewayRoute(prefix="/openapi/auth", service="auth"),
         GatewayRoute(prefix="/diag/catalog/", service="catalog"),
+        GatewayRoute(prefix="/diag/auth/", service="auth"),
         GatewayRoute(prefix="/diag/streaming/", service="streaming"),
         GatewayRoute(prefix="/diag/origin/", service="origin"),
         GatewayRoute(prefix="/t/", service="origin"),
@@ -351,8 +444,19 @@ class GatewaySettings(_Section):
             "catalog": GatewayBackend(write_timeout_s=3600.0),  # uploads
             "streaming": GatewayBackend(),
             "origin": GatewayBackend(timeout_s=30.0),
+            "auth": GatewayBackend(),
         }
     )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for cidr in value:
+            try:
+                ipaddress.ip_network(cidr, strict=False)
+            except ValueError:
+                raise ValueError(f"{cidr!r} is not an IP network (e.g. 10.0.0.0/8)") from None
+        return value
 
     @property
     def entry_url(self) -> str:
@@ -537,6 +641,7 @@ SERVICE_SECTIONS: dict[str, str] = {
     "catalog": "catalog_api",
     "streaming": "streaming",
     "origin": "origin",
+    "auth": "auth",
 }
 
 
@@ -567,6 +672,7 @@ class Settings(BaseSettings):
     catalog_api: CatalogApiSettings = CatalogApiSettings()
     origin: OriginSettings = OriginSettings()
     streaming: StreamingSettings = StreamingSettings()
+    auth: AuthSettings = AuthSettings()
     gateway: GatewaySettings = GatewaySettings()
     registry: RegistrySettings = RegistrySettings()
     diagnostics: DiagnosticsSettings = DiagnosticsSettings()
@@ -631,7 +737,9 @@ class Settings(BaseSettings):
         return {
             "s3.access_key_id": self.s3.access_key_id is not None,
             "s3.secret_access_key": self.s3.secret_access_key is not None,
-            "catalog_api.api_keys": bool(self.catalog_api.api_keys),
+            "auth.service_accounts": bool(self.auth.service_accounts),
+            "auth.signing_keys": bool(self.auth.signing_keys),
+            "auth.active_key_id": self.auth.active_key_id is not None,
             "origin.signing_keys": bool(self.origin.signing_keys),
             "origin.active_key_id": self.origin.active_key_id is not None,
             "postgres.password": self.database_url is not None
@@ -690,6 +798,11 @@ class Settings(BaseSettings):
     def api_url(self) -> str:
         """Where clients reach the API: through the gateway unless configured otherwise."""
         return (self.catalog_api.public_url or self.gateway.entry_url).rstrip("/")
+
+    @property
+    def jwks_url(self) -> str:
+        """Where services fetch the auth service's public keys: through the gateway by default."""
+        return self.auth.jwks_url or f"{self.gateway.entry_url}/.well-known/jwks.json"
 
     @property
     def origin_url(self) -> str:

@@ -8,12 +8,10 @@ from aiohttp import web
 from streamcore.settings import Settings
 from streamcore.signing import Grant, TokenError, verify
 from streamcore.web.paths import canonical_request_path
-from streamcore.web.service import ApiError
+from streamcore.web.service import Forbidden as _Forbidden
 
 
-class Forbidden(ApiError):
-    status = 403
-
+class Forbidden(_Forbidden):
     def __init__(self, error: TokenError) -> None:
         super().__init__(str(error))
         self.code = error.code

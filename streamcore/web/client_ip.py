@@ -1,0 +1,46 @@
+"""The client's IP address: from X-Forwarded-For only when the connection comes from a trusted
+proxy (the gateway, ``gateway.trusted_proxies``), otherwise the socket's own address.
+
+HAProxy appends the address it saw to any X-Forwarded-For the client sent, so the header is
+read from the right: each hop that is itself a trusted proxy is skipped, and the first one that
+is not is the client. Whatever a client wrote further left is never believed.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from functools import lru_cache
+
+from aiohttp import web
+
+from streamcore.settings import Settings
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@lru_cache(maxsize=8)
+def _networks(cidrs: tuple[str, ...]) -> tuple[Network, ...]:
+    return tuple(ipaddress.ip_network(cidr, strict=False) for cidr in cidrs)
+
+
+def _trusted(address: str, networks: tuple[Network, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
+
+def client_ip(request: web.Request, settings: Settings) -> str | None:
+    peer = request.remote
+    networks = _networks(settings.gateway.trusted_proxies)
+    if peer is None or not _trusted(peer, networks):
+        return peer
+    hops = [hop.strip() for hop in request.headers.get("X-Forwarded-For", "").split(",")]
+    for hop in reversed([hop for hop in hops if hop]):
+        if not _trusted(hop, networks):
+            try:
+                return str(ipaddress.ip_address(hop))
+            except ValueError:
+                return peer  # a malformed hop: no further left is believable
+    return peer
