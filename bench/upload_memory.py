@@ -79,7 +79,7 @@ def main() -> None:
     api = next(s for s in control.status(settings).services if s.name == "catalog-api")
     if api.state != "healthy" or api.pid is None:
         raise SystemExit("the stack's catalog API is not running: `streamcore up --detach` first")
-    key = settings.catalog_api.api_keys[0].get_secret_value()
+    key = settings.auth.service_key().get_secret_value()
     base_growth, base_rate, _ = _measure(settings.catalog_api.url, key, api.pid, 16 * 2**20)
     growth, rate, _ = _measure(settings.catalog_api.url, key, api.pid, args.size_mb * 2**20)
     print(f"baseline 16 MiB upload: RSS growth {base_growth:6.1f} MiB, {base_rate:7.1f} MiB/s")

@@ -40,7 +40,8 @@ async def require_api_key(request: web.Request, handler: Handler) -> web.StreamR
     ):
         return await handler(request)
     keys = tuple(
-        key.get_secret_value().encode() for key in request.app[SETTINGS_KEY].catalog_api.api_keys
+        account.key.get_secret_value().encode()
+        for account in request.app[SETTINGS_KEY].auth.service_accounts.values()
     )
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     challenge = {"WWW-Authenticate": 'Bearer realm="streamcore"'}

@@ -35,7 +35,7 @@ class ApiClient:
         *,
         streaming_url: str | None = None,
     ):
-        keys = settings.catalog_api.api_keys
+        keys = [account.key for account in settings.auth.service_accounts.values()]
         # Both services are behind the gateway: one entry point for every call.
         entry = base_url or os.environ.get("STREAMCORE_API_URL") or settings.api_url
         self.base_url = entry.rstrip("/")

@@ -737,9 +737,6 @@ class Settings(BaseSettings):
         return {
             "s3.access_key_id": self.s3.access_key_id is not None,
             "s3.secret_access_key": self.s3.secret_access_key is not None,
-            "auth.service_accounts": bool(self.auth.service_accounts),
-            "auth.signing_keys": bool(self.auth.signing_keys),
-            "auth.active_key_id": self.auth.active_key_id is not None,
             "origin.signing_keys": bool(self.origin.signing_keys),
             "origin.active_key_id": self.origin.active_key_id is not None,
             "postgres.password": self.database_url is not None

@@ -88,14 +88,14 @@ class CatalogClient:
         *,
         on_transition: Callable[[BreakerState, BreakerState], None] | None = None,
     ) -> CatalogClient:
-        section, keys = settings.streaming, settings.catalog_api.api_keys
+        section, keys = settings.streaming, list(settings.auth.service_accounts.values())
         breaker = CircuitBreaker(
             section.catalog_breaker_failures, section.catalog_breaker_reset_s,
             on_transition=on_transition, name="catalog",
         )  # fmt: skip
         return cls(
             catalog_url(settings),
-            keys[0].get_secret_value() if keys else None,
+            keys[0].key.get_secret_value() if keys else None,
             timeout_s=section.catalog_timeout_s,
             breaker=breaker,
             cache_ttl_s=section.asset_cache_ttl_s,

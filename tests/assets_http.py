@@ -32,7 +32,7 @@ def wait_final(
 
 @contextmanager
 def admin_client(stack: Settings) -> Iterator[httpx.Client]:
-    key = stack.catalog_api.api_keys[0].get_secret_value()
+    key = stack.auth.service_key().get_secret_value()
     with httpx.Client(
         base_url=stack.api_url, headers={"Authorization": f"Bearer {key}"}, timeout=60
     ) as client:

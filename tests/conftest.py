@@ -56,6 +56,7 @@ def _shifted_ports(base: Settings) -> dict[str, str]:
                 ("catalog_api", (base.catalog_api.port, base.catalog_api.agent_port)),
                 ("streaming", (base.streaming.port, base.streaming.agent_port)),
                 ("origin", (base.origin.port, base.origin.agent_port)),
+                ("auth", (base.auth.port, base.auth.agent_port)),
             )
             for key, port in zip(("port", "agent_port"), ports, strict=True)
         },

@@ -60,7 +60,7 @@ JSON, `{"error": {"code": "...", "message": "..."}}`, with a stable `code`; inva
 def document() -> dict[str, Any]:
     return build(
         list(OPERATIONS), title="StreamCore catalog API", version="1", description=DESCRIPTION,
-        api_key="An admin API key (catalog_api.api_keys): writes need one",
+        api_key="A service account key (auth.service_accounts) or an access token",
     )  # fmt: skip
 
 

@@ -53,7 +53,7 @@ def player_asset(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> PlayerAsset:
     path = generate(str(ffmpeg), CLIP, tmp_path_factory.mktemp("player_media"))
-    key = stack.catalog_api.api_keys[0].get_secret_value()
+    key = stack.auth.service_key().get_secret_value()
     with httpx.Client(
         base_url=stack.api_url, headers={"Authorization": f"Bearer {key}"}, timeout=60
     ) as api:

@@ -45,7 +45,7 @@ def streaming_url(stack: Settings) -> str:
 @pytest.fixture
 def auth(stack: Settings) -> dict[str, str]:
     """The admin API key's header."""
-    return {"Authorization": f"Bearer {stack.catalog_api.api_keys[0].get_secret_value()}"}
+    return {"Authorization": f"Bearer {stack.auth.service_key().get_secret_value()}"}
 
 
 @pytest.fixture

@@ -127,7 +127,7 @@ def test_playback_lists_the_edge_first_and_the_origin_last_and_both_play(
 
 
 def test_playback_of_an_unpublished_asset_is_a_409(stack: Settings, streaming_url: str) -> None:
-    key = stack.catalog_api.api_keys[0].get_secret_value()
+    key = stack.auth.service_key().get_secret_value()
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/octet-stream"}
     created = httpx.post(
         f"{stack.catalog_api.url}/v1/assets", content=b"x", headers=headers, timeout=10

@@ -126,7 +126,7 @@ async def _ready_asset(stack: Settings) -> str:
 
 def test_fuzzing_the_api_finds_no_server_error(stack: Settings) -> None:
     schema = schemathesis.openapi.from_dict(document())
-    headers = {"Authorization": f"Bearer {stack.catalog_api.api_keys[0].get_secret_value()}"}
+    headers = {"Authorization": f"Bearer {stack.auth.service_key().get_secret_value()}"}
     call = {"base_url": stack.catalog_api.url, "headers": headers}
     asset = asyncio.run(_ready_asset(stack))
     operations = [result.ok() for result in schema.get_all_operations()]

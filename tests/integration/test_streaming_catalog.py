@@ -168,7 +168,7 @@ async def test_an_open_breaker_asks_nobody_until_its_probe_finds_the_catalog_bac
 ) -> None:
     clock = Clock()
     breaker = CircuitBreaker(2, 10.0, clock=clock, name="catalog")
-    key = stack.catalog_api.api_keys[0].get_secret_value()
+    key = stack.auth.service_key().get_secret_value()
     client = CatalogClient(
         f"http://127.0.0.1:{catalog_port}", key, timeout_s=2.0, breaker=breaker, cache_ttl_s=0
     )

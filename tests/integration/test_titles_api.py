@@ -549,7 +549,7 @@ def test_importing_a_generated_catalog_twice_creates_no_duplicates(
     with catalog.open() as handle:
         rows = list(csv.DictReader(handle))
     api = stack.catalog_api.url
-    key = {"Authorization": f"Bearer {stack.catalog_api.api_keys[0].get_secret_value()}"}
+    key = {"Authorization": f"Bearer {stack.auth.service_key().get_secret_value()}"}
     for row in rows[:5]:
         params = {"tmdb_id": row["tmdb_id"], "kind": row["kind"]}
         # With the key: the importer's own reads see its writes (no replica lag).

@@ -8,7 +8,10 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
+from streamcore.secrets import new_signing_key_pem
 from streamcore.settings import LocalEdgeCdn, Settings
+
+SIGNING_KEY = new_signing_key_pem()
 
 
 @pytest.fixture
@@ -20,7 +23,8 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
         stack={"data_dir": tmp_path},
         s3={"access_key_id": "a", "secret_access_key": "b"},
         postgres={"password": "p"},
-        catalog_api={"api_keys": [SecretStr("key")]},
+        auth={"service_accounts": {"ci": {"key": SecretStr("key")}},
+              "signing_keys": {"a1": SIGNING_KEY}, "active_key_id": "a1"},
         origin={"signing_keys": {"k1": "s1", "k2": "s2"}, "active_key_id": "k2", "port": 18081},
         cdns=[LocalEdgeCdn(kind="local_edge", name="edge", port=18082)],
     )

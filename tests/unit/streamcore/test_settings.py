@@ -77,7 +77,6 @@ def test_production_without_secrets_names_every_missing_one(config) -> None:
     message = str(error.value)
     for key in (
         "s3.access_key_id",
-        "catalog_api.api_keys",
         "origin.signing_keys",
         "postgres.password",
     ):
@@ -91,7 +90,7 @@ def test_production_takes_secrets_from_the_environment(
     monkeypatch.setenv("STREAMCORE_DATABASE_URL", "postgresql://u:p@db:5432/x")
     monkeypatch.setenv("STREAMCORE_S3__ACCESS_KEY_ID", "AK")
     monkeypatch.setenv("STREAMCORE_S3__SECRET_ACCESS_KEY", "SK")
-    monkeypatch.setenv("STREAMCORE_CATALOG_API__API_KEYS", '["key-1"]')
+    monkeypatch.setenv("STREAMCORE_AUTH__SERVICE_ACCOUNTS", '{"ci": {"key": "key-1"}}')
     monkeypatch.setenv("STREAMCORE_ORIGIN__SIGNING_KEYS", '{"2026-11": "s3kr1t-value"}')
     monkeypatch.setenv("STREAMCORE_ORIGIN__ACTIVE_KEY_ID", "2026-11")
     settings = load_settings()
