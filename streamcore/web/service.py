@@ -32,12 +32,16 @@ class ApiError(Exception):
         *,
         headers: Mapping[str, str] | None = None,
         details: Sequence[Mapping[str, str]] = (),
+        extra: Mapping[str, object] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.headers = dict(headers or {})
         # One {"field", "message"} per field at fault (streamcore/web/validation.py).
         self.details = [dict(detail) for detail in details]
+        # More of the error object, for a client to act on (e.g. the streams holding the
+        # slots of a too_many_streams); never a traceback or a secret.
+        self.extra = dict(extra or {})
 
 
 class BadRequest(ApiError):
@@ -88,8 +92,9 @@ def error_response(
     message: str,
     headers: Mapping[str, str] | None = None,
     details: Sequence[Mapping[str, str]] = (),
+    extra: Mapping[str, object] | None = None,
 ) -> web.Response:
-    error: dict[str, object] = {"code": code, "message": message}
+    error: dict[str, object] = {**(extra or {}), "code": code, "message": message}
     if details:
         error["details"] = [dict(detail) for detail in details]
     response = web.json_response({"error": error}, status=status, headers=headers)
@@ -116,7 +121,9 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
     try:
         return await handler(request)
     except ApiError as exc:
-        return error_response(exc.status, exc.code, exc.message, exc.headers, exc.details)
+        return error_response(
+            exc.status, exc.code, exc.message, exc.headers, exc.details, exc.extra
+        )
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
