@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from cli import assets, cdn, db, jobs, stack, titles
+from cli import accounts, assets, audit, cdn, db, jobs, signin, stack, titles
 
 app = typer.Typer(
     name="streamcore",
@@ -34,6 +34,8 @@ def _global(
 
 
 stack.register(app)
+signin.register(app)
+app.command()(audit.audit)
 app.command()(assets.upload)
 app.command("play-url")(cdn.play_url)
 app.add_typer(assets.app, name="assets")
@@ -41,6 +43,7 @@ app.add_typer(cdn.app, name="cdn")
 app.add_typer(jobs.app, name="jobs")
 app.add_typer(db.app, name="db")
 app.add_typer(titles.app, name="titles")
+app.add_typer(accounts.app, name="accounts")
 
 
 def main() -> None:

@@ -1,12 +1,17 @@
-"""The CLI's client for the catalog API and the streaming service (playback URLs): the CLI
-does what a user could do over HTTP.
+"""The CLI's client for the platform's HTTP API (catalog, streaming, auth): the CLI does what a
+user could do over HTTP.
 
-Behind the gateway one URL reaches both (``STREAMCORE_API_URL``, the gateway's entry);
-without it, each service's own address from the settings.
+Behind the gateway one URL reaches every service (``STREAMCORE_API_URL``, the gateway's entry).
+
+Who the client is, first match wins: an explicit key, ``STREAMCORE_API_KEY``, the person signed
+in with `streamcore login` for this URL (cli/credentials.py: their access token, refreshed when
+it is about to expire, so that their commands are audited as theirs), else the settings' first
+service account (scripts, CI and the local stack).
 """
 
 from __future__ import annotations
 
+import hmac
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,15 +20,26 @@ from urllib.parse import quote
 
 import httpx
 
+from cli.credentials import Credentials, CredentialStore
 from streamcore.settings import Settings
 
 _CHUNK = 1024 * 1024
+# A person's token the API refuses with one of these is refreshed once, then the call retried.
+_STALE_TOKEN = ("token_expired", "invalid_token")
 
 
 class ApiClientError(Exception):
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(f"{message} (HTTP {status}, {code})")
         self.status, self.code, self.message = status, code, message
+
+
+class SignedOut(ApiClientError):
+    """The stored sign-in cannot be refreshed any more (signed out elsewhere, expired)."""
+
+    def __init__(self, reason: str) -> None:
+        message = f"your sign-in has ended ({reason}): run `streamcore login`"
+        super().__init__(401, "signed_out", message)
 
 
 class ApiClient:
@@ -34,22 +50,34 @@ class ApiClient:
         api_key: str | None = None,
         *,
         streaming_url: str | None = None,
+        as_person: bool = True,
     ):
+        """`as_person=False`: never the signed-in person (the stack's own chores, bootstrap)."""
         keys = [account.key for account in settings.auth.service_accounts.values()]
-        # Both services are behind the gateway: one entry point for every call.
+        # Every service is behind the gateway: one entry point for every call.
         entry = base_url or os.environ.get("STREAMCORE_API_URL") or settings.api_url
         self.base_url = entry.rstrip("/")
         self.streaming_url = (streaming_url or entry).rstrip("/")
-        key = (
-            api_key
-            or os.environ.get("STREAMCORE_API_KEY")
-            or (keys[0].get_secret_value() if keys else "")
-        )
-        self._http = httpx.Client(
-            base_url=self.base_url,
-            headers={"Authorization": f"Bearer {key}"} if key else {},
-            timeout=httpx.Timeout(30.0, connect=5.0),
-        )
+        self.store = CredentialStore(settings.env)
+        key = api_key or os.environ.get("STREAMCORE_API_KEY")
+        self.person = self.store.get(self.base_url) if as_person and not key else None
+        self._key = key or (keys[0].get_secret_value() if keys else "")
+        self._service_accounts = settings.auth.service_accounts
+        self._http = httpx.Client(base_url=self.base_url, timeout=httpx.Timeout(30.0, connect=5.0))
+
+    @property
+    def has_key(self) -> bool:
+        return bool(self._key)
+
+    def actor(self) -> str:
+        """Who the calls are made as, as the audit names callers: ``account:<id>`` (asked of
+        the API), ``service:<name>`` (a service account's key), else ``cli``."""
+        if self.person is not None:
+            return f"account:{self.me()['id']}"
+        for name, account in self._service_accounts.items():
+            if hmac.compare_digest(account.key.get_secret_value(), self._key):
+                return f"service:{name}"
+        return "cli"
 
     def close(self) -> None:
         self._http.close()
@@ -60,9 +88,38 @@ class ApiClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _bearer(self) -> dict[str, str]:
+        if self.person is not None:
+            if self.person.expired:
+                self.refresh()
+            assert self.person is not None
+            return {"Authorization": f"Bearer {self.person.access_token}"}
+        return {"Authorization": f"Bearer {self._key}"} if self._key else {}
+
     def _request(
-        self, method: str, path: str, *, base_url: str | None = None, **kwargs: Any
+        self,
+        method: str,
+        path: str,
+        *,
+        base_url: str | None = None,
+        anonymous: bool = False,
+        **kwargs: Any,
     ) -> Any:
+        headers = {**({} if anonymous else self._bearer()), **kwargs.pop("headers", {})}
+        try:
+            return self._send(method, path, base_url=base_url, headers=headers, **kwargs)
+        except ApiClientError as exc:
+            retry = (
+                exc.status == 401 and exc.code in _STALE_TOKEN and self.person is not None
+                and not anonymous and not isinstance(kwargs.get("content"), Iterator)
+            )  # fmt: skip
+            if not retry:
+                raise
+        self.refresh()
+        headers.update(self._bearer())
+        return self._send(method, path, base_url=base_url, headers=headers, **kwargs)
+
+    def _send(self, method: str, path: str, *, base_url: str | None, **kwargs: Any) -> Any:
         base = base_url or self.base_url
         try:
             response = self._http.request(method, f"{base}{path}", **kwargs)
@@ -77,7 +134,66 @@ class ApiClient:
             except (ValueError, KeyError, TypeError):
                 code, message = "http_error", response.text[:200]
             raise ApiClientError(response.status_code, code, message)
-        return response.json()
+        return None if response.status_code == 204 else response.json()
+
+    # -- signing in ------------------------------------------------------------------------
+
+    def login(self, email: str, password: str, device_name: str) -> Credentials:
+        """Sign in and store the tokens (0600) for this API URL."""
+        body = {"email": email, "password": password, "device_name": device_name}
+        tokens = self._request("POST", "/v1/auth/login", json=body, anonymous=True)
+        self.person = Credentials.from_tokens(self.base_url, email, tokens)
+        self.store.put(self.person)
+        return self.person
+
+    def refresh(self) -> None:
+        """New tokens for the stored sign-in (the refresh token rotates); SignedOut if refused."""
+        assert self.person is not None
+        person, body = self.person, {"refresh_token": self.person.refresh_token}
+        try:
+            tokens = self._send("POST", "/v1/auth/refresh", base_url=None, json=body)
+        except ApiClientError as exc:
+            if exc.status not in (400, 401):
+                raise
+            self.store.remove(self.base_url)
+            self.person = None
+            raise SignedOut(exc.message) from None
+        self.person = Credentials.from_tokens(self.base_url, person.email, tokens)
+        self.store.put(self.person)
+
+    def logout(self) -> bool:
+        """Sign this device out at the API (best effort) and forget the tokens; False if there
+        was no sign-in stored."""
+        if self.person is None:
+            return False
+        try:
+            self._request("POST", "/v1/auth/logout")
+        except ApiClientError as exc:
+            if exc.status == 0:  # the API is down: the tokens are still forgotten below
+                raise
+        finally:
+            self.store.remove(self.base_url)
+            self.person = None
+        return True
+
+    def me(self) -> dict[str, Any]:
+        return self._request("GET", "/v1/me")
+
+    # -- accounts and audit (admins) ---------------------------------------------------------
+
+    def accounts(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self._request("GET", "/v1/admin/accounts", params=params)
+
+    def create_account(self, body: dict[str, Any]) -> dict[str, Any]:
+        return self._request("POST", "/v1/admin/accounts", json=body)
+
+    def update_account(self, account_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        return self._request("PATCH", f"/v1/admin/accounts/{quote(account_id)}", json=body)
+
+    def audit(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self._request("GET", "/v1/admin/audit", params=params)
+
+    # -- assets, playback and titles ---------------------------------------------------------
 
     def upload(
         self, path: Path, title: str | None, on_bytes: Callable[[int], None]

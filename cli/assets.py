@@ -114,7 +114,8 @@ def upload(
     else:
         console.print(assets_table(final))
         if wait:
-            _print_playback(api, final)
+            with api_client(api) as client:
+                print_playback(client, final)
     if wait and any(a["status"] == "failed" for a in final):
         raise typer.Exit(1)
 
@@ -125,7 +126,8 @@ VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".webm", ".m4v", ".avi", ".ts")
 def ingest_folder(settings: Settings, folder: Path) -> list[dict[str, Any]]:
     """Upload the folder's videos that are not in the catalog yet, wait, print playback URLs."""
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES)
-    with ApiClient(settings) as client:
+    # The stack's own chore: as the service account, whoever is signed in.
+    with ApiClient(settings, as_person=False) as client:
         try:
             known = {
                 (a["source"]["filename"], a["source"]["size"]): a
@@ -141,26 +143,25 @@ def ingest_folder(settings: Settings, folder: Path) -> list[dict[str, Any]]:
             assets = _wait(client, assets + fresh, show=True)
         except ApiClientError as exc:
             fail(f"ingest failed: {exc}")
-    console.print(assets_table(assets))
-    _print_playback(None, assets)
+        console.print(assets_table(assets))
+        print_playback(client, assets)
     return assets
 
 
-def _print_playback(api: str | None, assets: list[dict[str, Any]]) -> None:
+def print_playback(client: ApiClient, assets: list[dict[str, Any]]) -> None:
     """For each ready asset: the bundled player's page, and the primary source's signed HLS
     URL for any other player, whole (no wrapping)."""
     ready = [asset for asset in assets if asset["status"] == "ready"]
-    with api_client(api) as client:
-        for asset in ready:
-            try:
-                source = client.playback(asset["id"], None)["sources"][0]
-            except ApiClientError as exc:
-                fail(str(exc))
-            console.print(f"[bold]{asset['title']}[/]")
-            console.print(f"  player: {client.base_url}/player/?asset={asset['id']}",
-                          soft_wrap=True, highlight=False)  # fmt: skip
-            console.print(f"  HLS ({source['name']}): {source['hls']}", soft_wrap=True,
-                          highlight=False)  # fmt: skip
+    for asset in ready:
+        try:
+            source = client.playback(asset["id"], None)["sources"][0]
+        except ApiClientError as exc:
+            fail(str(exc))
+        console.print(f"[bold]{asset['title']}[/]")
+        console.print(f"  player: {client.base_url}/player/?asset={asset['id']}",
+                      soft_wrap=True, highlight=False)  # fmt: skip
+        console.print(f"  HLS ({source['name']}): {source['hls']}", soft_wrap=True,
+                      highlight=False)  # fmt: skip
 
 
 @app.command("list")

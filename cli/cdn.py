@@ -12,6 +12,7 @@ from rich.table import Table
 
 from cdn_adapters.base import CdnAdapter, CdnError, PurgeResult, PurgeState
 from cdn_adapters.registry import adapter_named, build_adapters
+from cli import audit
 from cli.common import JsonOption, api_call, console, fail, print_json, settings_or_exit
 
 app = typer.Typer(
@@ -100,6 +101,9 @@ def purge(
         results = asyncio.run(_purge(_chosen(cdn), targets, wait))
     except CdnError as exc:
         fail(str(exc))
+    audit.record(settings_or_exit(), "cdn_purged", {
+        "paths": targets, "purges": [f"{r.cdn}:{r.purge_id}" for r in results],
+    })  # fmt: skip
     if json_output:
         print_json([_result_json(r) for r in results])
         return

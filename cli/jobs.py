@@ -8,6 +8,7 @@ import redis
 import typer
 from rich.table import Table
 
+from cli import audit
 from cli.common import JsonOption, console, fail, print_json, settings_or_exit
 from streamcore.tasks.dead_letters import DeadLetters
 from streamcore.tasks.queue import create_celery
@@ -59,6 +60,7 @@ def retry(job_id: str, json_output: JsonOption = False) -> None:
         celery.close()
     if task_id is None:
         fail(f"no dead job with id {job_id!r} (see `streamcore jobs dead`)")
+    audit.record(settings, "job_retried", {"job_id": job_id, "task_id": task_id})
     if json_output:
         print_json({"id": job_id, "task_id": task_id})
     else:

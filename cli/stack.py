@@ -22,7 +22,7 @@ from cli.common import (
     print_json,
     settings_or_exit,
 )
-from devstack import control, run_state, scaling
+from devstack import control, demo, run_state, scaling
 from devstack.bootstrap import BootstrapError
 from devstack.supervisor import Supervisor, SupervisorError
 from streamcore.settings import Settings
@@ -146,11 +146,28 @@ def up(
         console.print(status_table(report))
     if detach or process is None:
         if ingest is not None:
-            ingest_folder(settings, ingest)
+            _ingest(settings, ingest)
         if not json_output:
             console.print("stack is up; stop it with [bold]streamcore down[/]")
         return
     _watch_until_interrupted(settings, process, ingest)
+
+
+def _ingest(settings: Settings, folder: Path) -> None:
+    """Ingest the folder, then print the demo account to sign in with beside the player URLs."""
+    ingest_folder(settings, folder)
+    try:
+        account = demo.ensure(settings)
+    except demo.DemoAccountError as exc:
+        err_console.print(f"[yellow]no demo account:[/] {exc}")
+        return
+    console.print("[bold]Sign in to the player with the demo account[/]"
+                  + (" (just created)" if account.created else ""))  # fmt: skip
+    console.print(f"  email:    {account.email}", highlight=False)
+    if account.password is None:
+        console.print("  password: unknown (it was not created from this data folder)")
+    else:
+        console.print(f"  password: {account.password}", highlight=False)
 
 
 def _terminate_as_interrupt() -> None:
@@ -171,7 +188,7 @@ def _watch_until_interrupted(
     seen: dict[str, str] = {}
     try:
         if ingest is not None:
-            ingest_folder(settings, ingest)
+            _ingest(settings, ingest)
         console.print("stack is up; press [bold]Ctrl-C[/] to stop it")
         while process.poll() is None:
             try:

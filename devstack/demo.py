@@ -1,0 +1,133 @@
+"""The local stack's demo account: what `make run` (``streamcore up --ingest``) prints beside the
+player URLs, so that they play once signed in.
+
+Created through the auth service's HTTP API with the stack's service account key (``POST
+/v1/admin/accounts``), as an operator would, never by writing its tables. Idempotent: the
+password is chosen here on the first run and kept in ``<data_dir>/demo-account.json`` (0600,
+beside the generated secrets), so every later run finds the account and prints the same one.
+It gets two profiles, an adult one (made with the account) and a kids one, to choose between
+in the player.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from streamcore.settings import Settings
+
+EMAIL = "demo@example.com"
+DISPLAY_NAME = "Demo"
+PROFILES = ({"name": "Demo", "maturity": "adult", "language": "en"},
+            {"name": "Kids", "maturity": "kids", "language": "en"})  # fmt: skip
+FILE_NAME = "demo-account.json"
+
+
+class DemoAccountError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    email: str
+    password: str | None  # None: the account exists, but not from this data folder
+    created: bool
+
+
+def ensure(settings: Settings) -> DemoAccount:
+    """The demo account, created if the auth service has none with its email."""
+    if settings.env == "prod":
+        raise DemoAccountError("no demo account in production settings")
+    path = settings.stack.data_dir / FILE_NAME
+    password = _saved_password(path)
+    if password is None:
+        password = secrets.token_urlsafe(12)
+        _save(path, {"email": EMAIL, "password": password})  # before it exists: never lost
+    key = settings.auth.service_key().get_secret_value()
+    with httpx.Client(
+        base_url=settings.api_url, headers={"Authorization": f"Bearer {key}"}, timeout=30
+    ) as http:
+        try:
+            created = _find(http) is None
+            if created:
+                _create(http, password)
+            with _signed_in(settings, password) as person:
+                if person is not None:
+                    _add_profiles(person)
+                known = person is not None
+        except httpx.HTTPError as exc:
+            raise DemoAccountError(f"the auth service did not answer: {exc}") from None
+    return DemoAccount(email=EMAIL, password=password if known else None, created=created)
+
+
+def _saved_password(path: Path) -> str | None:
+    try:
+        saved = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    password = saved.get("password") if isinstance(saved, dict) else None
+    return password if isinstance(password, str) and password else None
+
+
+def _save(path: Path, values: dict[str, str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(values, handle)
+
+
+def _checked(response: httpx.Response, what: str) -> Any:
+    if response.status_code >= 400:
+        try:
+            message = response.json()["error"]["message"]
+        except (ValueError, KeyError, TypeError):
+            message = response.text[:200]
+        raise DemoAccountError(f"{what}: HTTP {response.status_code}: {message}")
+    return response.json() if response.content else None
+
+
+def _find(http: httpx.Client) -> dict[str, Any] | None:
+    page = _checked(http.get("/v1/admin/accounts", params={"q": EMAIL}), "listing accounts")
+    return next((a for a in page["items"] if a["email"] == EMAIL), None)
+
+
+def _create(http: httpx.Client, password: str) -> None:
+    body = {"email": EMAIL, "display_name": DISPLAY_NAME, "role": "viewer", "password": password}
+    response = http.post("/v1/admin/accounts", json=body)
+    if response.status_code != 409:  # 409: created meanwhile (another `up`), as good
+        _checked(response, "creating the demo account")
+
+
+def _add_profiles(http: httpx.Client) -> None:
+    """The profiles it lacks (the first one comes with the account)."""
+    have = {p["name"] for p in _checked(http.get("/v1/profiles"), "listing profiles")["items"]}
+    for profile in PROFILES:
+        if profile["name"] not in have and len(have) < len(PROFILES):
+            _checked(http.post("/v1/profiles", json=profile), "creating a profile")
+            have.add(profile["name"])
+
+
+@contextmanager
+def _signed_in(settings: Settings, password: str) -> Iterator[httpx.Client | None]:
+    """A client signed in as the demo account (None if the password is not its own), signed
+    out again afterwards, so that no device session is left behind."""
+    with httpx.Client(base_url=settings.api_url, timeout=30) as http:
+        body = {"email": EMAIL, "password": password, "device_name": "streamcore up"}
+        response = http.post("/v1/auth/login", json=body)
+        if response.status_code == 401:
+            yield None
+            return
+        token = _checked(response, "signing in as the demo account")["access_token"]
+        http.headers["Authorization"] = f"Bearer {token}"
+        try:
+            yield http
+        finally:
+            http.post("/v1/auth/logout")
