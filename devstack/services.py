@@ -48,6 +48,7 @@ WEB_SERVICES: dict[str, str] = {
     "catalog": "catalog_api",
     "streaming": "streaming",
     "origin": "origin",
+    "auth": "auth",
 }
 
 

@@ -18,6 +18,9 @@ class Schema(enum.StrEnum):
     CATALOG = "catalog"
     # Watch sessions, watch progress and playback events: the streaming service.
     STREAMING = "streaming"
+    # Accounts, profiles, device sessions, refresh tokens, failed sign-ins and the audit log:
+    # the auth service.
+    AUTH = "auth"
 
 
 def server_settings(schema: Schema) -> dict[str, str]:

@@ -1,0 +1,246 @@
+"""The auth service's request and response bodies (pydantic; they also make its OpenAPI).
+
+Requests are validated by these models (streamcore/web/validation.py); responses are built as
+plain dicts by the handlers and documented by the `...Out` models, which the fuzz run checks
+real answers against. Emails are normalised here, once, for every way in (sign-up, sign-in,
+admin creation): NFKC, trimmed, lower-case.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+from streamcore.auth.roles import Role
+
+MAX_EMAIL = 254
+# One @, something on both sides, a dot in the domain, no spaces or control characters: a
+# pragmatic check (the address is proven only by mail, which is not this service's business).
+_EMAIL = re.compile(r"^[^\s@]{1,64}@[^\s@.]+(\.[^\s@.]+)+$")
+# BCP 47-ish: a 2-3 letter language, then subtags (region, script, variant): en, pt-BR, zh-Hant.
+_LANGUAGE = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$"
+# PostgreSQL text cannot hold NUL; control characters have no place in a name either.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def normalise_email(value: str) -> str:
+    """The one spelling of an address: NFKC, surrounding space trimmed, lower-case."""
+    return unicodedata.normalize("NFKC", value).strip().lower()
+
+
+def _email(value: str) -> str:
+    email = normalise_email(value)
+    if len(email) > MAX_EMAIL or _CONTROL.search(email) or not _EMAIL.match(email):
+        raise ValueError("not an email address")
+    return email
+
+
+def _name(value: str) -> str:
+    name = unicodedata.normalize("NFC", value).strip()
+    if not name or _CONTROL.search(name):
+        raise ValueError("must be printable and not blank")
+    return name
+
+
+Email = Annotated[str, Field(max_length=1024), AfterValidator(_email)]
+Name = Annotated[str, Field(min_length=1, max_length=80), AfterValidator(_name)]
+# The password policy (length, common passwords) is auth/passwords.py's: its own 400 codes.
+Password = Annotated[str, Field(description="8 to 1024 characters; any characters")]
+Language = Annotated[str, Field(pattern=_LANGUAGE, max_length=35, examples=["en", "pt-BR"])]
+Tier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Signup(_Body):
+    email: Email
+    password: Password
+    display_name: Name
+
+
+class Login(_Body):
+    email: Email
+    password: Password
+    device_name: Name = Field("unnamed device", description="Shown in the list of devices")
+
+
+class Refresh(_Body):
+    refresh_token: str = Field(min_length=1, max_length=512)
+
+
+class ProfileIn(_Body):
+    name: Name
+    maturity: str = Field(description="One of auth.maturity_levels (kids, teen, adult)")
+    language: Language = "en"
+
+
+class ProfilePatch(_Body):
+    name: Name | None = None
+    maturity: str | None = None
+    language: Language | None = None
+
+    @field_validator("name", "maturity", "language", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("leave it out rather than null")
+        return value
+
+
+class AccountCreate(_Body):
+    email: Email
+    display_name: Name | None = None
+    role: Role = Role.VIEWER
+    password: Password | None = Field(
+        None, description="Unset: a one-time password is generated and returned once"
+    )
+
+
+class AccountPatch(_Body):
+    role: Role | None = None
+    tier: Tier | None = None
+
+
+class AccountsParams(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    q: str | None = Field(
+        None, min_length=1, max_length=200, description="Part of the email or display name"
+    )
+    limit: int = Field(50, ge=1, le=100)
+    cursor: str | None = Field(None, max_length=200, description="next_cursor of the page before")
+
+
+class AuditParams(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    account: UUID | None = Field(None, description="Events about this account")
+    kind: str | None = Field(None, pattern=r"^[a-z_]{1,64}$", description="e.g. login_failed")
+    since: datetime | None = Field(None, description="Events at or after this time (ISO 8601)")
+    limit: int = Field(50, ge=1, le=100)
+    cursor: str | None = Field(None, max_length=200, description="next_cursor of the page before")
+
+    @field_validator("since")
+    @classmethod
+    def _utc_unless_told(cls, value: datetime | None) -> datetime | None:
+        return value.replace(tzinfo=UTC) if value and value.tzinfo is None else value
+
+
+# -- responses (documentation of what the handlers build) -------------------------------------
+
+
+class AccountOut(BaseModel):
+    id: UUID
+    email: str
+    display_name: str
+    role: Role
+    tier: str
+    created_at: datetime
+
+
+class AccountCreated(BaseModel):
+    account: AccountOut
+
+
+class AccountCreatedByAdmin(BaseModel):
+    account: AccountOut
+    password: str | None = Field(
+        None, description="The generated one-time password, only when none was given"
+    )
+
+
+class MeOut(AccountOut):
+    profile_id: UUID | None = Field(description="The token's profile")
+    device_id: UUID | None = Field(description="The token's device session")
+
+
+class TokensOut(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: str = Field(examples=["Bearer"])
+    expires_in: int = Field(description="Seconds the access token is valid")
+    device_id: UUID
+    profile_id: UUID | None
+
+
+class ProfileOut(BaseModel):
+    id: UUID
+    name: str
+    maturity: str
+    language: str
+    created_at: datetime
+
+
+class ProfileList(BaseModel):
+    items: list[ProfileOut]
+
+
+class ProfileToken(BaseModel):
+    access_token: str
+    token_type: str = Field(examples=["Bearer"])
+    expires_in: int
+    profile_id: UUID
+
+
+class DeviceOut(BaseModel):
+    id: UUID
+    name: str
+    user_agent: str | None
+    ip: str | None
+    created_at: datetime
+    last_seen_at: datetime
+    current: bool = Field(description="The device of the token that asked")
+
+
+class DeviceList(BaseModel):
+    items: list[DeviceOut]
+
+
+class SignedOut(BaseModel):
+    signed_out: int
+
+
+class AdminAccountOut(AccountOut):
+    profiles: list[ProfileOut]
+
+
+class AccountPage(BaseModel):
+    items: list[AdminAccountOut]
+    next_cursor: str | None
+
+
+class AuditEventOut(BaseModel):
+    id: UUID
+    at: datetime
+    kind: str
+    actor: str
+    account_id: UUID | None
+    profile_id: UUID | None
+    session_id: UUID | None
+    ip: str | None
+    detail: dict[str, Any]
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEventOut]
+    next_cursor: str | None
+
+
+class Jwk(BaseModel):
+    kty: str
+    crv: str
+    x: str
+    kid: str
+    alg: str
+    use: str
+
+
+class JwksOut(BaseModel):
+    keys: list[Jwk]

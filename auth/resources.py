@@ -1,0 +1,41 @@
+"""The auth service's resources, opened and closed by cleanup contexts, and their keys."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import asyncpg
+import redis.asyncio as aioredis
+from aiohttp import web
+
+from auth.passwords import Passwords
+from streamcore.cache.redis_client import create_redis
+from streamcore.db.database import pool_context
+from streamcore.db.schemas import Schema
+from streamcore.web.metrics import HttpMetrics
+from streamcore.web.service import SETTINGS_KEY
+
+# The primary's pool on the auth schema only. No replicas: a sign-in must see the account
+# just created, a refresh the rotation just made.
+DB_POOL_KEY = web.AppKey("db_pool", asyncpg.Pool)
+REDIS_KEY = web.AppKey("redis", aioredis.Redis)
+PASSWORDS_KEY = web.AppKey("passwords", Passwords)
+METRICS_KEY = web.AppKey("metrics", HttpMetrics)
+
+
+async def database(app: web.Application) -> AsyncIterator[None]:
+    async with pool_context(app[SETTINGS_KEY], schema=Schema.AUTH) as pool:
+        app[DB_POOL_KEY] = pool
+        yield
+
+
+async def redis_client(app: web.Application) -> AsyncIterator[None]:
+    client = create_redis(app[SETTINGS_KEY])
+    app[REDIS_KEY] = client
+    yield
+    await client.aclose()
+
+
+async def passwords(app: web.Application) -> AsyncIterator[None]:
+    app[PASSWORDS_KEY] = Passwords(app[SETTINGS_KEY].auth)
+    yield
