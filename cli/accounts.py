@@ -79,7 +79,7 @@ def create_admin(
 @app.command("list")
 def list_command(
     q: Annotated[str | None, typer.Option("--q", help="Only emails or names matching.")] = None,
-    limit: Annotated[int, typer.Option(min=1, max=200)] = 50,
+    limit: Annotated[int, typer.Option(min=1, max=100)] = 50,
     cursor: Annotated[str | None, typer.Option(help="Page after this cursor.")] = None,
     json_output: JsonOption = False,
     api: ApiOption = None,

@@ -58,7 +58,7 @@ def audit(
     kind: Annotated[
         str | None, typer.Option("--kind", help="Only events of this kind, e.g. login_failed.")
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", min=1, max=500)] = 50,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=100)] = 50,
     cursor: Annotated[str | None, typer.Option(help="Page after this cursor.")] = None,
     json_output: JsonOption = False,
     api: ApiOption = None,

@@ -1,55 +1,98 @@
-// The streaming service, as the player uses it: playback URLs, the anonymous viewer, progress,
-// events. The page is served through the gateway, which routes these paths to the streaming
-// service, so same-origin relative URLs are right (`?api=` names another base). Viewer calls are
-// best-effort: when they fail (or the API does not offer them yet) the player plays on without
-// resume and analytics.
+// The platform's HTTP API, as the player uses it. The page is served through the gateway, which
+// routes every path to its service (streaming, auth), so same-origin relative URLs are right
+// (`?api=` names another base).
+//
+// StreamingApi: stream slots (watch sessions) and their heartbeats, playback URLs, the anonymous
+// viewer, progress, events. Viewer calls are best-effort: when they fail (or the API does not
+// offer them) the player plays on without resume and analytics. Every call carries the signed-in
+// person's access token when there is one (account.js), which is refreshed and retried once when
+// the API finds it expired.
 
 const VIEWER_KEY = "streamcore.viewer_id";
 const TIMEOUT_MS = 8000;
 
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  /** `error` is the whole JSON error object (e.g. `streams` of a 409 too_many_streams). */
+  constructor(status, code, message, { error = {}, retryAfter = null } = {}) {
     super(message);
     this.status = status;
     this.code = code;
+    this.error = error;
+    this.retryAfter = retryAfter;
   }
 }
 
+/** One JSON request; an HTTP error becomes an ApiError with the body's code and message. */
+export async function requestJson(base, method, path, { body, headers = {}, keepalive = false, timeoutMs = TIMEOUT_MS } = {}) {
+  const all = { ...headers };
+  if (body !== undefined) all["Content-Type"] = "application/json";
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: all,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    keepalive,
+    cache: "no-store",
+    // keepalive requests outlive the page; a timeout would only cut them short.
+    signal: keepalive ? undefined : AbortSignal.timeout(timeoutMs),
+  });
+  if (!response.ok) {
+    let payload = null;
+    try {
+      payload = await response.json();
+    } catch {
+      // not JSON: the status says enough
+    }
+    const error = payload?.error ?? {};
+    const retryAfter = Number(response.headers.get("Retry-After")) || null;
+    throw new ApiError(response.status, error.code ?? "http_error", error.message ?? `HTTP ${response.status}`, {
+      error,
+      retryAfter,
+    });
+  }
+  return response.status === 204 || response.status === 202 ? null : response.json();
+}
+
 export class StreamingApi {
-  constructor(base) {
+  /** `account`: the sign-in (account.js), which authorises each call. */
+  constructor(base, account) {
     this.base = base.replace(/\/+$/, "");
+    this.account = account;
     this.viewerId = null;
   }
 
-  async #request(method, path, { body, keepalive = false, timeoutMs = TIMEOUT_MS } = {}) {
-    const headers = {};
-    if (this.viewerId) headers["X-Viewer-Id"] = this.viewerId;
-    if (body !== undefined) headers["Content-Type"] = "application/json";
-    const response = await fetch(`${this.base}${path}`, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      keepalive,
-      cache: "no-store",
-      // keepalive requests outlive the page; a timeout would only cut them short.
-      signal: keepalive ? undefined : AbortSignal.timeout(timeoutMs),
+  #request(method, path, options = {}) {
+    return this.account.call((auth) => {
+      const headers = { ...auth };
+      if (this.viewerId) headers["X-Viewer-Id"] = this.viewerId;
+      return requestJson(this.base, method, path, { ...options, headers });
     });
-    if (!response.ok) {
-      let payload = null;
-      try {
-        payload = await response.json();
-      } catch {
-        // not JSON: the status says enough
-      }
-      const error = payload?.error ?? {};
-      throw new ApiError(response.status, error.code ?? "http_error", error.message ?? `HTTP ${response.status}`);
-    }
-    return response.status === 204 || response.status === 202 ? null : response.json();
+  }
+
+  /** Whether progress and events can be reported: as a profile, or an anonymous viewer. */
+  get canReport() {
+    return Boolean(this.viewerId || this.account.signedIn);
   }
 
   /** Signed playback URLs: {asset_id, version, expires_at, sources: [...]}, primary first. */
   playback(assetId) {
     return this.#request("GET", `/v1/playback/${encodeURIComponent(assetId)}`);
+  }
+
+  /** Take a stream slot: {session_id, asset_id, started_at, heartbeat_s, playback}. */
+  startSession(assetId) {
+    return this.#request("POST", "/v1/sessions", { body: { asset_id: assetId } });
+  }
+
+  /** Keep the slot: the session and, while it is held, `playback` with fresh URL tokens. */
+  heartbeat(sessionId, position_s) {
+    return this.#request("POST", `/v1/sessions/${encodeURIComponent(sessionId)}/heartbeat`, {
+      body: { position_s: Math.max(0, position_s || 0) },
+    });
+  }
+
+  /** Free a slot: this player's own, or one the account holds on another device. */
+  endSession(sessionId, { keepalive = false } = {}) {
+    return this.#request("DELETE", `/v1/sessions/${encodeURIComponent(sessionId)}`, { keepalive });
   }
 
   /** The viewer id kept in localStorage, or a new one from the API; null if there is none. */
@@ -65,7 +108,7 @@ export class StreamingApi {
         id = (await this.#request("POST", "/v1/viewers"))?.viewer_id ?? null;
         if (id) localStorage.setItem(VIEWER_KEY, id);
       } catch (error) {
-        console.warn("no viewer id, so no resume or analytics:", error.message);
+        if (!this.account.signedIn) console.warn("no viewer id, so no resume or analytics:", error.message);
         id = null;
       }
     }
@@ -73,9 +116,9 @@ export class StreamingApi {
     return id;
   }
 
-  /** The last position saved for this viewer, or null (none yet, or not available). */
+  /** The last position saved for this viewer (or profile), or null (none yet, or not available). */
   async progress(assetId) {
-    if (!this.viewerId) return null;
+    if (!this.canReport) return null;
     try {
       return await this.#request("GET", `/v1/progress/${encodeURIComponent(assetId)}`);
     } catch (error) {

@@ -80,7 +80,7 @@ export class DashEngine {
     return new DashEngine(options);
   }
 
-  constructor({ video, url, startPosition, level, patient, estimate, debug, hooks }) {
+  constructor({ video, url, startPosition, level, patient, estimate, debug, hooks, rewrite = (u) => u }) {
     this.name = "dash";
     this.video = video;
     this.hooks = hooks;
@@ -95,6 +95,12 @@ export class DashEngine {
     const events = MediaPlayer.events;
     player.updateSettings(settings({ level, patient, estimate }));
     if (debug) player.updateSettings({ debug: { logLevel: window.dashjs.Debug.LOG_LEVEL_DEBUG } });
+    // Every request (the MPD, segments, retries) with the newest playback token (tokens.js):
+    // dash.js 5 hands each request to the interceptors before loading it.
+    player.addRequestInterceptor((request) => {
+      request.url = rewrite(request.url);
+      return Promise.resolve(request);
+    });
     player.on(events.STREAM_INITIALIZED, () => {
       this.reps = player.getRepresentationsByType("video");
       if (level >= 0 && level < this.reps.length) this.setLevel(level);

@@ -37,10 +37,17 @@ function loadPolicy({ ttfbMs, loadMs, patient }) {
   };
 }
 
-function hlsConfig({ startPosition, patient, estimate, debug }) {
+function hlsConfig({ startPosition, patient, estimate, debug, rewrite }) {
   const manifest = loadPolicy({ ttfbMs: 4000, loadMs: 8000, patient });
   return {
     debug: Boolean(debug),
+    // Every request (playlists, segments, retries) with the newest playback token (tokens.js).
+    // hls.js opens the request itself unless xhrSetup already has: opening it here, on the
+    // rewritten URL, is the documented way to change it.
+    xhrSetup: (xhr, url) => {
+      const next = rewrite(url);
+      if (next !== url) xhr.open("GET", next, true);
+    },
     // Start from the bandwidth measured on the first (lowest) segment, never above what the
     // element can show; when replacing an engine, from the bandwidth it had measured instead.
     startLevel: -1,
@@ -95,7 +102,7 @@ export class HlsEngine {
     return new HlsEngine(options);
   }
 
-  constructor({ video, url, startPosition, level, patient, estimate, debug, hooks }) {
+  constructor({ video, url, startPosition, level, patient, estimate, debug, hooks, rewrite = (u) => u }) {
     this.name = "hls";
     this.video = video;
     this.hooks = hooks;
@@ -104,7 +111,7 @@ export class HlsEngine {
     this.bufferTarget = BUFFER_TARGET_S;
     const Hls = window.Hls;
     this.loadFailures = loadFailures(Hls);
-    const hls = new Hls(hlsConfig({ startPosition, patient, estimate, debug }));
+    const hls = new Hls(hlsConfig({ startPosition, patient, estimate, debug, rewrite }));
     this.hls = hls;
     hls.on(Hls.Events.MANIFEST_PARSED, () => {
       if (level >= 0 && level < hls.levels.length) hls.nextLevel = level;

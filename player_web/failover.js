@@ -53,8 +53,9 @@ export class Failover {
     this.lastRefresh = Date.now();
     player.generation += 1; // silence the failing engine while the API answers
     try {
-      player.applyPlayback(await player.api.playback(player.assetId));
+      player.applyPlayback(await player.freshPlayback());
     } catch (error) {
+      if (this.state.phase === "stopped") return; // the slot ended: the player asks to play again
       player.fail(`Playback failed and new URLs could not be fetched: ${error.message}`);
       return;
     }

@@ -1,18 +1,25 @@
-// StreamCore's web player: the entry point. It asks the catalog API for signed playback URLs,
-// plays the first source with hls.js (or dash.js), falls back to the next source when one fails,
-// and reports progress and playback events. See README.md.
+// StreamCore's web player: the entry point. It takes a stream slot (signing the viewer in and
+// picking a profile first when the API asks for it), plays the first source with hls.js (or
+// dash.js) with the playback tokens the slot's heartbeats renew, falls back to the next source
+// when one fails, and reports progress and playback events. See README.md.
 
+import { Access } from "./access.js";
+import { Account } from "./account.js";
 import { StreamingApi } from "./api.js";
+import { AccountBar } from "./account-bar.js";
 import { Controls } from "./controls.js";
 import { DashEngine } from "./engine-dash.js";
 import { HlsEngine } from "./engine-hls.js";
 import { Failover } from "./failover.js";
 import { watchMedia } from "./media-events.js";
 import { renderPanel } from "./panel.js";
+import { Gate } from "./gate.js";
 import { Renditions } from "./renditions.js";
+import { StreamSlot } from "./slot.js";
 import { createState, record } from "./state.js";
 import { loadStoryboard } from "./storyboard.js";
 import { EventQueue, ProgressReporter } from "./telemetry.js";
+import { TokenRewriter } from "./tokens.js";
 import { bufferAhead } from "./util.js";
 import { Watchdog } from "./watchdog.js";
 
@@ -36,8 +43,19 @@ class Player {
     this.assetId = params.get("asset");
     const engine = params.get("engine") === "dash" ? "dash" : "hls";
     this.debug = params.get("debug") === "1"; // the libraries' own logs, in the console
-    this.api = new StreamingApi(params.get("api") || window.location.origin);
+    const base = params.get("api") || window.location.origin;
     this.state = createState({ assetId: this.assetId, engine, sessionId: crypto.randomUUID() });
+    this.account = new Account(base, this.state.auth);
+    this.api = new StreamingApi(base, this.account);
+    this.rewriter = new TokenRewriter(this.state.tokens);
+    this.slot = new StreamSlot({
+      api: this.api, rewriter: this.rewriter, stats: this.state.session,
+      position: () => this.position(), onEnded: (reason) => this.stopped(reason),
+    });
+    this.gate = new Gate({ account: this.account });
+    this.access = new Access({ player: this, account: this.account, gate: this.gate, slot: this.slot });
+    this.accountBar = new AccountBar({ player: this, account: this.account });
+    this.account.onSignedOut = (reason) => this.accountBar.render(reason);
     // Read live, not at the last tick: tests time their actions on these.
     Object.defineProperties(this.state, {
       currentTime: { enumerable: true, get: () => video.currentTime },
@@ -73,6 +91,8 @@ class Player {
       state: this.state, events: this.events, position: () => this.position(),
     });
     watchMedia(this);
+    // The slot is freed when the page goes (not when it is merely hidden: a background tab plays).
+    window.addEventListener("pagehide", () => this.slot.release());
     setInterval(() => this.tick(), TICK_MS);
   }
 
@@ -82,16 +102,12 @@ class Player {
       return;
     }
     this.message("Loading…");
-    const [viewer, playback] = await Promise.allSettled([
-      this.api.ensureViewer(),
-      this.api.playback(this.assetId),
-    ]);
-    if (playback.status === "rejected") {
-      this.fail(`Cannot play this asset: ${playback.reason.message}`);
-      return;
-    }
-    this.state.viewerId = viewer.value ?? null;
-    this.applyPlayback(playback.value);
+    this.accountBar.render();
+    // An anonymous viewer id, where anonymous playback is allowed; a profile needs none.
+    if (!this.account.signedIn) this.state.viewerId = await this.api.ensureViewer();
+    const playback = await this.authorise();
+    if (!playback) return;
+    this.applyPlayback(playback);
     let startAt = 0;
     const progress = await this.api.progress(this.assetId);
     if (progress?.duration_s) this.state.duration = progress.duration_s;
@@ -108,7 +124,52 @@ class Player {
     await this.load(0, startAt);
   }
 
+  /** Playback URLs from a stream slot, after signing in and the like; null if there are none. */
+  async authorise() {
+    let playback;
+    try {
+      playback = await this.access.grant(this.assetId);
+    } catch (error) {
+      this.fail(error.code === "restricted" ? `${error.message} (profile ${this.state.auth.profileName ?? "in use"})` : `Cannot play this asset: ${error.message}`);
+      return null;
+    } finally {
+      this.accountBar.render();
+    }
+    if (!playback) this.fail("Not playing here: every stream of the account is in use.");
+    return playback;
+  }
+
+  /** Fresh playback URLs (a token expired, every source failed): from the slot, else the API. */
+  async freshPlayback() {
+    const renewed = await this.slot.beat();
+    if (this.state.session.ended) throw new Error(this.state.session.ended);
+    return renewed ?? this.api.playback(this.assetId);
+  }
+
+  /** The slot was ended by the API (stopped from another device, signed out, expired). */
+  stopped(reason) {
+    const position = this.resumeFrom();
+    this.generation += 1;
+    this.engine?.destroy();
+    this.engine = null;
+    this.state.ready = false;
+    this.state.phase = "stopped";
+    this.message("");
+    this.gate.askPlayAgain(reason).then(() => this.playAgain(position));
+  }
+
+  async playAgain(position) {
+    this.message("Loading…");
+    const playback = await this.authorise();
+    if (!playback) return;
+    this.applyPlayback(playback);
+    this.wantPlay = true;
+    this.renditions.expect("retry");
+    await this.load(this.sourceIndex < this.sources.length ? this.sourceIndex : 0, position);
+  }
+
   applyPlayback(playback) {
+    this.rewriter.update(playback, { reload: true });
     this.sources = playback.sources;
     this.state.sources = playback.sources.map((s) => s.name);
     this.state.expiresAt = playback.expires_at;
@@ -158,6 +219,7 @@ class Player {
         estimate: this.state.bandwidthEstimate,
         debug: this.debug,
         hooks: this.hooks(generation),
+        rewrite: (url) => this.rewriter.rewrite(url),
       });
       this.state.bufferTarget = this.engine.bufferTarget;
     } catch (error) {

@@ -11,7 +11,18 @@ export function createState({ assetId, engine, sessionId }) {
     viewerId: null,
     engine, // "hls" | "dash"
     ready: false, // levels known and the first frame can be shown
-    phase: "loading", // loading | prompt | playing | paused | ended | failed
+    phase: "loading", // loading | signin | profiles | streams | prompt | playing | paused | ended | stopped | failed
+    // The sign-in (account.js): refreshes and signIns count what happened in this page.
+    auth: {
+      signedIn: false, email: null, deviceId: null, profileId: null, profileName: null,
+      expiresAt: null, refreshes: 0, signIns: 0,
+    },
+    // The stream slot (slot.js): null id without one (anonymous playback without slots).
+    session: { id: null, slot: false, heartbeatS: null, heartbeats: 0, failed: 0, ended: null, startedAt: null },
+    // Playback tokens (tokens.js): renewals taken from heartbeats, media URLs rewritten to them.
+    tokens: { renewals: 0, rewritten: 0, expiresAt: null },
+    // The last "too many streams" choice: {holders, limit, stopped} (stopped: a session id or null).
+    streams: null,
     sources: [], // names, primary first
     activeSource: null,
     expiresAt: null, // when the playback URLs' tokens expire (epoch seconds)

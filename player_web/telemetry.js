@@ -1,5 +1,5 @@
 // Playback events, batched, and watch progress, reported to the catalog API.
-// Both are no-ops without a viewer id. On page hide both flush with `fetch(..., {keepalive})`,
+// Both are no-ops without a viewer id or a signed-in profile. On page hide both flush with `fetch(..., {keepalive})`,
 // which, unlike sendBeacon, can PUT and send the X-Viewer-Id header.
 
 const FLUSH_EVERY_MS = 5000;
@@ -19,7 +19,7 @@ export class EventQueue {
   }
 
   track(type, position_s, detail = {}) {
-    if (!this.api.viewerId) return;
+    if (!this.api.canReport) return;
     const position = Number.isFinite(position_s) ? Math.max(0, position_s) : null;
     this.pending.push({ type, position_s: position, at: Date.now(), detail });
     this.stats.queued = this.pending.length;
@@ -27,7 +27,7 @@ export class EventQueue {
   }
 
   flush({ keepalive = false } = {}) {
-    while (this.pending.length && this.api.viewerId) {
+    while (this.pending.length && this.api.canReport) {
       const events = this.pending.splice(0, MAX_BATCH);
       this.stats.queued = this.pending.length;
       const batch = {
@@ -72,7 +72,7 @@ export class ProgressReporter {
   }
 
   report(reason, { keepalive = false } = {}) {
-    if (!this.enabled || !this.api.viewerId) return;
+    if (!this.enabled || !this.api.canReport) return;
     const duration = Number.isFinite(this.video.duration) ? this.video.duration : this.duration();
     const position = reason === "ended" && duration ? duration : this.video.currentTime;
     const body = {
