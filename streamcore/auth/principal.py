@@ -58,7 +58,8 @@ class Principal:
 
 
 ANONYMOUS = Principal()
-PRINCIPAL_KEY = "streamcore.principal"
+# A typed key: aiohttp 3.14 warns about plain string keys in a request's storage.
+PRINCIPAL_KEY = web.RequestKey("streamcore.principal", Principal)
 
 
 def principal(request: web.Request) -> Principal:
