@@ -265,6 +265,12 @@ class StreamingSettings(HttpServiceSettings):
     catalog_url: str | None = None
     # A watch session without a heartbeat for this long counts as ended.
     session_timeout_s: float = Field(120.0, gt=0)
+    # Signed-in playback (docs/streaming.md): a stream slot without a heartbeat for this long
+    # is freed; players beat every heartbeat_s; the URL tokens handed out while a slot is held
+    # live playback_token_ttl_s and are renewed by each heartbeat.
+    slot_timeout_s: float = Field(60.0, gt=0, le=3600)
+    heartbeat_s: int = Field(10, ge=1, le=600)
+    playback_token_ttl_s: int = Field(300, ge=1, le=3600)
 
     @field_validator("catalog_url")
     @classmethod
@@ -272,6 +278,15 @@ class StreamingSettings(HttpServiceSettings):
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
         return value.rstrip("/") if value else value
+
+    @model_validator(mode="after")
+    def _beats_within_timeout(self) -> StreamingSettings:
+        if self.heartbeat_s >= self.slot_timeout_s:
+            raise ValueError(
+                f"heartbeat_s ({self.heartbeat_s}) must be shorter than slot_timeout_s "
+                f"({self.slot_timeout_s}), or every slot expires between two heartbeats"
+            )
+        return self
 
 
 class ServiceAccount(_Section):

@@ -2,31 +2,65 @@
 
 from __future__ import annotations
 
+import logging
+
 from aiohttp import web
+from redis.exceptions import RedisError
 
 from cdn_adapters.registry import build_adapters
+from streamcore.auth.middleware import authentication, authorization, remote_keys
 from streamcore.settings import Settings
 from streamcore.web import diagnostics
 from streamcore.web.cors import cors_headers, preflight
 from streamcore.web.database import database_errors, database_ready
 from streamcore.web.openapi import document_route
-from streamcore.web.service import SETTINGS_KEY, health_routes, json_errors
+from streamcore.web.service import (
+    SETTINGS_KEY,
+    Handler,
+    ServiceUnavailable,
+    health_routes,
+    json_errors,
+)
 from streaming import openapi, resources
 from streaming.metrics import StreamingMetrics
+from streaming.permissions import PERMISSIONS
 from streaming.playback import routes as playback_routes
 from streaming.sessions import routes as session_routes
 from streaming.viewing import routes as viewing_routes
+
+log = logging.getLogger(__name__)
+
+
+@web.middleware
+async def redis_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Redis holds the stream slots and revocations: without it, playback is not granted
+    (progress copes on its own, streaming/progress.py)."""
+    try:
+        return await handler(request)
+    except RedisError as exc:
+        log.warning("Redis unavailable on %s %s: %s", request.method, request.path, exc)
+        raise ServiceUnavailable(
+            "stream slots cannot be checked right now; retry shortly", headers={"Retry-After": "2"}
+        ) from None
 
 
 def create_app(settings: Settings) -> web.Application:
     metrics = StreamingMetrics()
     # Metrics outermost (every answer is counted, errors included); then json_errors, so that
-    # errors raised by the other middlewares are JSON too.
-    app = web.Application(middlewares=[metrics.middleware(), json_errors, database_errors])
+    # errors raised by the other middlewares are JSON too; who is calling, then whether they
+    # may (streaming/permissions.py), before any handler.
+    app = web.Application(
+        middlewares=[
+            metrics.middleware(), json_errors, database_errors, redis_errors,
+            authentication, authorization(PERMISSIONS),
+        ]
+    )  # fmt: skip
     app[SETTINGS_KEY] = settings
     app[resources.METRICS_KEY] = metrics
     app[resources.ADAPTERS_KEY] = build_adapters(settings)
-    app.cleanup_ctx.extend([resources.database, resources.redis_client, resources.catalog])
+    app.cleanup_ctx.extend(
+        [resources.database, resources.redis_client, resources.catalog, remote_keys]
+    )
     # Players on other origins call every endpoint here and fetch the steering manifests.
     app.on_response_prepare.append(cors_headers(settings.origin.cors_allowed_origins))
     app.router.add_route("OPTIONS", "/v1/{tail:.*}", preflight("GET, PUT, POST, DELETE, OPTIONS"))

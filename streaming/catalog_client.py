@@ -48,6 +48,10 @@ class CatalogAsset(BaseModel):
     status: AssetStatus
     version: int
     images: dict[str, Any]
+    # The most restrictive certification of the titles the asset belongs to; None (no title
+    # has one, or a catalog from before certifications, which sends no such field) counts as
+    # adult (streamcore/auth/maturity.py).
+    certification: str | None = None
 
 
 class CatalogUnavailable(ServiceUnavailable):

@@ -86,10 +86,27 @@ class PlaybackEvent(_Body):
 
 
 class EventBatch(_Body):
-    viewer_id: UUID = Field(description="The id from POST /v1/viewers")
+    viewer_id: UUID | None = Field(
+        None,
+        description="Anonymous viewers: the id from POST /v1/viewers (required without a "
+        "token). A signed-in caller's events are its profile's; this is then ignored.",
+    )
     session_id: str = Field(min_length=1, max_length=64, pattern=_ID)
     asset_id: UUID
     events: list[PlaybackEvent] = Field(min_length=1, max_length=100)
+
+
+class ProgressQuery(BaseModel):
+    """GET /v1/progress's query string."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    profile_id: UUID | None = Field(
+        None,
+        description="Whose progress: default the caller's profile; another profile's only "
+        "for an admin (a support read, audited)",
+    )
+    limit: int = Field(100, ge=1, le=500, description="At most this many, latest first")
 
 
 class SessionStart(_Body):
@@ -131,8 +148,27 @@ class ProgressOut(BaseModel):
     updated_at: datetime
 
 
+class AssetProgressOut(ProgressOut):
+    asset_id: UUID
+
+
+class ProgressList(BaseModel):
+    profile_id: UUID
+    items: list[AssetProgressOut] = Field(description="Latest first")
+
+
+class ClaimOut(BaseModel):
+    viewer_id: UUID
+    profile_id: UUID
+    progress: int = Field(description="Watch positions moved to the profile by this call")
+    events: int = Field(description="Playback events moved to the profile by this call")
+
+
 class EventsAccepted(BaseModel):
     accepted: int
+
+
+_HEARTBEAT = Field(description="Seconds between the player's heartbeats")
 
 
 class SessionOut(BaseModel):
@@ -144,14 +180,41 @@ class SessionOut(BaseModel):
     expires_at: datetime = Field(
         description="When the session counts as ended unless a heartbeat comes first"
     )
+    heartbeat_s: int = _HEARTBEAT
+    profile_id: UUID | None = Field(None, description="Signed in: the profile watching")
+    device_id: UUID | None = Field(None, description="Signed in: the device (its sign-in)")
+    user_agent: str | None = None
+    playback: PlaybackOut | None = Field(
+        None,
+        description="Heartbeats of a signed-in session: fresh playback URLs, valid for "
+        "streaming.playback_token_ttl_s (the previous ones expire on their own)",
+    )
 
 
 class SessionStarted(BaseModel):
     session_id: UUID
     asset_id: UUID
     started_at: datetime
-    playback: PlaybackOut = Field(description="The same as GET /v1/playback/{asset_id}")
+    heartbeat_s: int = _HEARTBEAT
+    playback: PlaybackOut = Field(
+        description="The same as GET /v1/playback/{asset_id}; signed in, valid for "
+        "streaming.playback_token_ttl_s and renewed by each heartbeat"
+    )
+
+
+class StreamOut(BaseModel):
+    """A stream holding one of the account's slots (`error.streams` of a too_many_streams)."""
+
+    session_id: UUID = Field(description="End it with DELETE /v1/sessions/{session_id}")
+    device_id: UUID | None
+    asset_id: UUID
+    profile_id: UUID
+    user_agent: str | None
+    started_at: datetime
 
 
 class SessionList(BaseModel):
-    items: list[SessionOut] = Field(description="The viewer's active sessions, newest first")
+    items: list[SessionOut] = Field(
+        description="The viewer's active sessions, newest first; signed in, the account's "
+        "(every profile and device)"
+    )

@@ -2,6 +2,20 @@
 
 Both ask the catalog what the asset is (streaming/catalog_client.py); the URLs are signed by
 cdn_adapters/playback.py, for every configured CDN, primary first, then the origin.
+
+Who gets URLs, and for how long (docs/streaming.md, "Accounts and stream slots"):
+
+- a signed-in viewer only while one of its account's stream slots is held by this device for
+  this asset (POST /v1/sessions takes it; otherwise 409 ``no_stream_slot``), and then for
+  ``streaming.playback_token_ttl_s`` only, whatever ``ttl`` asks: a copied URL dies within that
+  once the slot is gone, since only heartbeats of a held slot renew it. Taking a slot here
+  instead would let a GET loop hold slots without sessions; requiring one cannot be bypassed:
+  every URL a signed-in caller ever gets was handed out while a slot was held;
+- an anonymous viewer (where allowed) and a service account (a script's key) as before
+  accounts: URLs for ``ttl`` (default ``origin.playback_ttl_s``), no slot.
+
+Every grant to a signed-in viewer first checks the profile's maturity against the asset's
+certification (403 ``restricted``) and that the device has not been signed out.
 """
 
 from __future__ import annotations
@@ -15,15 +29,22 @@ from cdn_adapters.playback import sources as playback_sources
 from streamcore.settings import path_token_sources
 from streamcore.web.service import SETTINGS_KEY, Conflict, NotFound
 from streamcore.web.validation import path_uuid, query_params
+from streaming import grants
 from streaming.catalog_client import CatalogAsset
 from streaming.models import PlaybackParams
-from streaming.resources import ADAPTERS_KEY, CATALOG_KEY
+from streaming.resources import ADAPTERS_KEY, CATALOG_KEY, SLOTS_KEY
+from streaming.viewer import signed_in
 
 routes = web.RouteTableDef()
+_PRIVATE = {"Cache-Control": "private, no-store"}
 
 
 class NotReady(Conflict):
     code = "not_ready"
+
+
+class NoStreamSlot(Conflict):
+    code = "no_stream_slot"
 
 
 def asset_id_of(request: web.Request) -> UUID:
@@ -39,25 +60,53 @@ async def known_asset(app: web.Application, asset_id: UUID, *, fresh: bool = Fal
     return asset
 
 
-async def authorise(app: web.Application, asset_id: UUID, ttl_s: int | None) -> dict[str, Any]:
-    """Signed HLS and DASH URLs of the asset's published version (409 before it has one).
-    Always the version the catalog says now: the one before may be deleted already."""
-    settings = app[SETTINGS_KEY]
+async def playable(app: web.Application, asset_id: UUID) -> CatalogAsset:
+    """The asset as the catalog says it is now, with a published version (409 before it has
+    one). Always asked afresh: the version before may be deleted already."""
     asset = await known_asset(app, asset_id, fresh=True)
     if asset.version < 1:
         raise NotReady(f"the asset is {asset.status} and has no published version yet")
+    return asset
+
+
+def signed(app: web.Application, asset: CatalogAsset, ttl_s: int) -> dict[str, Any]:
+    """Signed HLS and DASH URLs of the asset's published version, valid for `ttl_s`."""
     return playback_sources(
-        settings, app[ADAPTERS_KEY], asset.id, asset.version,
-        ttl_s=ttl_s or settings.origin.playback_ttl_s, images=asset.images,
+        app[SETTINGS_KEY], app[ADAPTERS_KEY], asset.id, asset.version,
+        ttl_s=ttl_s, images=asset.images,
     )  # fmt: skip
+
+
+async def authorise(app: web.Application, asset_id: UUID, ttl_s: int | None) -> dict[str, Any]:
+    """URLs for an anonymous viewer or a tool: for `ttl_s` (default origin.playback_ttl_s)."""
+    asset = await playable(app, asset_id)
+    return signed(app, asset, ttl_s or app[SETTINGS_KEY].origin.playback_ttl_s)
 
 
 @routes.get("/v1/playback/{asset_id}")
 async def playback_urls(request: web.Request) -> web.Response:
     """Signed HLS and DASH URLs: each configured CDN, primary first, then the origin."""
     asset_id, params = asset_id_of(request), query_params(request, PlaybackParams)
-    body = await authorise(request.app, asset_id, params.ttl)
-    return web.json_response(body, headers={"Cache-Control": "private, no-store"})
+    app, viewer = request.app, signed_in(request)
+    if viewer is None:
+        body = await authorise(app, asset_id, params.ttl)
+        await grants.audit_tool_grant(request, asset_id)
+        return web.json_response(body, headers=_PRIVATE)
+    assert viewer.account_id is not None
+    await grants.not_signed_out(app, viewer)
+    asset = await playable(app, asset_id)
+    grants.may_watch(app, viewer, asset)
+    held = await app[SLOTS_KEY].holders(viewer.account_id)
+    slot = next(
+        (s for s in held.holders
+         if s.asset_id == str(asset_id) and s.device_id == str(viewer.device_id)),
+        None,
+    )  # fmt: skip
+    if slot is None:
+        raise NoStreamSlot("playing needs a stream slot: start a session (POST /v1/sessions)")
+    body = signed(app, asset, app[SETTINGS_KEY].streaming.playback_token_ttl_s)
+    await grants.audit_grant(request, viewer, asset_id, UUID(slot.session_id))
+    return web.json_response(body, headers=_PRIVATE)
 
 
 @routes.get("/v1/playback/{asset_id}/steering/{kind}")
@@ -66,7 +115,8 @@ async def steering_manifest(request: web.Request) -> web.Response:
 
     The viewer's master playlist and MPD list every path-token source and name this URL
     (origin/steering.py); this orders them: the CDNs first, the origin last. "." is the single
-    default pathway of a master served with a query token.
+    default pathway of a master served with a query token. Public: players fetch it without
+    any header, and it names no URL that opens anything.
     """
     settings = request.app[SETTINGS_KEY]
     await known_asset(request.app, asset_id_of(request))

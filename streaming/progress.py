@@ -1,5 +1,8 @@
 """Watch progress: Redis for fast reads and frequent writes, PostgreSQL as the record.
 
+Progress is a viewer's (streaming/viewer.py): a signed-in profile's, or an anonymous viewer
+id's where anonymous playback is allowed.
+
 Every report goes to Redis. It is persisted to PostgreSQL when the session pauses, is hidden
 or ends, and otherwise at most every PERSIST_EVERY_S while playing. Reads try Redis, then
 PostgreSQL. When Redis is unreachable, reports go straight to PostgreSQL: nothing is lost,
@@ -21,6 +24,7 @@ from redis.exceptions import RedisError
 
 from streaming import queries, writes
 from streaming.models import ProgressReason, ProgressReport
+from streaming.viewer import Viewer
 
 log = logging.getLogger(__name__)
 
@@ -45,16 +49,27 @@ class Progress:
         }
 
 
-def _key(viewer: UUID, asset: UUID) -> str:
-    return f"progress:{viewer}:{asset}"
+def _key(viewer: Viewer, asset: UUID) -> str:
+    # Anonymous viewers' keys are as they were before profiles: progress:<viewer id>:<asset>.
+    return f"progress:{viewer.key}:{asset}"
 
 
-async def _from_redis(client: aioredis.Redis, viewer: UUID, asset: UUID) -> Progress | None:
-    raw = await client.get(_key(viewer, asset))
+def _decoded(raw: bytes | str | None) -> Progress | None:
     return Progress(**json.loads(raw)) if raw else None
 
 
-async def _persist(pool: asyncpg.Pool, viewer: UUID, asset: UUID, progress: Progress) -> None:
+async def _from_redis(client: aioredis.Redis, viewer: Viewer, asset: UUID) -> Progress | None:
+    return _decoded(await client.get(_key(viewer, asset)))
+
+
+def _of_row(row: asyncpg.Record) -> Progress:
+    return Progress(
+        row["position_s"], row["duration_s"], row["session_id"], float(row["updated_at"]),
+        persisted_at=float(row["updated_at"]),
+    )  # fmt: skip
+
+
+async def _persist(pool: asyncpg.Pool, viewer: Viewer, asset: UUID, progress: Progress) -> None:
     await writes.persist_progress(
         pool, viewer, asset, position_s=progress.position_s, duration_s=progress.duration_s,
         session_id=progress.session_id, updated_at=progress.updated_at,
@@ -62,7 +77,7 @@ async def _persist(pool: asyncpg.Pool, viewer: UUID, asset: UUID, progress: Prog
 
 
 async def record(
-    pool: asyncpg.Pool, client: aioredis.Redis, viewer: UUID, asset: UUID, report: ProgressReport
+    pool: asyncpg.Pool, client: aioredis.Redis, viewer: Viewer, asset: UUID, report: ProgressReport
 ) -> None:
     now = time.time()
     try:
@@ -85,7 +100,7 @@ async def record(
 
 
 async def latest(
-    pool: asyncpg.Pool, client: aioredis.Redis, viewer: UUID, asset: UUID
+    pool: asyncpg.Pool, client: aioredis.Redis, viewer: Viewer, asset: UUID
 ) -> Progress | None:
     try:
         if (cached := await _from_redis(client, viewer, asset)) is not None:
@@ -93,9 +108,41 @@ async def latest(
     except RedisError as exc:
         log.warning("progress: Redis unavailable (%s); reading PostgreSQL", exc)
     row = await queries.latest_progress(pool, viewer, asset)
-    if row is None:
-        return None
-    return Progress(
-        row["position_s"], row["duration_s"], row["session_id"], float(row["updated_at"]),
-        persisted_at=float(row["updated_at"]),
-    )  # fmt: skip
+    return None if row is None else _of_row(row)
+
+
+async def listing(
+    pool: asyncpg.Pool, client: aioredis.Redis, viewer: Viewer, limit: int
+) -> list[tuple[UUID, Progress]]:
+    """The viewer's positions in every asset it watched, latest first: PostgreSQL's rows (every
+    asset's first report is persisted at once), each replaced by Redis' newer copy if any."""
+    rows = await queries.progress_of(pool, viewer, limit)
+    found = [(row["asset_id"], _of_row(row)) for row in rows]
+    if not found:
+        return []
+    try:
+        hot = await client.mget([_key(viewer, asset) for asset, _ in found])
+    except RedisError as exc:
+        log.warning("progress: Redis unavailable (%s); listing PostgreSQL's", exc)
+        hot = [None] * len(found)
+    merged = []
+    for (asset, stored), raw in zip(found, hot, strict=True):
+        cached = _decoded(raw)
+        merged.append(
+            (asset, cached if cached and cached.updated_at > stored.updated_at else stored)
+        )
+    return sorted(merged, key=lambda item: item[1].updated_at, reverse=True)
+
+
+async def settle(
+    pool: asyncpg.Pool, client: aioredis.Redis, viewer: Viewer, assets: list[UUID]
+) -> None:
+    """Write the viewer's Redis copies of these assets' positions to PostgreSQL and drop them,
+    so that PostgreSQL alone holds the latest (before a claim moves the rows)."""
+    if not assets:
+        return
+    keys = [_key(viewer, asset) for asset in assets]
+    for asset, raw in zip(assets, await client.mget(keys), strict=True):
+        if (cached := _decoded(raw)) is not None:
+            await _persist(pool, viewer, asset, cached)
+    await client.delete(*keys)

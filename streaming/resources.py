@@ -15,6 +15,7 @@ from streamcore.db.schemas import Schema
 from streamcore.web.service import SETTINGS_KEY
 from streaming.catalog_client import CatalogClient
 from streaming.metrics import StreamingMetrics
+from streaming.slots import Slots
 
 # The primary's pool on the streaming schema only. No replicas: every read here (progress,
 # sessions) must see the writes just made, so it would go to the primary anyway.
@@ -22,6 +23,7 @@ DB_POOL_KEY = web.AppKey("db_pool", asyncpg.Pool)
 REDIS_KEY = web.AppKey("redis", aioredis.Redis)
 CATALOG_KEY = web.AppKey("catalog", CatalogClient)
 METRICS_KEY = web.AppKey("metrics", StreamingMetrics)
+SLOTS_KEY = web.AppKey("stream_slots", Slots)
 ADAPTERS_KEY = web.AppKey("cdn_adapters", list[CdnAdapter])
 
 
@@ -32,8 +34,10 @@ async def database(app: web.Application) -> AsyncIterator[None]:
 
 
 async def redis_client(app: web.Application) -> AsyncIterator[None]:
-    client = create_redis(app[SETTINGS_KEY])
+    settings = app[SETTINGS_KEY]
+    client = create_redis(settings)
     app[REDIS_KEY] = client
+    app[SLOTS_KEY] = Slots(client, settings.streaming.slot_timeout_s)
     yield
     await client.aclose()
 

@@ -11,7 +11,9 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 READ_METHODS = "GET, HEAD, OPTIONS"
-ALLOW_HEADERS = "Range, If-None-Match, If-Modified-Since, If-Range, Content-Type, X-Viewer-Id"
+ALLOW_HEADERS = (
+    "Authorization, Range, If-None-Match, If-Modified-Since, If-Range, Content-Type, X-Viewer-Id"
+)
 EXPOSE_HEADERS = "Content-Length, Content-Range, ETag, Accept-Ranges, X-Cache"
 
 

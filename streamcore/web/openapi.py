@@ -28,7 +28,8 @@ _REF = "#/components/schemas/{model}"
 # The reason phrases of the error statuses operations declare.
 _ERRORS = {
     400: "Invalid request: `error.message` names the parameter or field",
-    401: "Missing or invalid API key",
+    401: "Missing or invalid credentials (an access token, or a service account's key)",
+    403: "Not allowed: signed in, but `error.code` says why not",
     404: "Not found",
     409: "Conflict with the current state",
     413: "Body too large",

@@ -42,7 +42,8 @@ async def test_a_session_starts_with_its_playback_lives_on_heartbeats_and_ends(
 ) -> None:
     viewer = _viewer()
     started = await _start(streaming, viewer, ready)
-    assert set(started) == {"session_id", "asset_id", "started_at", "playback"}
+    assert set(started) == {"session_id", "asset_id", "started_at", "heartbeat_s", "playback"}
+    assert started["heartbeat_s"] == stack.streaming.heartbeat_s
     # The same body as GET /v1/playback/{asset_id}, signed for this asset's version.
     playback = await (await streaming.get(f"/v1/playback/{ready}")).json()
     assert started["playback"]["asset_id"] == str(ready) and started["playback"]["version"] == 1

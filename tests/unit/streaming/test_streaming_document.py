@@ -1,22 +1,27 @@
-"""The streaming service's OpenAPI document: valid OpenAPI 3.1, for viewers (no API key), and
-every path one the gateway sends to the streaming service."""
+"""The streaming service's OpenAPI document: valid OpenAPI 3.1, for signed-in viewers (a
+bearer token, optional where anonymous playback is allowed), every path one the gateway sends
+to the streaming service."""
 
 from __future__ import annotations
 
 from openapi_spec_validator import validate
 
+from streamcore.auth.roles import Permission
 from streamcore.settings import Settings
 from streaming.openapi import document
+from streaming.permissions import PERMISSIONS
 
 
 def test_the_document_is_valid_openapi_3_1_with_every_error_our_error_body() -> None:
     spec = document()
     validate(spec)
     assert spec["openapi"] == "3.1.0"
-    assert "securitySchemes" not in spec["components"]  # viewers call it without a key
+    assert spec["components"]["securitySchemes"]["apiKey"]["scheme"] == "bearer"
     for path, operations in spec["paths"].items():
         for method, operation in operations.items():
-            assert operation["security"] == [], (method, path)
+            played = PERMISSIONS[f"{method.upper()} {path}"] is Permission.PLAY
+            # A token, or (where anonymous playback is allowed) nothing.
+            assert operation["security"] == ([{"apiKey": []}, {}] if played else []), path
             for status, response in operation["responses"].items():
                 if int(status) >= 400:
                     schema = response["content"]["application/json"]["schema"]
@@ -37,5 +42,20 @@ def test_every_api_path_is_routed_to_the_streaming_service_by_the_gateway(
 def test_a_session_start_answers_with_the_playback_body() -> None:
     schemas = document()["components"]["schemas"]
     started = schemas["SessionStarted"]
-    assert set(started["required"]) == {"session_id", "asset_id", "started_at", "playback"}
+    assert set(started["required"]) == {
+        "session_id", "asset_id", "started_at", "heartbeat_s", "playback"
+    }  # fmt: skip
     assert started["properties"]["playback"]["$ref"] == "#/components/schemas/PlaybackOut"
+    assert "heartbeat_s" in started["properties"]
+
+
+def test_the_refusals_of_accounts_are_documented() -> None:
+    spec = document()
+    start = spec["paths"]["/v1/sessions"]["post"]
+    assert {"401", "403", "409"} <= set(start["responses"])
+    assert "too_many_streams" in start["description"] and "restricted" in start["description"]
+    stream = spec["components"]["schemas"]["StreamOut"]
+    assert {"session_id", "device_id", "asset_id", "started_at", "user_agent"} <= set(
+        stream["properties"]
+    )
+    assert "403" in spec["paths"]["/v1/playback/{asset_id}"]["get"]["responses"]

@@ -1,4 +1,5 @@
-"""The streaming service's settings: where it reaches the catalog, and when a session ends."""
+"""The streaming service's settings: where it reaches the catalog, when a session ends, and
+how long stream slots and signed-in playback URLs last."""
 
 from __future__ import annotations
 
@@ -40,3 +41,15 @@ def test_sessions_end_after_two_minutes_without_a_heartbeat_by_default() -> None
     assert StreamingSettings().session_timeout_s == 120.0
     with pytest.raises(ValidationError):
         StreamingSettings(session_timeout_s=0)
+
+
+def test_slots_expire_after_a_minute_and_signed_in_urls_after_five() -> None:
+    section = StreamingSettings()
+    assert (section.slot_timeout_s, section.heartbeat_s) == (60.0, 10)
+    assert section.playback_token_ttl_s == 300
+    with pytest.raises(
+        ValidationError, match=r"heartbeat_s .* must be shorter than slot_timeout_s"
+    ):
+        StreamingSettings(slot_timeout_s=10, heartbeat_s=10)
+    with pytest.raises(ValidationError):
+        StreamingSettings(playback_token_ttl_s=0)
