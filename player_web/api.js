@@ -116,6 +116,29 @@ export class StreamingApi {
     return id;
   }
 
+  /**
+   * Signed in: move what this browser watched anonymously (its viewer id's progress and events)
+   * to the profile, once. Best effort; the id is forgotten once claimed (here or before).
+   */
+  async claimViewer() {
+    let id = null;
+    try {
+      id = localStorage.getItem(VIEWER_KEY);
+    } catch {
+      return null;
+    }
+    if (!id || !this.account.signedIn) return null;
+    try {
+      const claim = await this.#request("POST", `/v1/viewers/${encodeURIComponent(id)}/claim`);
+      localStorage.removeItem(VIEWER_KEY);
+      return claim;
+    } catch (error) {
+      if (error.status === 409 || error.status === 404) localStorage.removeItem(VIEWER_KEY);
+      else console.warn("anonymous progress not moved to the profile:", error.message);
+      return null;
+    }
+  }
+
   /** The last position saved for this viewer (or profile), or null (none yet, or not available). */
   async progress(assetId) {
     if (!this.canReport) return null;

@@ -108,6 +108,7 @@ class Player {
     const playback = await this.authorise();
     if (!playback) return;
     this.applyPlayback(playback);
+    if (this.account.signedIn) this.state.claim = await this.api.claimViewer();
     let startAt = 0;
     const progress = await this.api.progress(this.assetId);
     if (progress?.duration_s) this.state.duration = progress.duration_s;

@@ -23,6 +23,8 @@ export function createState({ assetId, engine, sessionId }) {
     tokens: { renewals: 0, rewritten: 0, expiresAt: null },
     // The last "too many streams" choice: {holders, limit, stopped} (stopped: a session id or null).
     streams: null,
+    // What POST /v1/viewers/{id}/claim moved from this browser's anonymous viewer id, if anything.
+    claim: null,
     sources: [], // names, primary first
     activeSource: null,
     expiresAt: null, // when the playback URLs' tokens expire (epoch seconds)
