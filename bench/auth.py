@@ -47,6 +47,7 @@ sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != _H
 
 from devstack.run_state import running_settings  # noqa: E402
 from streamcore.auth import tokens  # noqa: E402
+from streamcore.auth.jwks import LocalKeys  # noqa: E402
 from streamcore.auth.middleware import authentication, authorization, local_keys  # noqa: E402
 from streamcore.auth.roles import Permission, Role  # noqa: E402
 from streamcore.settings import Settings, load_settings  # noqa: E402
@@ -155,6 +156,15 @@ async def _server_stats(port: int) -> dict[str, float]:
         return stats
 
 
+async def _verify_us(settings: Settings, token: str, rounds: int = 2000) -> float:
+    """The kernel's verification of one token (signature and claims), without HTTP (us)."""
+    keys = await LocalKeys(settings).keys()
+    started = time.perf_counter()
+    for _ in range(rounds):
+        tokens.verify(token, keys, settings.auth)
+    return (time.perf_counter() - started) / rounds * 1e6
+
+
 @contextmanager
 def _middleware_apps() -> Iterator[tuple[int, int]]:
     """The child process serving both apps: (port without, port with the middlewares)."""
@@ -193,6 +203,8 @@ async def verification(
               f"p99 {p99:6.2f} ms  server {stats['mean_us']:6.1f} us/request")  # fmt: skip
     (rate_without, _, _), without = results["without"]
     (rate_with, _, _), with_ = results["with"]
+    alone = await _verify_us(settings, token)
+    print(f"  one tokens.verify() alone, in this process: {alone:.1f} us")
     print(f"  ratio {rate_with / rate_without:.2f}x throughput; the middlewares add "
           f"{with_['mean_us'] - without['mean_us']:.1f} us per request (server side, mean; "
           f"p50 {with_['p50_us'] - without['p50_us']:+.1f} us)")  # fmt: skip
