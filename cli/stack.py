@@ -196,8 +196,9 @@ def _watch_until_interrupted(
             except (OSError, SupervisorError):
                 states = {}
             for name, info in states.items():
+                # First seen stopped is a spare instance slot never started: not news.
                 if seen.get(name) not in (None, info.state) or (
-                    name not in seen and info.state != "RUNNING"
+                    name not in seen and info.state not in ("RUNNING", "STOPPED")
                 ):
                     err_console.print(
                         f"[yellow]{name}[/] is now {info.state}: {info.description} "
