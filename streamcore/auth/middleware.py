@@ -14,10 +14,11 @@ closed until someone declares who may call it.
 from __future__ import annotations
 
 import hmac
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 
 import aiohttp
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from streamcore.auth.jwks import KeySource, KeysUnavailable, LocalKeys, RemoteKeys
 from streamcore.auth.principal import ANONYMOUS, PRINCIPAL_KEY, Principal, principal
@@ -34,7 +35,6 @@ from streamcore.web.service import (
 )
 
 KEYS_KEY = web.AppKey("token_keys", KeySource)
-Middleware = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
 _CHALLENGE = 'Bearer realm="streamcore"'
 
 

@@ -58,10 +58,9 @@ class Principal:
 
 
 ANONYMOUS = Principal()
-PRINCIPAL_KEY = "streamcore.principal"
+PRINCIPAL_KEY = web.RequestKey("principal", Principal)
 
 
 def principal(request: web.Request) -> Principal:
     """The request's caller (anonymous when the middleware has not run, e.g. unit tests)."""
-    found = request.get(PRINCIPAL_KEY)
-    return found if isinstance(found, Principal) else ANONYMOUS
+    return request.get(PRINCIPAL_KEY, ANONYMOUS)
