@@ -23,8 +23,11 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
         stack={"data_dir": tmp_path},
         s3={"access_key_id": "a", "secret_access_key": "b"},
         postgres={"password": "p"},
-        auth={"service_accounts": {"ci": {"key": SecretStr("key")}},
-              "signing_keys": {"a1": SIGNING_KEY}, "active_key_id": "a1"},
+        auth={
+            "service_accounts": {"ci": {"key": SecretStr("key")}},
+            "signing_keys": {"a1": SIGNING_KEY},
+            "active_key_id": "a1",
+        },
         origin={"signing_keys": {"k1": "s1", "k2": "s2"}, "active_key_id": "k2", "port": 18081},
         cdns=[LocalEdgeCdn(kind="local_edge", name="edge", port=18082)],
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -79,7 +78,7 @@ def test_an_older_secrets_file_gains_auth_keys_and_keeps_its_own(tmp_path: Path)
     assert "catalog_api" not in values
     assert values["origin"] == old["origin"] and values["postgres"] == old["postgres"]
     assert values["auth"]["active_key_id"] in values["auth"]["signing_keys"]
-    assert os.stat(path).st_mode & 0o777 == 0o600
+    assert path.stat().st_mode & 0o777 == 0o600
     # Upgraded once: read again, nothing changes (the generated key is the one kept).
     assert secrets.load_or_create(tmp_path) == values == yaml.safe_load(path.read_text())
 
