@@ -7,10 +7,11 @@ from aiohttp import web
 from catalog_api import openapi, player, resources
 from catalog_api.assets.handlers import routes as asset_routes
 from catalog_api.assets.moved import routes as moved_routes
-from catalog_api.auth import require_api_key
 from catalog_api.metrics import CatalogMetrics
+from catalog_api.permissions import PERMISSIONS
 from catalog_api.titles.handlers import routes as title_routes
 from cdn_adapters.registry import build_adapters
+from streamcore.auth.middleware import authentication, authorization, remote_keys
 from streamcore.settings import Settings
 from streamcore.web import diagnostics
 from streamcore.web.cors import cors_headers, preflight
@@ -21,15 +22,20 @@ from streamcore.web.service import SETTINGS_KEY, health_routes, json_errors
 def create_app(settings: Settings) -> web.Application:
     metrics = CatalogMetrics()
     # Metrics outermost (every answer is counted, errors included); then json_errors, so that
-    # errors raised by the other middlewares are JSON too.
+    # errors raised by the other middlewares are JSON too; then who the caller is, and whether
+    # the route's permission (permissions.py) is one its role holds.
     app = web.Application(
-        middlewares=[metrics.middleware(), json_errors, database_errors, require_api_key]
-    )
+        middlewares=[
+            metrics.middleware(), json_errors, database_errors, authentication,
+            authorization(PERMISSIONS),
+        ]
+    )  # fmt: skip
     app[SETTINGS_KEY] = settings
     app[resources.METRICS_KEY] = metrics
     app[resources.ADAPTERS_KEY] = build_adapters(settings)
     app.cleanup_ctx.extend(
         [
+            remote_keys,  # the auth service's public keys (its JWKS, through the gateway)
             resources.database,
             resources.redis_client,
             resources.cache,

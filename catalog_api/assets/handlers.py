@@ -1,4 +1,11 @@
-"""HTTP handlers for /v1/assets."""
+"""HTTP handlers for /v1/assets.
+
+Uploading, listing, deleting and reprocessing need UPLOAD (permissions.py); within that, a
+creator manages only the assets it owns (the uploader's account, `owner_account_id`) and
+others' are 404 to it, as if absent; admins manage all (`Principal.may_manage`). Reading one
+asset is public: its managed fields only for who may manage it (views.py), and an asset above
+the caller's maturity level is 404 unless it is the caller's own.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +15,13 @@ from uuid import UUID
 
 from aiohttp import web
 
-from catalog_api.assets import upload
+from catalog_api.assets import queries, upload
 from catalog_api.assets.models import AssetListParams, ReprocessParams
 from catalog_api.assets.views import asset_json, decode_cursor, encode_cursor
+from catalog_api.caller import may_see, visible_certifications
 from catalog_api.resources import CACHE_KEY, DB_POOL_KEY, STORAGE_KEY, enqueue
 from streamcore.assets import repository
+from streamcore.auth.principal import principal
 from streamcore.cache import catalog_cache
 from streamcore.tasks.queue import TaskName
 from streamcore.web.service import SETTINGS_KEY, Conflict, NotFound
@@ -27,16 +36,27 @@ def _asset_id(request: web.Request) -> UUID:
     return path_uuid(request, "asset_id", "asset")
 
 
-async def _get_or_404(request: web.Request, asset_id: UUID) -> repository.Asset:
+def _not_found(asset_id: UUID | str) -> NotFound:
+    return NotFound(f"no asset with id {asset_id}")
+
+
+async def _managed_or_404(request: web.Request, asset_id: UUID) -> repository.Asset:
+    """The asset, if the caller may manage it; 404 otherwise, whether or not it exists."""
     asset = await repository.get(request.app[DB_POOL_KEY], asset_id)
-    if asset is None:
-        raise NotFound(f"no asset with id {asset_id}")
+    if asset is None or not principal(request).may_manage(asset.owner_account_id):
+        raise _not_found(asset_id)
     return asset
+
+
+async def _certification(request: web.Request, asset_id: UUID) -> str | None:
+    auth = request.app[SETTINGS_KEY].auth
+    found = await queries.certifications(request.app[DB_POOL_KEY], auth, [asset_id])
+    return found[asset_id]
 
 
 @routes.post("/v1/assets")
 async def create_asset(request: web.Request) -> web.Response:
-    """Upload a source file; processing starts once it is stored."""
+    """Upload a source file; processing starts once it is stored. The uploader owns it."""
     settings = request.app[SETTINGS_KEY]
     asset_id = uuid.uuid4()
     stored = await upload.receive(request, request.app[STORAGE_KEY], settings, asset_id)
@@ -48,58 +68,83 @@ async def create_asset(request: web.Request) -> web.Response:
         source_filename=stored.filename,
         source_size=stored.size,
         content_type=stored.content_type,
+        owner_account_id=principal(request).account_id,
     )
-    log.info("asset %s uploaded: %s, %d bytes", asset.id, stored.filename, stored.size)
+    log.info("asset %s uploaded by %s: %s, %d bytes", asset.id, principal(request).actor,
+             stored.filename, stored.size)  # fmt: skip
     # Enqueued after the row is committed, so the worker always finds it.
     assert asset.job_id is not None
     await enqueue(request.app, TaskName.PROCESS_ASSET, asset.id, asset.job_id)
     return web.json_response(
-        asset_json(asset), status=202, headers={"Location": f"/v1/assets/{asset.id}"}
+        asset_json(asset, None, managed=True),
+        status=202,
+        headers={"Location": f"/v1/assets/{asset.id}"},
     )
 
 
 @routes.get("/v1/assets")
 async def list_assets(request: web.Request) -> web.Response:
-    params = query_params(request, AssetListParams)
+    """Newest first: every asset for an admin, one's own for anyone else."""
+    params, caller = query_params(request, AssetListParams), principal(request)
+    if not caller.is_admin and caller.account_id is None:  # owns nothing (a service account)
+        return web.json_response({"items": [], "next_cursor": None})
+    pool = request.app[DB_POOL_KEY]
     assets = await repository.list_page(
-        request.app[DB_POOL_KEY],
+        pool,
         limit=params.limit,
         after=decode_cursor(params.cursor) if params.cursor else None,
         status=params.status,
+        owner_account_id=None if caller.is_admin else caller.account_id,
+    )
+    certified = await queries.certifications(
+        pool, request.app[SETTINGS_KEY].auth, [asset.id for asset in assets]
     )
     next_cursor = encode_cursor(assets[-1]) if len(assets) == params.limit else None
-    return web.json_response(
-        {"items": [asset_json(asset) for asset in assets], "next_cursor": next_cursor}
-    )
+    items = [asset_json(asset, certified[asset.id], managed=True) for asset in assets]
+    return web.json_response({"items": items, "next_cursor": next_cursor})
 
 
 @routes.get("/v1/assets/{asset_id}")
 async def get_asset(request: web.Request) -> web.Response:
-    return web.json_response(asset_json(await _get_or_404(request, _asset_id(request))))
+    asset_id = _asset_id(request)
+    asset = await repository.get(request.app[DB_POOL_KEY], asset_id)
+    if asset is None:
+        raise _not_found(asset_id)
+    certification = await _certification(request, asset_id)
+    managed = principal(request).may_manage(asset.owner_account_id)
+    if not managed and not may_see(visible_certifications(request), certification):
+        raise _not_found(asset_id)  # above the caller's maturity level: as if absent
+    return web.json_response(asset_json(asset, certification, managed=managed))
 
 
 @routes.post("/v1/assets/{asset_id}/reprocess")
 async def reprocess_asset(request: web.Request) -> web.Response:
     asset_id, params = _asset_id(request), query_params(request, ReprocessParams)
     pool = request.app[DB_POOL_KEY]
+    await _managed_or_404(request, asset_id)
     asset = await repository.request_reprocess(pool, asset_id)
     if asset is None and params.force:
         asset = await repository.force_requeue(pool, asset_id)
     if asset is None:
-        current = await _get_or_404(request, asset_id)
+        current = await repository.get(pool, asset_id)
+        if current is None:
+            raise _not_found(asset_id)
         raise Conflict(f"the asset is {current.status}; wait until it is ready or failed")
     assert asset.job_id is not None
     await request.app[CACHE_KEY].bump_generation(catalog_cache.ASSETS)  # titles show its state
     # The version playing now is purged from the CDNs once its replacement is published.
     await enqueue(request.app, TaskName.PROCESS_ASSET, asset.id, asset.job_id, asset.version)
-    return web.json_response(asset_json(asset), status=202)
+    body = asset_json(asset, await _certification(request, asset_id), managed=True)
+    return web.json_response(body, status=202)
 
 
 @routes.delete("/v1/assets/{asset_id}")
 async def delete_asset(request: web.Request) -> web.Response:
-    asset = await repository.delete(request.app[DB_POOL_KEY], _asset_id(request))
+    asset_id = _asset_id(request)
+    await _managed_or_404(request, asset_id)
+    asset = await repository.delete(request.app[DB_POOL_KEY], asset_id)
     if asset is None:
-        raise NotFound(f"no asset with id {request.match_info['asset_id']}")
+        raise _not_found(asset_id)
     await request.app[CACHE_KEY].bump_generation(catalog_cache.ASSETS)  # titles listed it
     # Files and caches go after the row: tasks, retried until done, so nothing is lost.
     await enqueue(request.app, TaskName.DELETE_ASSET_FILES, asset.id)

@@ -3,8 +3,8 @@
 Playback URLs, steering manifests and watch progress are the streaming service's since the
 catalog was split (streaming/): the old paths answer ``308 Permanent Redirect`` to the new
 one, query string kept, so that old clients keep working through the gateway (which routes
-the new paths to streaming). 308, not 301: a PUT stays a PUT with its body. No API key is
-needed, as none was: viewers call them.
+the new paths to streaming). 308, not 301: a PUT stays a PUT with its body. Each needs what
+its new home needs (PLAY for playback and progress: catalog_api/permissions.py).
 """
 
 from __future__ import annotations
@@ -12,8 +12,6 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from aiohttp import web
-
-from catalog_api.auth import public
 
 routes = web.RouteTableDef()
 
@@ -44,6 +42,5 @@ async def get_progress(request: web.Request) -> web.StreamResponse:
 
 
 @routes.put("/v1/assets/{asset_id}/progress")
-@public
 async def put_progress(request: web.Request) -> web.StreamResponse:
     raise _moved(request, f"/v1/progress/{_asset(request)}")

@@ -1,4 +1,10 @@
-"""How an asset looks in the API."""
+"""How an asset looks in the API.
+
+Everyone who may see an asset gets its public fields: what it is, its state, its renditions
+and images, and its certification (the strictest of its titles', queries.py). Who may manage
+it (its owner, admins, service accounts with the admin role: `Principal.may_manage`) also
+gets how it was made: its source, owner, attempts and errors.
+"""
 
 from __future__ import annotations
 
@@ -12,14 +18,27 @@ from streamcore.assets.repository import Asset
 from streamcore.web.validation import InvalidCursor, invalid
 
 
-def asset_json(asset: Asset) -> dict[str, Any]:
-    return {
+def asset_json(asset: Asset, certification: str | None, *, managed: bool) -> dict[str, Any]:
+    public = {
         "id": str(asset.id),
         "title": asset.title,
         "status": asset.status.value,
         "progress": asset.progress,
-        "error": asset.error,
         "version": asset.version,
+        "certification": certification,
+        "renditions": asset.renditions,
+        "images": asset.images,
+        "created_at": asset.created_at.isoformat(),
+        "updated_at": asset.updated_at.isoformat(),
+        "ready_at": _iso(asset.ready_at),
+        "links": {"self": f"/v1/assets/{asset.id}"},
+    }
+    if not managed:
+        return public
+    return {
+        **public,
+        "owner_account_id": str(asset.owner_account_id) if asset.owner_account_id else None,
+        "error": asset.error,
         "attempts": asset.attempts,
         "source": {
             "filename": asset.source_filename,
@@ -27,14 +46,8 @@ def asset_json(asset: Asset) -> dict[str, Any]:
             "content_type": asset.content_type,
             "probe": asset.source_probe,
         },
-        "renditions": asset.renditions,
-        "images": asset.images,
-        "created_at": asset.created_at.isoformat(),
-        "updated_at": asset.updated_at.isoformat(),
         "processing_started_at": _iso(asset.processing_started_at),
-        "ready_at": _iso(asset.ready_at),
         "failed_at": _iso(asset.failed_at),
-        "links": {"self": f"/v1/assets/{asset.id}"},
     }
 
 

@@ -14,6 +14,8 @@ from typing import Any
 from aiohttp import web
 
 from catalog_api.openapi.operations import OPERATIONS
+from catalog_api.openapi.security import secured
+from catalog_api.permissions import PERMISSIONS
 from catalog_api.player import PLAYER_DIR
 from streamcore.web.openapi import build, document_route
 from streamcore.web.service import NotFound
@@ -51,17 +53,22 @@ DESCRIPTION = """StreamCore's catalog API: assets (upload, processing) and title
 series, episodes). Playback URLs, watch sessions, progress and events are the streaming
 service's (`/openapi/streaming.json`).
 
-Reads are public. Writes need an admin API key: `Authorization: Bearer <key>`. Every error is
-JSON, `{"error": {"code": "...", "message": "..."}}`, with a stable `code`; invalid input is a
-400 `invalid_request` whose `details` name every field at fault."""
+Callers send `Authorization: Bearer <token>`: an access token from the auth service, or a
+service account key. Reads are public; a profile's token (its maturity level) hides the titles
+above it, and their assets, as if absent. Uploading and managing one's own assets needs
+`upload` (creators); titles and anyone's assets need `manage_catalog` (admins). Each
+operation says which (`x-permission`). No token is a 401 where one is needed, a role without
+the permission a 403. Every error is JSON, `{"error": {"code": "...", "message": "..."}}`,
+with a stable `code`; invalid input is a 400 `invalid_request` whose `details` name every
+field at fault."""
 
 
 @cache
 def document() -> dict[str, Any]:
-    return build(
-        list(OPERATIONS), title="StreamCore catalog API", version="1", description=DESCRIPTION,
-        api_key="A service account key (auth.service_accounts) or an access token",
-    )  # fmt: skip
+    built = build(
+        list(OPERATIONS), title="StreamCore catalog API", version="1", description=DESCRIPTION
+    )
+    return secured(built, PERMISSIONS)
 
 
 async def docs_page(request: web.Request) -> web.Response:

@@ -23,7 +23,7 @@ UUID = {"type": "string", "format": "uuid"}
 TITLE_ID = Param("title_id", "path", UUID)
 ASSET_ID = Param("asset_id", "path", UUID)
 BINARY = {"schema": {"type": "string", "format": "binary"}}
-CACHEABLE = ("Cache-Control",)
+CACHEABLE = ("Cache-Control", "Vary")
 
 TITLES = [
     Operation("GET", "/v1/titles", "listTitles", "List, filter, sort and page through titles",
@@ -34,21 +34,22 @@ TITLES = [
               "`invalid_cursor`."),
     Operation("POST", "/v1/titles", "createTitle", "Create a title", "titles",
               {201: Reply("The title", r.TitleDetail, headers=("Location",))},
-              body=Body(TitleCreate), admin=True, errors=(400, 409)),
+              body=Body(TitleCreate), errors=(400, 409)),
     Operation("POST", "/v1/titles/batch", "importTitles",
               "Create or update up to 1000 titles by (kind, tmdb_id), in one transaction",
               "titles", {200: Reply("What happened to each row", r.BatchResult)},
-              body=Body(TitleBatch), admin=True, errors=(400, 409, 413)),
+              body=Body(TitleBatch), errors=(400, 409, 413)),
     Operation("GET", "/v1/titles/{title_id}", "getTitle",
               "A title with its assets (a series with its episodes)", "titles",
               {200: Reply("The title", r.TitleDetail, headers=CACHEABLE)}, (TITLE_ID,),
-              errors=(404,)),
+              errors=(404,), description="A title above the caller's maturity level is a 404, "
+              "as if absent; so are a series' episodes above it, left out."),
     Operation("PATCH", "/v1/titles/{title_id}", "updateTitle", "Change some fields of a title",
               "titles", {200: Reply("The title", r.TitleDetail)}, (TITLE_ID,),
-              body=Body(TitleUpdate), admin=True, errors=(400, 404, 409)),
+              body=Body(TitleUpdate), errors=(400, 404, 409)),
     Operation("DELETE", "/v1/titles/{title_id}", "deleteTitle",
               "Delete a title (a series with its episodes), its images, and purge them",
-              "titles", {200: Reply("Deleted", r.DeletedTitle)}, (TITLE_ID,), admin=True,
+              "titles", {200: Reply("Deleted", r.DeletedTitle)}, (TITLE_ID,),
               errors=(404,)),
     Operation("PUT", "/v1/titles/{title_id}/poster", "putTitlePoster",
               "Replace the title's poster (the thumbnail is made from it)", "titles",
@@ -56,14 +57,14 @@ TITLES = [
               body=Body(raw={"image/jpeg": BINARY, "image/png": BINARY, "image/webp": BINARY},
                         description="At most 10 MiB and 40 megapixels; stored re-encoded as "
                         "JPEG, at most 1000x1500 (thumbnail 300x450)"),
-              admin=True, errors=(400, 404, 413, 415, 503)),
+              errors=(400, 404, 413, 415, 503)),
     Operation("PUT", "/v1/titles/{title_id}/assets/{asset_id}", "attachAsset",
               "Attach an asset to a title, or change its role and position", "titles",
               {200: Reply("The title", r.TitleDetail)}, (TITLE_ID, ASSET_ID),
-              body=Body(AttachAsset), admin=True, errors=(400, 404, 409)),
+              body=Body(AttachAsset), errors=(400, 404, 409)),
     Operation("DELETE", "/v1/titles/{title_id}/assets/{asset_id}", "detachAsset",
               "Detach an asset from a title", "titles", {200: Reply("The title", r.TitleDetail)},
-              (TITLE_ID, ASSET_ID), admin=True, errors=(404,)),
+              (TITLE_ID, ASSET_ID), errors=(404,)),
 ]  # fmt: skip
 
 ASSETS = [
@@ -81,20 +82,25 @@ ASSETS = [
                       "properties": {"file": {"type": "string", "format": "binary"},
                                      "title": {"type": "string"}}}},
               }),
-              admin=True, errors=(400, 413, 415, 503)),
-    Operation("GET", "/v1/assets", "listAssets", "Assets, newest first", "assets",
+              errors=(400, 413, 415, 503)),
+    Operation("GET", "/v1/assets", "listAssets",
+              "The caller's assets (every asset, for an admin), newest first", "assets",
               {200: Reply("A page of assets", s.AssetPage)}, query_model=AssetListParams,
               errors=(400,)),
     Operation("GET", "/v1/assets/{asset_id}", "getAsset", "An asset's state and renditions",
-              "assets", {200: Reply("The asset", s.AssetOut)}, (ASSET_ID,), errors=(404,)),
+              "assets", {200: Reply("The asset", s.AssetOut)}, (ASSET_ID,), errors=(404,),
+              description="Its source, owner, attempts and errors only for its owner and "
+              "admins. An asset above the caller's maturity level is a 404 (its owner's "
+              "aside)."),
     Operation("DELETE", "/v1/assets/{asset_id}", "deleteAsset",
-              "Delete an asset and its files, and purge the CDNs", "assets",
+              "Delete an asset (one's own; any, for an admin) and its files, and purge the CDNs",
+              "assets",
               {202: Reply("Deleted; files and caches follow", s.DeletedAsset)}, (ASSET_ID,),
-              admin=True, errors=(404, 503)),
+              errors=(404, 503)),
     Operation("POST", "/v1/assets/{asset_id}/reprocess", "reprocessAsset",
-              "Process again into a new version", "assets",
+              "Process an asset (one's own; any, for an admin) again into a new version", "assets",
               {202: Reply("Queued", s.AssetOut)}, (ASSET_ID,), query_model=ReprocessParams,
-              admin=True, errors=(400, 404, 409, 503)),
+              errors=(400, 404, 409, 503)),
 ]  # fmt: skip
 
 # Moved to the streaming service (catalog_api/assets/moved.py): a 308 to the new path.

@@ -22,23 +22,35 @@ class AssetSource(BaseModel):
     probe: dict[str, Any] | None
 
 
+_MANAGED = "Only for who may manage the asset: its owner and admins"
+
+
 class AssetOut(BaseModel):
     id: UUID
     title: str
     status: AssetStatus
     progress: int = Field(ge=0, le=100)
-    error: str | None
     version: int
-    attempts: int
-    source: AssetSource
+    certification: str | None = Field(
+        description="The strictest content certification among the titles the asset belongs "
+        "to (the one that takes the most permissive maturity level to watch); null when it "
+        "belongs to none, or to one without any: that counts as the strictest of all"
+    )
     renditions: list[dict[str, Any]]
     images: dict[str, Any]
     created_at: datetime
     updated_at: datetime
-    processing_started_at: datetime | None
     ready_at: datetime | None
-    failed_at: datetime | None
     links: dict[str, str]
+    owner_account_id: UUID | None = Field(
+        None, description=f"The account that uploaded it (null: a service account, or before "
+        f"accounts). {_MANAGED}",
+    )  # fmt: skip
+    error: str | None = Field(None, description=_MANAGED)
+    attempts: int | None = Field(None, description=_MANAGED)
+    source: AssetSource | None = Field(None, description=_MANAGED)
+    processing_started_at: datetime | None = Field(None, description=_MANAGED)
+    failed_at: datetime | None = Field(None, description=_MANAGED)
 
 
 class AssetPage(BaseModel):

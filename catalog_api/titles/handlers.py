@@ -1,8 +1,9 @@
-"""HTTP handlers for /v1/titles. Reads are public; writes need the admin API key (auth.py).
+"""HTTP handlers for /v1/titles. Reads are public; writes need MANAGE_CATALOG (permissions.py).
 
 Reads go through the cache (LRU, Redis, then `queries.title_document` / `queries.title_page`,
-which return plain documents), then `views.Presenter` signs image URLs. Every write is one
-transaction (`writes.py`), then `effects.after_title_write` does what must follow the commit.
+which return plain documents), are filtered by the caller's maturity level (`visibility.py`
+says where and why), then `views.Presenter` signs image URLs. Every write is one transaction
+(`writes.py`), then `effects.after_title_write` does what must follow the commit.
 """
 
 from __future__ import annotations
@@ -14,14 +15,16 @@ from uuid import UUID
 
 from aiohttp import web
 
-from catalog_api.auth import actor
+from catalog_api import certifications
+from catalog_api.caller import actor, visible_certifications
 from catalog_api.resources import CACHE_KEY, DB_KEY
-from catalog_api.titles import cursor, images, posters, queries, writes
+from catalog_api.titles import cursor, images, posters, queries, visibility, writes
 from catalog_api.titles.effects import TitleChange, after_title_write
 from catalog_api.titles.models import (
     AttachAsset,
     TitleBatch,
     TitleCreate,
+    TitleImport,
     TitleListParams,
     TitleQuery,
     TitleUpdate,
@@ -29,19 +32,24 @@ from catalog_api.titles.models import (
 from catalog_api.titles.views import Presenter
 from catalog_api.titles.writes import Written
 from streamcore.assets import keys
+from streamcore.auth.principal import principal
 from streamcore.cache import CacheResult, catalog_cache
 from streamcore.web.service import SETTINGS_KEY, NotFound
 from streamcore.web.validation import json_body, path_uuid, query_params
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
-# Responses are the same for everyone (public, hour-stable URLs): shared caches may keep them.
-_PUBLIC_CACHE = {"Cache-Control": "public, max-age=60"}
+# Answers depend on the caller (its maturity level), and are otherwise the same for everyone
+# (hour-stable URLs): shared caches may keep anonymous ones, each caller its own.
+_MAX_AGE_S = 60
 
 
 def list_query(request: web.Request) -> TitleQuery:
     params = query_params(request, TitleListParams)
-    query = TitleQuery.from_params(params)
+    allowed = visible_certifications(request)
+    query = TitleQuery.from_params(params).model_copy(
+        update={"certifications": tuple(sorted(allowed)) if allowed is not None else None}
+    )
     if params.cursor is None:
         return query
     after = cursor.decode(request.app[SETTINGS_KEY], params.cursor, query)
@@ -56,12 +64,14 @@ async def _document(request: web.Request, title_id: UUID) -> dict[str, Any]:
     return Presenter(request.app).title(document)
 
 
-def _cache_headers(result: CacheResult) -> dict[str, str]:
+def _cache_headers(request: web.Request, result: CacheResult) -> dict[str, str]:
     if result.stale:
         # The database could not answer: this is the last-known answer, and says so.
         return {"X-Cache": "STALE", "Warning": '110 - "Response is Stale"',
-                "Cache-Control": "no-cache"}  # fmt: skip
-    return {**_PUBLIC_CACHE, "X-Cache": result.tier.upper()}
+                "Cache-Control": "no-cache", "Vary": "Authorization"}  # fmt: skip
+    scope = "public" if principal(request).anonymous else "private"
+    return {"Cache-Control": f"{scope}, max-age={_MAX_AGE_S}", "Vary": "Authorization",
+            "X-Cache": result.tier.upper()}  # fmt: skip
 
 
 @routes.get("/v1/titles")
@@ -78,7 +88,7 @@ async def list_titles(request: web.Request) -> web.Response:
         depends_on=(catalog_cache.TITLES, catalog_cache.ASSETS),
     )  # fmt: skip
     body = Presenter(request.app).page(result.value, query)
-    return web.json_response(body, headers=_cache_headers(result))
+    return web.json_response(body, headers=_cache_headers(request, result))
 
 
 @routes.get("/v1/titles/{title_id}")
@@ -89,14 +99,16 @@ async def get_title(request: web.Request) -> web.Response:
     async def load() -> dict[str, Any] | None:
         return await queries.title_document(db.reader(who), title_id)
 
-    key = catalog_cache.title(title_id)
     result = await request.app[CACHE_KEY].get_or_load(
-        key, load, settings.cache.title_ttl_s, depends_on=(key, catalog_cache.ASSETS)
-    )
-    if result.value is None:
+        catalog_cache.title_document(title_id), load, settings.cache.title_ttl_s,
+        depends_on=(catalog_cache.title(title_id), catalog_cache.ASSETS),
+    )  # fmt: skip
+    allowed = visible_certifications(request)
+    document = result.value and visibility.visible_document(result.value, allowed)
+    if document is None:  # hidden from the caller's maturity level: as if absent
         raise NotFound(f"no title with id {title_id}")
-    return web.json_response(Presenter(request.app).title(result.value),
-                             headers=_cache_headers(result))  # fmt: skip
+    return web.json_response(Presenter(request.app).title(document),
+                             headers=_cache_headers(request, result))  # fmt: skip
 
 
 async def _written(request: web.Request, written: Written, status: int = 200) -> web.Response:
@@ -106,9 +118,15 @@ async def _written(request: web.Request, written: Written, status: int = 200) ->
     return web.json_response(body, status=status, headers=headers)
 
 
+def _certified(request: web.Request, value: str | None, field: str) -> str | None:
+    return certifications.checked(request.app[SETTINGS_KEY].auth, value, field)
+
+
 @routes.post("/v1/titles")
 async def create_title(request: web.Request) -> web.Response:
     body = await json_body(request, TitleCreate)
+    certification = _certified(request, body.certification, "certification")
+    body = body.model_copy(update={"certification": certification})
     written = await writes.create_title(request.app[DB_KEY].primary, body)
     return await _written(request, written, 201)
 
@@ -116,8 +134,10 @@ async def create_title(request: web.Request) -> web.Response:
 @routes.patch("/v1/titles/{title_id}")
 async def update_title(request: web.Request) -> web.Response:
     title_id = path_uuid(request, "title_id", "title")
-    body = await json_body(request, TitleUpdate)
-    written = await writes.update_title(request.app[DB_KEY].primary, title_id, body.changes())
+    changes = (await json_body(request, TitleUpdate)).changes()
+    if "certification" in changes:
+        changes["certification"] = _certified(request, changes["certification"], "certification")
+    written = await writes.update_title(request.app[DB_KEY].primary, title_id, changes)
     return await _written(request, written)
 
 
@@ -169,8 +189,8 @@ async def detach_asset(request: web.Request) -> web.Response:
 @routes.post("/v1/titles/batch")
 async def import_titles(request: web.Request) -> web.Response:
     """Create or update up to 1000 titles by (kind, tmdb_id), in one transaction."""
-    batch = await json_body(request, TitleBatch)
-    outcome = await writes.upsert_batch(request.app[DB_KEY].primary, batch.titles)
+    rows, refused = _certified_rows(request, (await json_body(request, TitleBatch)).titles)
+    outcome = await writes.upsert_batch(request.app[DB_KEY].primary, rows, refused)
     change = TitleChange(frozenset().union(*(w.documents for w in outcome.changed)))
     await after_title_write(request.app, actor(request), change)
     results = [outcome.results[i] for i in sorted(outcome.results)]
@@ -182,3 +202,21 @@ async def import_titles(request: web.Request) -> web.Response:
         "results": results,
     }
     return web.json_response(body)
+
+
+def _certified_rows(
+    request: web.Request, rows: list[TitleImport]
+) -> tuple[list[TitleImport], dict[int, str]]:
+    """The rows with their certifications spelled as configured, and those whose
+    certification no maturity level lists (index -> why): those fail alone, as a row does."""
+    settings, refused, checked = request.app[SETTINGS_KEY].auth, {}, []
+    for index, row in enumerate(rows):
+        if row.certification is not None:
+            found = certifications.canonical(settings, row.certification)
+            if found is None:
+                refused[index] = "certification: " + certifications.unknown(
+                    settings, row.certification
+                )
+            row = row.model_copy(update={"certification": found})
+        checked.append(row)
+    return checked, refused

@@ -74,6 +74,20 @@ Rating = Annotated[
 TmdbId = Annotated[
     int, Field(ge=1, le=2**31 - 1, description="The Movie Database id (unique per kind)")
 ]
+# Which certifications exist is configuration (auth.maturity_levels), checked by the handlers
+# (catalog_api/certifications.py); the shape is checked here.
+Certification = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=16, pattern=r"^[A-Za-z0-9][A-Za-z0-9+-]*$"
+    ),
+    Field(
+        description="The content certification (G, PG, PG-13, R, NC-17, TV-Y, TV-Y7, TV-G, "
+        "TV-PG, TV-14, TV-MA: the ones auth.maturity_levels lists), distinct from the review "
+        "score `rating`. Null: none, which only the most permissive maturity level sees; an "
+        "episode without one has its series'",
+    ),
+]
 Season = Annotated[int, Field(ge=0, le=1000)]
 EpisodeNumber = Annotated[int, Field(ge=0, le=100000)]
 
@@ -126,6 +140,7 @@ class _Descriptive(_Body):
     year: Year | None = None
     runtime_min: RuntimeMin | None = None
     rating: Rating | None = None
+    certification: Certification | None = None
 
 
 class TitleCreate(_Descriptive):
@@ -157,6 +172,7 @@ class TitleUpdate(_Body):
     year: Year | None = None
     runtime_min: RuntimeMin | None = None
     rating: Rating | None = None
+    certification: Certification | None = None
     tmdb_id: TmdbId | None = None
     season_number: Season | None = None
     episode_number: EpisodeNumber | None = None
@@ -169,6 +185,8 @@ class TitleImport(_Descriptive):
     """One row of a bulk import: keyed by (kind, tmdb_id), so importing twice changes nothing.
 
     An episode names its series by the series' tmdb_id (the series may be in the same batch).
+    A row without a certification keeps the one the title has (catalog data often has none;
+    one set by hand survives a re-import): PATCH clears it.
     """
 
     kind: TitleKind = TitleKind.MOVIE
@@ -243,6 +261,9 @@ class TitleQuery(BaseModel):
     tmdb_id: int | None = None
     sort: Sort = Sort.TITLE
     limit: int = 20
+    # The certifications the caller may see (sorted), None: all. Not a parameter: the caller's
+    # maturity level (caller.py); part of the cache key, so each level has its own pages.
+    certifications: tuple[str, ...] | None = None
     # Where the page starts: after the row with this sort key and id (from a cursor).
     after: tuple[str | int, str] | None = None
 
@@ -266,11 +287,13 @@ class TitleQuery(BaseModel):
         return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
 
     def cache_key(self) -> str:
-        """The same page, however its query string was spelled, has the same key."""
-        return "titles:page:v1:" + hashlib.sha256(self.canonical().encode()).hexdigest()[:32]
+        """The same page, however its query string was spelled, has the same key (v2: with
+        certifications, filtered by them)."""
+        return "titles:page:v2:" + hashlib.sha256(self.canonical().encode()).hexdigest()[:32]
 
     def filters_fingerprint(self) -> str:
-        """The filters and sort a cursor belongs to (not the limit: pages may change size)."""
-        filters = self.model_dump(mode="json", exclude={"limit", "after"})
+        """The filters and sort a cursor belongs to (not the limit: pages may change size; not
+        the certifications: a cursor is a position, and a profile switch may carry on)."""
+        filters = self.model_dump(mode="json", exclude={"limit", "after", "certifications"})
         raw = json.dumps(filters, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(raw.encode()).hexdigest()[:16]

@@ -23,10 +23,15 @@ from streamcore.assets.keys import asset_image_paths
 Conn: TypeAlias = asyncpg.Pool | asyncpg.Connection
 
 SUMMARY_COLUMNS = """
-    t.id, t.kind, t.title, t.year, t.genres, t.runtime_min, t.rating, t.tmdb_id, t.series_id,
-    t.season_number, t.episode_number, t.poster_path, t.thumbnail_path, t.created_at,
-    t.updated_at
+    t.id, t.kind, t.title, t.year, t.genres, t.runtime_min, t.rating, t.certification,
+    t.tmdb_id, t.series_id, t.season_number, t.episode_number, t.poster_path, t.thumbnail_path,
+    t.created_at, t.updated_at
 """
+# A title's certification as maturity filtering judges it: its own, else (an episode) its
+# series'. COALESCE evaluates the subquery only for a title without one.
+EFFECTIVE_CERTIFICATION = (
+    "coalesce(t.certification, (SELECT s.certification FROM titles s WHERE s.id = t.series_id))"
+)
 
 
 def _text(value: Any) -> str:
@@ -107,6 +112,9 @@ def page_sql(query: TitleQuery) -> tuple[str, list[Any]]:
         where.append(f"t.title ILIKE {arg(like_pattern(query.q))}")
     if query.tmdb_id is not None:
         where.append(f"t.tmdb_id = {arg(query.tmdb_id)}")
+    if query.certifications is not None:
+        # NULL (none, none inherited) is in no list: such titles only unfiltered callers see.
+        where.append(f"{EFFECTIVE_CERTIFICATION} = ANY({arg(list(query.certifications))}::text[])")
     if query.after is not None:
         value, after_id = query.after
         compare = "<" if spec.descending else ">"
@@ -137,6 +145,7 @@ def summary(row: asyncpg.Record) -> dict[str, Any]:
         "genres": list(row["genres"]),
         "runtime_min": row["runtime_min"],
         "rating": float(row["rating"]) if row["rating"] is not None else None,
+        "certification": row["certification"],
         "tmdb_id": row["tmdb_id"],
         "series_id": str(row["series_id"]) if row["series_id"] else None,
         "season_number": row["season_number"],
@@ -192,7 +201,8 @@ ASSETS_SQL = """
 
 
 DOCUMENT_SQL = f"""
-    SELECT {SUMMARY_COLUMNS}, t.description, s.title AS series_title
+    SELECT {SUMMARY_COLUMNS}, t.description, s.title AS series_title,
+           s.certification AS series_certification
     FROM titles t LEFT JOIN titles s ON s.id = t.series_id
     WHERE t.id = $1
 """
@@ -230,10 +240,11 @@ async def title_document(pool: Conn, title_id: UUID) -> dict[str, Any] | None:
         document = summary(row)
         document["description"] = row["description"]
         document["series"] = (
-            {"id": str(row["series_id"]), "title": row["series_title"]}
+            {"id": str(row["series_id"]), "title": row["series_title"],
+             "certification": row["series_certification"]}
             if row["series_id"]
             else None
-        )
+        )  # fmt: skip
         document["assets"] = [_asset(a) for a in await conn.fetch(ASSETS_SQL, title_id)]
         episodes: list[dict[str, Any]] = []
         if row["kind"] == TitleKind.SERIES:

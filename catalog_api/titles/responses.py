@@ -34,7 +34,11 @@ class TitleSummary(BaseModel):
     year: int | None
     genres: list[str]
     runtime_min: int | None
-    rating: float | None
+    rating: float | None = Field(description="The review score, 0 to 10")
+    certification: str | None = Field(
+        description="The content certification (G, PG-13, TV-MA, ...); null: none, which "
+        "counts as the strictest (an episode without one has its series')"
+    )
     tmdb_id: int | None
     series_id: UUID | None = Field(description="An episode's series")
     season_number: int | None
@@ -67,6 +71,7 @@ class TitleAsset(BaseModel):
 class SeriesRef(BaseModel):
     id: UUID
     title: str
+    certification: str | None = Field(description="The series', which its episodes inherit")
 
 
 class TitleDetail(TitleSummary):

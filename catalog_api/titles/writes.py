@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -83,12 +83,13 @@ async def create_title(pool: asyncpg.Pool, body: TitleCreate) -> Written:
         await conn.execute(
             """
             INSERT INTO titles (id, kind, series_id, season_number, episode_number, title,
-                                description, genres, year, runtime_min, rating, tmdb_id)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                                description, genres, year, runtime_min, rating, tmdb_id,
+                                certification)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
             """,
             title_id, body.kind.value, body.series_id, body.season_number, body.episode_number,
             body.title, body.description, body.genres, body.year, body.runtime_min,
-            _rating(body.rating), body.tmdb_id,
+            _rating(body.rating), body.tmdb_id, body.certification,
         )  # fmt: skip
     return Written(title_id, body.series_id)
 
@@ -193,26 +194,29 @@ async def detach_asset(pool: asyncpg.Pool, title_id: UUID, asset_id: UUID) -> Wr
 
 # One statement per batch and kind of row: the rows travel as one jsonb array. A row whose
 # values are all unchanged is not written (no new updated_at, no dead tuple) and not returned.
+# A row without a certification keeps the title's (models.TitleImport).
 _UPSERT = """
     INSERT INTO titles AS t (id, kind, series_id, season_number, episode_number, title,
-                             description, genres, year, runtime_min, rating, tmdb_id)
+                             description, genres, year, runtime_min, rating, tmdb_id,
+                             certification)
     SELECT r.id, r.kind, r.series_id, r.season_number, r.episode_number, r.title,
-           r.description, r.genres, r.year, r.runtime_min, r.rating, r.tmdb_id
+           r.description, r.genres, r.year, r.runtime_min, r.rating, r.tmdb_id, r.certification
     FROM jsonb_to_recordset($1::jsonb) AS r(
         id uuid, kind text, series_id uuid, season_number integer, episode_number integer,
         title text, description text, genres text[], year integer, runtime_min integer,
-        rating numeric, tmdb_id integer)
+        rating numeric, tmdb_id integer, certification text)
     ON CONFLICT (tmdb_id, kind) DO UPDATE SET
         series_id = EXCLUDED.series_id, season_number = EXCLUDED.season_number,
         episode_number = EXCLUDED.episode_number, title = EXCLUDED.title,
         description = EXCLUDED.description, genres = EXCLUDED.genres, year = EXCLUDED.year,
-        runtime_min = EXCLUDED.runtime_min, rating = EXCLUDED.rating, updated_at = now()
+        runtime_min = EXCLUDED.runtime_min, rating = EXCLUDED.rating,
+        certification = coalesce(EXCLUDED.certification, t.certification), updated_at = now()
     WHERE (t.series_id, t.season_number, t.episode_number, t.title, t.description, t.genres,
-           t.year, t.runtime_min, t.rating)
+           t.year, t.runtime_min, t.rating, t.certification)
           IS DISTINCT FROM
           (EXCLUDED.series_id, EXCLUDED.season_number, EXCLUDED.episode_number, EXCLUDED.title,
            EXCLUDED.description, EXCLUDED.genres, EXCLUDED.year, EXCLUDED.runtime_min,
-           EXCLUDED.rating)
+           EXCLUDED.rating, coalesce(EXCLUDED.certification, t.certification))
     RETURNING t.id, t.kind, t.tmdb_id, t.series_id, (t.xmax = 0) AS inserted
 """
 
@@ -258,18 +262,23 @@ async def _upsert(
             outcome.changed.append(Written(result["id"], result["series_id"]))
 
 
-async def upsert_batch(pool: asyncpg.Pool, rows: list[TitleImport]) -> BatchOutcome:
+async def upsert_batch(
+    pool: asyncpg.Pool, rows: list[TitleImport], refused: Mapping[int, str] | None = None
+) -> BatchOutcome:
     """Create or update each row by (kind, tmdb_id), series before episodes, in one transaction.
 
-    An episode whose series is neither in the batch nor in the catalog fails alone.
+    An episode whose series is neither in the batch nor in the catalog fails alone, and so do
+    the rows `refused` names (index -> why), found invalid beforehand: they are not written.
     """
-    outcome = BatchOutcome(results={}, changed=[])
+    refused = refused or {}
+    outcome = BatchOutcome(
+        results={i: {"index": i, "error": why} for i, why in refused.items()}, changed=[]
+    )
+    accepted = [(i, r) for i, r in enumerate(rows) if i not in refused]
     async with transaction(pool) as conn:
         for kind in (TitleKind.MOVIE, TitleKind.SERIES):
-            await _upsert(
-                conn, [(i, r, None) for i, r in enumerate(rows) if r.kind == kind], outcome
-            )
-        episodes = [(i, r) for i, r in enumerate(rows) if r.kind == TitleKind.EPISODE]
+            await _upsert(conn, [(i, r, None) for i, r in accepted if r.kind == kind], outcome)
+        episodes = [(i, r) for i, r in accepted if r.kind == TitleKind.EPISODE]
         wanted = sorted({r.series_tmdb_id for _, r in episodes if r.series_tmdb_id is not None})
         series = dict(
             await conn.fetch(

@@ -36,7 +36,7 @@ def _send(client: ApiClient, batch: list[rows.Row], summary: dict[str, Any]) -> 
             _send(client, batch[: len(batch) // 2], summary)
             _send(client, batch[len(batch) // 2 :], summary)
             return
-        if exc.status in (0, 401, 503):  # the API is unreachable or refuses us: stop here
+        if exc.status in (0, 401, 403, 503):  # the API is unreachable or refuses us: stop here
             fail(str(exc))
         summary["failed"] += len(batch)
         summary["errors"] += [{"row": row.number, "message": exc.message} for row in batch]
@@ -63,7 +63,8 @@ def import_command(
     """Create or update titles from a .json or .csv file; importing twice changes nothing.
 
     Rows are keyed by (kind, tmdb_id). Series go before episodes, which name their series by
-    series_tmdb_id. Exit code 1 if any row failed.
+    series_tmdb_id. A certification (G, PG-13, TV-MA, ...) is checked by the API, row by row;
+    a row without one keeps the title's. Exit code 1 if any row failed.
     """
     try:
         valid, invalid = rows.read(path)
@@ -134,11 +135,12 @@ def generate(
 
 def _table(items: list[dict[str, Any]]) -> Table:
     table = Table()
-    for column in ("id", "kind", "title", "year", "genres", "rating"):
+    for column in ("id", "kind", "title", "year", "genres", "rating", "certification"):
         table.add_column(column, overflow="fold")
     for t in items:
         table.add_row(t["id"], t["kind"], t["title"], str(t["year"] or ""),
-                      ", ".join(t["genres"]), str(t["rating"] or ""))  # fmt: skip
+                      ", ".join(t["genres"]), str(t["rating"] or ""),
+                      t.get("certification") or "")  # fmt: skip
     return table
 
 
@@ -179,7 +181,10 @@ def show(title_id: str, json_output: JsonOption = False, api: ApiOption = None) 
         return
     console.print(f"[bold]{title['title']}[/] ({title['kind']}, {title['year'] or 'no year'})")
     console.print(title["description"] or "", highlight=False)
-    console.print(f"genres: {', '.join(title['genres']) or '-'}; rating: {title['rating']}")
+    console.print(
+        f"genres: {', '.join(title['genres']) or '-'}; rating: {title['rating']}; "
+        f"certification: {title.get('certification') or 'none'}"
+    )
     for asset in title["assets"]:
         console.print(f"asset {asset['id']}: {asset['role']}, {asset['status']}")
     if title.get("episodes"):

@@ -50,6 +50,15 @@ _Genre = Annotated[
     AfterValidator(_no_controls),
 ]
 _TmdbId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+# Its shape only: which certifications exist is the server's configuration (an unknown one
+# fails its row there, named like any other row error). Catalog data without any (MovieLens,
+# say) leaves it out: imported titles then keep whatever certification they have.
+_Certification = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=16, pattern=r"^[A-Za-z0-9][A-Za-z0-9+-]*$"
+    ),
+]
 
 
 class ImportRow(BaseModel):
@@ -67,6 +76,7 @@ class ImportRow(BaseModel):
     year: Annotated[int, Field(ge=1870, le=2200)] | None = None
     runtime_min: Annotated[int, Field(ge=1, le=2000)] | None = None
     rating: Annotated[float, Field(ge=0, le=10)] | None = None
+    certification: _Certification | None = None
     kind: Literal["movie", "series", "episode"] = "movie"
     tmdb_id: _TmdbId
     series_tmdb_id: _TmdbId | None = Field(None, validate_default=True)

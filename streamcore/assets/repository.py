@@ -15,7 +15,7 @@ from streamcore.assets.states import AssetStatus, Event, sources, target
 _COLUMNS = """
     id, title, status, progress, error, source_key, source_filename, source_size, content_type,
     source_probe, renditions, images, version, job_id, attempts, created_at, updated_at,
-    processing_started_at, ready_at, failed_at, heartbeat_at
+    processing_started_at, ready_at, failed_at, heartbeat_at, owner_account_id
 """
 # A running job's state, named by the state machine (a constant: safe to put in the SQL).
 _RUNNING = f"'{AssetStatus.PROCESSING.value}'"
@@ -45,6 +45,8 @@ class Asset:
     failed_at: datetime | None
     # The running job's last sign of life (migration 0006); the reaper looks at it.
     heartbeat_at: datetime | None
+    # The account that uploaded it (migration 0009); None: before accounts, or a service's.
+    owner_account_id: UUID | None = None
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> Asset:
@@ -62,15 +64,17 @@ async def create(
     source_filename: str,
     source_size: int,
     content_type: str | None,
+    owner_account_id: UUID | None = None,
 ) -> Asset:
     row = await conn.fetchrow(
         f"""
         INSERT INTO assets (id, title, status, source_key, source_filename, source_size,
-                            content_type, job_id)
-        VALUES ($1, $2, 'uploaded', $3, $4, $5, $6, $7)
+                            content_type, job_id, owner_account_id)
+        VALUES ($1, $2, 'uploaded', $3, $4, $5, $6, $7, $8)
         RETURNING {_COLUMNS}
         """,
         asset_id, title, source_key, source_filename, source_size, content_type, uuid.uuid4(),
+        owner_account_id,
     )  # fmt: skip
     return Asset.from_row(row)
 
@@ -86,13 +90,17 @@ async def list_page(
     limit: int,
     after: tuple[datetime, UUID] | None = None,
     status: AssetStatus | None = None,
+    owner_account_id: UUID | None = None,
 ) -> list[Asset]:
-    """Newest first; `after` is the (created_at, id) of the last asset of the previous page."""
+    """Newest first; `after` is the (created_at, id) of the last asset of the previous page;
+    `owner_account_id`: only that account's (spelled out, not `$n IS NULL OR`, so that the
+    owner's index serves it)."""
+    owner = "AND owner_account_id = $5" if owner_account_id is not None else "AND $5::uuid IS NULL"
     rows = await conn.fetch(
         f"""
         SELECT {_COLUMNS} FROM assets
         WHERE ($1::timestamptz IS NULL OR (created_at, id) < ($1, $2))
-          AND ($3::text IS NULL OR status = $3)
+          AND ($3::text IS NULL OR status = $3) {owner}
         ORDER BY created_at DESC, id DESC
         LIMIT $4
         """,
@@ -100,6 +108,7 @@ async def list_page(
         after[1] if after else None,
         status,
         limit,
+        owner_account_id,
     )
     return [Asset.from_row(row) for row in rows]
 

@@ -4,6 +4,9 @@ what they cover (the API's title writes, the workers' asset changes) bumps them.
 A title's document depends on ``title:<id>`` and on ``assets`` (it shows its assets' states
 and posters); a list page depends on ``titles`` (any write may move a title in or out of any
 page) and on ``assets`` (a title without a poster of its own shows its main asset's).
+
+Documents are cached once for every caller and filtered by maturity after the cache; list
+pages are cached per maturity level (catalog_api/titles/visibility.py says why).
 """
 
 from __future__ import annotations
@@ -21,8 +24,14 @@ ASSETS = "assets"
 
 
 def title(title_id: UUID | str) -> str:
-    """A title's namespace, and the cache key of its document."""
+    """A title's namespace: what its writes bump."""
     return f"title:{title_id}"
+
+
+def title_document(title_id: UUID | str) -> str:
+    """The cache key of a title's document. Versioned by its shape: v2 documents carry the
+    certifications maturity filtering reads (a v1 entry, without them, is never read)."""
+    return f"title:{title_id}:v2"
 
 
 async def assets_changed(settings: Settings) -> None:

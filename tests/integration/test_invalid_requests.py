@@ -26,10 +26,10 @@ EVENTS = {"viewer_id": SOMEONE, "session_id": "s", "asset_id": ASSET,
 # (method, path, query, JSON body, headers (None: the admin key's), the field at fault)
 Case = tuple[str, str, dict[str, Any], Any, dict[str, str] | None, str]
 CATALOG: list[Case] = [
-    ("GET", "/v1/assets", {"limit": "0"}, None, {}, "limit"),
-    ("GET", "/v1/assets", {"limit": "many"}, None, {}, "limit"),
-    ("GET", "/v1/assets", {"status": "uploading"}, None, {}, "status"),
-    ("GET", "/v1/assets", {"colour": "red"}, None, {}, "colour"),
+    ("GET", "/v1/assets", {"limit": "0"}, None, None, "limit"),
+    ("GET", "/v1/assets", {"limit": "many"}, None, None, "limit"),
+    ("GET", "/v1/assets", {"status": "uploading"}, None, None, "status"),
+    ("GET", "/v1/assets", {"colour": "red"}, None, None, "colour"),
     ("GET", "/v1/titles", {"limit": "0"}, None, {}, "limit"),
     ("GET", "/v1/titles", {"year": ["1999", "2000"]}, None, {}, "year"),
     ("POST", "/v1/titles", {}, {"title": "x", "year": 1700}, None, "year"),

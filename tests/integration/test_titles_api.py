@@ -132,7 +132,11 @@ async def test_invalid_bodies_are_400_naming_the_field(
     assert error["message"].startswith(f"{field}:"), error["message"]
 
 
-async def test_writes_need_the_api_key(client: TestClient, auth: dict[str, str], tag: str) -> None:
+async def test_writes_need_a_valid_bearer(
+    client: TestClient, auth: dict[str, str], tag: str
+) -> None:
+    """No token is a 401 `unauthorized`, a key that is no service account's `invalid_token`
+    (what a viewer's or a creator's token gets is in test_catalog_auth.py: 403)."""
     title = await create(client, auth, title="Keyed", genres=[tag])
     calls = [
         ("POST", "/v1/titles", {"title": "x"}),
@@ -144,9 +148,10 @@ async def test_writes_need_the_api_key(client: TestClient, auth: dict[str, str],
         ("DELETE", f"/v1/titles/{title['id']}/assets/{uuid.uuid4()}", None),
     ]
     for method, path, body in calls:
-        for headers in ({}, {"Authorization": "Bearer not-a-key"}):
+        anonymous, bad_key = {}, {"Authorization": "Bearer not-a-key"}
+        for headers, code in ((anonymous, "unauthorized"), (bad_key, "invalid_token")):
             response = await client.request(method, path, json=body, headers=headers)
-            assert (await error_of(response, 401))["code"] == "unauthorized", (method, path)
+            assert (await error_of(response, 401))["code"] == code, (method, path)
     assert (await client.get(f"/v1/titles/{title['id']}", headers=auth)).status == 200
 
 

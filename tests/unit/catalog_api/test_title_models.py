@@ -87,13 +87,17 @@ def test_the_same_page_has_the_same_cache_key_however_it_is_asked() -> None:
     two = TitleQuery.from_params(TitleListParams(genre=["Comedy", "Drama"], q="the harbor",
                                                  year=1999))  # fmt: skip
     assert one == two and one.cache_key() == two.cache_key()
-    assert one.cache_key().startswith("titles:page:v1:")
+    assert one.cache_key().startswith("titles:page:v2:")
     by_year = TitleQuery.from_params(TitleListParams(genre=["Drama"], sort="-year"))
     by_title = TitleQuery.from_params(TitleListParams(genre=["Drama"]))
     assert by_year.cache_key() != by_title.cache_key()
     later = one.model_copy(update={"after": ("the harbor", str(uuid.uuid4())), "limit": 50})
     assert later.cache_key() != one.cache_key()
     assert later.filters_fingerprint() == one.filters_fingerprint()
+    # Each maturity level has its own pages; a cursor (a position) serves every level.
+    kids = one.model_copy(update={"certifications": ("G", "TV-Y")})
+    assert kids.cache_key() != one.cache_key()
+    assert kids.filters_fingerprint() == one.filters_fingerprint()
     with pytest.raises(ValidationError):
         one.year = 2000  # type: ignore[misc]
 
