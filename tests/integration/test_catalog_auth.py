@@ -321,3 +321,11 @@ async def test_an_assets_certification_is_the_strictest_of_its_titles(
     await json_of(await client.put(f"/v1/titles/{plain['id']}/assets/{asset_id}", json={},
                                    headers=auth))  # fmt: skip
     assert await certification() is None
+
+
+async def test_players_on_other_origins_may_send_their_token(client: TestClient) -> None:
+    asked = {"Origin": "https://player.example", "Access-Control-Request-Method": "GET",
+             "Access-Control-Request-Headers": "authorization"}  # fmt: skip
+    preflight = await client.options("/v1/titles", headers=asked)
+    assert preflight.status == 204
+    assert "Authorization" in preflight.headers["Access-Control-Allow-Headers"]
