@@ -10,12 +10,17 @@ instead of fetching its JWKS through the gateway. Everything else is the real ap
 from __future__ import annotations
 
 import asyncio
+import json
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 import aiohttp
+import httpx
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
@@ -140,6 +145,34 @@ async def test_an_import_sets_certifications_and_keeps_them_when_a_row_has_none(
     assert again["unchanged"] == 1
     document = await json_of(await client.get(f"/v1/titles/{title_id}", headers=auth))
     assert document["certification"] == "TV-14"
+
+
+def test_the_cli_imports_certifications(stack: Settings, tmp_path: Path) -> None:
+    """`streamcore titles import` of a CSV with a certification column, through the gateway to
+    the stack's own catalog (with the service account key the CLI finds in the settings)."""
+    first = uuid.uuid4().int % 2**30 + 1
+    catalog = tmp_path / "certified.csv"
+    catalog.write_text(
+        "kind,tmdb_id,title,certification\n"
+        f"movie,{first},Imported G,g\nmovie,{first + 1},Imported none,\n"
+        f"movie,{first + 2},Imported bad,Q-1\n",
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "cli", "titles", "import", str(catalog), "--json"],
+        capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
+    summary = json.loads(result.stdout)
+    assert result.returncode == 1 and (summary["created"], summary["failed"]) == (2, 1), summary
+    assert summary["errors"][0]["row"] == 3
+    assert summary["errors"][0]["message"].startswith("certification: unknown certification")
+    key = {"Authorization": f"Bearer {stack.auth.service_key().get_secret_value()}"}
+    found = {}
+    for tmdb_id in (first, first + 1):
+        page = httpx.get(f"{stack.api_url}/v1/titles", params={"tmdb_id": tmdb_id},
+                         headers=key, timeout=10).json()  # fmt: skip
+        found[tmdb_id] = page["items"][0]["certification"]
+    assert found == {first: "G", first + 1: None}
 
 
 @pytest.fixture
