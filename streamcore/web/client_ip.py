@@ -36,7 +36,10 @@ def client_ip(request: web.Request, settings: Settings) -> str | None:
     networks = _networks(settings.gateway.trusted_proxies)
     if peer is None or not _trusted(peer, networks):
         return peer
-    hops = [hop.strip() for hop in request.headers.get("X-Forwarded-For", "").split(",")]
+    # HAProxy's `option forwardfor` adds a header line of its own rather than extending the
+    # client's: every line counts, in order, or a client's line would be read as the last hop.
+    lines = request.headers.getall("X-Forwarded-For", [])
+    hops = [hop.strip() for line in lines for hop in line.split(",")]
     for hop in reversed([hop for hop in hops if hop]):
         if not _trusted(hop, networks):
             try:

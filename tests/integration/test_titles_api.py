@@ -195,7 +195,7 @@ async def test_a_series_lists_its_episodes_in_order(
     )
     assert [e.title for e in document.episodes or []] == ["S1E1", "S1E2", "S2E1"]
     episode = await (await client.get(f"/v1/titles/{document.episodes[0].id}", headers=auth)).json()  # type: ignore[index]
-    assert episode["series"] == {"id": series["id"], "title": "Lighthouse"}
+    assert episode["series"] == {"id": series["id"], "title": "Lighthouse", "certification": None}
     assert episode["series_id"] == series["id"]
     response = await client.patch(f"/v1/titles/{series['id']}", json={"season_number": 1},
                                   headers=auth)  # fmt: skip

@@ -94,3 +94,18 @@ def test_json_rows_may_be_a_list_or_wrapped(tmp_path: Path) -> None:
     path.write_text(json.dumps([{"title": "A", "tmdb_id": 1}, "not an object"]))
     valid, invalid = rows.read(path)
     assert len(valid) == 1 and invalid[0].row == 2 and invalid[0].message.startswith("row: ")
+
+
+def test_csv_certifications_are_read_and_their_shape_checked(tmp_path: Path) -> None:
+    path = tmp_path / "certified.csv"
+    path.write_text(
+        "title,tmdb_id,rating,certification\n"
+        "Rated,1,7.5,pg-13\n"  # the API spells it as configured (and refuses an unknown one)
+        "Unrated,2,6,\n"  # none: MovieLens-like data; the title keeps whatever it has
+        "Spaced,3,,PG 13\n",
+        encoding="utf-8",
+    )
+    valid, invalid = rows.read(path)
+    assert valid[0].payload["certification"] == "pg-13" and valid[0].payload["rating"] == 7.5
+    assert "certification" not in valid[1].payload
+    assert [e.row for e in invalid] == [3] and invalid[0].message.startswith("certification:")
