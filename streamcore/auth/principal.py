@@ -58,7 +58,8 @@ class Principal:
 
 
 ANONYMOUS = Principal()
-PRINCIPAL_KEY = "streamcore.principal"
+# A typed request key: a plain string key warns (NotAppKeyWarning), an error under pytest.
+PRINCIPAL_KEY = web.RequestKey("streamcore.principal", Principal)
 
 
 def principal(request: web.Request) -> Principal:
