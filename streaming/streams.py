@@ -12,7 +12,9 @@
 
 Redis holds the live slots, PostgreSQL their history (watch_sessions: started, last heartbeat,
 ended, why). A slot that went silent for ``streaming.slot_timeout_s`` is dropped by the next
-operation on the account's slots, and its row records it as expired then.
+operation on the account's slots (or its own late heartbeat), and its row records it as
+expired then; if none comes before Redis lets the account's keys expire, the row stays open,
+and ``heartbeat_at + slot_timeout_s`` is when it ended.
 """
 
 from __future__ import annotations
