@@ -132,6 +132,9 @@ async def test_the_third_stream_is_refused_with_the_holders_until_one_ends(
     assert held["device_id"] == str(phone.device_id) and held["asset_id"] == str(ready)
     assert held["user_agent"] == "test-player/1" and held["started_at"] == on_phone["started_at"]
     assert set(held) >= {"session_id", "device_id", "asset_id", "started_at", "user_agent"}
+    metrics = await (await signed.get("/metrics")).text()
+    assert 'stream_slot_requests_total{outcome="refused"} 1.0' in metrics
+    assert 'stream_slot_requests_total{outcome="granted"} 2.0' in metrics
 
     listed = await signed.get("/v1/sessions", headers=laptop.headers(stack))
     assert {s["session_id"] for s in (await listed.json())["items"]} == set(holders)
