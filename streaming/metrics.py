@@ -1,5 +1,5 @@
-"""The streaming service's /metrics: HTTP latency and counts, and the circuit breaker around
-its calls to the catalog (its state, and how often it changed)."""
+"""The streaming service's /metrics: HTTP latency and counts, the circuit breaker around its
+calls to the catalog (its state, and how often it changed), and stream slots asked for."""
 
 from __future__ import annotations
 
@@ -20,6 +20,12 @@ class StreamingMetrics(HttpMetrics):
         self.breaker_transitions = Counter(
             "catalog_breaker_transitions_total", "Changes of the catalog breaker's state",
             ["to"], registry=self.registry,
+        )  # fmt: skip
+
+        self.slot_requests = Counter(
+            "stream_slot_requests_total",
+            "Signed-in session starts by outcome: granted, or refused (too many streams)",
+            ["outcome"], registry=self.registry,
         )  # fmt: skip
 
     def breaker_moved(self, old: BreakerState, new: BreakerState) -> None:

@@ -29,10 +29,10 @@ from cdn_adapters.playback import sources as playback_sources
 from streamcore.settings import path_token_sources
 from streamcore.web.service import SETTINGS_KEY, Conflict, NotFound
 from streamcore.web.validation import path_uuid, query_params
-from streaming import grants
+from streaming import grants, writes
 from streaming.catalog_client import CatalogAsset
 from streaming.models import PlaybackParams
-from streaming.resources import ADAPTERS_KEY, CATALOG_KEY, SLOTS_KEY
+from streaming.resources import ADAPTERS_KEY, CATALOG_KEY, DB_POOL_KEY, SLOTS_KEY
 from streaming.viewer import signed_in
 
 routes = web.RouteTableDef()
@@ -60,10 +60,12 @@ async def known_asset(app: web.Application, asset_id: UUID, *, fresh: bool = Fal
     return asset
 
 
-async def playable(app: web.Application, asset_id: UUID) -> CatalogAsset:
-    """The asset as the catalog says it is now, with a published version (409 before it has
-    one). Always asked afresh: the version before may be deleted already."""
-    asset = await known_asset(app, asset_id, fresh=True)
+async def playable(app: web.Application, asset_id: UUID, *, fresh: bool = True) -> CatalogAsset:
+    """The asset with a published version (409 before it has one), as the catalog says it is
+    now: grants ask afresh, since the version before may be deleted already. Heartbeats'
+    renewals (`fresh` False) take the client's few seconds' cache: one call per stream every
+    few seconds would be the catalog's heaviest load."""
+    asset = await known_asset(app, asset_id, fresh=fresh)
     if asset.version < 1:
         raise NotReady(f"the asset is {asset.status} and has no published version yet")
     return asset
@@ -97,6 +99,8 @@ async def playback_urls(request: web.Request) -> web.Response:
     asset = await playable(app, asset_id)
     grants.may_watch(app, viewer, asset)
     held = await app[SLOTS_KEY].holders(viewer.account_id)
+    timeout_s = app[SETTINGS_KEY].streaming.slot_timeout_s
+    await writes.end_expired(app[DB_POOL_KEY], held.expired, timeout_s)
     slot = next(
         (s for s in held.holders
          if s.asset_id == str(asset_id) and s.device_id == str(viewer.device_id)),

@@ -12,7 +12,9 @@
 
 Redis holds the live slots, PostgreSQL their history (watch_sessions: started, last heartbeat,
 ended, why). A slot that went silent for ``streaming.slot_timeout_s`` is dropped by the next
-operation on the account's slots, and its row records it as expired then.
+operation on the account's slots (or its own late heartbeat), and its row records it as
+expired then; if none comes before Redis lets the account's keys expire, the row stays open,
+and ``heartbeat_at + slot_timeout_s`` is when it ended.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from aiohttp import web
 from streamcore.web.service import SETTINGS_KEY, ApiError, Conflict, NotFound
 from streaming import grants, queries, writes
 from streaming.playback import playable, signed
-from streaming.resources import DB_POOL_KEY, SLOTS_KEY
+from streaming.resources import DB_POOL_KEY, METRICS_KEY, SLOTS_KEY
 from streaming.slots import Outcome, Slot, limit_for
 from streaming.viewer import Viewer
 
@@ -89,6 +91,7 @@ async def start(request: web.Request, viewer: Viewer, asset_id: UUID) -> web.Res
     )  # fmt: skip
     limit = limit_for(settings.auth, viewer.tier)
     outcome = await _settled(app, await app[SLOTS_KEY].acquire(_account(viewer), slot, limit))
+    app[METRICS_KEY].slot_requests.labels("granted" if outcome.ok else "refused").inc()
     if not outcome.ok:
         raise TooManyStreams(
             f"this account plays at most {limit} streams at once; stop one to start another",
@@ -138,8 +141,7 @@ async def heartbeat(
         await writes.end_expired(pool, [session_id], section.slot_timeout_s)
         raise SessionEnded("the stream slot expired without heartbeats; start a new session")
     try:
-        # The catalog's short cache will do: a heartbeat every few seconds per stream.
-        asset = await playable(app, row["asset_id"])
+        asset = await playable(app, row["asset_id"], fresh=False)
         grants.may_watch(app, viewer, asset)
     except ApiError as exc:
         restricted = isinstance(exc, grants.Restricted)

@@ -58,9 +58,11 @@ class Principal:
 
 
 ANONYMOUS = Principal()
-PRINCIPAL_KEY = web.RequestKey("principal", Principal)
+# A typed request key: a plain string key warns (NotAppKeyWarning), an error under pytest.
+PRINCIPAL_KEY = web.RequestKey("streamcore.principal", Principal)
 
 
 def principal(request: web.Request) -> Principal:
     """The request's caller (anonymous when the middleware has not run, e.g. unit tests)."""
-    return request.get(PRINCIPAL_KEY, ANONYMOUS)
+    found = request.get(PRINCIPAL_KEY)
+    return found if isinstance(found, Principal) else ANONYMOUS

@@ -132,6 +132,9 @@ async def test_the_third_stream_is_refused_with_the_holders_until_one_ends(
     assert held["device_id"] == str(phone.device_id) and held["asset_id"] == str(ready)
     assert held["user_agent"] == "test-player/1" and held["started_at"] == on_phone["started_at"]
     assert set(held) >= {"session_id", "device_id", "asset_id", "started_at", "user_agent"}
+    metrics = await (await signed.get("/metrics")).text()
+    assert 'stream_slot_requests_total{outcome="refused"} 1.0' in metrics
+    assert 'stream_slot_requests_total{outcome="granted"} 2.0' in metrics
 
     listed = await signed.get("/v1/sessions", headers=laptop.headers(stack))
     assert {s["session_id"] for s in (await listed.json())["items"]} == set(holders)
@@ -323,23 +326,31 @@ async def test_the_slot_script_drops_expired_members_first_and_never_revives_one
     stack: Settings, redis: aioredis.Redis
 ) -> None:
     slots, account = Slots(redis, timeout_s=1.0), uuid.uuid4()
+    started = iter(range(10))
 
     def slot() -> Slot:
         return Slot(
             session_id=str(uuid.uuid4()), device_id=None, asset_id=str(uuid.uuid4()),
-            profile_id=str(uuid.uuid4()), user_agent=None, started_at="2024-01-01",
+            profile_id=str(uuid.uuid4()), user_agent=None, started_at=f"2024-01-0{next(started)}",
         )  # fmt: skip
 
-    first, second = slot(), slot()
-    assert (await slots.acquire(account, first, 1)).ok
-    assert (await slots.acquire(account, first, 1)).ok, "acquiring a held slot again succeeds"
-    refused = await slots.acquire(account, second, 1)
-    assert not refused.ok and [s.session_id for s in refused.holders] == [first.session_id]
-    assert not (await slots.beat(account, uuid.UUID(second.session_id))).ok
-    await asyncio.sleep(1.1)
-    taken = await slots.acquire(account, second, 1)
+    first, second, third = slot(), slot(), slot()
+    assert (await slots.acquire(account, first, 2)).ok
+    assert (await slots.acquire(account, first, 2)).ok, "acquiring a held slot again succeeds"
+    await asyncio.sleep(0.6)
+    assert (await slots.acquire(account, second, 2)).ok
+    refused = await slots.acquire(account, third, 2)
+    assert not refused.ok
+    assert [s.session_id for s in refused.holders] == [first.session_id, second.session_id]
+    assert not (await slots.beat(account, uuid.UUID(third.session_id))).ok
+    await asyncio.sleep(0.6)  # the first is silent for 1.2 s, the second for 0.6 s
+    taken = await slots.acquire(account, third, 2)
     assert taken.ok and taken.expired == [uuid.UUID(first.session_id)]
-    assert not (await slots.beat(account, uuid.UUID(first.session_id))).ok
-    assert (await slots.release(account, uuid.UUID(second.session_id))).ok
+    assert not (await slots.beat(account, uuid.UUID(first.session_id))).ok, "never revived"
+    assert (await slots.beat(account, uuid.UUID(second.session_id))).ok
+    for held in (second, third):
+        assert (await slots.release(account, uuid.UUID(held.session_id))).ok
     assert (await slots.holders(account)).holders == []
-    assert await redis.exists(f"streaming:slots:{{{account}}}") == 0
+    # Nothing is left behind once the account's last slot is gone.
+    keys = [f"streaming:{kind}:{{{account}}}" for kind in ("slots", "slot-info")]
+    assert await redis.exists(*keys) == 0
