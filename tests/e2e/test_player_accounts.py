@@ -157,3 +157,32 @@ def test_a_kids_profile_may_not_play_an_unrated_asset(
     player.wait_for("s.phase === 'failed'", timeout_ms=15000)
     assert KIDS in player.value("s.message"), player.value("s.message")
     assert player.value("s.session.id") is None
+
+
+def test_sign_up_from_the_player_and_play(devices: list[PlayerPage]) -> None:
+    player = devices[0]
+    email = f"signup-{uuid.uuid4().hex[:10]}@example.com"
+    player.open()
+    player.wait_for("s.phase === 'signin' || s.phase === 'playing'", timeout_ms=15000)
+    page = player.page
+    from_bar = player.value("s.phase") != "signin"
+    if from_bar:
+        page.get_by_test_id("sign-in").click()
+    page.get_by_test_id("signup-link").click()
+    expect(page.get_by_test_id("signup-form")).to_be_visible()
+    page.get_by_test_id("signup-name").fill("Newcomer")
+    page.get_by_test_id("signup-email").fill(email)
+    page.get_by_test_id("signup-password").fill("short")
+    page.get_by_test_id("signup-submit").click()  # the browser refuses it: minlength 8
+    expect(page.get_by_test_id("signup-form")).to_be_visible()
+    page.get_by_test_id("signup-password").fill(PASSWORD)
+    if from_bar:
+        with page.expect_navigation():
+            page.get_by_test_id("signup-submit").click()
+    else:
+        page.get_by_test_id("signup-submit").click()
+    # One profile (made with the account): no question asked, it plays.
+    player.wait_playing(timeout_ms=20000)
+    state = player.state()
+    assert state["auth"]["email"] == email and state["auth"]["profileName"] == "Newcomer"
+    assert state["session"]["slot"]
