@@ -11,8 +11,9 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 READ_METHODS = "GET, HEAD, OPTIONS"
+# Authorization: players on other origins send their access token (issue 12).
 ALLOW_HEADERS = (
-    "Authorization, Range, If-None-Match, If-Modified-Since, If-Range, Content-Type, X-Viewer-Id"
+    "Range, If-None-Match, If-Modified-Since, If-Range, Content-Type, X-Viewer-Id, Authorization"
 )
 EXPOSE_HEADERS = "Content-Length, Content-Range, ETag, Accept-Ranges, X-Cache"
 
