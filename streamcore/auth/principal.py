@@ -58,11 +58,9 @@ class Principal:
 
 
 ANONYMOUS = Principal()
-# A typed request key: a plain string key warns (NotAppKeyWarning), an error under pytest.
-PRINCIPAL_KEY = web.RequestKey("streamcore.principal", Principal)
+PRINCIPAL_KEY = web.RequestKey("principal", Principal)
 
 
 def principal(request: web.Request) -> Principal:
     """The request's caller (anonymous when the middleware has not run, e.g. unit tests)."""
-    found = request.get(PRINCIPAL_KEY)
-    return found if isinstance(found, Principal) else ANONYMOUS
+    return request.get(PRINCIPAL_KEY, ANONYMOUS)
