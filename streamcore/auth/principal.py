@@ -58,7 +58,7 @@ class Principal:
 
 
 ANONYMOUS = Principal()
-PRINCIPAL_KEY = "streamcore.principal"
+PRINCIPAL_KEY = web.RequestKey("streamcore.principal", Principal)
 
 
 def principal(request: web.Request) -> Principal:
