@@ -42,6 +42,8 @@ BLOCK_MS = 1000
 CLAIM_IDLE_MS = 60_000
 CLAIM_EVERY_S = 30.0
 RETRY_S = 1.0
+# Beyond the read under way, how long stopping may take.
+STOP_GRACE_S = 5.0
 
 Entry = tuple[bytes, dict[bytes, bytes]]
 
@@ -106,13 +108,17 @@ async def _claim(client: aioredis.Redis, name: str) -> list[Entry]:
     return [entry for entry in answer[1] if entry[1]]
 
 
-async def consume(client: aioredis.Redis, pool: asyncpg.Pool, name: str) -> None:
-    """Append the stream to the table until cancelled; failures are retried after RETRY_S."""
+async def consume(
+    client: aioredis.Redis, pool: asyncpg.Pool, name: str, stopping: asyncio.Event
+) -> None:
+    """Append the stream to the table until `stopping` is set; failures are retried after
+    RETRY_S. It stops between reads, never in one: a blocking read cancelled half-way can leave
+    the Redis client waiting for an answer that never comes."""
     pending = True  # first, what this consumer read before without acknowledging
     grouped = False
     claimed_at = 0.0
     loop = asyncio.get_running_loop()
-    while True:
+    while not stopping.is_set():
         try:
             if not grouped:
                 await ensure_group(client)
@@ -127,18 +133,30 @@ async def consume(client: aioredis.Redis, pool: asyncpg.Pool, name: str) -> None
             # The group may be gone too (a flushed Redis): created again on the next round.
             grouped = False
             log.warning("audit consumer: %r; retrying in %.0fs", exc, RETRY_S)
-            await asyncio.sleep(RETRY_S)
+            await _pause(stopping)
         except Exception:
             log.exception("audit consumer failed; retrying in %.0fs", RETRY_S)
-            await asyncio.sleep(RETRY_S)
+            await _pause(stopping)
+
+
+async def _pause(stopping: asyncio.Event) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stopping.wait(), RETRY_S)
 
 
 async def audit_consumer(app: web.Application) -> AsyncIterator[None]:
     """Cleanup context: the consumer runs as long as the app."""
     client = stream_client(app[SETTINGS_KEY])
-    task = asyncio.create_task(consume(client, app[DB_POOL_KEY], consumer_name()))
+    stopping = asyncio.Event()
+    task = asyncio.create_task(consume(client, app[DB_POOL_KEY], consumer_name(), stopping))
     yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    stopping.set()
+    # The read under way ends within BLOCK_MS; an append, within the pool's command timeout.
+    done, _ = await asyncio.wait({task}, timeout=BLOCK_MS / 1000 + STOP_GRACE_S)
+    if not done:
+        log.warning("audit consumer still busy at shutdown; cancelled")
+        task.cancel()
+        await asyncio.wait({task}, timeout=STOP_GRACE_S)
+    elif task.exception() is not None:
+        log.error("audit consumer ended with %r", task.exception())
     await client.aclose()

@@ -47,6 +47,12 @@ def _name(value: str) -> str:
     return name
 
 
+def _printable(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
 Email = Annotated[str, Field(max_length=1024), AfterValidator(_email)]
 Name = Annotated[str, Field(min_length=1, max_length=80), AfterValidator(_name)]
 # The password policy (length, common passwords) is auth/passwords.py's: its own 400 codes.
@@ -111,7 +117,7 @@ class AccountPatch(_Body):
 class AccountsParams(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    q: str | None = Field(
+    q: Annotated[str, AfterValidator(_printable)] | None = Field(
         None, min_length=1, max_length=200, description="Part of the email or display name"
     )
     limit: int = Field(50, ge=1, le=100)

@@ -267,7 +267,7 @@ def restart(
 
 
 def scale(
-    service: Annotated[str, typer.Argument(help="A web service: catalog, streaming or origin.")],
+    service: Annotated[str, typer.Argument(help="catalog, streaming, origin or auth.")],
     count: Annotated[int, typer.Argument(help="How many instances should run (from 1).", min=1)],
     json_output: JsonOption = False,
 ) -> None:

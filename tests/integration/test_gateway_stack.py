@@ -267,7 +267,7 @@ def test_a_busy_instance_gets_fewer_new_requests(two_catalogs: Settings) -> None
 def test_prometheus_finds_the_gateway_and_every_instance(stack: Settings) -> None:
     """The registrar's file_sd targets (what configs/prometheus.yaml scrapes) all answer."""
     path = gateway_paths(stack).scrape_targets
-    expected = {"gateway", "catalog-1", "streaming-1", "origin-1"}
+    expected = {"gateway", "catalog-1", "streaming-1", "origin-1", "auth-1"}
 
     def listed() -> set[str]:
         try:
