@@ -92,6 +92,9 @@ async def serve(
     address: InstanceAddress,
     create_app: Callable[[Settings], web.Application],
 ) -> None:
+    # Before the port opens: a SIGTERM that comes as soon as /healthz answers must drain the
+    # instance, not kill it with the default handler.
+    stopped = _stop_on_signals()
     app = create_app(settings)
     lifecycle = app[LIFECYCLE_KEY] = Lifecycle()
     app.on_response_prepare.append(_served_by(f"{address.service}-{address.index}"))
@@ -113,7 +116,7 @@ async def serve(
     redis = create_redis(settings)
     try:
         async with registry.lease(redis, address.registration(), settings.registry):
-            await _until_stopped()
+            await stopped.wait()
             lifecycle.draining = agent.draining = True
         # Out of the registry (lease dropped), weight 0, /healthz 503: the gateway stops
         # sending new requests while those already here finish.
@@ -135,9 +138,9 @@ def _served_by(name: str) -> Callable[[web.Request, web.StreamResponse], Awaitab
     return add_header
 
 
-async def _until_stopped() -> None:
+def _stop_on_signals() -> asyncio.Event:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    await stop.wait()
+    return stop

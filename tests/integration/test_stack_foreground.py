@@ -27,6 +27,8 @@ PORTS = {
     "STREAMCORE_STREAMING__AGENT_PORT": str(24210 + _OFFSET),
     "STREAMCORE_ORIGIN__PORT": str(24120 + _OFFSET),
     "STREAMCORE_ORIGIN__AGENT_PORT": str(24220 + _OFFSET),
+    "STREAMCORE_AUTH__PORT": str(24130 + _OFFSET),
+    "STREAMCORE_AUTH__AGENT_PORT": str(24230 + _OFFSET),
     "STREAMCORE_CDNS": f'[{{"kind": "local_edge", "name": "edge", "port": {24082 + _OFFSET}}}]',
 }
 
