@@ -14,7 +14,6 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis
-from aiohttp import web
 from aiohttp.test_utils import TestClient
 from openapi_spec_validator import validate
 from schemathesis.generation import GenerationMode
@@ -24,6 +23,7 @@ from streamcore.db.database import pool_context
 from streamcore.db.schemas import Schema
 from streamcore.settings import Settings
 from tests.openapi_fuzz import fuzz
+from tests.openapi_routes import served_routes
 
 pytestmark = pytest.mark.stack
 
@@ -44,23 +44,13 @@ async def test_the_served_document_is_valid_openapi(client: TestClient) -> None:
     assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
 
 
-def _routes(app: web.Application) -> set[tuple[str, str]]:
-    routes = set()
-    for route in app.router.routes():
-        path = route.resource.canonical if route.resource else ""
-        if route.method in ("HEAD", "OPTIONS", "*") or UNDOCUMENTED.match(path):
-            continue
-        routes.add((route.method, path))
-    return routes
-
-
 async def test_every_route_is_documented_and_nothing_else(client: TestClient) -> None:
     documented = {
         (method.upper(), path)
         for path, operations in document()["paths"].items()
         for method in operations
     }
-    assert _routes(client.app) == documented
+    assert served_routes(client.app, UNDOCUMENTED) == documented
 
 
 async def test_titles_operations_have_full_schemas(client: TestClient) -> None:

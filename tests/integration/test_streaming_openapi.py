@@ -13,7 +13,6 @@ import uuid
 import httpx
 import pytest
 import schemathesis
-from aiohttp import web
 from aiohttp.test_utils import TestClient
 from openapi_spec_validator import validate
 from schemathesis.generation import GenerationMode
@@ -22,6 +21,7 @@ from streamcore.settings import Settings
 from streaming.openapi import PATH, document
 from tests.integration.published import catalog_row
 from tests.openapi_fuzz import fuzz
+from tests.openapi_routes import served_routes
 
 pytestmark = pytest.mark.stack
 
@@ -36,23 +36,13 @@ async def test_the_served_document_is_valid_openapi(streaming: TestClient) -> No
     assert spec == document()
 
 
-def _routes(app: web.Application) -> set[tuple[str, str]]:
-    routes = set()
-    for route in app.router.routes():
-        path = route.resource.canonical if route.resource else ""
-        if route.method in ("HEAD", "OPTIONS", "*") or UNDOCUMENTED.match(path):
-            continue
-        routes.add((route.method, path))
-    return routes
-
-
 async def test_every_route_is_documented_and_nothing_else(streaming: TestClient) -> None:
     documented = {
         (method.upper(), path)
         for path, operations in document()["paths"].items()
         for method in operations
     }
-    assert _routes(streaming.app) == documented
+    assert served_routes(streaming.app, UNDOCUMENTED) == documented
 
 
 async def test_players_on_other_origins_may_call_it(streaming: TestClient) -> None:

@@ -12,7 +12,6 @@ import re
 import httpx
 import pytest
 import schemathesis
-from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from openapi_spec_validator import validate
 from schemathesis.generation import GenerationMode
@@ -22,20 +21,11 @@ from auth.openapi import PATH, document
 from streamcore.settings import Settings
 from tests.integration.auth.auth_http import login, new_email, random_ip
 from tests.openapi_fuzz import fuzz
+from tests.openapi_routes import served_routes
 
 pytestmark = pytest.mark.stack
 
 UNDOCUMENTED = re.compile(r"^/openapi/")
-
-
-def _routes(app: web.Application) -> set[tuple[str, str]]:
-    routes = set()
-    for route in app.router.routes():
-        path = route.resource.canonical if route.resource else ""
-        if route.method in ("HEAD", "OPTIONS", "*") or UNDOCUMENTED.match(path):
-            continue
-        routes.add((route.method, path))
-    return routes
 
 
 async def test_the_served_document_is_valid_and_documents_every_route(stack: Settings) -> None:
@@ -50,7 +40,7 @@ async def test_the_served_document_is_valid_and_documents_every_route(stack: Set
             for path, operations in document()["paths"].items()
             for method in operations
         }
-        assert _routes(client.app) == documented
+        assert served_routes(client.app, UNDOCUMENTED) == documented
 
 
 def _admin_person(http: httpx.Client, admin: dict[str, str]) -> dict[str, str]:
