@@ -24,6 +24,7 @@ from streamcore.auth.jwks import KeySource, KeysUnavailable, LocalKeys, RemoteKe
 from streamcore.auth.principal import ANONYMOUS, PRINCIPAL_KEY, Principal, principal
 from streamcore.auth.roles import Permission, grants
 from streamcore.auth.tokens import InvalidToken, UnknownKey, verify
+from streamcore.auth.verified import VerifiedTokens
 from streamcore.settings import Settings
 from streamcore.web.service import (
     SETTINGS_KEY,
@@ -35,6 +36,7 @@ from streamcore.web.service import (
 )
 
 KEYS_KEY = web.AppKey("token_keys", KeySource)
+VERIFIED_KEY = web.AppKey("verified_tokens", VerifiedTokens)
 _CHALLENGE = 'Bearer realm="streamcore"'
 
 
@@ -59,19 +61,27 @@ def _service_account(settings: Settings, presented: str) -> Principal | None:
     return found
 
 
-async def _verified(keys: KeySource, token: str, settings: Settings) -> Principal:
+async def _verified(
+    keys: KeySource, token: str, settings: Settings, verified: VerifiedTokens
+) -> Principal:
+    known = verified.get(token)
+    if known is not None:
+        return known
     try:
         try:
-            return Principal.of_claims(verify(token, await keys.keys(), settings.auth))
+            claims = verify(token, await keys.keys(), settings.auth)
         except UnknownKey:
             # Perhaps a key rotated in since the JWKS was fetched: fetch it again, once.
-            return Principal.of_claims(verify(token, await keys.keys(refresh=True), settings.auth))
+            claims = verify(token, await keys.keys(refresh=True), settings.auth)
     except KeysUnavailable:
         raise ServiceUnavailable(
             "tokens cannot be checked right now", headers={"Retry-After": "5"}
         ) from None
     except InvalidToken as exc:
         raise InvalidBearer(exc) from None
+    caller = Principal.of_claims(claims)
+    verified.put(token, caller, claims.expires_at)
+    return caller
 
 
 async def authenticate(request: web.Request) -> Principal:
@@ -88,7 +98,9 @@ async def authenticate(request: web.Request) -> Principal:
         )
     settings = request.app[SETTINGS_KEY]
     if credentials.count(".") == 2:
-        return await _verified(request.app[KEYS_KEY], credentials, settings)
+        return await _verified(
+            request.app[KEYS_KEY], credentials, settings, request.app[VERIFIED_KEY]
+        )
     account = _service_account(settings, credentials)
     if account is None:
         raise InvalidBearer(InvalidToken("the key is not valid"))
@@ -151,9 +163,11 @@ async def remote_keys(app: web.Application) -> AsyncIterator[None]:
     """Cleanup context: the JWKS client of a service other than the auth service."""
     async with aiohttp.ClientSession() as session:
         app[KEYS_KEY] = RemoteKeys(app[SETTINGS_KEY], session)
+        app[VERIFIED_KEY] = VerifiedTokens(app[SETTINGS_KEY].auth.leeway_s)
         yield
 
 
 def local_keys(app: web.Application) -> None:
     """The auth service verifies with its own keys."""
     app[KEYS_KEY] = LocalKeys(app[SETTINGS_KEY])
+    app[VERIFIED_KEY] = VerifiedTokens(app[SETTINGS_KEY].auth.leeway_s)

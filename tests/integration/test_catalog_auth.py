@@ -28,12 +28,10 @@ from aiohttp.test_utils import TestClient, TestServer
 from catalog_api.app import create_app
 from catalog_api.openapi.schemas import AssetOut
 from catalog_api.titles.responses import TitleDetail, TitlePage
-from streamcore.auth.jwks import LocalKeys
-from streamcore.auth.middleware import KEYS_KEY
+from streamcore.auth.middleware import local_keys
 from streamcore.auth.roles import Role
 from streamcore.auth.tokens import mint
 from streamcore.settings import Settings
-from streamcore.web.service import SETTINGS_KEY
 from tests.integration.published import catalog_row
 
 pytestmark = pytest.mark.stack
@@ -42,7 +40,7 @@ Headers = dict[str, str]
 
 
 async def _local_keys(app: web.Application) -> None:
-    app[KEYS_KEY] = LocalKeys(app[SETTINGS_KEY])
+    local_keys(app)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator
 
@@ -12,15 +13,16 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from pydantic import SecretStr
 
-from streamcore.auth.jwks import LocalKeys, RemoteKeys
+from streamcore.auth.jwks import RemoteKeys
 from streamcore.auth.keys import jwks
 from streamcore.auth.middleware import (
-    KEYS_KEY,
+    VERIFIED_KEY,
     authentication,
     authorization,
+    local_keys,
     unlisted_routes,
 )
-from streamcore.auth.principal import principal
+from streamcore.auth.principal import Principal, principal
 from streamcore.auth.roles import Permission, Role
 from streamcore.auth.tokens import mint
 from streamcore.secrets import new_signing_key_pem
@@ -42,7 +44,7 @@ async def _whoami(request: web.Request) -> web.Response:
 def _app(settings: Settings) -> web.Application:
     app = web.Application(middlewares=[json_errors, authentication, authorization(TABLE)])
     app[SETTINGS_KEY] = settings
-    app[KEYS_KEY] = LocalKeys(settings)
+    local_keys(app)
     app.router.add_get("/public", _whoami)
     app.router.add_get("/watch", _whoami)
     app.router.add_post("/accounts", _whoami)
@@ -111,6 +113,25 @@ async def test_service_accounts_and_bad_bearers(client: TestClient) -> None:
     )  # fmt: skip
     response = await client.get("/public", headers={"Authorization": "Basic eDp5"})
     assert response.status == 401
+
+
+async def test_a_verified_token_is_remembered_until_it_expires(
+    client: TestClient, settings: Settings
+) -> None:
+    token = _token(settings, Role.VIEWER)
+    verified = client.app[VERIFIED_KEY]
+    for _ in range(3):
+        assert (await client.get("/watch", headers=_bearer(token))).status == 200
+    assert len(verified) == 1
+    expired, _ = mint(
+        settings.auth, account_id=uuid.uuid4(), session_id=uuid.uuid4(), role=Role.VIEWER,
+        profile_id=None, maturity=None, tier=None, now=time.time() - 3600,
+    )  # fmt: skip
+    # Planted as if it had been verified while it was valid: past its expiry it is not used.
+    verified.put(expired, Principal(role=Role.VIEWER), time.time() - 3600)
+    assert await _error(await client.get("/watch", headers=_bearer(expired))) == (
+        401, "token_expired",
+    )  # fmt: skip
 
 
 async def test_remote_keys_refetch_once_for_a_rotated_in_key(settings: Settings) -> None:
