@@ -2,7 +2,7 @@
 
 Streaming never reads the catalog's tables (its pools see only its own schema,
 streamcore/db/schemas.py): it asks the catalog's API, ``GET /v1/assets/{id}``, with the first
-admin API key as its service credential (catalog_api/auth.py). Each call is bounded by
+service account key (auth.service_accounts) as its credential. Each call is bounded by
 ``streaming.catalog_timeout_s`` and guarded by the kernel's circuit breaker
 (``streaming.catalog_breaker_*``): once the catalog keeps failing, requests get a 503 at once
 rather than each waiting out the timeout, until a probe finds it answering again.
