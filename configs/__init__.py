@@ -1,4 +1,4 @@
-"""The shipped config files (``dev.yaml``, ``test.yaml``, ``prod.yaml``, ``ladder.yaml``, and
+"""The shipped config files (``dev.yaml``, ``test.yaml``, ``prod.yaml``, ``ladder.yaml``, ``plans.yaml``, and
 ``prometheus.yaml``, an example scrape config for the whole platform).
 
 A package so that the files travel in the wheel as package data and are found the same way
@@ -11,6 +11,7 @@ from importlib.resources import files
 from pathlib import Path
 
 LADDER = "ladder.yaml"
+PLANS = "plans.yaml"
 
 
 def path(name: str) -> Path:

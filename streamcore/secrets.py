@@ -33,6 +33,7 @@ def _generate() -> dict[str, Any]:
             "service_accounts": {"ci": {"key": secrets.token_urlsafe(32), "role": "admin"}},
         },
         "origin": {"signing_keys": {"k1": secrets.token_urlsafe(32)}, "active_key_id": "k1"},
+        "subscriptions": {"local_webhook_secret": secrets.token_urlsafe(32)},
     }
 
 

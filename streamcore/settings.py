@@ -42,6 +42,7 @@ from pydantic_settings import (
 import configs
 from streamcore import secrets as secrets_file
 from streamcore.auth.roles import Role
+from streamcore.plans import Plans, PlansError, load_plans
 from streamcore.tasks.routes import QueueName
 
 ENV_PREFIX = "STREAMCORE_"
@@ -369,6 +370,66 @@ class AuthSettings(HttpServiceSettings):
         raise LookupError(f"no service account has the role {role}")
 
 
+class StripeSettings(_Section):
+    """The Stripe adapter of the billing port (subscriptions/billing/stripe.py)."""
+
+    # sk_test_... or sk_live_...; and the endpoint's signing secret (whsec_...).
+    api_key: SecretStr | None = None
+    webhook_secret: SecretStr | None = None
+    # Stripe's API base; set only for a stand-in (tests), never in production.
+    api_base: str | None = None
+
+
+class SubscriptionsSettings(HttpServiceSettings):
+    """The subscriptions service: plans, the lifecycle, billing (docs/subscriptions.md)."""
+
+    port: Port = Field(18140, ge=1024, le=65535)
+    agent_port: Port = Field(18240, ge=1024, le=65535)
+    plans_path: Path = Field(default_factory=lambda: configs.path(configs.PLANS))
+    # The plan of every account without a paid grant (no subscription, Suspended, Expired).
+    free_plan: str = "free"
+    # A failed renewal is retried this many days after it failed (the dunning schedule); the
+    # grace period lasts grace_days (access kept), then the subscription is Suspended, and
+    # after suspended_days more without a payment, Expired.
+    dunning_days: tuple[float, ...] = (1.0, 3.0, 5.0)
+    grace_days: float = Field(7.0, gt=0)
+    suspended_days: float = Field(30.0, gt=0)
+    # How often the scheduler sends the time-based transitions (due renewals, ends of grace
+    # and suspension, period ends).
+    tick_interval_s: float = Field(60.0, gt=0)
+    # Tests only: the clock adds an offset kept in Redis, so that tests move time instead of
+    # sleeping. Refused outside env test.
+    test_clock: bool = False
+    provider: Literal["local", "stripe"] = "local"
+    # The local provider's webhook signing secret (generated for dev and test stacks).
+    local_webhook_secret: SecretStr | None = None
+    stripe: StripeSettings = StripeSettings()
+    # A webhook whose signed timestamp is further than this from now is refused.
+    webhook_tolerance_s: int = Field(300, ge=1)
+    # Where services ask for entitlements; unset: through the gateway.
+    entitlements_url: str | None = None
+    entitlements_timeout_s: float = Field(2.0, gt=0, le=60)
+    # Consumers remember an account's entitlement this long; a refusal is always asked afresh.
+    entitlements_cache_s: float = Field(5.0, ge=0, le=300)
+    entitlements_breaker_failures: int = Field(5, ge=1)
+    entitlements_breaker_reset_s: float = Field(5.0, gt=0)
+
+    @field_validator("plans_path")
+    @classmethod
+    def _absolute_plans(cls, value: Path) -> Path:
+        return value.expanduser().absolute()
+
+    @model_validator(mode="after")
+    def _dunning_within_grace(self) -> SubscriptionsSettings:
+        if list(self.dunning_days) != sorted(self.dunning_days) or any(
+            d <= 0 for d in self.dunning_days
+        ):
+            raise ValueError("dunning_days: positive and increasing")
+        if self.dunning_days and self.dunning_days[-1] >= self.grace_days:
+            raise ValueError("dunning_days: the last retry must fall within grace_days")
+        return self
+
+
 class GatewayRoute(_Section):
     """Requests whose path begins with `prefix` go to `service`'s backend."""
 
@@ -446,6 +507,13 @@ class GatewaySettings(_Section):
         GatewayRoute(prefix="/v1/admin/audit", service="auth"),
         GatewayRoute(prefix="/.well-known/jwks.json", service="auth"),
         GatewayRoute(prefix="/openapi/auth", service="auth"),
+        GatewayRoute(prefix="/v1/subscription", service="subscriptions"),
+        GatewayRoute(prefix="/v1/invoices", service="subscriptions"),
+        GatewayRoute(prefix="/v1/entitlements", service="subscriptions"),
+        GatewayRoute(prefix="/v1/billing", service="subscriptions"),
+        GatewayRoute(prefix="/v1/admin/subscriptions", service="subscriptions"),
+        GatewayRoute(prefix="/openapi/subscriptions", service="subscriptions"),
+        GatewayRoute(prefix="/diag/subscriptions/", service="subscriptions"),
         GatewayRoute(prefix="/diag/catalog/", service="catalog"),
         GatewayRoute(prefix="/diag/auth/", service="auth"),
         GatewayRoute(prefix="/diag/streaming/", service="streaming"),
@@ -460,6 +528,7 @@ class GatewaySettings(_Section):
             "streaming": GatewayBackend(),
             "origin": GatewayBackend(timeout_s=30.0),
             "auth": GatewayBackend(),
+            "subscriptions": GatewayBackend(),
         }
     )
 
@@ -594,6 +663,10 @@ DEFAULT_QUEUES: dict[QueueName, dict[str, float]] = {
         "concurrency": 2, "time_limit_s": 300, "max_retries": 8,
         "retry_backoff_s": 2, "retry_backoff_max_s": 120,
     },
+    QueueName.BILLING: {
+        "concurrency": 1, "time_limit_s": 120, "max_retries": 3,
+        "retry_backoff_s": 2, "retry_backoff_max_s": 60,
+    },
 }  # fmt: skip
 
 
@@ -657,6 +730,7 @@ SERVICE_SECTIONS: dict[str, str] = {
     "streaming": "streaming",
     "origin": "origin",
     "auth": "auth",
+    "subscriptions": "subscriptions",
 }
 
 
@@ -688,6 +762,7 @@ class Settings(BaseSettings):
     origin: OriginSettings = OriginSettings()
     streaming: StreamingSettings = StreamingSettings()
     auth: AuthSettings = AuthSettings()
+    subscriptions: SubscriptionsSettings = SubscriptionsSettings()
     gateway: GatewaySettings = GatewaySettings()
     registry: RegistrySettings = RegistrySettings()
     diagnostics: DiagnosticsSettings = DiagnosticsSettings()
@@ -737,6 +812,27 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _plans_valid(self) -> Settings:
+        try:
+            plans = self.plans
+        except PlansError as exc:
+            raise ValueError(f"subscriptions.plans_path: {exc}") from None
+        free_plan = self.subscriptions.free_plan
+        if free_plan not in plans or not plans[free_plan].is_free:
+            raise ValueError(
+                f"subscriptions.free_plan: {free_plan!r} must be a plan of price 0 "
+                f"(plans: {', '.join(plans.names())})"
+            )
+        if self.subscriptions.test_clock and self.env != "test":
+            raise ValueError("subscriptions.test_clock: only in env test")
+        return self
+
+    @cached_property
+    def plans(self) -> Plans:
+        """The subscription plans of ``subscriptions.plans_path`` (streamcore/plans.py)."""
+        return load_plans(self.subscriptions.plans_path)
+
+    @model_validator(mode="after")
     def _required_secrets(self) -> Settings:
         missing = [key for key, present in self._secret_presence().items() if not present]
         if missing:
@@ -756,6 +852,16 @@ class Settings(BaseSettings):
             "origin.active_key_id": self.origin.active_key_id is not None,
             "postgres.password": self.database_url is not None
             or self.postgres.password is not None,
+            **(
+                {
+                    "subscriptions.stripe.api_key": self.subscriptions.stripe.api_key is not None,
+                    "subscriptions.stripe.webhook_secret": (
+                        self.subscriptions.stripe.webhook_secret is not None
+                    ),
+                }
+                if self.subscriptions.provider == "stripe"
+                else {}
+            ),
         }
 
     # What the local stack provides unless an external service is configured.
@@ -810,6 +916,11 @@ class Settings(BaseSettings):
     def api_url(self) -> str:
         """Where clients reach the API: through the gateway unless configured otherwise."""
         return (self.catalog_api.public_url or self.gateway.entry_url).rstrip("/")
+
+    @property
+    def entitlements_url(self) -> str:
+        """Where services ask the subscriptions service for entitlements: the gateway by default."""
+        return (self.subscriptions.entitlements_url or self.gateway.entry_url).rstrip("/")
 
     @property
     def jwks_url(self) -> str:

@@ -57,6 +57,7 @@ def _shifted_ports(base: Settings) -> dict[str, str]:
                 ("streaming", (base.streaming.port, base.streaming.agent_port)),
                 ("origin", (base.origin.port, base.origin.agent_port)),
                 ("auth", (base.auth.port, base.auth.agent_port)),
+                ("subscriptions", (base.subscriptions.port, base.subscriptions.agent_port)),
             )
             for key, port in zip(("port", "agent_port"), ports, strict=True)
         },

@@ -33,6 +33,9 @@ class Permission(StrEnum):
     PURGE_CDN = "purge_cdn"
     MANAGE_ACCOUNTS = "manage_accounts"
     READ_AUDIT = "read_audit"
+    # Any account's subscription, its events and invoices; any account's entitlement (the
+    # catalog and streaming services ask with their service account).
+    MANAGE_SUBSCRIPTIONS = "manage_subscriptions"
 
 
 _VIEWER = frozenset({Permission.PUBLIC, Permission.PLAY, Permission.ACCOUNT})

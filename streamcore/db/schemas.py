@@ -21,6 +21,9 @@ class Schema(enum.StrEnum):
     # Accounts, profiles, device sessions, refresh tokens, failed sign-ins and the audit log:
     # the auth service.
     AUTH = "auth"
+    # Subscriptions, their append-only events, invoices, payment customers and the webhook
+    # events received: the subscriptions service (and its worker pool).
+    SUBSCRIPTIONS = "subscriptions"
 
 
 def server_settings(schema: Schema) -> dict[str, str]:
