@@ -11,8 +11,9 @@ every service that decides playback asks these functions:
   playback token's scope opens (streamcore/signing.py) and the origin's manifests list;
 - ``streams``: the account's concurrent stream slots (streaming/slots.py).
 
-Services learn an account's entitlement from the subscriptions service over HTTP
-(`streamcore/entitlements_client.py`).
+Services are to learn an account's entitlement from the subscriptions service over HTTP
+(`streamcore/entitlements_client.py`). Not wired yet: the subscriptions service is not built,
+and the catalog and streaming services do not call these functions so far (issue 13).
 """
 
 from __future__ import annotations

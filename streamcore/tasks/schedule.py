@@ -15,8 +15,6 @@ from streamcore.tasks.routes import TaskName
 PERIODIC: dict[TaskName, Callable[[Settings], float]] = {
     # Stalled processing jobs (their worker died) are queued again: see workers/reaper.py.
     TaskName.REAP_STALLED: lambda settings: settings.worker.reaper_interval_s,
-    # Due renewals, ends of grace and suspension, period ends: see subscriptions/lifecycle.py.
-    TaskName.SUBSCRIPTIONS_TICK: lambda settings: settings.subscriptions.tick_interval_s,
 }
 
 
