@@ -1,5 +1,5 @@
-"""The shipped config files (``dev.yaml``, ``test.yaml``, ``prod.yaml``, ``ladder.yaml``, ``plans.yaml``, and
-``prometheus.yaml``, an example scrape config for the whole platform).
+"""The shipped config files (``dev.yaml``, ``test.yaml``, ``prod.yaml``, ``ladder.yaml``,
+``plans.yaml``, and ``prometheus.yaml``, an example scrape config for the whole platform).
 
 A package so that the files travel in the wheel as package data and are found the same way
 from a source checkout and from an installed copy; `path()` is the one way to locate them.

@@ -59,7 +59,7 @@ def test_a_plan_is_given_the_renditions_up_to_its_height(settings: Settings) -> 
 def test_the_free_plan_must_cost_nothing_and_the_test_clock_stays_in_tests(
     settings: Settings,
 ) -> None:
-    with pytest.raises(ValueError, match="subscriptions.free_plan"):
+    with pytest.raises(ValueError, match=r"subscriptions\.free_plan"):
         Settings(**{**settings.model_dump(), "subscriptions": {"free_plan": "premium"}})
     with pytest.raises(ValueError, match="test_clock: only in env test"):
         Settings(**{**settings.model_dump(), "env": "dev", "subscriptions": {"test_clock": True}})
