@@ -1,0 +1,1 @@
+"""Billing providers: the port (port.py) and its adapters, chosen by ``subscriptions.provider``."""
