@@ -255,3 +255,6 @@ class ApiClient:
 
     def title(self, title_id: str) -> dict[str, Any]:
         return self._request("GET", f"/v1/titles/{quote(title_id)}")
+
+    def update_title(self, title_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        return self._request("PATCH", f"/v1/titles/{quote(title_id)}", json=body)

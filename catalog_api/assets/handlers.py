@@ -48,9 +48,9 @@ async def _managed_or_404(request: web.Request, asset_id: UUID) -> repository.As
     return asset
 
 
-async def _certification(request: web.Request, asset_id: UUID) -> str | None:
+async def _labels(request: web.Request, asset_id: UUID) -> queries.Labels:
     auth = request.app[SETTINGS_KEY].auth
-    found = await queries.certifications(request.app[DB_POOL_KEY], auth, [asset_id])
+    found = await queries.labels(request.app[DB_POOL_KEY], auth, [asset_id])
     return found[asset_id]
 
 
@@ -76,7 +76,7 @@ async def create_asset(request: web.Request) -> web.Response:
     assert asset.job_id is not None
     await enqueue(request.app, TaskName.PROCESS_ASSET, asset.id, asset.job_id)
     return web.json_response(
-        asset_json(asset, None, managed=True),
+        asset_json(asset, queries.Labels(), managed=True),
         status=202,
         headers={"Location": f"/v1/assets/{asset.id}"},
     )
@@ -96,11 +96,11 @@ async def list_assets(request: web.Request) -> web.Response:
         status=params.status,
         owner_account_id=None if caller.is_admin else caller.account_id,
     )
-    certified = await queries.certifications(
+    labelled = await queries.labels(
         pool, request.app[SETTINGS_KEY].auth, [asset.id for asset in assets]
     )
     next_cursor = encode_cursor(assets[-1]) if len(assets) == params.limit else None
-    items = [asset_json(asset, certified[asset.id], managed=True) for asset in assets]
+    items = [asset_json(asset, labelled[asset.id], managed=True) for asset in assets]
     return web.json_response({"items": items, "next_cursor": next_cursor})
 
 
@@ -110,11 +110,11 @@ async def get_asset(request: web.Request) -> web.Response:
     asset = await repository.get(request.app[DB_POOL_KEY], asset_id)
     if asset is None:
         raise _not_found(asset_id)
-    certification = await _certification(request, asset_id)
+    labels = await _labels(request, asset_id)
     managed = principal(request).may_manage(asset.owner_account_id)
-    if not managed and not may_see(visible_certifications(request), certification):
+    if not managed and not may_see(visible_certifications(request), labels.certification):
         raise _not_found(asset_id)  # above the caller's maturity level: as if absent
-    return web.json_response(asset_json(asset, certification, managed=managed))
+    return web.json_response(asset_json(asset, labels, managed=managed))
 
 
 @routes.post("/v1/assets/{asset_id}/reprocess")
@@ -134,7 +134,7 @@ async def reprocess_asset(request: web.Request) -> web.Response:
     await request.app[CACHE_KEY].bump_generation(catalog_cache.ASSETS)  # titles show its state
     # The version playing now is purged from the CDNs once its replacement is published.
     await enqueue(request.app, TaskName.PROCESS_ASSET, asset.id, asset.job_id, asset.version)
-    body = asset_json(asset, await _certification(request, asset_id), managed=True)
+    body = asset_json(asset, await _labels(request, asset_id), managed=True)
     return web.json_response(body, status=202)
 
 

@@ -1,39 +1,62 @@
 """What the asset endpoints read beyond the asset's own row (streamcore/assets/repository.py):
-the certification of an asset, from the titles that link it."""
+an asset's labels, from the titles that link it: its certification and its access level."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from uuid import UUID
 
 import asyncpg
 
 from catalog_api.certifications import strictest
+from streamcore.entitlements import Access
 from streamcore.settings import AuthSettings
 
-# Each linked title's certification as maturity filtering judges it (an episode without one
-# has its series'; catalog_api/titles/queries.py EFFECTIVE_CERTIFICATION).
+# Each linked title's certification and access as filtering judges them (an episode without
+# a certification has its series', one of a premium series is premium; see
+# catalog_api/titles/queries.py EFFECTIVE_CERTIFICATION and EFFECTIVE_ACCESS).
 _LINKED = """
     SELECT ta.asset_id,
            coalesce(t.certification,
                     (SELECT s.certification FROM titles s WHERE s.id = t.series_id))
-               AS certification
+               AS certification,
+           t.access = 'premium' OR EXISTS (
+               SELECT 1 FROM titles s WHERE s.id = t.series_id AND s.access = 'premium')
+               AS premium
     FROM title_assets ta JOIN titles t ON t.id = ta.title_id
     WHERE ta.asset_id = ANY($1::uuid[])
 """
 
 
-async def certifications(
+@dataclass(frozen=True)
+class Labels:
+    """An asset's certification (None: none, the strictest) and who may play it."""
+
+    certification: str | None = None
+    access: Access = Access.FREE
+
+
+async def labels(
     conn: asyncpg.Pool | asyncpg.Connection, settings: AuthSettings, asset_ids: Sequence[UUID]
-) -> dict[UUID, str | None]:
-    """Each asset's certification: the strictest among its titles' (the one it takes the most
-    permissive maturity level to watch); None when it has no title, or one without any,
-    which counts as the strictest of all."""
-    linked: dict[UUID, list[str | None]] = defaultdict(list)
+) -> dict[UUID, Labels]:
+    """Each asset's labels. Its certification is the strictest among its titles' (the one it
+    takes the most permissive maturity level to watch); None when it has no title, or one
+    without any, which counts as the strictest of all. It is premium when any of its titles
+    is (a premium film's trailer, linked to it alone, is premium too), free without titles."""
+    certifications: dict[UUID, list[str | None]] = defaultdict(list)
+    premium: set[UUID] = set()
     for row in await conn.fetch(_LINKED, list(asset_ids)):
-        linked[row["asset_id"]].append(row["certification"])
+        certifications[row["asset_id"]].append(row["certification"])
+        if row["premium"]:
+            premium.add(row["asset_id"])
     return {
-        asset_id: strictest(settings, linked[asset_id]) if asset_id in linked else None
+        asset_id: Labels(
+            certification=strictest(settings, certifications[asset_id])
+            if asset_id in certifications
+            else None,
+            access=Access.PREMIUM if asset_id in premium else Access.FREE,
+        )
         for asset_id in asset_ids
     }

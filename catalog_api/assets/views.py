@@ -1,7 +1,8 @@
 """How an asset looks in the API.
 
 Everyone who may see an asset gets its public fields: what it is, its state, its renditions
-and images, and its certification (the strictest of its titles', queries.py). Who may manage
+and images, its certification (the strictest of its titles', queries.py) and its access
+level (premium when any of its titles is). Who may manage
 it (its owner, admins, service accounts with the admin role: `Principal.may_manage`) also
 gets how it was made: its source, owner, attempts and errors.
 """
@@ -14,18 +15,20 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from catalog_api.assets.queries import Labels
 from streamcore.assets.repository import Asset
 from streamcore.web.validation import InvalidCursor, invalid
 
 
-def asset_json(asset: Asset, certification: str | None, *, managed: bool) -> dict[str, Any]:
+def asset_json(asset: Asset, labels: Labels, *, managed: bool) -> dict[str, Any]:
     public = {
         "id": str(asset.id),
         "title": asset.title,
         "status": asset.status.value,
         "progress": asset.progress,
         "version": asset.version,
-        "certification": certification,
+        "certification": labels.certification,
+        "access": labels.access.value,
         "renditions": asset.renditions,
         "images": asset.images,
         "created_at": asset.created_at.isoformat(),

@@ -13,6 +13,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from streamcore.assets.states import AssetStatus
+from streamcore.entitlements import Access
 
 
 class AssetSource(BaseModel):
@@ -36,7 +37,13 @@ class AssetOut(BaseModel):
         "to (the one that takes the most permissive maturity level to watch); null when it "
         "belongs to none, or to one without any: that counts as the strictest of all"
     )
-    renditions: list[dict[str, Any]]
+    access: Access = Field(
+        description="Who may play it: premium when any title it belongs to is premium "
+        "(plans that include premium titles only), else free"
+    )
+    renditions: list[dict[str, Any]] = Field(
+        description="Its ladder: name, width, height, bandwidth, ... of each rendition"
+    )
     images: dict[str, Any]
     created_at: datetime
     updated_at: datetime

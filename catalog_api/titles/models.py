@@ -24,6 +24,8 @@ from pydantic import (
     field_validator,
 )
 
+from streamcore.entitlements import Access
+
 _ALLOWED_CONTROLS = frozenset("\n\t")
 
 
@@ -88,6 +90,15 @@ Certification = Annotated[
         "episode without one has its series'",
     ),
 ]
+# Who may play the title (streamcore/entitlements.py): premium titles need a plan that
+# includes them; the catalog lists them for everyone, marked `locked` for those without.
+AccessField = Annotated[
+    Access,
+    Field(
+        description="Who may play it: `free` (every plan) or `premium` (plans that include "
+        "premium titles). An episode of a premium series is premium",
+    ),
+]
 Season = Annotated[int, Field(ge=0, le=1000)]
 EpisodeNumber = Annotated[int, Field(ge=0, le=100000)]
 
@@ -147,6 +158,7 @@ class TitleCreate(_Descriptive):
     """A new title. An episode names its series and its season and episode numbers."""
 
     kind: TitleKind = TitleKind.MOVIE
+    access: AccessField = Access.FREE
     tmdb_id: TmdbId | None = None
     series_id: UUID | None = Field(None, validate_default=True)
     season_number: Season | None = Field(None, validate_default=True)
@@ -173,6 +185,7 @@ class TitleUpdate(_Body):
     runtime_min: RuntimeMin | None = None
     rating: Rating | None = None
     certification: Certification | None = None
+    access: AccessField = Field(None, json_schema_extra=_no_default)  # type: ignore[assignment]
     tmdb_id: TmdbId | None = None
     season_number: Season | None = None
     episode_number: EpisodeNumber | None = None
@@ -186,10 +199,12 @@ class TitleImport(_Descriptive):
 
     An episode names its series by the series' tmdb_id (the series may be in the same batch).
     A row without a certification keeps the one the title has (catalog data often has none;
-    one set by hand survives a re-import): PATCH clears it.
+    one set by hand survives a re-import): PATCH clears it. Likewise a row without `access`
+    keeps the title's (new titles: free).
     """
 
     kind: TitleKind = TitleKind.MOVIE
+    access: AccessField | None = None
     tmdb_id: TmdbId
     series_tmdb_id: TmdbId | None = Field(None, validate_default=True)
     season_number: Season | None = Field(None, validate_default=True)

@@ -22,10 +22,17 @@ from streamcore.assets.keys import asset_image_paths
 
 Conn: TypeAlias = asyncpg.Pool | asyncpg.Connection
 
-SUMMARY_COLUMNS = """
+# Who may play a title: premium when it is, or (an episode) when its series is. The
+# subquery runs only for a free episode.
+EFFECTIVE_ACCESS = """
+    CASE WHEN t.access = 'premium' OR (t.series_id IS NOT NULL AND EXISTS (
+        SELECT 1 FROM titles s WHERE s.id = t.series_id AND s.access = 'premium'))
+    THEN 'premium' ELSE 'free' END
+"""
+SUMMARY_COLUMNS = f"""
     t.id, t.kind, t.title, t.year, t.genres, t.runtime_min, t.rating, t.certification,
     t.tmdb_id, t.series_id, t.season_number, t.episode_number, t.poster_path, t.thumbnail_path,
-    t.created_at, t.updated_at
+    t.created_at, t.updated_at, {EFFECTIVE_ACCESS} AS access
 """
 # A title's certification as maturity filtering judges it: its own, else (an episode) its
 # series'. COALESCE evaluates the subquery only for a title without one.
@@ -146,6 +153,7 @@ def summary(row: asyncpg.Record) -> dict[str, Any]:
         "runtime_min": row["runtime_min"],
         "rating": float(row["rating"]) if row["rating"] is not None else None,
         "certification": row["certification"],
+        "access": row["access"],
         "tmdb_id": row["tmdb_id"],
         "series_id": str(row["series_id"]) if row["series_id"] else None,
         "season_number": row["season_number"],

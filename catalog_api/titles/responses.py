@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from catalog_api.titles.models import AssetRole, TitleKind
 from streamcore.assets.states import AssetStatus
+from streamcore.entitlements import Access
 
 
 class Images(BaseModel):
@@ -38,6 +39,10 @@ class TitleSummary(BaseModel):
     certification: str | None = Field(
         description="The content certification (G, PG-13, TV-MA, ...); null: none, which "
         "counts as the strictest (an episode without one has its series')"
+    )
+    access: Access = Field(
+        description="Who may play it: free (every plan) or premium (plans that include "
+        "premium titles); an episode of a premium series is premium"
     )
     tmdb_id: int | None
     series_id: UUID | None = Field(description="An episode's series")

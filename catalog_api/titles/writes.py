@@ -84,12 +84,12 @@ async def create_title(pool: asyncpg.Pool, body: TitleCreate) -> Written:
             """
             INSERT INTO titles (id, kind, series_id, season_number, episode_number, title,
                                 description, genres, year, runtime_min, rating, tmdb_id,
-                                certification)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                                certification, access)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
             """,
             title_id, body.kind.value, body.series_id, body.season_number, body.episode_number,
             body.title, body.description, body.genres, body.year, body.runtime_min,
-            _rating(body.rating), body.tmdb_id, body.certification,
+            _rating(body.rating), body.tmdb_id, body.certification, body.access.value,
         )  # fmt: skip
     return Written(title_id, body.series_id)
 
@@ -194,29 +194,33 @@ async def detach_asset(pool: asyncpg.Pool, title_id: UUID, asset_id: UUID) -> Wr
 
 # One statement per batch and kind of row: the rows travel as one jsonb array. A row whose
 # values are all unchanged is not written (no new updated_at, no dead tuple) and not returned.
-# A row without a certification keeps the title's (models.TitleImport).
+# A row without a certification keeps the title's, and one without an access level too (a new
+# title: free) (models.TitleImport).
 _UPSERT = """
     INSERT INTO titles AS t (id, kind, series_id, season_number, episode_number, title,
                              description, genres, year, runtime_min, rating, tmdb_id,
-                             certification)
+                             certification, access)
     SELECT r.id, r.kind, r.series_id, r.season_number, r.episode_number, r.title,
-           r.description, r.genres, r.year, r.runtime_min, r.rating, r.tmdb_id, r.certification
+           r.description, r.genres, r.year, r.runtime_min, r.rating, r.tmdb_id, r.certification,
+           coalesce(r.access, (SELECT o.access FROM titles o
+                               WHERE o.tmdb_id = r.tmdb_id AND o.kind = r.kind), 'free')
     FROM jsonb_to_recordset($1::jsonb) AS r(
         id uuid, kind text, series_id uuid, season_number integer, episode_number integer,
         title text, description text, genres text[], year integer, runtime_min integer,
-        rating numeric, tmdb_id integer, certification text)
+        rating numeric, tmdb_id integer, certification text, access text)
     ON CONFLICT (tmdb_id, kind) DO UPDATE SET
         series_id = EXCLUDED.series_id, season_number = EXCLUDED.season_number,
         episode_number = EXCLUDED.episode_number, title = EXCLUDED.title,
         description = EXCLUDED.description, genres = EXCLUDED.genres, year = EXCLUDED.year,
         runtime_min = EXCLUDED.runtime_min, rating = EXCLUDED.rating,
-        certification = coalesce(EXCLUDED.certification, t.certification), updated_at = now()
+        certification = coalesce(EXCLUDED.certification, t.certification),
+        access = EXCLUDED.access, updated_at = now()
     WHERE (t.series_id, t.season_number, t.episode_number, t.title, t.description, t.genres,
-           t.year, t.runtime_min, t.rating, t.certification)
+           t.year, t.runtime_min, t.rating, t.certification, t.access)
           IS DISTINCT FROM
           (EXCLUDED.series_id, EXCLUDED.season_number, EXCLUDED.episode_number, EXCLUDED.title,
            EXCLUDED.description, EXCLUDED.genres, EXCLUDED.year, EXCLUDED.runtime_min,
-           EXCLUDED.rating, coalesce(EXCLUDED.certification, t.certification))
+           EXCLUDED.rating, coalesce(EXCLUDED.certification, t.certification), EXCLUDED.access)
     RETURNING t.id, t.kind, t.tmdb_id, t.series_id, (t.xmax = 0) AS inserted
 """
 

@@ -135,12 +135,14 @@ def generate(
 
 def _table(items: list[dict[str, Any]]) -> Table:
     table = Table()
-    for column in ("id", "kind", "title", "year", "genres", "rating", "certification"):
+    columns = ("id", "kind", "title", "year", "genres", "rating", "certification", "access")
+    for column in columns:
         table.add_column(column, overflow="fold")
     for t in items:
+        access = t.get("access", "free") + (" (locked)" if t.get("locked") else "")
         table.add_row(t["id"], t["kind"], t["title"], str(t["year"] or ""),
                       ", ".join(t["genres"]), str(t["rating"] or ""),
-                      t.get("certification") or "")  # fmt: skip
+                      t.get("certification") or "", access)  # fmt: skip
     return table
 
 
@@ -183,9 +185,27 @@ def show(title_id: str, json_output: JsonOption = False, api: ApiOption = None) 
     console.print(title["description"] or "", highlight=False)
     console.print(
         f"genres: {', '.join(title['genres']) or '-'}; rating: {title['rating']}; "
-        f"certification: {title.get('certification') or 'none'}"
+        f"certification: {title.get('certification') or 'none'}; "
+        f"access: {title.get('access', 'free')}{' (locked)' if title.get('locked') else ''}"
     )
     for asset in title["assets"]:
         console.print(f"asset {asset['id']}: {asset['role']}, {asset['status']}")
     if title.get("episodes"):
         console.print(_table(title["episodes"]))
+
+
+@app.command("set-access")
+def set_access(
+    title_id: str,
+    access: Annotated[str, typer.Argument(help="free (every plan) or premium.")],
+    json_output: JsonOption = False,
+    api: ApiOption = None,
+) -> None:
+    """Make a title free or premium (premium titles play only on plans that include them)."""
+    if access not in ("free", "premium"):
+        raise typer.BadParameter("free or premium", param_hint="ACCESS")
+    title = api_call(api, lambda c: c.update_title(title_id, {"access": access}))
+    if json_output:
+        print_json(title)
+        return
+    console.print(f"{title['title']}: {title['access']}", highlight=False)

@@ -46,10 +46,11 @@ _PATTERNS = (
     "Return to {place}", "The Last {noun}", "{name}'s {noun}", "{adj} {place}",
     "{coined}", "The {coined} Affair", "Letters from {coined}", "{coined} {noun}",
 )  # fmt: skip
-# `certification` stays empty: like MovieLens-style data, the generated catalog has none.
+# `certification` and `access` stay empty: like MovieLens-style data, the generated catalog
+# has none (its titles are free).
 COLUMNS = (
     "kind", "tmdb_id", "title", "year", "genres", "runtime_min", "rating", "certification",
-    "description", "series_tmdb_id", "season_number", "episode_number",
+    "access", "description", "series_tmdb_id", "season_number", "episode_number",
 )  # fmt: skip
 
 

@@ -77,6 +77,8 @@ class ImportRow(BaseModel):
     runtime_min: Annotated[int, Field(ge=1, le=2000)] | None = None
     rating: Annotated[float, Field(ge=0, le=10)] | None = None
     certification: _Certification | None = None
+    # Left out: a new title is free, an existing one keeps its access level.
+    access: Literal["free", "premium"] | None = None
     kind: Literal["movie", "series", "episode"] = "movie"
     tmdb_id: _TmdbId
     series_tmdb_id: _TmdbId | None = Field(None, validate_default=True)
