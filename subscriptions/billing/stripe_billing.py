@@ -110,7 +110,7 @@ class StripeBilling:
         self._api_key = api_key
         self._webhook_secret = webhook_secret
         self._tolerance_s = webhook_tolerance_s
-        self._http = stripe.HTTPXClient(timeout=timeout_s)
+        self._http = _HTTPXClient(timeout=timeout_s)
         self._client = stripe.StripeClient(
             api_key,
             base_addresses={"api": api_base.rstrip("/")} if api_base else None,
@@ -216,6 +216,23 @@ class StripeBilling:
 
     async def aclose(self) -> None:
         await self._http.close_async()
+
+
+class _HTTPXClient(stripe.HTTPXClient):
+    """The SDK's HTTPX client, handing httpx the form it encoded as ``content=``.
+
+    stripe-python passes the encoded body as ``data=<str>``, which httpx deprecates (a
+    DeprecationWarning on every POST; raw ``data=`` goes in httpx 1.0).
+    """
+
+    def _get_request_args_kwargs(
+        self, method: str, url: str, headers: Mapping[str, str], post_data: Any
+    ) -> Any:
+        args, kwargs = super()._get_request_args_kwargs(method, url, headers, post_data)
+        body = kwargs.pop("data", None)
+        if body:
+            kwargs["content"] = body
+        return args, kwargs
 
 
 def _declined(exc: stripe.CardError, amount_minor: int, currency: str) -> Charge:
