@@ -16,7 +16,8 @@ The Stripe calls it makes, one per port method:
   ``POST /v1/payment_methods/{id}/attach`` (https://docs.stripe.com/api/payment_methods/attach).
   Stripe's test PaymentMethods (``pm_card_visa``, ``pm_card_chargeDeclined``, ...,
   https://docs.stripe.com/testing#cards) become a new ``pm_...`` there: the id returned is the
-  one to charge.
+  one to charge. A card declined as it is attached is returned as given, so that the charge
+  reports the decline (as the local adapter does); one Stripe does not know is invalid.
 - `charge`: Create a PaymentIntent, ``POST /v1/payment_intents`` with ``confirm=true`` and
   ``off_session=true`` (https://docs.stripe.com/api/payment_intents/create), the port's
   idempotency key as Stripe's ``Idempotency-Key`` and the caller's metadata (its
@@ -146,8 +147,12 @@ class StripeBilling:
             if exc.param == "customer":
                 raise _translate(exc, "payment method") from exc
             raise InvalidPaymentMethod(_user_message(exc, "the payment method")) from exc
-        except stripe.CardError as exc:  # a card refused when it is set up
-            raise InvalidPaymentMethod(_user_message(exc, "the card")) from exc
+        except stripe.CardError as exc:
+            # Stripe checks a card as it attaches it, so its declining cards (the test ones too)
+            # are refused here. It goes back as given, unattached: the charge that follows is
+            # declined with Stripe's reason, a decline (402), not an invalid method (400).
+            logger.info("Stripe declined attaching a card: %s (%s)", exc.code, exc.user_message)
+            return payment_method
         except stripe.StripeError as exc:
             raise _translate(exc, "payment method") from exc
         return attached.id

@@ -18,8 +18,10 @@ reference documents them (https://docs.stripe.com/api):
   ``idempotency_error``;
 - ``GET /v1/customers/search`` (``metadata['k']:'v'`` queries), ``POST /v1/customers``,
   ``POST /v1/payment_methods/{id}/attach`` (Stripe's test PaymentMethods become new
-  ``pm_...``), ``POST /v1/payment_intents`` (``confirm`` and ``off_session`` true; 402
-  ``card_error`` with ``decline_code`` and the failed intent for the declining test cards);
+  ``pm_...``; the declining ones are refused there with a 402, as Stripe checks a card when
+  it is attached, except ``pm_card_chargeCustomerFail``), ``POST /v1/payment_intents``
+  (``confirm`` and ``off_session`` true; a 402 ``card_error`` with its ``decline_code`` and
+  the failed intent for a declining card);
 - errors in Stripe's ``{"error": {"type", "code", "decline_code", "message", "param"}}``
   format; any request off that shape is answered 400 and kept in ``problems``, which every test
   checks is empty at the end.
@@ -45,21 +47,27 @@ from subscriptions.billing.stripe_billing import StripeBilling
 
 API_KEY = "sk_test_4eC39HqLyjWDarjtT1zdp7dc"
 FORM = "application/x-www-form-urlencoded"
-# https://docs.stripe.com/testing#declined-payments: code, decline_code, message.
-DECLINES = {
-    "pm_card_chargeDeclined": ("card_declined", "generic_decline", "Your card was declined."),
-    "pm_card_chargeDeclinedInsufficientFunds": (
-        "card_declined",
-        "insufficient_funds",
-        "Your card has insufficient funds.",
-    ),
-    "pm_card_authenticationRequired": (
-        "authentication_required",
-        "authentication_required",
-        "Your card was declined. This transaction requires authentication.",
-    ),
+# Stripe's test PaymentMethods (https://docs.stripe.com/testing#declined-payments): Stripe
+# checks a card when it is attached to a customer, so its declining cards are refused there,
+# except pm_card_chargeCustomerFail ("attaching succeeds, charging fails") and cards that only
+# fail off session for want of authentication. name: (fails at, code, decline_code, message).
+GENERIC = ("card_declined", "generic_decline", "Your card was declined.")
+FUNDS = ("card_declined", "insufficient_funds", "Your card has insufficient funds.")
+AUTHENTICATION = (
+    "authentication_required",
+    "authentication_required",
+    "Your card was declined. This transaction requires authentication.",
+)
+TEST_CARDS: dict[str, tuple[str, ...] | None] = {
+    "pm_card_visa": None,
+    "pm_card_mastercard": None,
+    "pm_card_chargeDeclined": ("attach", *GENERIC),
+    "pm_card_visa_chargeDeclined": ("attach", *GENERIC),
+    "pm_card_chargeDeclinedInsufficientFunds": ("attach", *FUNDS),
+    "pm_card_visa_chargeDeclinedInsufficientFunds": ("attach", *FUNDS),
+    "pm_card_chargeCustomerFail": ("charge", *GENERIC),
+    "pm_card_authenticationRequired": ("charge", *AUTHENTICATION),
 }
-TEST_METHODS = {"pm_card_visa", "pm_card_mastercard", *DECLINES}
 # The parameters each call may send (the API reference's, those the adapter has a use for).
 PARAMS = {
     "customers": {"email", "name", "description", "metadata"},
@@ -198,12 +206,16 @@ class StripeStandIn:
             return refused
         if form.get("customer") not in self.customers:
             return _missing("customer", form.get("customer"), status=400, param="customer")
-        if name in TEST_METHODS:
+        if name in TEST_CARDS:
             method = self._new_method(name)
         elif name in self.methods:
             method = self.methods[name]
         else:
             return _missing("PaymentMethod", name, status=404, param="payment_method")
+        failure = TEST_CARDS.get(method["_test_name"])
+        if failure is not None and failure[0] == "attach":
+            _, code, decline, message = failure
+            return _error(402, "card_error", message, code=code, decline_code=decline)
         method["customer"] = form["customer"]
         return web.json_response(method)
 
@@ -230,8 +242,10 @@ class StripeStandIn:
         if problem:
             self.problems.append(f"payment_intents: {problem}")
             return _error(400, "invalid_request_error", problem)
-        method = self.methods.get(form["payment_method"])
-        if method is None or method["customer"] != form["customer"]:
+        name = form["payment_method"]
+        # A test PaymentMethod's name makes a new, unattached one; an id must be the customer's.
+        method = self._new_method(name) if name in TEST_CARDS else self.methods.get(name)
+        if method is None or method["customer"] not in (None, form["customer"]):
             return _missing("PaymentMethod", form["payment_method"], 400, "payment_method")
         intent = {
             "id": _id("pi"),
@@ -251,8 +265,9 @@ class StripeStandIn:
             "latest_charge": _id("ch"),
         }
         self.intents[intent["id"]] = intent
-        if method["_test_name"] in DECLINES:
-            code, decline, message = DECLINES[method["_test_name"]]
+        failure = TEST_CARDS.get(method["_test_name"])
+        if failure is not None:
+            _, code, decline, message = failure
             error = {"code": code, "decline_code": decline, "charge": intent["latest_charge"]}
             intent |= {
                 "status": "requires_payment_method",
@@ -430,17 +445,10 @@ async def test_a_paid_charge(api: tuple[StripeStandIn, str], billing: StripeBill
 @pytest.mark.parametrize(
     ("card", "code", "message"),
     [
-        ("pm_card_chargeDeclined", "card_declined", "Your card was declined."),
-        (
-            "pm_card_chargeDeclinedInsufficientFunds",
-            "insufficient_funds",
-            "Your card has insufficient funds.",
-        ),
-        (
-            "pm_card_authenticationRequired",
-            "authentication_required",
-            "Your card was declined. This transaction requires authentication.",
-        ),
+        ("pm_card_chargeDeclined", "card_declined", GENERIC[2]),
+        ("pm_card_visa_chargeDeclinedInsufficientFunds", "insufficient_funds", FUNDS[2]),
+        ("pm_card_chargeCustomerFail", "card_declined", GENERIC[2]),
+        ("pm_card_authenticationRequired", "authentication_required", AUTHENTICATION[2]),
     ],
 )
 async def test_a_declined_charge_is_a_charge_not_an_error(
@@ -453,6 +461,27 @@ async def test_a_declined_charge_is_a_charge_not_an_error(
     assert (charge.failure_code, charge.failure_message) == (code, message)
     assert charge.id in state.intents  # the failed intent Stripe sends in the 402
     assert state.intents[charge.id]["status"] == "requires_payment_method"
+
+
+@pytest.mark.parametrize(
+    "card", ["pm_card_chargeDeclined", "pm_card_chargeDeclinedInsufficientFunds"]
+)
+async def test_a_card_declined_as_it_is_attached_goes_back_unattached(
+    api: tuple[StripeStandIn, str], billing: StripeBilling, card: str
+) -> None:
+    state = api[0]
+    customer = await billing.ensure_customer(uuid.uuid4(), None)
+    assert await billing.check_payment_method(customer, card) == card
+    assert all(m["customer"] is None for m in state.methods.values())
+    assert len(_posts(state, f"/v1/payment_methods/{card}/attach")) == 1
+
+
+async def test_a_card_that_attaches_is_attached(
+    api: tuple[StripeStandIn, str], billing: StripeBilling
+) -> None:
+    customer, method = await _paying_customer(billing, "pm_card_chargeCustomerFail")
+    assert method != "pm_card_chargeCustomerFail"
+    assert api[0].methods[method]["customer"] == customer
 
 
 async def test_an_intent_that_needs_action_is_declined_with_its_status(
