@@ -4,11 +4,11 @@ Stripe's API cannot be reached from here, and the official stand-in, stripe-mock
 binary shipped through GitHub releases, Homebrew and Docker), cannot be installed here: it is
 on neither PyPI, npm nor Debian, and no Go toolchain or module proxy is reachable. The fakes
 that are on PyPI are not Stripe's (stripe-mock-server predates PaymentIntents; localstripe is
-a third party's reimplementation that could not be made to fail with a 500 or to show the
-Idempotency-Key it was sent). So `StripeStandIn` is ours: a real aiohttp server on a free
-127.0.0.1 port, started by the fixture, which the SDK reaches through
-``subscriptions.stripe.api_base``. It implements the four calls the adapter makes as the API
-reference documents them (https://docs.stripe.com/api):
+a third party's reimplementation and would be a new dependency), and these tests need to make
+a call fail (5xx, 429) on demand and to see the headers each request carried. So
+`StripeStandIn` is ours: a real aiohttp server on a free 127.0.0.1 port, started by the
+fixture, which the SDK reaches through ``subscriptions.stripe.api_base``. It implements the
+four calls the adapter makes as the API reference documents them (https://docs.stripe.com/api):
 
 - every request: ``Authorization: Bearer sk_test_...`` (else 401), ``Stripe-Version`` (the
   SDK's pinned version); every POST: ``application/x-www-form-urlencoded`` with Stripe's nested
