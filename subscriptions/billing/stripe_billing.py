@@ -1,36 +1,27 @@
 """The ``stripe`` adapter of the billing port: Stripe's API through its official SDK, async.
 
-`StripeBilling` speaks to Stripe with the SDK's `stripe.StripeClient` and its ``*_async``
-methods over the SDK's HTTPX-based async client (`stripe.HTTPXClient`), so no call blocks the
-event loop; build it with `from_settings` (``subscriptions.stripe.*``, docs/billing.md).
+`StripeBilling` calls Stripe with `stripe.StripeClient`'s ``*_async`` methods over the SDK's
+HTTPX-based async client, so nothing blocks the event loop; `from_settings` builds it from
+``subscriptions.stripe`` (docs/billing.md). The Stripe calls, per port method:
 
-The Stripe calls it makes, one per port method:
+- `ensure_customer`: Search customers, ``GET /v1/customers/search`` by
+  ``metadata['account_id']`` (https://docs.stripe.com/api/customers/search); if none, Create a
+  customer, ``POST /v1/customers`` (https://docs.stripe.com/api/customers/create), with an
+  idempotency key derived from the account (https://docs.stripe.com/api/idempotent_requests)
+  that covers Search's lag behind writes.
+- `check_payment_method`: ``POST /v1/payment_methods/{id}/attach``
+  (https://docs.stripe.com/api/payment_methods/attach). A test PaymentMethod (``pm_card_visa``,
+  https://docs.stripe.com/testing#cards) becomes a new ``pm_...``: the id returned. A card
+  declined as it is attached is returned as given, so that the charge reports the decline.
+- `charge`: ``POST /v1/payment_intents`` with ``confirm`` and ``off_session``
+  (https://docs.stripe.com/api/payment_intents/create), the port's idempotency key as
+  ``Idempotency-Key``, the caller's metadata (``subscription_id``) on the intent.
+- `parse_webhook`: ``stripe.Webhook.construct_event`` (https://docs.stripe.com/webhooks);
+  ``payment_intent.succeeded`` and ``payment_intent.payment_failed`` are acted on.
 
-- `ensure_customer`: Search customers, ``GET /v1/customers/search`` with
-  ``metadata['account_id']:'<uuid>'`` (https://docs.stripe.com/api/customers/search); when
-  none is found, Create a customer, ``POST /v1/customers`` with ``metadata[account_id]``
-  (https://docs.stripe.com/api/customers/create) and an idempotency key derived from the
-  account id (https://docs.stripe.com/api/idempotent_requests), so two racing first calls
-  make one customer. Search lags writes by up to a minute; the key covers that window.
-- `check_payment_method`: Attach a PaymentMethod to a Customer,
-  ``POST /v1/payment_methods/{id}/attach`` (https://docs.stripe.com/api/payment_methods/attach).
-  Stripe's test PaymentMethods (``pm_card_visa``, ``pm_card_chargeDeclined``, ...,
-  https://docs.stripe.com/testing#cards) become a new ``pm_...`` there: the id returned is the
-  one to charge. A card declined as it is attached is returned as given, so that the charge
-  reports the decline (as the local adapter does); one Stripe does not know is invalid.
-- `charge`: Create a PaymentIntent, ``POST /v1/payment_intents`` with ``confirm=true`` and
-  ``off_session=true`` (https://docs.stripe.com/api/payment_intents/create), the port's
-  idempotency key as Stripe's ``Idempotency-Key`` and the caller's metadata (its
-  ``subscription_id``) on the intent, where the webhooks find it again.
-- `parse_webhook`: ``stripe.Webhook.construct_event`` checks ``Stripe-Signature``
-  (https://docs.stripe.com/webhooks#verify-events); ``payment_intent.succeeded`` and
-  ``payment_intent.payment_failed`` (https://docs.stripe.com/api/events/types) are the events
-  the lifecycle acts on.
-
-Stripe's errors (https://docs.stripe.com/api/errors) become the port's: a card error (402) is
-a declined `Charge` with the decline code (https://docs.stripe.com/declines/codes); an invalid
-request about the payment method is `InvalidPaymentMethod`; no connection, 429, 5xx and a
-refused API key are `ProviderUnavailable` (a charge may then be retried with the same key).
+Errors (https://docs.stripe.com/api/errors): a card error is a declined `Charge` with its
+decline code (https://docs.stripe.com/declines/codes); an invalid request about the payment
+method is `InvalidPaymentMethod`; no connection, 429, 5xx or a refused key `ProviderUnavailable`.
 """
 
 from __future__ import annotations
@@ -61,7 +52,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# Stripe's own advice is a generous timeout; a renewal tick retries later anyway.
+# Slower than this is ProviderUnavailable; the renewal is retried later with the same key.
 DEFAULT_TIMEOUT_S = 30.0
 # The SDK retries connection errors, 409 and 5xx itself, with the same Idempotency-Key.
 DEFAULT_NETWORK_RETRIES = 2
@@ -186,22 +177,16 @@ class StripeBilling:
             return _declined(exc, amount_minor, currency)
         except stripe.StripeError as exc:
             raise _translate(exc, "charge") from exc
-        if intent.status == "succeeded":
-            return Charge(
-                id=intent.id,
-                paid=True,
-                amount_minor=intent.amount,
-                currency=intent.currency.upper(),
-            )
-        # requires_action, requires_payment_method, processing, ...: not paid now. A later
+        paid = intent.status == "succeeded"
+        # Any other status (requires_action, processing, ...) is not paid now; a later
         # payment_intent.succeeded webhook still counts, through parse_webhook.
         return Charge(
             id=intent.id,
-            paid=False,
+            paid=paid,
             amount_minor=intent.amount,
             currency=intent.currency.upper(),
-            failure_code=intent.status,
-            failure_message=f"the payment was not completed (Stripe status {intent.status})",
+            failure_code=None if paid else intent.status,
+            failure_message=None if paid else f"not completed (Stripe status {intent.status})",
         )
 
     def parse_webhook(self, payload: bytes, headers: Mapping[str, str]) -> ProviderEvent:

@@ -42,7 +42,7 @@ import pytest
 import stripe
 from aiohttp import web
 
-from subscriptions.billing.port import InvalidPaymentMethod, ProviderUnavailable
+from subscriptions.billing.port import BillingError, InvalidPaymentMethod, ProviderUnavailable
 from subscriptions.billing.stripe_billing import StripeBilling
 
 API_KEY = "sk_test_4eC39HqLyjWDarjtT1zdp7dc"
@@ -576,3 +576,22 @@ async def test_a_retried_charge_with_the_same_key_is_the_same_charge(
     assert [p["headers"]["Idempotency-Key"] for p in posts] == ["sub-7-2026-12"] * 3
     other = await _charge(billing, customer, method, key="sub-7-2027-01")
     assert other.id != first.id and len(state.intents) == 2
+
+
+async def test_a_key_reused_with_other_parameters_is_refused(
+    api: tuple[StripeStandIn, str], billing: StripeBilling
+) -> None:
+    customer, method = await _paying_customer(billing, "pm_card_visa")
+    await _charge(billing, customer, method, key="sub-7-2026-12")
+    with pytest.raises(BillingError) as refused:
+        await billing.charge(
+            customer_id=customer,
+            payment_method=method,
+            amount_minor=999,  # the plan changed, the key did not: a bug of the caller
+            currency="USD",
+            idempotency_key="sub-7-2026-12",
+            description="StreamCore basic, 2026-12",
+            metadata={},
+        )
+    assert type(refused.value) is BillingError
+    assert len(api[0].intents) == 1
