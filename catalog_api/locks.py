@@ -14,7 +14,7 @@ assets/views.py). The caller's entitlement is looked up once per request:
   change shows here at most that long after it;
 - when that service cannot answer (and the client knows no recent answer): the free plan,
   logged, so premium titles are locked (fail closed) and a listing is still a 200. Such an
-  answer is marked `degraded`, and is not to be kept by the caller's cache (handlers).
+  answer is marked `degraded`: a caller's cache keeps it only seconds (titles/handlers.py).
 
 Responses differ by caller and already say ``Vary: Authorization``.
 """

@@ -10,6 +10,7 @@ caller's plan does not include as locked (catalog_api/locks.py). Every write is 
 from __future__ import annotations
 
 import logging
+import math
 import uuid
 from typing import Any
 from uuid import UUID
@@ -72,12 +73,13 @@ def _cache_headers(request: web.Request, result: CacheResult, locks: Locks) -> d
         # The database could not answer: this is the last-known answer, and says so.
         return {"X-Cache": "STALE", "Warning": '110 - "Response is Stale"',
                 "Cache-Control": "no-cache", "Vary": "Authorization"}  # fmt: skip
-    if locks.degraded:
-        # The subscriptions service could not answer: premium titles are locked for now.
-        return {"X-Cache": result.tier.upper(), "Cache-Control": "no-cache",
-                "Vary": "Authorization"}  # fmt: skip
     scope = "public" if principal(request).anonymous else "private"
-    return {"Cache-Control": f"{scope}, max-age={_MAX_AGE_S}", "Vary": "Authorization",
+    max_age = _MAX_AGE_S
+    if locks.degraded:
+        # The subscriptions service could not answer, so premium titles are locked for now:
+        # kept only until its client may ask again (anonymous answers are never degraded).
+        max_age = math.ceil(request.app[SETTINGS_KEY].subscriptions.entitlements_breaker_reset_s)
+    return {"Cache-Control": f"{scope}, max-age={max_age}", "Vary": "Authorization",
             "X-Cache": result.tier.upper()}  # fmt: skip
 
 

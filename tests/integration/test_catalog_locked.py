@@ -201,7 +201,7 @@ async def test_an_unavailable_subscriptions_service_locks_premium_titles(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Fail closed: premium titles locked, free ones not, the listing a 200 (not a 5xx),
-    logged, and not to be kept by the caller's cache."""
+    logged, and kept by the caller's cache only until the client may ask again."""
     standin.status = 503
     account = uuid.uuid4()
     standin.grant(account, "premium")  # what the service would say, could it answer
@@ -210,7 +210,8 @@ async def test_an_unavailable_subscriptions_service_locks_premium_titles(
         assert await _views(client, shelf, viewer) == _locked_when(True)
     assert any("premium titles locked" in r.getMessage() for r in caplog.records)
     page = await fetch(client, "/v1/titles", viewer, {"genre": shelf["tag"]})
-    assert page.status == 200 and page.headers["Cache-Control"] == "no-cache"
+    reset_s = stack.subscriptions.entitlements_breaker_reset_s  # kept until it may ask again
+    assert page.status == 200 and page.headers["Cache-Control"] == f"private, max-age={reset_s:.0f}"
     standin.status = 200  # back: the account's plan applies again (once the breaker allows)
     await settled(
         lambda: fetch(client, f"/v1/titles/{shelf['premium']['id']}", viewer),
