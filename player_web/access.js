@@ -100,7 +100,8 @@ export class Access {
     let plans = [];
     let loadError = null;
     try {
-      plans = await this.subscriptions.plans();
+      // The free plan is everyone's already: only paid plans are offered.
+      plans = (await this.subscriptions.plans()).filter((p) => Number(p.price) !== 0);
     } catch (error) {
       loadError = error.message;
     }
