@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
 
 from aiohttp import web
 
@@ -47,10 +46,6 @@ class Locks:
 
     def locked(self, access: str | None) -> bool:
         return self.entitlement is not None and not may_play(self.entitlement, access)
-
-    def mark(self, document: dict[str, Any]) -> dict[str, Any]:
-        """The document with ``locked`` set from its ``access`` (a new dict)."""
-        return {**document, "locked": self.locked(document.get("access"))}
 
 
 UNLOCKED = Locks()

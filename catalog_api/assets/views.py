@@ -3,10 +3,9 @@
 Everyone who may see an asset gets its public fields: what it is, its state, its renditions
 and images, its certification (the strictest of its titles', queries.py) and its access
 level (premium when any of its titles is), and whether it is ``locked`` to the caller
-(premium, and the caller's plan does not include premium titles: catalog_api/locks.py).
-Who may manage
-it (its owner, admins, service accounts with the admin role: `Principal.may_manage`) also
-gets how it was made: its source, owner, attempts and errors.
+(premium, and the caller's plan does not include premium titles: catalog_api/locks.py). Who
+may manage it (its owner, admins, service accounts with the admin role:
+`Principal.may_manage`) also gets how it was made: its source, owner, attempts and errors.
 """
 
 from __future__ import annotations
