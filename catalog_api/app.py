@@ -41,6 +41,7 @@ def create_app(settings: Settings) -> web.Application:
             resources.cache,
             resources.storage,
             resources.task_queue,
+            resources.entitlements_client,  # what accounts' plans grant (locks.py)
         ]
     )
     # Players and pages on other origins read titles and assets, and follow the moved paths.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from functools import partial
 from typing import Any
@@ -15,10 +16,12 @@ from celery import Celery
 from catalog_api.metrics import CatalogMetrics
 from cdn_adapters.base import CdnAdapter
 from streamcore.cache import Cache
+from streamcore.cache.breaker import BreakerState
 from streamcore.cache.redis_client import create_redis
 from streamcore.db.database import UNAVAILABLE_ERRORS, Database, database_context
 from streamcore.db.metrics import watch_pools
 from streamcore.db.schemas import Schema
+from streamcore.entitlements_client import EntitlementsClient
 from streamcore.storage.s3 import S3Storage, open_storage
 from streamcore.tasks.queue import TaskName, create_celery
 from streamcore.web.service import SETTINGS_KEY, ServiceUnavailable
@@ -32,6 +35,9 @@ METRICS_KEY = web.AppKey("metrics", CatalogMetrics)
 STORAGE_KEY = web.AppKey("storage", S3Storage)
 CELERY_KEY = web.AppKey("celery", Celery)
 ADAPTERS_KEY = web.AppKey("cdn_adapters", list[CdnAdapter])
+ENTITLEMENTS_KEY = web.AppKey("entitlements", EntitlementsClient)
+
+log = logging.getLogger(__name__)
 
 
 async def database(app: web.Application) -> AsyncIterator[None]:
@@ -74,6 +80,18 @@ async def task_queue(app: web.Application) -> AsyncIterator[None]:
     app[CELERY_KEY] = celery
     yield
     celery.close()
+
+
+async def entitlements_client(app: web.Application) -> AsyncIterator[None]:
+    """The subscriptions service's client: what accounts' plans grant (locks.py)."""
+
+    def moved(old: BreakerState, new: BreakerState) -> None:
+        log.warning("entitlements breaker: %s -> %s", old.name, new.name)
+
+    client = EntitlementsClient.from_settings(app[SETTINGS_KEY], on_transition=moved)
+    app[ENTITLEMENTS_KEY] = client
+    yield
+    await client.aclose()
 
 
 async def enqueue(app: web.Application, task: TaskName, *args: Any) -> None:

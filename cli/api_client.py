@@ -258,3 +258,17 @@ class ApiClient:
 
     def update_title(self, title_id: str, body: dict[str, Any]) -> dict[str, Any]:
         return self._request("PATCH", f"/v1/titles/{quote(title_id)}", json=body)
+
+    # -- subscriptions (admins) --------------------------------------------------------------
+
+    def subscriptions(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self._request("GET", "/v1/admin/subscriptions", params=params)
+
+    def subscription(self, subscription_id: str) -> dict[str, Any]:
+        return self._request("GET", f"/v1/admin/subscriptions/{quote(subscription_id)}")
+
+    def subscription_events(self, subscription_id: str) -> dict[str, Any]:
+        return self._request("GET", f"/v1/admin/subscriptions/{quote(subscription_id)}/events")
+
+    def subscriptions_tick(self) -> dict[str, Any]:
+        return self._request("POST", "/v1/admin/subscriptions/tick")

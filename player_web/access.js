@@ -5,15 +5,27 @@
 // too_many_streams: stop one, with the devices' names, and try again), or that the profile may
 // not watch this title (403 restricted). A signed-in viewer with several profiles picks one
 // first. Anonymous playback, where the API allows it, needs none of this.
+//
+// A premium title the viewer's plan does not include is locked: the catalog says so before
+// anything plays (`locked` of GET /v1/assets/{id}), and the streaming service refuses it (403
+// not_entitled). Instead of playing, the page shows a lock and "Subscribe"; that leads to
+// signing in (an anonymous viewer), then to the plans and a subscribe form. Once subscribed
+// (201), playback is asked for again; the catalog's answer may lag by a few seconds then, so
+// the streaming service, which asks afresh before refusing, decides from there on.
 
 import { ApiError } from "./api.js";
 
+const LOCKED = "Your plan does not include this title: premium titles need a plan that includes them.";
+
 export class Access {
-  constructor({ player, account, gate, slot }) {
+  constructor({ player, account, gate, slot, subscriptions }) {
     this.player = player;
     this.account = account;
     this.gate = gate;
     this.slot = slot;
+    this.subscriptions = subscriptions; // subscription.js
+    this.subscribed = false; // in this page: the catalog's `locked` is no longer asked
+    this.wantsPlans = false; // the viewer asked for the plans (skip the lock pane once)
   }
 
   get state() {
@@ -23,12 +35,17 @@ export class Access {
   /** The playback body to start with, or null when the viewer chose not to play here. */
   async grant(assetId) {
     for (;;) {
+      let refusal = null; // why the title is not playable: offer the plans
       try {
         await this.ensureProfile();
-        return await this.slot.take(assetId);
+        if (!this.subscribed && (await this.subscriptions.locked(assetId))) refusal = LOCKED;
+        else return await this.slot.take(assetId);
       } catch (error) {
         if (!(error instanceof ApiError)) throw error;
-        if (error.status === 401) {
+        if (error.status === 403 && error.code === "not_entitled") {
+          refusal = error.message || LOCKED;
+          this.wantsPlans = this.account.signedIn; // refused at play: straight to the plans
+        } else if (error.status === 401) {
           await this.signIn(this.account.signedIn || error.code === "signed_out" ? error.message : "Sign in to watch.");
         } else if (error.status === 409 && error.code === "too_many_streams") {
           const stop = await this.#askStreams(error);
@@ -38,7 +55,70 @@ export class Access {
           throw error;
         }
       }
+      if (refusal) await this.unlock(refusal);
     }
+  }
+
+  /**
+   * A locked title: the lock and "Subscribe" until the viewer picks it; then sign in (an
+   * anonymous viewer, after which the title is looked at again) or the plans. Returns once
+   * signed in or subscribed; "Not now" on the plans goes back to the lock.
+   */
+  async unlock(reason) {
+    const info = this.state.subscription;
+    info.locked = true;
+    info.reason = reason;
+    for (;;) {
+      if (!this.wantsPlans || !this.account.signedIn) {
+        this.state.phase = "locked";
+        this.player.message("");
+        await this.gate.askLocked(reason);
+      }
+      this.wantsPlans = false;
+      if (!this.account.signedIn) {
+        this.state.phase = "signin";
+        if (!(await this.gate.askSignIn("Sign in to subscribe.", { cancellable: true }))) continue;
+        this.player.accountBar.render();
+        this.wantsPlans = true;
+        this.state.phase = "loading";
+        return;
+      }
+      if (await this.#choosePlan(reason)) {
+        Object.assign(info, { locked: false, subscribed: true });
+        this.subscribed = true;
+        this.state.phase = "loading";
+        this.player.message("Subscribed: starting…");
+        return;
+      }
+    }
+  }
+
+  async #choosePlan(reason) {
+    const info = this.state.subscription;
+    this.state.phase = "subscribe";
+    this.player.message("");
+    let plans = [];
+    let loadError = null;
+    try {
+      // The free plan is everyone's already: only paid plans are offered.
+      plans = (await this.subscriptions.plans()).filter((p) => Number(p.price) !== 0);
+    } catch (error) {
+      loadError = error.message;
+    }
+    info.plans = plans.map((p) => p.name);
+    return this.gate.askSubscribe({
+      plans, reason, loadError,
+      submit: async (plan, paymentMethod) => {
+        info.plan = plan;
+        try {
+          const created = await this.subscriptions.subscribe(plan, paymentMethod);
+          Object.assign(info, { id: created?.id ?? null, state: created?.state ?? null, error: null });
+        } catch (error) {
+          info.error = { status: error.status ?? null, code: error.code ?? null, message: error.message };
+          throw error;
+        }
+      },
+    });
   }
 
   async signIn(reason) {

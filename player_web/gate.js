@@ -1,12 +1,13 @@
 // What stands between the viewer and playback, drawn over the video: sign in (or sign up), pick
 // a profile, choose a stream to stop when the account plays on too many devices, play again
-// once a stream was stopped. DOM only, text only (textContent): each `ask*` resolves with the
+// once a stream was stopped, a locked title's "Subscribe" and the plans to subscribe to. DOM only, text only (textContent): each `ask*` resolves with the
 // viewer's choice; signing in itself is account.js' business, called from here.
 
+import { describePlan } from "./subscription.js";
 import { formatTime } from "./util.js";
 
 const $ = (id) => document.getElementById(id);
-const PANES = ["signin-form", "signup-form", "profiles", "streams", "ended"];
+const PANES = ["signin-form", "signup-form", "profiles", "streams", "ended", "locked", "subscribe-form"];
 
 function describeError(error) {
   if (error.status === 429) {
@@ -14,6 +15,9 @@ function describeError(error) {
     return `Too many attempts: try again${wait}.`;
   }
   if (error.code === "invalid_credentials") return "Wrong email or password.";
+  if (error.code === "payment_failed") return `The payment failed: ${error.message}`;
+  const field = error.error?.details?.[0]?.field;
+  if (error.status === 400 && field) return `${field}: ${error.error.details[0].message ?? error.message}`;
   return error.message || "Something went wrong; try again.";
 }
 
@@ -169,9 +173,11 @@ export class Gate {
     });
   }
 
-  /** The stream was stopped (by another device, a sign-out...): resolves on "Play here". */
-  askPlayAgain(reason) {
+  /** The stream was stopped (by another device, a sign-out, a plan without this title):
+   * resolves on "Play here" (`action`: that button's text, e.g. "See plans"). */
+  askPlayAgain(reason, { action = "Play here" } = {}) {
     $("ended-text").textContent = `Playback stopped: ${reason}`;
+    $("play-here").textContent = action;
     this.#show("ended");
     return new Promise((resolve) => {
       $("play-here").onclick = () => {
@@ -180,4 +186,74 @@ export class Gate {
       };
     });
   }
+
+  /** A locked title: the lock, why, and "Subscribe" instead of playing; resolves on it. */
+  askLocked(reason) {
+    $("locked-text").textContent = reason;
+    this.#show("locked");
+    return new Promise((resolve) => {
+      $("subscribe-open").onclick = () => {
+        this.hide();
+        resolve();
+      };
+    });
+  }
+
+  /**
+   * The plans and the subscribe form: resolves true once `submit(plan, paymentMethod)` has
+   * succeeded, false on "Not now". A refusal (402 payment_failed, 400) is shown in the form,
+   * which stays. `loadError`: the plans could not be listed (nothing to submit).
+   */
+  askSubscribe({ plans, reason, loadError = null, submit }) {
+    $("subscribe-reason").textContent = reason;
+    const errorLine = $("subscribe-error");
+    errorLine.textContent = loadError ? `Plans are unavailable: ${loadError}` : "";
+    errorLine.hidden = !loadError;
+    const form = $("subscribe-form");
+    const button = form.querySelector("button[type=submit]");
+    button.disabled = plans.length === 0;
+    const best = plans.find((p) => p.premium) ?? plans[0];
+    $("plan-list").replaceChildren(...plans.map((plan) => planChoice(plan, plan === best)));
+    this.#show("subscribe-form");
+    return new Promise((resolve) => {
+      const done = (subscribed) => {
+        form.onsubmit = null;
+        this.hide();
+        resolve(subscribed);
+      };
+      $("subscribe-cancel").onclick = () => done(false);
+      form.onsubmit = async (event) => {
+        event.preventDefault();
+        errorLine.hidden = true;
+        button.disabled = true;
+        try {
+          await submit(form.elements.plan.value, $("payment-method").value.trim());
+        } catch (error) {
+          errorLine.textContent = describeError(error);
+          errorLine.hidden = false;
+          return;
+        } finally {
+          button.disabled = false;
+        }
+        done(true);
+      };
+    });
+  }
+}
+
+function planChoice(plan, checked) {
+  const label = document.createElement("label");
+  label.className = "plan";
+  label.dataset.testid = "plan";
+  label.dataset.plan = plan.name;
+  const radio = document.createElement("input");
+  radio.type = "radio";
+  radio.name = "plan";
+  radio.value = plan.name;
+  radio.checked = checked;
+  radio.required = true;
+  const text = document.createElement("span");
+  text.textContent = describePlan(plan);
+  label.append(radio, text);
+  return label;
 }

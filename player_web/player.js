@@ -16,6 +16,7 @@ import { renderPanel } from "./panel.js";
 import { Gate } from "./gate.js";
 import { Renditions } from "./renditions.js";
 import { StreamSlot } from "./slot.js";
+import { SubscriptionApi } from "./subscription.js";
 import { createState, record } from "./state.js";
 import { loadStoryboard } from "./storyboard.js";
 import { EventQueue, ProgressReporter } from "./telemetry.js";
@@ -50,10 +51,13 @@ class Player {
     this.rewriter = new TokenRewriter(this.state.tokens);
     this.slot = new StreamSlot({
       api: this.api, rewriter: this.rewriter, stats: this.state.session,
-      position: () => this.position(), onEnded: (reason) => this.stopped(reason),
+      position: () => this.position(), onEnded: (reason, code) => this.stopped(reason, code),
     });
     this.gate = new Gate({ account: this.account });
-    this.access = new Access({ player: this, account: this.account, gate: this.gate, slot: this.slot });
+    this.access = new Access({
+      player: this, account: this.account, gate: this.gate, slot: this.slot,
+      subscriptions: new SubscriptionApi(base, this.account),
+    });
     this.accountBar = new AccountBar({ player: this, account: this.account });
     this.account.onSignedOut = (reason) => this.accountBar.render(reason);
     // Read live, not at the last tick: tests time their actions on these.
@@ -147,8 +151,9 @@ class Player {
     return renewed ?? this.api.playback(this.assetId);
   }
 
-  /** The slot was ended by the API (stopped from another device, signed out, expired). */
-  stopped(reason) {
+  /** The slot was ended by the API (stopped from another device, signed out, expired, the
+   * plan no longer includes the title: then the plans are offered next). */
+  stopped(reason, code) {
     const position = this.resumeFrom();
     this.generation += 1;
     this.engine?.destroy();
@@ -156,7 +161,11 @@ class Player {
     this.state.ready = false;
     this.state.phase = "stopped";
     this.message("");
-    this.gate.askPlayAgain(reason).then(() => this.playAgain(position));
+    const notEntitled = code === "not_entitled";
+    this.gate.askPlayAgain(reason, notEntitled ? { action: "See plans" } : {}).then(() => {
+      if (notEntitled) Object.assign(this.access, { subscribed: false, wantsPlans: this.account.signedIn });
+      this.playAgain(position);
+    });
   }
 
   async playAgain(position) {

@@ -2,7 +2,9 @@
 // heartbeat every `heartbeat_s` (the position, and back come fresh playback tokens, applied to
 // the media requests by tokens.js), freed with DELETE when the page goes away. The API ends a
 // slot that stops beating, one stopped from another device, or one of a device signed out:
-// the next heartbeat answers 409 session_ended and the player stops.
+// the next heartbeat answers 409 session_ended and the player stops. So does a heartbeat
+// answered 403 not_entitled: the account's plan no longer includes the title (suspended,
+// expired, downgraded), and its playback tokens are not renewed.
 //
 // Without slots (an API that does not take them, or a viewer it does not give one), playback
 // URLs come from GET /v1/playback, and nothing beats.
@@ -19,7 +21,7 @@ export class StreamSlot {
     this.rewriter = rewriter;
     this.stats = stats; // state.session
     this.position = position; // () => seconds
-    this.onEnded = onEnded; // (reason) => void
+    this.onEnded = onEnded; // (reason, code) => void
     this.id = null;
     this.timer = null;
     this.beating = null;
@@ -38,7 +40,7 @@ export class StreamSlot {
     }
     this.id = session.session_id;
     const heartbeatS = Number(session.heartbeat_s) > 0 ? Number(session.heartbeat_s) : DEFAULT_HEARTBEAT_S;
-    Object.assign(this.stats, { id: this.id, slot: true, heartbeatS, ended: null, startedAt: session.started_at });
+    Object.assign(this.stats, { id: this.id, slot: true, heartbeatS, ended: null, endedCode: null, startedAt: session.started_at });
     clearInterval(this.timer);
     this.timer = setInterval(() => this.beat(), heartbeatS * 1000);
     return session.playback ?? this.api.playback(assetId);
@@ -62,9 +64,12 @@ export class StreamSlot {
       return body?.playback ?? null;
     } catch (error) {
       if (error instanceof ApiError && (error.code === "session_ended" || error.status === 404)) {
-        this.#ended(error.message);
+        this.#ended(error.message, "session_ended");
+      } else if (error instanceof ApiError && error.status === 403) {
+        const notEntitled = error.code === "not_entitled";
+        this.#ended(notEntitled ? `your plan no longer includes this title (${error.message})` : error.message, error.code);
       } else if (error instanceof ApiError && error.status === 401) {
-        this.#ended("you were signed out");
+        this.#ended("you were signed out", "signed_out");
       } else {
         // The API is unreachable: the slot lives on until its timeout; the next beat may work.
         this.stats.failed += 1;
@@ -74,10 +79,11 @@ export class StreamSlot {
     }
   }
 
-  #ended(reason) {
+  #ended(reason, code) {
     this.stop();
     this.stats.ended = reason;
-    this.onEnded(reason);
+    this.stats.endedCode = code;
+    this.onEnded(reason, code);
   }
 
   stop() {

@@ -11,14 +11,17 @@ export function createState({ assetId, engine, sessionId }) {
     viewerId: null,
     engine, // "hls" | "dash"
     ready: false, // levels known and the first frame can be shown
-    phase: "loading", // loading | signin | profiles | streams | prompt | playing | paused | ended | stopped | failed
+    phase: "loading", // loading | signin | profiles | streams | locked | subscribe | prompt | playing | paused | ended | stopped | failed
     // The sign-in (account.js): refreshes and signIns count what happened in this page.
     auth: {
       signedIn: false, email: null, deviceId: null, profileId: null, profileName: null,
       expiresAt: null, refreshes: 0, signIns: 0,
     },
     // The stream slot (slot.js): null id without one (anonymous playback without slots).
-    session: { id: null, slot: false, heartbeatS: null, heartbeats: 0, failed: 0, ended: null, startedAt: null },
+    session: { id: null, slot: false, heartbeatS: null, heartbeats: 0, failed: 0, ended: null, endedCode: null, startedAt: null },
+    // A locked title and subscribing (access.js): the plans offered (names), the one chosen,
+    // the subscription made (id, state), the last refusal ({status, code, message}).
+    subscription: { locked: null, reason: null, plans: [], plan: null, subscribed: false, id: null, state: null, error: null },
     // Playback tokens (tokens.js): renewals taken from heartbeats, media URLs rewritten to them.
     tokens: { renewals: 0, rewritten: 0, expiresAt: null },
     // The last "too many streams" choice: {holders, limit, stopped} (stopped: a session id or null).

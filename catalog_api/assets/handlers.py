@@ -4,7 +4,8 @@ Uploading, listing, deleting and reprocessing need UPLOAD (permissions.py); with
 creator manages only the assets it owns (the uploader's account, `owner_account_id`) and
 others' are 404 to it, as if absent; admins manage all (`Principal.may_manage`). Reading one
 asset is public: its managed fields only for who may manage it (views.py), and an asset above
-the caller's maturity level is 404 unless it is the caller's own.
+the caller's maturity level is 404 unless it is the caller's own. Every answer says whether
+the asset is locked to the caller (premium, beyond its plan: catalog_api/locks.py).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from catalog_api.assets import queries, upload
 from catalog_api.assets.models import AssetListParams, ReprocessParams
 from catalog_api.assets.views import asset_json, decode_cursor, encode_cursor
 from catalog_api.caller import may_see, visible_certifications
+from catalog_api.locks import UNLOCKED, caller_locks
 from catalog_api.resources import CACHE_KEY, DB_POOL_KEY, STORAGE_KEY, enqueue
 from streamcore.assets import repository
 from streamcore.auth.principal import principal
@@ -76,7 +78,7 @@ async def create_asset(request: web.Request) -> web.Response:
     assert asset.job_id is not None
     await enqueue(request.app, TaskName.PROCESS_ASSET, asset.id, asset.job_id)
     return web.json_response(
-        asset_json(asset, queries.Labels(), managed=True),
+        asset_json(asset, queries.Labels(), managed=True, locks=UNLOCKED),  # no title: free
         status=202,
         headers={"Location": f"/v1/assets/{asset.id}"},
     )
@@ -100,7 +102,8 @@ async def list_assets(request: web.Request) -> web.Response:
         pool, request.app[SETTINGS_KEY].auth, [asset.id for asset in assets]
     )
     next_cursor = encode_cursor(assets[-1]) if len(assets) == params.limit else None
-    items = [asset_json(asset, labelled[asset.id], managed=True) for asset in assets]
+    locks = await caller_locks(request)
+    items = [asset_json(a, labelled[a.id], managed=True, locks=locks) for a in assets]
     return web.json_response({"items": items, "next_cursor": next_cursor})
 
 
@@ -114,7 +117,8 @@ async def get_asset(request: web.Request) -> web.Response:
     managed = principal(request).may_manage(asset.owner_account_id)
     if not managed and not may_see(visible_certifications(request), labels.certification):
         raise _not_found(asset_id)  # above the caller's maturity level: as if absent
-    return web.json_response(asset_json(asset, labels, managed=managed))
+    locks = await caller_locks(request)
+    return web.json_response(asset_json(asset, labels, managed=managed, locks=locks))
 
 
 @routes.post("/v1/assets/{asset_id}/reprocess")
@@ -134,7 +138,8 @@ async def reprocess_asset(request: web.Request) -> web.Response:
     await request.app[CACHE_KEY].bump_generation(catalog_cache.ASSETS)  # titles show its state
     # The version playing now is purged from the CDNs once its replacement is published.
     await enqueue(request.app, TaskName.PROCESS_ASSET, asset.id, asset.job_id, asset.version)
-    body = asset_json(asset, await _labels(request, asset_id), managed=True)
+    labels, locks = await _labels(request, asset_id), await caller_locks(request)
+    body = asset_json(asset, labels, managed=True, locks=locks)
     return web.json_response(body, status=202)
 
 

@@ -2,9 +2,10 @@
 
 Everyone who may see an asset gets its public fields: what it is, its state, its renditions
 and images, its certification (the strictest of its titles', queries.py) and its access
-level (premium when any of its titles is). Who may manage
-it (its owner, admins, service accounts with the admin role: `Principal.may_manage`) also
-gets how it was made: its source, owner, attempts and errors.
+level (premium when any of its titles is), and whether it is ``locked`` to the caller
+(premium, and the caller's plan does not include premium titles: catalog_api/locks.py). Who
+may manage it (its owner, admins, service accounts with the admin role:
+`Principal.may_manage`) also gets how it was made: its source, owner, attempts and errors.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from typing import Any
 from uuid import UUID
 
 from catalog_api.assets.queries import Labels
+from catalog_api.locks import Locks
 from streamcore.assets.repository import Asset
 from streamcore.web.validation import InvalidCursor, invalid
 
 
-def asset_json(asset: Asset, labels: Labels, *, managed: bool) -> dict[str, Any]:
+def asset_json(asset: Asset, labels: Labels, *, managed: bool, locks: Locks) -> dict[str, Any]:
     public = {
         "id": str(asset.id),
         "title": asset.title,
@@ -29,6 +31,7 @@ def asset_json(asset: Asset, labels: Labels, *, managed: bool) -> dict[str, Any]
         "version": asset.version,
         "certification": labels.certification,
         "access": labels.access.value,
+        "locked": locks.locked(labels.access),
         "renditions": asset.renditions,
         "images": asset.images,
         "created_at": asset.created_at.isoformat(),

@@ -41,6 +41,11 @@ class AssetOut(BaseModel):
         description="Who may play it: premium when any title it belongs to is premium "
         "(plans that include premium titles only), else free"
     )
+    locked: bool = Field(
+        description="True when the asset is premium and the caller's plan does not include "
+        "premium titles (anonymous callers: the free plan's); never for admins and service "
+        "accounts. Also true while the subscriptions service cannot say what the plan is"
+    )
     renditions: list[dict[str, Any]] = Field(
         description="Its ladder: name, width, height, bandwidth, ... of each rendition"
     )

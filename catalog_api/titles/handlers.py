@@ -2,13 +2,15 @@
 
 Reads go through the cache (LRU, Redis, then `queries.title_document` / `queries.title_page`,
 which return plain documents), are filtered by the caller's maturity level (`visibility.py`
-says where and why), then `views.Presenter` signs image URLs. Every write is one transaction
+says where and why), then `views.Presenter` signs image URLs and marks premium titles the
+caller's plan does not include as locked (catalog_api/locks.py). Every write is one transaction
 (`writes.py`), then `effects.after_title_write` does what must follow the commit.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import uuid
 from typing import Any
 from uuid import UUID
@@ -17,6 +19,7 @@ from aiohttp import web
 
 from catalog_api import certifications
 from catalog_api.caller import actor, visible_certifications
+from catalog_api.locks import Locks, caller_locks
 from catalog_api.resources import CACHE_KEY, DB_KEY
 from catalog_api.titles import cursor, images, posters, queries, visibility, writes
 from catalog_api.titles.effects import TitleChange, after_title_write
@@ -39,8 +42,9 @@ from streamcore.web.validation import json_body, path_uuid, query_params
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
-# Answers depend on the caller (its maturity level), and are otherwise the same for everyone
-# (hour-stable URLs): shared caches may keep anonymous ones, each caller its own.
+# Answers depend on the caller (its maturity level, its plan's locks), and are otherwise the
+# same for everyone (hour-stable URLs): shared caches may keep anonymous ones (all on the free
+# plan), each caller its own.
 _MAX_AGE_S = 60
 
 
@@ -64,13 +68,18 @@ async def _document(request: web.Request, title_id: UUID) -> dict[str, Any]:
     return Presenter(request.app).title(document)
 
 
-def _cache_headers(request: web.Request, result: CacheResult) -> dict[str, str]:
+def _cache_headers(request: web.Request, result: CacheResult, locks: Locks) -> dict[str, str]:
     if result.stale:
         # The database could not answer: this is the last-known answer, and says so.
         return {"X-Cache": "STALE", "Warning": '110 - "Response is Stale"',
                 "Cache-Control": "no-cache", "Vary": "Authorization"}  # fmt: skip
     scope = "public" if principal(request).anonymous else "private"
-    return {"Cache-Control": f"{scope}, max-age={_MAX_AGE_S}", "Vary": "Authorization",
+    max_age = _MAX_AGE_S
+    if locks.degraded:
+        # The subscriptions service could not answer, so premium titles are locked for now:
+        # kept only until its client may ask again (anonymous answers are never degraded).
+        max_age = math.ceil(request.app[SETTINGS_KEY].subscriptions.entitlements_breaker_reset_s)
+    return {"Cache-Control": f"{scope}, max-age={max_age}", "Vary": "Authorization",
             "X-Cache": result.tier.upper()}  # fmt: skip
 
 
@@ -87,8 +96,9 @@ async def list_titles(request: web.Request) -> web.Response:
         query.cache_key(), load, settings.cache.list_ttl_s,
         depends_on=(catalog_cache.TITLES, catalog_cache.ASSETS),
     )  # fmt: skip
-    body = Presenter(request.app).page(result.value, query)
-    return web.json_response(body, headers=_cache_headers(request, result))
+    locks = await caller_locks(request)
+    body = Presenter(request.app, locks).page(result.value, query)
+    return web.json_response(body, headers=_cache_headers(request, result, locks))
 
 
 @routes.get("/v1/titles/{title_id}")
@@ -107,8 +117,9 @@ async def get_title(request: web.Request) -> web.Response:
     document = result.value and visibility.visible_document(result.value, allowed)
     if document is None:  # hidden from the caller's maturity level: as if absent
         raise NotFound(f"no title with id {title_id}")
-    return web.json_response(Presenter(request.app).title(document),
-                             headers=_cache_headers(request, result))  # fmt: skip
+    locks = await caller_locks(request)
+    return web.json_response(Presenter(request.app, locks).title(document),
+                             headers=_cache_headers(request, result, locks))  # fmt: skip
 
 
 async def _written(request: web.Request, written: Written, status: int = 200) -> web.Response:

@@ -44,6 +44,12 @@ class TitleSummary(BaseModel):
         description="Who may play it: free (every plan) or premium (plans that include "
         "premium titles); an episode of a premium series is premium"
     )
+    locked: bool = Field(
+        description="True when the title is premium and the caller's plan does not include "
+        "premium titles (anonymous callers: the free plan's): it is listed, but playing it is "
+        "refused (403 not_entitled) until the caller subscribes to such a plan. Also true "
+        "while the subscriptions service cannot say what the caller's plan is"
+    )
     tmdb_id: int | None
     series_id: UUID | None = Field(description="An episode's series")
     season_number: int | None

@@ -1,7 +1,8 @@
-"""Documents to responses: image paths become signed CDN URLs, positions become cursors.
+"""Documents to responses: image paths become signed CDN URLs, positions become cursors, and
+each title (episodes too) says whether it is ``locked`` to the caller (catalog_api/locks.py).
 
 Done per response, after any cache: signing is one HMAC per image folder, and the URLs are the
-same all hour long (see cdn_adapters.playback.image_url).
+same all hour long (see cdn_adapters.playback.image_url); locks are the caller's own.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
+from catalog_api.locks import UNLOCKED, Locks
 from catalog_api.resources import ADAPTERS_KEY
 from catalog_api.titles import cursor
 from catalog_api.titles.models import TitleQuery
@@ -25,8 +27,10 @@ def image_scope(path: str) -> str:
 
 
 class Presenter:
-    def __init__(self, app: web.Application) -> None:
+    def __init__(self, app: web.Application, locks: Locks = UNLOCKED) -> None:
+        """`locks`: the caller's (`locks.caller_locks`); writers (admins) have none."""
         self.settings = app[SETTINGS_KEY]
+        self._locks = locks
         self._adapters = app[ADAPTERS_KEY]
         self._ttl_s = self.settings.origin.playback_ttl_s
 
@@ -39,6 +43,7 @@ class Presenter:
 
     def _with_images(self, document: dict[str, Any]) -> dict[str, Any]:
         presented = {k: v for k, v in document.items() if k != "image_paths"}
+        presented["locked"] = self._locks.locked(document.get("access"))
         paths = document.get("image_paths") or {}
         presented["images"] = {
             "poster": self._url(paths.get("poster")),

@@ -23,9 +23,13 @@ def _bare(schema: dict[str, Any]) -> Any:
 
 def test_the_cli_checks_rows_exactly_as_the_api_does() -> None:
     cli, api = rows.ImportRow.model_json_schema(), TitleImport.model_json_schema()
-    # The API names its enum (TitleKind) in $defs; the CLI spells it inline.
-    kind = api["$defs"]["TitleKind"]
-    api_properties = {**api["properties"], "kind": {**kind, "default": "movie"}}
+    # The API names its enums (TitleKind, Access) in $defs; the CLI spells them inline.
+    kind, access = api["$defs"]["TitleKind"], api["$defs"]["Access"]
+    api_properties = {
+        **api["properties"],
+        "kind": {**kind, "default": "movie"},
+        "access": {**api["properties"]["access"], "anyOf": [access, {"type": "null"}]},
+    }
     assert _bare(cli["properties"]) == _bare(api_properties)
     assert cli["required"] == api["required"]
 
