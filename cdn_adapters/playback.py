@@ -1,14 +1,17 @@
 """Playback URLs for a published asset: every configured CDN, primary first, then the origin.
 
-Each source gets an origin token scoped to the asset version's folder. Path-token sources (the
-local edge, the origin) carry it in the path, so players need no help; query-token CDNs
-(CloudFront, Cloudflare) carry it, with their own signature, in the query, and the origin adds
-the same query to every URI in the manifests it serves.
+One origin token, scoped to the asset version's folder (and, with `renditions`, to those
+renditions: the ``only`` of streamcore/signing.py), opens every source. Path-token sources (the
+local edges, the origin) carry it in the path, in one shape, ``{source}/t/{token}/assets/...``,
+so players need no help and may switch between them; query-token CDNs (CloudFront,
+Cloudflare) carry it, with their own signature, in the query, and the origin adds the same
+query to every URI in the manifests it serves.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -29,13 +32,16 @@ def sources(
     ttl_s: int,
     images: dict[str, Any] | None = None,
     client_ip: str | None = None,
+    renditions: Sequence[str] | None = None,
 ) -> dict[str, Any]:
+    """Every source's URLs; `renditions` (None: all) limits what the token opens."""
     origin = settings.origin
     assert origin.active_key_id is not None
     scope = "/" + keys.version_prefix(asset_id, version)
     token = signing.sign(
-        origin.signing_keys, origin.active_key_id, scope, ttl_s=ttl_s, client_ip=client_ip
-    )
+        origin.signing_keys, origin.active_key_id, scope, ttl_s=ttl_s, client_ip=client_ip,
+        only=renditions,
+    )  # fmt: skip
     files = dict(MANIFESTS)
     if images and (poster := keys.widest_poster(images)):
         files["poster"] = poster
@@ -46,7 +52,7 @@ def sources(
         urls = {}
         for kind, name in files.items():
             if adapter.token_mode is TokenMode.PATH:
-                urls[kind] = adapter.signed_url(scope + name, ttl_s=ttl_s, scope=scope)
+                urls[kind] = adapter.asset_url(signing.path_url("", token, scope + name))
             else:
                 path = signing.query_url("", token, scope + name, origin.token_param)
                 urls[kind] = adapter.signed_url(path, ttl_s=ttl_s, scope=scope, client_ip=client_ip)
@@ -61,12 +67,15 @@ def sources(
             },
         }
     )
-    return {
+    body: dict[str, Any] = {
         "asset_id": str(asset_id),
         "version": version,
         "expires_at": int(time.time()) + ttl_s,
         "sources": entries,
     }
+    if renditions is not None:
+        body["renditions"] = sorted(renditions)
+    return body
 
 
 HOUR = 3600

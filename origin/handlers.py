@@ -9,13 +9,14 @@ from uuid import UUID
 
 from aiohttp import web
 
-from origin import rewrite, steering
+from origin import renditions, rewrite, steering
 from origin.files import POLICIES, Kind, Policy, kind_of
 from origin.paths import public_path, storage_key
 from origin.resources import CACHE_KEY, METRICS_KEY, STORAGE_KEY
+from streamcore.signing import TokenError
 from streamcore.storage import NotModified, ObjectInfo, PreconditionFailed, RangeNotSatisfiable
 from streamcore.web import ranges
-from streamcore.web.access import authorize, path_token_request
+from streamcore.web.access import Forbidden, authorize, path_token_request
 from streamcore.web.media_types import content_type_for
 from streamcore.web.paths import canonical_request_path
 from streamcore.web.representation import (
@@ -57,14 +58,30 @@ async def serve_query_token(request: web.Request) -> web.StreamResponse:
 async def _serve(
     request: web.Request, token: str, path: str, *, query_token: bool
 ) -> web.StreamResponse:
-    authorize(request, request.app[SETTINGS_KEY], token, path)
+    grant = authorize(request, request.app[SETTINGS_KEY], token, path)
     kind = kind_of(path)
     if kind is None:
         raise NotFound("no such file")
     policy = POLICIES[kind]
     if policy.memory_cached:
-        return await _serve_small(request, path, kind, policy, token, query_token=query_token)
+        return await _serve_small(
+            request, path, kind, policy, token, query_token=query_token, only=grant.only
+        )
     return await _serve_streamed(request, path, policy)
+
+
+def _is_master(kind: Kind, path: str) -> bool:
+    return kind == Kind.PLAYLIST and path.endswith("/master.m3u8")
+
+
+def _only_renditions(text: str, kind: Kind, path: str, only: frozenset[str]) -> str:
+    """A master or MPD listing the token's renditions alone (origin/renditions.py)."""
+    try:
+        if _is_master(kind, path):
+            return renditions.filter_master(text, only)
+        return renditions.filter_mpd(text, only)
+    except TokenError as exc:
+        raise Forbidden(exc) from None
 
 
 def _headers(path: str, policy: Policy, info: ObjectInfo, etag: str) -> dict[str, str]:
@@ -76,7 +93,14 @@ def _headers(path: str, policy: Policy, info: ObjectInfo, etag: str) -> dict[str
 
 
 async def _serve_small(
-    request: web.Request, path: str, kind: Kind, policy: Policy, token: str, *, query_token: bool
+    request: web.Request,
+    path: str,
+    kind: Kind,
+    policy: Policy,
+    token: str,
+    *,
+    query_token: bool,
+    only: frozenset[str] | None,
 ) -> web.StreamResponse:
     app, key = request.app, storage_key(path)
     settings = app[SETTINGS_KEY]
@@ -85,8 +109,11 @@ async def _serve_small(
     )
     text = entry.data.decode("utf-8") if policy.rewritable else ""
     cache_control = policy.cache_control
+    if only is not None and (_is_master(kind, path) or kind == Kind.MPD):
+        # Cut to one viewer's renditions: the viewer's own, whatever the token mode.
+        text, cache_control = _only_renditions(text, kind, path, only), VIEWER_OWN
     asset_id, folder = _asset_folder(path)
-    if kind == Kind.PLAYLIST and path.endswith("/master.m3u8"):
+    if _is_master(kind, path):
         uri = steering.steering_uri(settings, asset_id, "hls")
         if query_token:
             text = steering.add_hls_steering(text, uri)
