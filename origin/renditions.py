@@ -65,11 +65,19 @@ def _q(tag: str) -> str:
     return f"{{{DASH_NS}}}{tag}"
 
 
-def _representation_rendition(representation: ET.Element) -> str | None:
-    """The rendition a Representation's files belong to, from its own or its set's template."""
-    for template in representation.iter(_q("SegmentTemplate")):
+def _representation_rendition(adaptation: ET.Element, representation: ET.Element) -> str | None:
+    """The rendition a Representation's files belong to: from its own segment template, or
+    the one its AdaptationSet gives every Representation (``$RepresentationID$`` expanded)."""
+    templates = [
+        *representation.findall(_q("SegmentTemplate")),
+        *adaptation.findall(_q("SegmentTemplate")),
+    ]
+    for template in templates:
         for attribute in ("initialization", "media"):
-            if (value := template.get(attribute)) and (name := rendition_of(value)):
+            value = template.get(attribute, "").replace(
+                "$RepresentationID$", representation.get("id", "")
+            )
+            if name := rendition_of(value):
                 return name
     return None
 
@@ -94,7 +102,7 @@ def filter_mpd(text: str, only: frozenset[str]) -> str:
     for period in root.iter(_q("Period")):
         for adaptation in period.findall(_q("AdaptationSet")):
             for representation in adaptation.findall(_q("Representation")):
-                name = _representation_rendition(representation)
+                name = _representation_rendition(adaptation, representation)
                 if name is not None and name not in only:
                     adaptation.remove(representation)
                 elif name is not None:
