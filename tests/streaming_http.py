@@ -52,9 +52,12 @@ def signed_in_settings(stack: Settings, *, anonymous: bool = True, **streaming: 
     return settings.model_copy(update={"auth": auth})
 
 
-def with_entitlements(settings: Settings, url: str) -> Settings:
-    """`settings` asking the entitlement endpoint at `url`."""
-    section = settings.subscriptions.model_copy(update={"entitlements_url": url})
+def with_entitlements(settings: Settings, url: str, cache_s: float | None = None) -> Settings:
+    """`settings` asking the entitlement endpoint at `url` (remembering answers `cache_s`)."""
+    update: dict[str, Any] = {"entitlements_url": url}
+    if cache_s is not None:
+        update["entitlements_cache_s"] = cache_s
+    section = settings.subscriptions.model_copy(update=update)
     return settings.model_copy(update={"subscriptions": section})
 
 
@@ -64,17 +67,19 @@ async def entitled_app(
     *,
     anonymous: bool = True,
     standin: EntitlementsStandIn | None = None,
+    entitlements_cache_s: float | None = None,
     **streaming: Any,
 ) -> AsyncIterator[tuple[TestClient, EntitlementsStandIn]]:
     """The streaming service built here by its factory from `signed_in_settings`, asking a
     stand-in entitlement endpoint (``standard`` for accounts it is not told about; `standin`:
-    that one, shared with another instance)."""
+    that one, shared with another instance; `entitlements_cache_s`: how long the service
+    remembers an answer, 0 to ask every time)."""
     async with AsyncExitStack() as stack_of:
         if standin is None:
             standin = await stack_of.enter_async_context(entitlements_standin(stack))
             standin.default = entitlements.of_plan(stack.plans[DEFAULT_PLAN], state="Active")
         settings = signed_in_settings(stack, anonymous=anonymous, **streaming)
-        app = create_app(with_entitlements(settings, standin.url))
+        app = create_app(with_entitlements(settings, standin.url, entitlements_cache_s))
         client = await stack_of.enter_async_context(TestClient(TestServer(app)))
         yield client, standin
 

@@ -104,7 +104,8 @@ def test_one_token_in_one_path_shape_for_the_edge_and_the_origin(
     assert token_of(edge["hls"]) == token_of(origin["hls"]) == token_of(edge["dash"])
     assert edge["hls"] == f"{edge_url(stack)}/t/{token_of(edge['hls'])}{ladder.folder}master.m3u8"
     assert origin["hls"].startswith(f"{stack.origin_url}/t/")
-    grant = signing.verify(token_of(edge["hls"]), ladder.folder, stack.origin.signing_keys)
+    keys = stack.origin.signing_keys
+    grant = signing.verify(token_of(edge["hls"]), f"{ladder.folder}master.m3u8", keys)
     assert grant.only == {"360p", "720p"}
 
 
