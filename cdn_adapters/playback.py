@@ -47,26 +47,15 @@ def sources(
         files["poster"] = poster
     if images and images.get("storyboard"):
         files["storyboard"] = images["storyboard"]
-    entries = []
-    for adapter in adapters:
-        urls = {}
-        for kind, name in files.items():
-            if adapter.token_mode is TokenMode.PATH:
-                urls[kind] = adapter.asset_url(signing.path_url("", token, scope + name))
-            else:
-                path = signing.query_url("", token, scope + name, origin.token_param)
-                urls[kind] = adapter.signed_url(path, ttl_s=ttl_s, scope=scope, client_ip=client_ip)
-        entries.append({"name": adapter.name, "kind": "cdn", **urls})
-    entries.append(
-        {
-            "name": "origin",
-            "kind": "origin",
-            **{
-                k: signing.path_url(settings.origin_url, token, scope + n)
-                for k, n in MANIFESTS.items()
-            },
-        }
-    )
+    entries = [
+        {"name": adapter.name, "kind": "cdn",
+         **_cdn_urls(settings, adapter, token, scope, files, ttl_s=ttl_s, client_ip=client_ip)}
+        for adapter in adapters
+    ]  # fmt: skip
+    origin_urls = {
+        k: signing.path_url(settings.origin_url, token, scope + n) for k, n in MANIFESTS.items()
+    }
+    entries.append({"name": "origin", "kind": "origin", **origin_urls})
     body: dict[str, Any] = {
         "asset_id": str(asset_id),
         "version": version,
@@ -76,6 +65,28 @@ def sources(
     if renditions is not None:
         body["renditions"] = sorted(renditions)
     return body
+
+
+def _cdn_urls(
+    settings: Settings,
+    adapter: CdnAdapter,
+    token: str,
+    scope: str,
+    files: dict[str, str],
+    *,
+    ttl_s: int,
+    client_ip: str | None,
+) -> dict[str, str]:
+    """One CDN's URLs of `files` (kind -> name in the `scope` folder), carrying `token`."""
+    urls = {}
+    for kind, name in files.items():
+        if adapter.token_mode is TokenMode.PATH:
+            # The same token, in the same place, as the origin's URLs.
+            urls[kind] = adapter.asset_url(signing.path_url("", token, scope + name))
+        else:
+            path = signing.query_url("", token, scope + name, settings.origin.token_param)
+            urls[kind] = adapter.signed_url(path, ttl_s=ttl_s, scope=scope, client_ip=client_ip)
+    return urls
 
 
 HOUR = 3600

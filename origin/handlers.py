@@ -107,25 +107,12 @@ async def _serve_small(
     entry = await app[CACHE_KEY].get(
         key, lambda: app[STORAGE_KEY].get_bytes(settings.s3.media_bucket, key)
     )
-    text = entry.data.decode("utf-8") if policy.rewritable else ""
-    cache_control = policy.cache_control
-    if only is not None and (_is_master(kind, path) or kind == Kind.MPD):
-        # Cut to one viewer's renditions: the viewer's own, whatever the token mode.
-        text, cache_control = _only_renditions(text, kind, path, only), VIEWER_OWN
-    asset_id, folder = _asset_folder(path)
-    if _is_master(kind, path):
-        uri = steering.steering_uri(settings, asset_id, "hls")
-        if query_token:
-            text = steering.add_hls_steering(text, uri)
-        else:
-            text = steering.add_hls_pathways(text, settings, token, folder, uri)
-            cache_control = VIEWER_OWN
-    elif kind == Kind.MPD and not query_token:
-        uri = steering.steering_uri(settings, asset_id, "dash")
-        text = steering.add_dash_sources(text, settings, token, folder, uri)
-        cache_control = VIEWER_OWN
-    if query_token and policy.rewritable:
-        text = REWRITERS[kind](text, request.rel_url.raw_query_string)
+    text, cache_control = "", policy.cache_control
+    if policy.rewritable:
+        text, cache_control = _as_served(
+            request, entry.data.decode("utf-8"), path, kind, policy, token,
+            query_token=query_token, only=only,
+        )  # fmt: skip
     data = text.encode("utf-8") if policy.rewritable else entry.data
     etag = entry.info.etag
     if data != entry.data:
@@ -141,6 +128,40 @@ async def _serve_small(
     if isinstance(response, web.Response) and response.body is not None:
         app[METRICS_KEY].bytes_sent.labels("origin", "file").inc(len(response.body))  # type: ignore[arg-type]
     return response
+
+
+def _as_served(
+    request: web.Request,
+    text: str,
+    path: str,
+    kind: Kind,
+    policy: Policy,
+    token: str,
+    *,
+    query_token: bool,
+    only: frozenset[str] | None,
+) -> tuple[str, str]:
+    """A manifest as this viewer gets it, and its Cache-Control: cut to the token's renditions,
+    with the pathways or the steering tag, URIs carrying a query token."""
+    settings, cache_control = request.app[SETTINGS_KEY], policy.cache_control
+    if only is not None and (_is_master(kind, path) or kind == Kind.MPD):
+        # Cut to one viewer's renditions: the viewer's own, whatever the token mode.
+        text, cache_control = _only_renditions(text, kind, path, only), VIEWER_OWN
+    asset_id, folder = _asset_folder(path)
+    if _is_master(kind, path):
+        uri = steering.steering_uri(settings, asset_id, "hls")
+        if query_token:
+            text = steering.add_hls_steering(text, uri)
+        else:
+            text = steering.add_hls_pathways(text, settings, token, folder, uri)
+            cache_control = VIEWER_OWN
+    elif kind == Kind.MPD and not query_token:
+        uri = steering.steering_uri(settings, asset_id, "dash")
+        text = steering.add_dash_sources(text, settings, token, folder, uri)
+        cache_control = VIEWER_OWN
+    if query_token:
+        text = REWRITERS[kind](text, request.rel_url.raw_query_string)
+    return text, cache_control
 
 
 def _asset_folder(path: str) -> tuple[UUID, str]:
