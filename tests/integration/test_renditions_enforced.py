@@ -194,3 +194,26 @@ def test_an_unlimited_token_still_gets_the_whole_ladder(stack: Settings, ladder:
     master_url = urls_for(stack, ladder, None)["origin"]["hls"]
     playlist = m3u8.loads(httpx.get(master_url, timeout=10).text, uri=master_url)
     assert {p.stream_info.resolution[1] for p in playlist.playlists} == {360, 720, 1080}
+
+
+def test_a_query_token_master_is_cut_too_and_kept_private(stack: Settings, ladder: Ladder) -> None:
+    """The query-token mode of the CDNs that sign their own URLs (CloudFront, Cloudflare)."""
+    token = token_of(urls_for(stack, ladder, "basic")["origin"]["hls"])
+    param = stack.origin.token_param
+    for name in ("master.m3u8", "manifest.mpd"):
+        response = httpx.get(
+            f"{stack.origin_url}{ladder.folder}{name}", params={param: token}, timeout=10
+        )
+        assert response.status_code == 200, response.text
+        assert response.headers["Cache-Control"].startswith("private")
+        assert "1080p" not in response.text and "720p" in response.text
+    playlist = m3u8.loads(
+        httpx.get(f"{stack.origin_url}{ladder.folder}master.m3u8", params={param: token},
+                  timeout=10).text
+    )  # fmt: skip
+    assert all(p.uri.endswith(f"?{param}={token}") for p in playlist.playlists)
+    refused = httpx.get(
+        f"{stack.origin_url}{ladder.folder}video/1080p/init.mp4", params={param: token}, timeout=10
+    )
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "rendition_not_allowed"
