@@ -1,5 +1,6 @@
 """Administration of accounts: list them with their profiles (a support read, audited),
-create one (with a generated one-time password unless one is given), change role or tier."""
+create one (with a generated one-time password unless one is given), change its role. (What an
+account may play is its subscription's: the subscriptions service, docs/subscriptions.md.)"""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from auth.passwords import check_policy, generate
 from auth.resources import DB_POOL_KEY
 from auth.views import account_json, profile_json
 from streamcore.web.service import NotFound
-from streamcore.web.validation import invalid, json_body, path_uuid, query_params
+from streamcore.web.validation import json_body, path_uuid, query_params
 
 routes = web.RouteTableDef()
 _PRIVATE = {"Cache-Control": "private, no-store"}
@@ -71,16 +72,14 @@ async def patch_account(request: web.Request) -> web.Response:
     account_id = path_uuid(request, "account_id", "account")
     body = await json_body(request, AccountPatch)
     settings = settings_of(request).auth
-    if body.tier is not None and body.tier not in settings.stream_limits:
-        raise invalid("tier", f"one of {', '.join(settings.stream_limits)}")
     role = body.role.value if body.role else None
-    changed = await writes.update_account(request.app[DB_POOL_KEY], account_id, role, body.tier)
+    changed = await writes.update_account(request.app[DB_POOL_KEY], account_id, role)
     if changed is None:
         raise NotFound(f"no account with id {account_id}")
     before, after = changed
-    for field, kind in (("role", "role_changed"), ("tier", "tier_changed")):
-        if before[field] != after[field]:
-            await audit.record_request(
-                request, kind, account_id=account_id, **{"from": before[field], "to": after[field]}
-            )
+    if before["role"] != after["role"]:
+        await audit.record_request(
+            request, "role_changed", account_id=account_id,
+            **{"from": before["role"], "to": after["role"]},
+        )  # fmt: skip
     return web.json_response(account_json(settings, after), headers=_PRIVATE)

@@ -1,5 +1,6 @@
 """Access tokens as this service hands them out: for an account, on a device session, scoped
-to a profile (its id and maturity level), with the account's role and tier as they are now."""
+to a profile (its id and maturity level), with the account's role as it is now. What the
+account may play is its subscription's (streamcore/entitlements.py), not the token's."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from uuid import UUID
 import asyncpg
 
 from auth import queries
-from auth.views import tier_of
 from streamcore.auth.roles import Role
 from streamcore.auth.tokens import mint
 from streamcore.settings import AuthSettings
@@ -24,7 +24,7 @@ def access_token(
     token, _ = mint(
         settings, account_id=account["id"], session_id=session_id, role=Role(account["role"]),
         profile_id=profile["id"] if profile else None,
-        maturity=profile["maturity"] if profile else None, tier=tier_of(settings, account),
+        maturity=profile["maturity"] if profile else None,
     )  # fmt: skip
     return token
 

@@ -58,7 +58,6 @@ Name = Annotated[str, Field(min_length=1, max_length=80), AfterValidator(_name)]
 # The password policy (length, common passwords) is auth/passwords.py's: its own 400 codes.
 Password = Annotated[str, Field(description="8 to 1024 characters; any characters")]
 Language = Annotated[str, Field(pattern=_LANGUAGE, max_length=35, examples=["en", "pt-BR"])]
-Tier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
 
 
 class _Body(BaseModel):
@@ -111,7 +110,6 @@ class AccountCreate(_Body):
 
 class AccountPatch(_Body):
     role: Role | None = None
-    tier: Tier | None = None
 
 
 class AccountsParams(BaseModel):
@@ -147,7 +145,6 @@ class AccountOut(BaseModel):
     email: str
     display_name: str
     role: Role
-    tier: str
     created_at: datetime
 
 

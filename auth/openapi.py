@@ -95,7 +95,7 @@ ADMIN = [
                                    headers=("Location",)), 403: FORBIDDEN},
               body=Body(m.AccountCreate), admin=True, errors=(400, 409)),
     Operation("PATCH", "/v1/admin/accounts/{account_id}", "patchAccount",
-              "Change an account's role or tier", "admin",
+              "Change an account's role", "admin",
               {200: Reply("The account", m.AccountOut), 403: FORBIDDEN}, (ACCOUNT_ID,),
               body=Body(m.AccountPatch), admin=True, errors=(400, 404)),
     Operation("GET", "/v1/admin/audit", "readAudit", "The audit log", "admin",

@@ -9,7 +9,8 @@ from uuid import UUID
 import asyncpg
 
 # An account's columns as every read returns them (auth/accounts.py account_json).
-ACCOUNT_COLUMNS = "id, email, display_name, role, tier, created_at"
+# accounts.tier stays in the table, unused: the subscription decides what an account plays.
+ACCOUNT_COLUMNS = "id, email, display_name, role, created_at"
 PROFILE_COLUMNS = "id, account_id, name, maturity, language, created_at"
 DEVICE_COLUMNS = (
     "id, account_id, profile_id, name, user_agent, ip, created_at, last_seen_at, signed_out_at"

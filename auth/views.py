@@ -10,15 +10,10 @@ import asyncpg
 from streamcore.settings import AuthSettings
 
 
-def tier_of(settings: AuthSettings, account: asyncpg.Record) -> str:
-    tier: str | None = account["tier"]
-    return tier or settings.default_tier
-
-
 def account_json(settings: AuthSettings, row: asyncpg.Record) -> dict[str, Any]:
     return {
         "id": str(row["id"]), "email": row["email"], "display_name": row["display_name"],
-        "role": row["role"], "tier": tier_of(settings, row),
+        "role": row["role"],
         "created_at": row["created_at"].isoformat(),
     }  # fmt: skip
 

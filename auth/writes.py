@@ -68,9 +68,9 @@ async def set_password_hash(pool: asyncpg.Pool, account_id: UUID, password_hash:
 
 
 async def update_account(
-    pool: asyncpg.Pool, account_id: UUID, role: str | None, tier: str | None
+    pool: asyncpg.Pool, account_id: UUID, role: str | None
 ) -> tuple[asyncpg.Record, asyncpg.Record] | None:
-    """(before, after) of the account with the role and tier given changed; None if unknown."""
+    """(before, after) of the account with the role given changed; None if unknown."""
     async with pool.acquire() as conn, conn.transaction():
         before = await conn.fetchrow(
             f"SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1 FOR UPDATE", account_id
@@ -79,11 +79,10 @@ async def update_account(
             return None
         after = await conn.fetchrow(
             f"""
-            UPDATE accounts SET role = coalesce($2, role), tier = coalesce($3, tier),
-                                updated_at = now()
+            UPDATE accounts SET role = coalesce($2, role), updated_at = now()
             WHERE id = $1 RETURNING {ACCOUNT_COLUMNS}
             """,
-            account_id, role, tier,
+            account_id, role,
         )  # fmt: skip
     return before, after
 

@@ -1,14 +1,17 @@
 """Playback URLs for a published asset: every configured CDN, primary first, then the origin.
 
-Each source gets an origin token scoped to the asset version's folder. Path-token sources (the
-local edge, the origin) carry it in the path, so players need no help; query-token CDNs
-(CloudFront, Cloudflare) carry it, with their own signature, in the query, and the origin adds
-the same query to every URI in the manifests it serves.
+One origin token, scoped to the asset version's folder (and, with `renditions`, to those
+renditions: the ``only`` of streamcore/signing.py), opens every source. Path-token sources (the
+local edges, the origin) carry it in the path, in one shape, ``{source}/t/{token}/assets/...``,
+so players need no help and may switch between them; query-token CDNs (CloudFront,
+Cloudflare) carry it, with their own signature, in the query, and the origin adds the same
+query to every URI in the manifests it serves.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -29,44 +32,61 @@ def sources(
     ttl_s: int,
     images: dict[str, Any] | None = None,
     client_ip: str | None = None,
+    renditions: Sequence[str] | None = None,
 ) -> dict[str, Any]:
+    """Every source's URLs; `renditions` (None: all) limits what the token opens."""
     origin = settings.origin
     assert origin.active_key_id is not None
     scope = "/" + keys.version_prefix(asset_id, version)
     token = signing.sign(
-        origin.signing_keys, origin.active_key_id, scope, ttl_s=ttl_s, client_ip=client_ip
-    )
+        origin.signing_keys, origin.active_key_id, scope, ttl_s=ttl_s, client_ip=client_ip,
+        only=renditions,
+    )  # fmt: skip
     files = dict(MANIFESTS)
     if images and (poster := keys.widest_poster(images)):
         files["poster"] = poster
     if images and images.get("storyboard"):
         files["storyboard"] = images["storyboard"]
-    entries = []
-    for adapter in adapters:
-        urls = {}
-        for kind, name in files.items():
-            if adapter.token_mode is TokenMode.PATH:
-                urls[kind] = adapter.signed_url(scope + name, ttl_s=ttl_s, scope=scope)
-            else:
-                path = signing.query_url("", token, scope + name, origin.token_param)
-                urls[kind] = adapter.signed_url(path, ttl_s=ttl_s, scope=scope, client_ip=client_ip)
-        entries.append({"name": adapter.name, "kind": "cdn", **urls})
-    entries.append(
-        {
-            "name": "origin",
-            "kind": "origin",
-            **{
-                k: signing.path_url(settings.origin_url, token, scope + n)
-                for k, n in MANIFESTS.items()
-            },
-        }
-    )
-    return {
+    entries = [
+        {"name": adapter.name, "kind": "cdn",
+         **_cdn_urls(settings, adapter, token, scope, files, ttl_s=ttl_s, client_ip=client_ip)}
+        for adapter in adapters
+    ]  # fmt: skip
+    origin_urls = {
+        k: signing.path_url(settings.origin_url, token, scope + n) for k, n in MANIFESTS.items()
+    }
+    entries.append({"name": "origin", "kind": "origin", **origin_urls})
+    body: dict[str, Any] = {
         "asset_id": str(asset_id),
         "version": version,
         "expires_at": int(time.time()) + ttl_s,
         "sources": entries,
     }
+    if renditions is not None:
+        body["renditions"] = sorted(renditions)
+    return body
+
+
+def _cdn_urls(
+    settings: Settings,
+    adapter: CdnAdapter,
+    token: str,
+    scope: str,
+    files: dict[str, str],
+    *,
+    ttl_s: int,
+    client_ip: str | None,
+) -> dict[str, str]:
+    """One CDN's URLs of `files` (kind -> name in the `scope` folder), carrying `token`."""
+    urls = {}
+    for kind, name in files.items():
+        if adapter.token_mode is TokenMode.PATH:
+            # The same token, in the same place, as the origin's URLs.
+            urls[kind] = adapter.asset_url(signing.path_url("", token, scope + name))
+        else:
+            path = signing.query_url("", token, scope + name, settings.origin.token_param)
+            urls[kind] = adapter.signed_url(path, ttl_s=ttl_s, scope=scope, client_ip=client_ip)
+    return urls
 
 
 HOUR = 3600

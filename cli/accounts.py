@@ -1,4 +1,7 @@
-"""``streamcore accounts``: bootstrap the first admin, list accounts, change roles and tiers."""
+"""``streamcore accounts``: bootstrap the first admin, list accounts, change roles.
+
+What an account may play (streams, renditions, premium titles) is its subscription's plan:
+``streamcore subscriptions``."""
 
 from __future__ import annotations
 
@@ -29,7 +32,7 @@ app = typer.Typer(
 
 def accounts_table(accounts: list[dict[str, Any]]) -> Table:
     table = Table()
-    for column in ("id", "email", "name", "role", "tier", "profiles", "created"):
+    for column in ("id", "email", "name", "role", "profiles", "created"):
         table.add_column(column, overflow="fold")
     for account in accounts:
         profiles = ", ".join(
@@ -37,7 +40,7 @@ def accounts_table(accounts: list[dict[str, Any]]) -> Table:
         )
         table.add_row(
             account["id"], account["email"], account.get("display_name") or "", account["role"],
-            account.get("tier") or "", profiles, str(account.get("created_at", ""))[:19],
+            profiles, str(account.get("created_at", ""))[:19],
         )  # fmt: skip
     return table
 
@@ -117,7 +120,7 @@ def _update(api: str | None, ref: str, change: dict[str, str], json_output: bool
         print_json(account)
     else:
         console.print(
-            f"{account['email']}: role {account['role']}, tier {account.get('tier')}",
+            f"{account['email']}: role {account['role']}",
             highlight=False,
         )
 
@@ -131,17 +134,3 @@ def set_role(
 ) -> None:
     """Change an account's role (audited)."""
     _update(api, account, {"role": role.value}, json_output)
-
-
-@app.command("set-tier")
-def set_tier(
-    account: Annotated[str, typer.Argument(help="The account's id (or email).")],
-    tier: Annotated[str, typer.Argument(help="A tier of auth.stream_limits: free, standard...")],
-    json_output: JsonOption = False,
-    api: ApiOption = None,
-) -> None:
-    """Change an account's tier, which sets how many streams it may play at once."""
-    tiers = settings_or_exit().auth.stream_limits
-    if tier not in tiers:
-        fail(f"unknown tier {tier!r}: one of {', '.join(tiers)}")
-    _update(api, account, {"tier": tier}, json_output)

@@ -9,13 +9,14 @@ from uuid import UUID
 
 from aiohttp import web
 
-from origin import rewrite, steering
+from origin import renditions, rewrite, steering
 from origin.files import POLICIES, Kind, Policy, kind_of
 from origin.paths import public_path, storage_key
 from origin.resources import CACHE_KEY, METRICS_KEY, STORAGE_KEY
+from streamcore.signing import TokenError
 from streamcore.storage import NotModified, ObjectInfo, PreconditionFailed, RangeNotSatisfiable
 from streamcore.web import ranges
-from streamcore.web.access import authorize, path_token_request
+from streamcore.web.access import Forbidden, authorize, path_token_request
 from streamcore.web.media_types import content_type_for
 from streamcore.web.paths import canonical_request_path
 from streamcore.web.representation import (
@@ -57,14 +58,30 @@ async def serve_query_token(request: web.Request) -> web.StreamResponse:
 async def _serve(
     request: web.Request, token: str, path: str, *, query_token: bool
 ) -> web.StreamResponse:
-    authorize(request, request.app[SETTINGS_KEY], token, path)
+    grant = authorize(request, request.app[SETTINGS_KEY], token, path)
     kind = kind_of(path)
     if kind is None:
         raise NotFound("no such file")
     policy = POLICIES[kind]
     if policy.memory_cached:
-        return await _serve_small(request, path, kind, policy, token, query_token=query_token)
+        return await _serve_small(
+            request, path, kind, policy, token, query_token=query_token, only=grant.only
+        )
     return await _serve_streamed(request, path, policy)
+
+
+def _is_master(kind: Kind, path: str) -> bool:
+    return kind == Kind.PLAYLIST and path.endswith("/master.m3u8")
+
+
+def _only_renditions(text: str, kind: Kind, path: str, only: frozenset[str]) -> str:
+    """A master or MPD listing the token's renditions alone (origin/renditions.py)."""
+    try:
+        if _is_master(kind, path):
+            return renditions.filter_master(text, only)
+        return renditions.filter_mpd(text, only)
+    except TokenError as exc:
+        raise Forbidden(exc) from None
 
 
 def _headers(path: str, policy: Policy, info: ObjectInfo, etag: str) -> dict[str, str]:
@@ -76,29 +93,26 @@ def _headers(path: str, policy: Policy, info: ObjectInfo, etag: str) -> dict[str
 
 
 async def _serve_small(
-    request: web.Request, path: str, kind: Kind, policy: Policy, token: str, *, query_token: bool
+    request: web.Request,
+    path: str,
+    kind: Kind,
+    policy: Policy,
+    token: str,
+    *,
+    query_token: bool,
+    only: frozenset[str] | None,
 ) -> web.StreamResponse:
     app, key = request.app, storage_key(path)
     settings = app[SETTINGS_KEY]
     entry = await app[CACHE_KEY].get(
         key, lambda: app[STORAGE_KEY].get_bytes(settings.s3.media_bucket, key)
     )
-    text = entry.data.decode("utf-8") if policy.rewritable else ""
-    cache_control = policy.cache_control
-    asset_id, folder = _asset_folder(path)
-    if kind == Kind.PLAYLIST and path.endswith("/master.m3u8"):
-        uri = steering.steering_uri(settings, asset_id, "hls")
-        if query_token:
-            text = steering.add_hls_steering(text, uri)
-        else:
-            text = steering.add_hls_pathways(text, settings, token, folder, uri)
-            cache_control = VIEWER_OWN
-    elif kind == Kind.MPD and not query_token:
-        uri = steering.steering_uri(settings, asset_id, "dash")
-        text = steering.add_dash_sources(text, settings, token, folder, uri)
-        cache_control = VIEWER_OWN
-    if query_token and policy.rewritable:
-        text = REWRITERS[kind](text, request.rel_url.raw_query_string)
+    text, cache_control = "", policy.cache_control
+    if policy.rewritable:
+        text, cache_control = _as_served(
+            request, entry.data.decode("utf-8"), path, kind, policy, token,
+            query_token=query_token, only=only,
+        )  # fmt: skip
     data = text.encode("utf-8") if policy.rewritable else entry.data
     etag = entry.info.etag
     if data != entry.data:
@@ -114,6 +128,40 @@ async def _serve_small(
     if isinstance(response, web.Response) and response.body is not None:
         app[METRICS_KEY].bytes_sent.labels("origin", "file").inc(len(response.body))  # type: ignore[arg-type]
     return response
+
+
+def _as_served(
+    request: web.Request,
+    text: str,
+    path: str,
+    kind: Kind,
+    policy: Policy,
+    token: str,
+    *,
+    query_token: bool,
+    only: frozenset[str] | None,
+) -> tuple[str, str]:
+    """A manifest as this viewer gets it, and its Cache-Control: cut to the token's renditions,
+    with the pathways or the steering tag, URIs carrying a query token."""
+    settings, cache_control = request.app[SETTINGS_KEY], policy.cache_control
+    if only is not None and (_is_master(kind, path) or kind == Kind.MPD):
+        # Cut to one viewer's renditions: the viewer's own, whatever the token mode.
+        text, cache_control = _only_renditions(text, kind, path, only), VIEWER_OWN
+    asset_id, folder = _asset_folder(path)
+    if _is_master(kind, path):
+        uri = steering.steering_uri(settings, asset_id, "hls")
+        if query_token:
+            text = steering.add_hls_steering(text, uri)
+        else:
+            text = steering.add_hls_pathways(text, settings, token, folder, uri)
+            cache_control = VIEWER_OWN
+    elif kind == Kind.MPD and not query_token:
+        uri = steering.steering_uri(settings, asset_id, "dash")
+        text = steering.add_dash_sources(text, settings, token, folder, uri)
+        cache_control = VIEWER_OWN
+    if query_token:
+        text = REWRITERS[kind](text, request.rel_url.raw_query_string)
+    return text, cache_control
 
 
 def _asset_folder(path: str) -> tuple[UUID, str]:

@@ -330,11 +330,6 @@ class AuthSettings(HttpServiceSettings):
             "adult": ("R", "NC-17", "TV-MA"),
         }
     )
-    # Concurrent streams per account tier (the subscription plans take this over later).
-    stream_limits: dict[str, int] = Field(
-        default_factory=lambda: {"free": 1, "standard": 2, "premium": 4}
-    )
-    default_tier: str = "standard"
     # Argon2id, OWASP's first recommended configuration (m=19 MiB, t=2, p=1).
     argon2_time_cost: int = Field(2, ge=1)
     argon2_memory_kib: int = Field(19 * 1024, ge=8 * 1024)
@@ -358,8 +353,6 @@ class AuthSettings(HttpServiceSettings):
             raise ValueError(f"active_key_id {self.active_key_id!r} is not in signing_keys")
         if not self.maturity_levels:
             raise ValueError("maturity_levels: at least one level")
-        if self.default_tier not in self.stream_limits:
-            raise ValueError(f"default_tier {self.default_tier!r} is not in stream_limits")
         return self
 
     def service_key(self, role: Role = Role.ADMIN) -> SecretStr:

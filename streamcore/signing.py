@@ -2,13 +2,22 @@
 
 A token is ``<payload>.<mac>``, both base64url without padding, so it can stand in a URL path:
 
-    payload = {"k": key id, "s": scope, "e": expiry (unix s), "n": not-before, "ip": client ip}
+    payload = {"k": key id, "s": scope, "e": expiry (unix s), "n": not-before, "ip": client ip,
+               "o": the rendition names it opens}
     mac     = HMAC-SHA256(keys[k], payload)
 
 The scope is an absolute path: a folder ending in ``/`` (every path below it) or one exact
 path. Checks: the key id is known (keys rotate by keeping old and new valid together), the MAC
 matches in constant time, the token is inside its validity window (with a configurable clock
 skew), the client IP matches when bound, and the canonical request path lies inside the scope.
+
+A playback grant may carry ``only`` (claim ``o``, a version folder's scope only): the
+renditions it opens, which the viewer's plan allows (streamcore/entitlements.py). Below its
+folder it then opens the manifests, what every rendition shares (audio, posters, storyboard)
+and the folders of those renditions (``video/{name}/``, streamcore/assets/keys.py), nothing
+else: a guessed URL of another rendition is refused (``rendition_not_allowed``). An empty
+``only`` opens no rendition; a claim that is not a list of names is a malformed token, never
+read as "no limit".
 """
 
 from __future__ import annotations
@@ -20,15 +29,18 @@ import hmac
 import json
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import quote
 
 from pydantic import SecretStr
 
+from streamcore.assets import keys as layout
+
 # A canonical path: absolute, segments of safe characters, no empty, dot or dot-dot segment.
 _SEGMENT = r"[A-Za-z0-9_\-][A-Za-z0-9_.\-]*"
 _CANONICAL = re.compile(rf"^(/{_SEGMENT})+/?$")
+_NAME = re.compile(rf"^{_SEGMENT}$")
 
 
 class TokenError(Exception):
@@ -45,6 +57,12 @@ class TokenNotYetValid(TokenError):
     code = "token_not_yet_valid"
 
 
+class RenditionNotAllowed(TokenError):
+    """Inside the token's folder, but of a rendition its ``only`` does not open."""
+
+    code = "rendition_not_allowed"
+
+
 @dataclass(frozen=True)
 class Grant:
     key_id: str
@@ -52,6 +70,8 @@ class Grant:
     expires: int
     not_before: int | None = None
     client_ip: str | None = None
+    # The rendition names the grant opens; None: every file below its scope.
+    only: frozenset[str] | None = None
 
 
 def is_canonical(path: str) -> bool:
@@ -81,18 +101,28 @@ def sign(
     now: float | None = None,
     not_before: int | None = None,
     client_ip: str | None = None,
+    only: Iterable[str] | None = None,
 ) -> str:
-    """A token opening `scope` (a folder ending in ``/``, or one exact path) for `ttl_s`."""
+    """A token opening `scope` (a folder ending in ``/``, or one exact path) for `ttl_s`;
+    with `only`, of the folder's renditions those named alone."""
     if not is_canonical(scope):
         raise ValueError(f"not a canonical absolute path: {scope!r}")
     if ttl_s <= 0:
         raise ValueError("ttl_s must be positive")
+    names = None if only is None else sorted(set(only))
+    if names is not None:
+        if not scope.endswith("/"):
+            raise ValueError("only limits a folder scope's renditions")
+        if not all(_NAME.match(name) for name in names):
+            raise ValueError(f"not rendition names: {names!r}")
     issued = int(now if now is not None else time.time())
     claims: dict[str, object] = {"k": key_id, "s": scope, "e": issued + ttl_s}
     if not_before is not None:
         claims["n"] = not_before
     if client_ip:
         claims["ip"] = client_ip
+    if names is not None:
+        claims["o"] = names
     payload = _b64(json.dumps(claims, separators=(",", ":"), sort_keys=True).encode())
     return f"{payload}.{_mac(keys[key_id], payload)}"
 
@@ -118,9 +148,19 @@ def _decode(token: str, keys: Mapping[str, SecretStr]) -> Grant:
             expires=int(claims["e"]),
             not_before=int(claims["n"]) if "n" in claims else None,
             client_ip=str(claims["ip"]) if "ip" in claims else None,
+            only=_only(claims["o"]) if "o" in claims else None,
         )
     except (KeyError, TypeError, ValueError):
         raise TokenError("malformed token") from None
+
+
+def _only(claim: object) -> frozenset[str]:
+    """The ``o`` claim: a list of rendition names, or a malformed token (never "no limit")."""
+    if not isinstance(claim, list) or not all(
+        isinstance(name, str) and _NAME.match(name) for name in claim
+    ):
+        raise ValueError("malformed only claim")
+    return frozenset(claim)
 
 
 def verify(
@@ -143,7 +183,17 @@ def verify(
         raise TokenError("the token is bound to another client address")
     if not is_canonical(path) or not _in_scope(path, grant.scope):
         raise TokenError("the token does not cover this path")
+    if grant.only is not None and not _opens(grant.only, path.removeprefix(grant.scope)):
+        raise RenditionNotAllowed("the token does not open this rendition")
     return grant
+
+
+def _opens(only: frozenset[str], relative: str) -> bool:
+    """Whether a rendition-limited grant opens `relative` (a path below its folder)."""
+    if layout.shared_by_renditions(relative):
+        return True
+    rendition = layout.rendition_of(relative)
+    return rendition is not None and rendition in only
 
 
 def _in_scope(path: str, scope: str) -> bool:

@@ -59,7 +59,13 @@ def create_app(settings: Settings) -> web.Application:
     app[resources.METRICS_KEY] = metrics
     app[resources.ADAPTERS_KEY] = build_adapters(settings)
     app.cleanup_ctx.extend(
-        [resources.database, resources.redis_client, resources.catalog, remote_keys]
+        [
+            resources.database,
+            resources.redis_client,
+            resources.catalog,
+            resources.entitlements,
+            remote_keys,
+        ]
     )
     # Players on other origins call every endpoint here and fetch the steering manifests.
     app.on_response_prepare.append(cors_headers(settings.origin.cors_allowed_origins))

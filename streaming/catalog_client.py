@@ -24,12 +24,13 @@ from typing import Any
 from uuid import UUID
 
 import httpx
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from streamcore.assets.states import AssetStatus
 from streamcore.cache.breaker import BreakerState, CircuitBreaker
 from streamcore.cache.lru import LocalLRU
 from streamcore.cache.singleflight import SingleFlight
+from streamcore.entitlements import Access
 from streamcore.settings import Settings
 from streamcore.web.service import ServiceUnavailable
 
@@ -52,6 +53,12 @@ class CatalogAsset(BaseModel):
     # has one, or a catalog from before certifications, which sends no such field) counts as
     # adult (streamcore/auth/maturity.py).
     certification: str | None = None
+    # Who may play it (premium when any of its titles is; a catalog from before access
+    # levels sends none: free), and its ladder ({name, height, ...}, lowest first), from
+    # which a viewer's plan opens those at or below its highest rendition
+    # (streaming/entitlement.py).
+    access: Access = Access.FREE
+    renditions: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class CatalogUnavailable(ServiceUnavailable):

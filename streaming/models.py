@@ -136,6 +136,10 @@ class PlaybackOut(BaseModel):
     sources: list[PlaybackSourceOut] = Field(
         description="Every CDN, primary first, then the origin"
     )
+    renditions: list[str] | None = Field(
+        None,
+        description="The renditions the URLs open, as the viewer's plan allows; absent: all",
+    )
 
 
 class ViewerOut(BaseModel):

@@ -32,13 +32,16 @@ VIEWER = Param(
 )  # fmt: skip
 
 SLOTS = """Signed in, a session takes one of the account's stream slots \
-(`auth.stream_limits` per tier): beyond the limit the answer is 409 `too_many_streams`, whose \
-`error.streams` lists the streams holding the slots (`StreamOut`: end one with DELETE \
-/v1/sessions/{session_id}, from any device of the account) and `error.limit` the limit. A title \
-above the profile's maturity level is 403 `restricted`; a signed-out device 401 \
-`session_revoked`. The playback URLs are valid `streaming.playback_token_ttl_s` (a few minutes) \
-and renewed by each heartbeat (every `heartbeat_s`) while the slot is held; a slot without a \
-heartbeat for `streaming.slot_timeout_s` is freed."""
+(the `streams` of its subscription's plan): beyond the limit the answer is 409 \
+`too_many_streams`, whose `error.streams` lists the streams holding the slots (`StreamOut`: end \
+one with DELETE /v1/sessions/{session_id}, from any device of the account) and `error.limit` the \
+limit. A premium title on a plan without premium titles is 403 `not_entitled`; a title above the \
+profile's maturity level 403 `restricted`; a signed-out device 401 `session_revoked`. The \
+playback URLs open the renditions the plan allows (`playback.renditions`), are valid \
+`streaming.playback_token_ttl_s` (a few minutes) and renewed by each heartbeat (every \
+`heartbeat_s`) while the slot is held and the plan still grants the title (403 `not_entitled` \
+ends the session otherwise); a slot without a heartbeat for `streaming.slot_timeout_s` is \
+freed."""
 
 PLAYBACK = [
     Operation("GET", "/v1/playback/{asset_id}", "playbackUrls",

@@ -15,7 +15,9 @@ Who gets URLs, and for how long (docs/streaming.md, "Accounts and stream slots")
   accounts: URLs for ``ttl`` (default ``origin.playback_ttl_s``), no slot.
 
 Every grant to a signed-in viewer first checks the profile's maturity against the asset's
-certification (403 ``restricted``) and that the device has not been signed out.
+certification (403 ``restricted``) and that the device has not been signed out. Every grant
+to anyone then asks what the viewer's plan allows (streaming/entitlement.py): premium titles
+(403 ``not_entitled``), and the renditions the URLs' token opens.
 """
 
 from __future__ import annotations
@@ -29,8 +31,9 @@ from cdn_adapters.playback import sources as playback_sources
 from streamcore.settings import path_token_sources
 from streamcore.web.service import SETTINGS_KEY, Conflict, NotFound
 from streamcore.web.validation import path_uuid, query_params
-from streaming import grants, writes
+from streaming import entitlement, grants, writes
 from streaming.catalog_client import CatalogAsset
+from streaming.entitlement import Playback
 from streaming.models import PlaybackParams
 from streaming.resources import ADAPTERS_KEY, CATALOG_KEY, DB_POOL_KEY, SLOTS_KEY
 from streaming.viewer import signed_in
@@ -71,18 +74,24 @@ async def playable(app: web.Application, asset_id: UUID, *, fresh: bool = True) 
     return asset
 
 
-def signed(app: web.Application, asset: CatalogAsset, ttl_s: int) -> dict[str, Any]:
-    """Signed HLS and DASH URLs of the asset's published version, valid for `ttl_s`."""
+def signed(
+    app: web.Application, asset: CatalogAsset, ttl_s: int, grant: Playback
+) -> dict[str, Any]:
+    """Signed HLS and DASH URLs of the asset's published version, valid for `ttl_s`, opening
+    the renditions of `grant` alone."""
     return playback_sources(
         app[SETTINGS_KEY], app[ADAPTERS_KEY], asset.id, asset.version,
-        ttl_s=ttl_s, images=asset.images,
+        ttl_s=ttl_s, images=asset.images, renditions=grant.renditions,
     )  # fmt: skip
 
 
-async def authorise(app: web.Application, asset_id: UUID, ttl_s: int | None) -> dict[str, Any]:
-    """URLs for an anonymous viewer or a tool: for `ttl_s` (default origin.playback_ttl_s)."""
+async def authorise(request: web.Request, asset_id: UUID, ttl_s: int | None) -> dict[str, Any]:
+    """URLs for an anonymous viewer (the free plan's) or a tool (unlimited): for `ttl_s`
+    (default origin.playback_ttl_s)."""
+    app = request.app
     asset = await playable(app, asset_id)
-    return signed(app, asset, ttl_s or app[SETTINGS_KEY].origin.playback_ttl_s)
+    grant = entitlement.of_caller(request, asset)
+    return signed(app, asset, ttl_s or app[SETTINGS_KEY].origin.playback_ttl_s, grant)
 
 
 @routes.get("/v1/playback/{asset_id}")
@@ -91,13 +100,14 @@ async def playback_urls(request: web.Request) -> web.Response:
     asset_id, params = asset_id_of(request), query_params(request, PlaybackParams)
     app, viewer = request.app, signed_in(request)
     if viewer is None:
-        body = await authorise(app, asset_id, params.ttl)
+        body = await authorise(request, asset_id, params.ttl)
         await grants.audit_tool_grant(request, asset_id)
         return web.json_response(body, headers=_PRIVATE)
     assert viewer.account_id is not None
     await grants.not_signed_out(app, viewer)
     asset = await playable(app, asset_id)
     grants.may_watch(app, viewer, asset)
+    grant = await entitlement.of_account(app, viewer.account_id, asset)
     held = await app[SLOTS_KEY].holders(viewer.account_id)
     timeout_s = app[SETTINGS_KEY].streaming.slot_timeout_s
     await writes.end_expired(app[DB_POOL_KEY], held.expired, timeout_s)
@@ -108,7 +118,7 @@ async def playback_urls(request: web.Request) -> web.Response:
     )  # fmt: skip
     if slot is None:
         raise NoStreamSlot("playing needs a stream slot: start a session (POST /v1/sessions)")
-    body = signed(app, asset, app[SETTINGS_KEY].streaming.playback_token_ttl_s)
+    body = signed(app, asset, app[SETTINGS_KEY].streaming.playback_token_ttl_s, grant)
     await grants.audit_grant(request, viewer, asset_id, UUID(slot.session_id))
     return web.json_response(body, headers=_PRIVATE)
 

@@ -12,6 +12,7 @@ from cdn_adapters.base import CdnAdapter
 from streamcore.cache.redis_client import create_redis
 from streamcore.db.database import pool_context
 from streamcore.db.schemas import Schema
+from streamcore.entitlements_client import EntitlementsClient
 from streamcore.web.service import SETTINGS_KEY
 from streaming.catalog_client import CatalogClient
 from streaming.metrics import StreamingMetrics
@@ -24,6 +25,7 @@ REDIS_KEY = web.AppKey("redis", aioredis.Redis)
 CATALOG_KEY = web.AppKey("catalog", CatalogClient)
 METRICS_KEY = web.AppKey("metrics", StreamingMetrics)
 SLOTS_KEY = web.AppKey("stream_slots", Slots)
+ENTITLEMENTS_KEY = web.AppKey("entitlements", EntitlementsClient)
 ADAPTERS_KEY = web.AppKey("cdn_adapters", list[CdnAdapter])
 
 
@@ -47,5 +49,13 @@ async def catalog(app: web.Application) -> AsyncIterator[None]:
         app[SETTINGS_KEY], on_transition=app[METRICS_KEY].breaker_moved
     )
     app[CATALOG_KEY] = client
+    yield
+    await client.aclose()
+
+
+async def entitlements(app: web.Application) -> AsyncIterator[None]:
+    """The subscriptions service's entitlement endpoint (streamcore/entitlements_client.py)."""
+    client = EntitlementsClient.from_settings(app[SETTINGS_KEY])
+    app[ENTITLEMENTS_KEY] = client
     yield
     await client.aclose()

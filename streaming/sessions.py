@@ -49,7 +49,7 @@ async def start_session(request: web.Request) -> web.Response:
     if viewer.signed_in:
         return await streams.start(request, viewer, start.asset_id)
     # Authorised first: no session is recorded for an asset that cannot be played.
-    playback = await authorise(request.app, start.asset_id, None)
+    playback = await authorise(request, start.asset_id, None)
     row = await writes.start_session(request.app[DB_POOL_KEY], uuid.uuid4(), viewer, start.asset_id)
     body = {
         "session_id": str(row["id"]),

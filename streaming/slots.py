@@ -32,8 +32,6 @@ from uuid import UUID
 
 import redis.asyncio as aioredis
 
-from streamcore.settings import AuthSettings
-
 log = logging.getLogger(__name__)
 
 SCRIPT = """
@@ -81,16 +79,6 @@ return {ok, expired, holders}
 
 def _keys(account: UUID) -> list[str]:
     return [f"streaming:slots:{{{account}}}", f"streaming:slot-info:{{{account}}}"]
-
-
-def limit_for(settings: AuthSettings, tier: str | None) -> int:
-    """The account's concurrent streams: its tier's, or the default tier's (no tier, or one
-    these settings do not know)."""
-    limit = settings.stream_limits.get(tier or settings.default_tier)
-    if limit is None:
-        log.warning("stream slots: unknown tier %r; the default tier's limit applies", tier)
-        limit = settings.stream_limits[settings.default_tier]
-    return limit
 
 
 @dataclass(frozen=True)

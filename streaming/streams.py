@@ -1,13 +1,18 @@
 """Signed-in watch sessions: each holds one of its account's stream slots (streaming/slots.py).
 
-- Start: the device must not be signed out, the asset must be playable and within the
-  profile's maturity; then the slot is taken, or refused with 409 ``too_many_streams`` naming
-  the streams that hold the account's slots (any device of the account may end one with
-  DELETE /v1/sessions/{id}); then the session's row is written (the slot's history) and
-  playback URLs valid ``streaming.playback_token_ttl_s`` are handed out, and audited.
+- Start: the device must not be signed out, the asset must be playable, within the
+  profile's maturity and the account's plan (streaming/entitlement.py: 403 ``not_entitled``);
+  then the slot is taken, or refused with 409 ``too_many_streams`` (beyond the plan's
+  ``streams``) naming the streams that hold the account's slots (any device of the account
+  may end one with DELETE /v1/sessions/{id}); then the session's row is written (the slot's
+  history) and playback URLs valid ``streaming.playback_token_ttl_s``, opening the plan's
+  renditions, are handed out, and audited.
 - Heartbeat (every ``streaming.heartbeat_s``): keeps the slot and renews the URLs, only while
   the slot is held and neither the caller's device nor the session's has been signed out;
-  otherwise the slot is released and the answer is 409 ``session_ended``.
+  otherwise the slot is released and the answer is 409 ``session_ended``. The renewal asks
+  the plan again: access removed (403 ``not_entitled``) or the title now above the profile's
+  maturity (403 ``restricted``) ends the session, and the URLs it has lapse within their
+  lifetime. A subscriptions service that cannot answer is a 503: the slot stays.
 - End: frees the slot (ended by its own device, or stopped from another).
 
 Redis holds the live slots, PostgreSQL their history (watch_sessions: started, last heartbeat,
@@ -27,11 +32,14 @@ from uuid import UUID
 import asyncpg
 from aiohttp import web
 
+from streamcore.entitlements_client import EntitlementsUnavailable
 from streamcore.web.service import SETTINGS_KEY, ApiError, Conflict, NotFound
-from streaming import grants, queries, writes
+from streaming import entitlement, grants, queries, writes
+from streaming.catalog_client import CatalogAsset
+from streaming.entitlement import NotEntitled, Playback
 from streaming.playback import playable, signed
 from streaming.resources import DB_POOL_KEY, METRICS_KEY, SLOTS_KEY
-from streaming.slots import Outcome, Slot, limit_for
+from streaming.slots import Outcome, Slot
 from streaming.viewer import Viewer
 
 # A session is one viewer's: never kept by a shared cache.
@@ -45,6 +53,13 @@ class SessionEnded(Conflict):
 
 class TooManyStreams(Conflict):
     code = "too_many_streams"
+
+
+# Why a renewal refused ends the session (watch_sessions.end_reason); other errors: "ended".
+_END_REASONS: dict[type[ApiError], str] = {
+    grants.Restricted: "restricted",
+    NotEntitled: "not_entitled",
+}
 
 
 def session_json(row: asyncpg.Record, timeout_s: float, heartbeat_s: int) -> dict[str, Any]:
@@ -82,6 +97,7 @@ async def start(request: web.Request, viewer: Viewer, asset_id: UUID) -> web.Res
     await grants.not_signed_out(app, viewer)
     asset = await playable(app, asset_id)
     grants.may_watch(app, viewer, asset)
+    grant = await entitlement.of_account(app, _account(viewer), asset)
     session_id, started = uuid.uuid4(), datetime.now(UTC)
     user_agent = request.headers.get("User-Agent", "")[:_MAX_USER_AGENT] or None
     slot = Slot(
@@ -89,7 +105,7 @@ async def start(request: web.Request, viewer: Viewer, asset_id: UUID) -> web.Res
         device_id=str(viewer.device_id) if viewer.device_id else None,
         user_agent=user_agent, started_at=started.isoformat(),
     )  # fmt: skip
-    limit = limit_for(settings.auth, viewer.tier)
+    limit = grant.streams
     outcome = await _settled(app, await app[SLOTS_KEY].acquire(_account(viewer), slot, limit))
     app[METRICS_KEY].slot_requests.labels("granted" if outcome.ok else "refused").inc()
     if not outcome.ok:
@@ -105,7 +121,7 @@ async def start(request: web.Request, viewer: Viewer, asset_id: UUID) -> web.Res
     except Exception:
         await app[SLOTS_KEY].release(_account(viewer), session_id)
         raise
-    playback = signed(app, asset, settings.streaming.playback_token_ttl_s)
+    playback = signed(app, asset, settings.streaming.playback_token_ttl_s, grant)
     await grants.audit_grant(request, viewer, asset_id, session_id)
     body = {
         "session_id": str(session_id), "asset_id": str(asset_id),
@@ -140,21 +156,30 @@ async def heartbeat(
     if not outcome.ok:
         await writes.end_expired(pool, [session_id], section.slot_timeout_s)
         raise SessionEnded("the stream slot expired without heartbeats; start a new session")
-    try:
-        asset = await playable(app, row["asset_id"], fresh=False)
-        grants.may_watch(app, viewer, asset)
-    except ApiError as exc:
-        restricted = isinstance(exc, grants.Restricted)
-        await _finish(app, viewer, session_id, "restricted" if restricted else "ended")
-        raise
+    asset, grant = await _renewal(app, viewer, session_id, row["asset_id"])
     beat = await writes.heartbeat(pool, session_id, viewer, position_s, None)
     if beat is None:  # ended by a DELETE meanwhile
         await _finish(app, viewer, session_id, "ended")
         raise SessionEnded("the session has ended; start a new one")
     return {
         **session_json(beat, section.slot_timeout_s, section.heartbeat_s),
-        "playback": signed(app, asset, section.playback_token_ttl_s),
+        "playback": signed(app, asset, section.playback_token_ttl_s, grant),
     }
+
+
+async def _renewal(
+    app: web.Application, viewer: Viewer, session_id: UUID, asset_id: UUID
+) -> tuple[CatalogAsset, Playback]:
+    """What a heartbeat renews: decided again, as at the start; a refusal ends the session."""
+    try:
+        asset = await playable(app, asset_id, fresh=False)
+        grants.may_watch(app, viewer, asset)
+        return asset, await entitlement.of_account(app, _account(viewer), asset)
+    except EntitlementsUnavailable:
+        raise  # the subscriptions service is down, not the viewer's access: retried
+    except ApiError as exc:
+        await _finish(app, viewer, session_id, _END_REASONS.get(type(exc), "ended"))
+        raise
 
 
 async def end(request: web.Request, viewer: Viewer, session_id: UUID) -> None:

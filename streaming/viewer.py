@@ -38,7 +38,6 @@ class Viewer:
     account_id: UUID | None = None
     device_id: UUID | None = None
     maturity: str | None = None
-    tier: str | None = None
     viewer_id: UUID | None = None
 
     @property
@@ -78,7 +77,7 @@ def of_principal(caller: Principal) -> Viewer:
         raise NoProfile("choose a profile first (POST /v1/profiles/{id}/select)")
     return Viewer(
         profile_id=caller.profile_id, account_id=caller.account_id,
-        device_id=caller.session_id, maturity=caller.maturity, tier=caller.tier,
+        device_id=caller.session_id, maturity=caller.maturity,
     )  # fmt: skip
 
 

@@ -1,9 +1,11 @@
 """The local edge: a caching reverse proxy in front of the origin, run by `streamcore up`.
 
-It behaves as the CDNs we support do: it checks the viewer's token itself, caches by the path
-without the token (one copy serves every viewer), honours the origin's Cache-Control, collapses
-concurrent misses into one origin request, marks responses ``X-Cache: HIT`` or ``MISS``, and
-forgets paths when told to through its purge endpoint.
+It behaves as the CDNs we support do: it checks the viewer's token itself, before its cache
+(scope, expiry and the renditions a plan's token opens: a segment held for one viewer is never
+handed to a token that does not open it), caches by the path without the token (one copy
+serves every viewer), honours the origin's Cache-Control, collapses concurrent misses into one
+origin request, marks responses ``X-Cache: HIT`` or ``MISS``, and forgets paths when told to
+through its purge endpoint.
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ async def _load(app: web.Application, token: str, path: str) -> Stored:
 async def serve(request: web.Request) -> web.StreamResponse:
     settings = request.app[SETTINGS_KEY]
     token, path = path_token_request(request)
-    authorize(request, settings, token, path)
+    authorize(request, settings, token, path)  # before the cache, whatever it holds
     stored, hit = await request.app[CACHE_KEY].fetch(path, lambda: _load(request.app, token, path))
     x_cache = {"X-Cache": "HIT" if hit else "MISS"}
     if stored.status != 200:

@@ -77,6 +77,35 @@ def widest_poster(images: Mapping[str, Any]) -> str | None:
     return max(jpegs, key=jpegs.__getitem__) if jpegs else None
 
 
+# A published version's layout, as the packager writes it (docs/pipeline.md, "Output layout"):
+# the manifests at its root, one folder per video rendition, and the folders every rendition
+# shares (the audio, the posters, the storyboard). What a rendition-limited playback token
+# opens (streamcore/signing.py) is decided from these names alone.
+MANIFEST_FILES = ("master.m3u8", "manifest.mpd")
+RENDITIONS_FOLDER = "video/"
+SHARED_FOLDERS = ("audio/", "poster/", "storyboard/")
+
+
+def rendition_folder(name: str) -> str:
+    """video/{name}/: one video rendition's init segment, segments and playlists."""
+    return f"{RENDITIONS_FOLDER}{name}/"
+
+
+def rendition_of(relative: str) -> str | None:
+    """The rendition a path relative to a version folder belongs to (video/720p/x: 720p)."""
+    if not relative.startswith(RENDITIONS_FOLDER):
+        return None
+    name, slash, rest = relative.removeprefix(RENDITIONS_FOLDER).partition("/")
+    return name if name and slash and rest else None
+
+
+def shared_by_renditions(relative: str) -> bool:
+    """The manifests, and files of no one rendition (audio, posters, storyboard)."""
+    return relative in MANIFEST_FILES or (
+        relative.startswith(SHARED_FOLDERS) and relative not in SHARED_FOLDERS
+    )
+
+
 def asset_image_paths(asset_id: UUID, version: int, images: Mapping[str, Any]) -> dict[str, str]:
     """URL paths of a published asset's widest JPEG poster, and its narrowest as thumbnail."""
     jpegs = _jpeg_posters(images)

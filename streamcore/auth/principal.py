@@ -20,14 +20,13 @@ class Principal:
     profile_id: UUID | None = None
     session_id: UUID | None = None
     maturity: str | None = None
-    tier: str | None = None
     service: str | None = None
 
     @classmethod
     def of_claims(cls, claims: AccessClaims) -> Principal:
         return cls(
             role=claims.role, account_id=claims.account_id, profile_id=claims.profile_id,
-            session_id=claims.session_id, maturity=claims.maturity, tier=claims.tier,
+            session_id=claims.session_id, maturity=claims.maturity,
         )  # fmt: skip
 
     @property

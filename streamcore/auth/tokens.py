@@ -2,9 +2,11 @@
 by every service from the public keys alone (PyJWT does the JOSE work).
 
 Claims: ``iss``, ``aud``, ``sub`` (account), ``pid`` (profile), ``sid`` (device session),
-``role``, ``mat`` (the profile's maturity level), ``tier`` (the account's tier), ``iat``,
-``nbf``, ``exp``, ``jti``; the header names the key (``kid``). Only ``EdDSA`` is accepted, so
-``alg: none`` and HS256 signed with the public key (key confusion) fail like any forgery.
+``role``, ``mat`` (the profile's maturity level), ``iat``, ``nbf``, ``exp``, ``jti``; the
+header names the key (``kid``). What an account may play is not in the token: it follows its
+subscription, which changes within a token's lifetime (streamcore/entitlements.py). Only
+``EdDSA`` is accepted, so ``alg: none`` and HS256 signed with the public key (key confusion)
+fail like any forgery.
 """
 
 from __future__ import annotations
@@ -48,7 +50,6 @@ class AccessClaims:
     role: Role
     profile_id: UUID | None
     maturity: str | None
-    tier: str | None
     issued_at: int
     expires_at: int
     token_id: str
@@ -62,7 +63,6 @@ def mint(
     role: Role,
     profile_id: UUID | None,
     maturity: str | None,
-    tier: str | None,
     now: float | None = None,
 ) -> tuple[str, AccessClaims]:
     """A new access token signed with the active key, and what it says."""
@@ -71,7 +71,7 @@ def mint(
     issued = int(now if now is not None else time.time())
     claims = AccessClaims(
         account_id=account_id, session_id=session_id, role=role, profile_id=profile_id,
-        maturity=maturity, tier=tier, issued_at=issued,
+        maturity=maturity, issued_at=issued,
         expires_at=issued + settings.access_ttl_s, token_id=uuid.uuid4().hex,
     )  # fmt: skip
     payload: dict[str, object] = {
@@ -83,8 +83,6 @@ def mint(
         payload["pid"] = str(profile_id)
     if maturity is not None:
         payload["mat"] = maturity
-    if tier is not None:
-        payload["tier"] = tier
     key = private_key(settings.signing_keys[settings.active_key_id])
     token = jwt.encode(payload, key, algorithm=ALGORITHM, headers={"kid": settings.active_key_id})
     return token, claims
@@ -127,7 +125,7 @@ def verify(
             account_id=UUID(payload["sub"]), session_id=UUID(payload["sid"]),
             role=Role(payload["role"]),
             profile_id=UUID(payload["pid"]) if payload.get("pid") else None,
-            maturity=payload.get("mat"), tier=payload.get("tier"),
+            maturity=payload.get("mat"),
             issued_at=int(payload["iat"]), expires_at=int(payload["exp"]),
             token_id=str(payload["jti"]),
         )  # fmt: skip

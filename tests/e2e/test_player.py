@@ -17,9 +17,14 @@ from tests.e2e.driver import PlayerPage
 
 pytestmark = pytest.mark.stack
 
-TOP = 720
-# Well below the top rendition (about 1.8 Mbit/s): a 720p segment would take some 18 s, more
-# than the 12 s the player buffers ahead, so its ABR must give it up and switch down.
+# The player plays as an anonymous viewer (the test config allows them), on the free plan: its
+# token opens, and its master lists, the renditions up to 480p (configs/plans.yaml), so the
+# ladder it switches between is 360p (about 0.45 Mbit/s) and 480p (0.75). The 720p rung is a
+# paying plan's. FIXME(issue 13): test_auto_quality_follows_the_bandwidth was built for three
+# rungs (a 720p segment taking longer than the buffer at the cap); with two it switches down
+# only after a whole slow 480p segment (about 7.5 s at 400 kbit/s, beyond its 5 s). To play
+# as a signed-in standard-plan viewer once the stack runs the subscriptions service.
+TOP = 480
 CAP_BPS = 400_000
 
 
@@ -36,7 +41,7 @@ def test_plays_first_frame_and_advances(player: PlayerPage) -> None:
     assert player.value("s.currentTime") > before + 1, "the playhead does not advance"
     state = player.state()
     assert state["engine"] == "hls" and state["activeSource"] == "edge"
-    assert [level["height"] for level in state["levels"]] == [360, 480, TOP]
+    assert [level["height"] for level in state["levels"]] == [360, TOP]
     expect(player.page.get_by_test_id("active-source")).to_have_text("edge")
 
 

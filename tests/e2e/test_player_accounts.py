@@ -1,10 +1,11 @@
 """The web player with accounts, in a real Chromium against the real stack: sign in, choose a
 profile, play on a stream slot whose heartbeats renew the playback tokens, and, when the
-account's tier has no slot left, see who holds them, stop that stream and play.
+account's plan has no slot left, see who holds them, stop that stream and play.
 
 Two browser contexts are two devices (their own sessionStorage, their own sign-in). The
-account is made for the test through the admin API, on the `free` tier (one stream at a time),
-with a second profile to choose from.
+account is made for the test through the admin API, without a subscription: the free plan (one
+stream at a time, configs/plans.yaml), with a second profile to choose from. Its entitlement
+comes from the stack's subscriptions service (issue 13).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ class Account:
 
 @pytest.fixture
 def account(stack: Settings) -> Account:
-    """A viewer on the free tier (one stream) with two profiles: ADULT (its first) and KIDS."""
+    """A viewer on the free plan (one stream) with two profiles: ADULT (its first) and KIDS."""
     email = f"player-{uuid.uuid4().hex[:10]}@example.com"
     key = stack.auth.service_key().get_secret_value()
     with httpx.Client(base_url=stack.api_url, timeout=30) as api:
@@ -44,8 +45,6 @@ def account(stack: Settings) -> Account:
         created = api.post("/v1/admin/accounts", json=body, headers=admin)
         assert created.status_code == 201, created.text
         account_id = created.json()["account"]["id"]
-        tier = api.patch(f"/v1/admin/accounts/{account_id}", json={"tier": "free"}, headers=admin)
-        assert tier.status_code == 200, tier.text
         credentials = {"email": email, "password": PASSWORD, "device_name": "setup"}
         login = api.post("/v1/auth/login", json=credentials)
         assert login.status_code == 200, login.text

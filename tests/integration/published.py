@@ -7,6 +7,7 @@ import asyncio
 import os
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from streamcore.assets import repository
 from streamcore.db.database import pool_context
@@ -39,6 +40,10 @@ MPD = """<?xml version="1.0" encoding="utf-8"?>
  timescale="1000" duration="4000"/>
 </Representation></AdaptationSet></Period></MPD>
 """
+
+
+# The ladder of `publish`'s files, as the catalog describes a published asset's renditions.
+LADDER: list[dict[str, Any]] = [{"name": "360p", "width": 640, "height": 360}]
 
 
 @dataclass
@@ -80,10 +85,15 @@ def publish(stack: Settings) -> Published:
 
 
 async def catalog_row(
-    stack: Settings, asset_id: uuid.UUID | None = None, *, published: bool = True
+    stack: Settings,
+    asset_id: uuid.UUID | None = None,
+    *,
+    published: bool = True,
+    renditions: list[dict[str, Any]] | None = None,
 ) -> uuid.UUID:
     """The catalog's row of an asset: uploaded only, or with version 1 published (its files,
-    for `Published.asset_id`, are in the bucket already)."""
+    for `Published.asset_id`, are in the bucket already) with `renditions` (default: `LADDER`,
+    `publish`'s)."""
     async with pool_context(stack, schema=Schema.CATALOG, min_size=1, max_size=1) as pool:
         row = await repository.create(
             pool, asset_id=asset_id or uuid.uuid4(), title="published", source_key="k",
@@ -93,6 +103,11 @@ async def catalog_row(
             assert row.job_id is not None
             await repository.start_processing(pool, row.id, row.job_id)
             await repository.finish(
-                pool, row.id, row.job_id, version=1, source_probe={}, renditions=[]
+                pool,
+                row.id,
+                row.job_id,
+                version=1,
+                source_probe={},
+                renditions=LADDER if renditions is None else renditions,
             )
     return row.id

@@ -58,7 +58,7 @@ def bearer(
 ) -> Headers:
     token, _ = mint(
         stack.auth, account_id=account or uuid.uuid4(), session_id=uuid.uuid4(), role=role,
-        profile_id=uuid.uuid4() if maturity else None, maturity=maturity, tier="standard",
+        profile_id=uuid.uuid4() if maturity else None, maturity=maturity,
     )  # fmt: skip
     return {"Authorization": f"Bearer {token}"}
 

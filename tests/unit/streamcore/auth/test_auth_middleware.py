@@ -61,7 +61,7 @@ async def client(settings: Settings) -> AsyncIterator[TestClient]:
 def _token(settings: Settings, role: Role) -> str:
     token, _ = mint(
         settings.auth, account_id=uuid.uuid4(), session_id=uuid.uuid4(), role=role,
-        profile_id=None, maturity=None, tier=None,
+        profile_id=None, maturity=None,
     )  # fmt: skip
     return token
 
@@ -125,7 +125,7 @@ async def test_a_verified_token_is_remembered_until_it_expires(
     assert len(verified) == 1
     expired, _ = mint(
         settings.auth, account_id=uuid.uuid4(), session_id=uuid.uuid4(), role=Role.VIEWER,
-        profile_id=None, maturity=None, tier=None, now=time.time() - 3600,
+        profile_id=None, maturity=None, now=time.time() - 3600,
     )  # fmt: skip
     # Planted as if it had been verified while it was valid: past its expiry it is not used.
     verified.put(expired, Principal(role=Role.VIEWER), time.time() - 3600)

@@ -28,7 +28,7 @@ def auth() -> AuthSettings:
 def _mint(auth: AuthSettings, **overrides: object) -> str:
     values: dict[str, object] = {
         "account_id": uuid.uuid4(), "session_id": uuid.uuid4(), "role": Role.VIEWER,
-        "profile_id": uuid.uuid4(), "maturity": "kids", "tier": "standard",
+        "profile_id": uuid.uuid4(), "maturity": "kids",
     }  # fmt: skip
     values.update(overrides)
     token, _ = mint(auth, **values)  # type: ignore[arg-type]
@@ -48,7 +48,7 @@ def test_a_minted_token_verifies_with_what_it_says(auth: AuthSettings) -> None:
     token = _mint(auth, account_id=account, profile_id=profile, role=Role.CREATOR)
     claims = verify(token, public_keys(auth.signing_keys), auth)
     assert (claims.account_id, claims.profile_id, claims.role) == (account, profile, Role.CREATOR)
-    assert claims.maturity == "kids" and claims.tier == "standard"
+    assert claims.maturity == "kids" and "tier" not in _claims(token)
     assert claims.expires_at - claims.issued_at == auth.access_ttl_s
     assert jwt.get_unverified_header(token) == {"alg": "EdDSA", "kid": "a1", "typ": "JWT"}
 
