@@ -168,9 +168,11 @@ async def apply(
     key: str | None = None,
     detail: Mapping[str, Any] | None = None,
     also: Mapping[str, Any] | None = None,
+    guard: Callable[[Subscription], None] | None = None,
 ) -> Applied:
     """Applies `event` once (see the module's docstring). `also`: columns to set with it
-    (a webhook's last_provider_event_at)."""
+    (a webhook's last_provider_event_at); `guard`: called with the row each time it is read
+    (after a lost race too), it may raise to refuse the event."""
     if source not in SOURCES:
         raise ValueError(f"source {source!r}: one of {', '.join(SOURCES)}")
     ctx = Context(now, policy, dict(args or {}))
@@ -181,6 +183,8 @@ async def apply(
                 raise NotFound(f"no subscription with id {subscription_id}")
             if key is not None and await queries.has_event_key(conn, subscription_id, key):
                 return Applied(current, event, current.state, duplicate=True)
+            if guard is not None:
+                guard(current)
             to_state, changes = decide(current, event, ctx)
             changes = {**changes, **(also or {})}
             row = writes.EventRow(

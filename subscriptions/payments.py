@@ -25,6 +25,7 @@ class Paid:
     plan: str
     period_start: datetime
     period_end: datetime
+    invoice: writes.InvoiceRow
 
     @property
     def event_key(self) -> str:
@@ -47,6 +48,7 @@ async def charge(
     period_start: datetime,
     key: str,
     payment_method: str | None = None,
+    record: bool = True,
 ) -> Paid:
     """Charges `plan`'s price for the period from `period_start` (paid or declined: see
     ``Paid.charge.paid``) and records its invoice. InvalidPaymentMethod, ProviderUnavailable
@@ -64,13 +66,11 @@ async def charge(
         metadata={"subscription_id": str(sub.id), "account_id": str(sub.account_id),
                   "plan": plan, "period_start": period_start.isoformat()},
     )  # fmt: skip
-    await writes.record_invoice(
-        pool, sub,
-        writes.InvoiceRow(
-            plan=plan, amount_minor=result.amount_minor, currency=result.currency,
-            period_start=period_start, period_end=period_end, paid=result.paid,
-            provider=provider.name, charge_id=result.id, failure_code=result.failure_code,
-            key=key,
-        ),
+    invoice = writes.InvoiceRow(
+        plan=plan, amount_minor=result.amount_minor, currency=result.currency,
+        period_start=period_start, period_end=period_end, paid=result.paid,
+        provider=provider.name, charge_id=result.id, failure_code=result.failure_code, key=key,
     )  # fmt: skip
-    return Paid(result, plan, period_start, period_end)
+    if record:
+        await writes.record_invoice(pool, sub, invoice)
+    return Paid(result, plan, period_start, period_end, invoice)
