@@ -167,5 +167,5 @@ def test_dunning_grace_suspension_and_reactivation(
 def test_metrics_and_the_document(http: httpx.Client, stack: Settings) -> None:
     assert http.get(PATH).json() == document(True)  # through the gateway
     text = httpx.get(f"{stack.subscriptions.url}/metrics", timeout=10).text
-    assert 'subscriptions{state="Active",plan="standard"}' in text
+    assert 'subscriptions{plan="standard",state="Active"}' in text
     assert "subscription_transitions_total{" in text and 'event="subscribe"' in text
