@@ -67,6 +67,11 @@ def _new_period(sub: Subscription, ctx: Context) -> dict[str, Any]:
     except after a suspension (unpaid time is not given back), when it starts now."""
     plan = ctx.args.get("plan") or sub.pending_plan or sub.plan
     start = ctx.now if sub.state is StateName.SUSPENDED else sub.period_end
+    # A charge for the period due at `for_period`: once that period is renewed (by whoever
+    # reported another charge for it first), it renews nothing more.
+    paid_for = ctx.args.get("for_period")
+    if paid_for is not None and sub.state is not StateName.SUSPENDED and paid_for != start:
+        raise InvalidTransition(sub.state, Event(ctx.args["event"]), "that period is renewed")
     return {
         "plan": plan, "pending_plan": None, "period_start": start,
         "period_end": ctx.policy.period_after(start, plan), "retry_count": 0,

@@ -83,8 +83,8 @@ async def page(
     return [Subscription.of(row) for row in rows]
 
 
-# What the scheduler finds due, per kind (subscriptions/renewals.py): the ids only; each is
-# re-read and decided by the lifecycle.
+# What the scheduler finds due, per kind (subscriptions/renewals.py): each row as it was when
+# found due (a charge is for that period), then decided again by the lifecycle when applied.
 DUE: dict[str, str] = {
     "renewal": "state = 'Active' AND period_end <= $1",
     "retry": "state = 'GracePeriod' AND next_retry_at <= $1 AND next_retry_at < grace_until",
@@ -94,12 +94,13 @@ DUE: dict[str, str] = {
 }
 
 
-async def due(db: Executor, kind: str, now: datetime, limit: int) -> list[UUID]:
+async def due(db: Executor, kind: str, now: datetime, limit: int) -> list[Subscription]:
     rows = await db.fetch(
-        f"SELECT id FROM subscriptions WHERE {DUE[kind]} ORDER BY period_end, id LIMIT $2",
+        f"SELECT {COLUMNS} FROM subscriptions WHERE {DUE[kind]} ORDER BY period_end, id "
+        "LIMIT $2",
         now, limit,
     )  # fmt: skip
-    return [row["id"] for row in rows]
+    return [Subscription.of(row) for row in rows]
 
 
 async def distribution(db: Executor) -> list[asyncpg.Record]:

@@ -24,7 +24,7 @@ from subscriptions import lifecycle, payments, queries
 from subscriptions.billing.port import BillingProvider, InvalidPaymentMethod, ProviderUnavailable
 from subscriptions.policy import Policy
 from subscriptions.records import Subscription
-from subscriptions.states import Event, InvalidTransition, StateName
+from subscriptions.states import Event, InvalidTransition
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,8 @@ class Tick:
             return
         charge = result.charge
         if charge.paid:
-            await self._apply(sub, paid, key=result.event_key, args={"plan": plan},
+            args = {"plan": plan, "for_period": sub.period_end}
+            await self._apply(sub, paid, key=result.event_key, args=args,
                               detail={"charge_id": charge.id})  # fmt: skip
         else:
             await self._apply(
@@ -109,11 +110,11 @@ class Tick:
         """Handles everything due now, once; how many subscriptions were looked at."""
         seen = 0
         for kind, handle in self.handlers().items():
-            for subscription_id in await queries.due(self.pool, kind, self.now, BATCH):
-                sub = await queries.subscription(self.pool, subscription_id)
-                if sub is not None and sub.state is not StateName.EXPIRED:
-                    seen += 1
-                    await handle(sub)
+            # Each as found due: a row re-read now may be a period further on (renewed by
+            # someone else meanwhile), and charging that one would charge a period early.
+            for sub in await queries.due(self.pool, kind, self.now, BATCH):
+                seen += 1
+                await handle(sub)
         return seen
 
 

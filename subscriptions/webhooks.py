@@ -13,6 +13,7 @@ once verified: the provider must not retry what was understood.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 from aiohttp import web
 
@@ -42,6 +43,13 @@ class Stale(Exception):
     pass
 
 
+def _instant(value: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
 def _newer_than_stored(event: ProviderEvent) -> Callable[[Subscription], None]:
     def guard(sub: Subscription) -> None:
         if sub.last_provider_event_at is not None and event.created <= sub.last_provider_event_at:
@@ -66,11 +74,14 @@ async def _outcome(billing: Billing, event: ProviderEvent) -> str:
         await writes.note_provider_event(billing.pool, sub.id, event.created)
         return "ignored"
     plan = event.metadata.get("plan")
+    args: dict[str, object] = {"plan": plan} if plan in billing.policy.plans else {}
+    if (period := event.metadata.get("period_start")) is not None:
+        args["for_period"] = _instant(period)
     try:
         applied = await lifecycle.apply(
             billing.pool, sub.id, lifecycle_event, source="webhook",
             now=await billing.clock.now(), policy=billing.policy,
-            args={"plan": plan} if plan in billing.policy.plans else {},
+            args=args,
             key=payments.charge_key(event.charge_id) if event.charge_id else f"event:{event.id}",
             detail={"provider_event": event.id, "type": event.type},
             also={"last_provider_event_at": event.created}, guard=guard,

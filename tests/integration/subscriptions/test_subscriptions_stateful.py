@@ -15,6 +15,7 @@ synchronous rules.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import Coroutine
 from datetime import datetime
@@ -110,10 +111,8 @@ class Lifecycle(RuleBasedStateMachine):
 
     def attempt(self, coroutine: Coroutine[Any, Any, Any]) -> None:
         """A user's request: refused (409, 402) or done; anything else fails the test."""
-        try:
+        with contextlib.suppress(InvalidTransition, PaymentFailed):
             self.run(coroutine)
-        except (InvalidTransition, PaymentFailed):
-            pass
 
     def tick(self) -> None:
         now = self.run(self.harness.clock.now())

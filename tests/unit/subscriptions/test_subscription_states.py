@@ -92,6 +92,14 @@ def test_renewals_extend_the_period_and_apply_a_pending_downgrade(policy: Policy
     assert changes["period_start"] == later.now
 
 
+def test_a_charge_renews_the_period_it_was_for_once(policy: Policy) -> None:
+    renewed = sub(S.CANCELLED, period_end=NOW + timedelta(days=30))
+    late = Context(NOW, policy, {"for_period": NOW})  # the charge was for the period due NOW
+    with pytest.raises(InvalidTransition, match="that period is renewed"):
+        decide(renewed, E.RENEWAL_PAID, late)
+    assert decide(sub(S.CANCELLED), E.RENEWAL_PAID, late)[0] is S.CANCELLED
+
+
 def test_upgrades_apply_at_once_and_downgrades_wait(policy: Policy) -> None:
     ctx = Context(NOW, policy, {"plan": "premium"})
     _, up = decide(sub(S.ACTIVE), E.CHANGE_PLAN, ctx)
