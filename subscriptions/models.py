@@ -38,7 +38,7 @@ class PaymentMethodIn(_Body):
 
 
 class ClockIn(_Body):
-    advance_s: float = Field(gt=0, le=10 * 365 * 86400, description="Seconds to move forward")
+    advance_s: float = Field(gt=0, le=400 * 86400, description="Seconds to move forward")
 
 
 class AdminParams(BaseModel):

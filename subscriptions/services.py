@@ -14,6 +14,8 @@ from dataclasses import asdict, replace
 from datetime import datetime
 from uuid import UUID
 
+import asyncpg
+
 from subscriptions import lifecycle, payments, queries, writes
 from subscriptions.errors import PaymentFailed, SubscriptionExists
 from subscriptions.records import Subscription
@@ -54,10 +56,21 @@ async def subscribe(
     billing: Billing, account_id: UUID, plan: str, payment_method: str
 ) -> Subscription:
     """A new Active subscription whose first period is paid; nothing is created when the
-    charge is declined. 409 subscription_exists if the account has one that is not over."""
-    existing = await queries.current(billing.pool, account_id)
-    if existing is not None and existing.state is not StateName.EXPIRED:
-        raise SubscriptionExists(f"the account's subscription is {existing.state}")
+    charge is declined. 409 subscription_exists if the account has one that is not over.
+
+    One at a time per account (a transaction-scoped advisory lock, held while charging), so
+    that a double submit charges once: the second finds the first's subscription."""
+    async with billing.pool.acquire() as conn, conn.transaction():
+        await writes.lock_account(conn, account_id)
+        existing = await queries.current(conn, account_id)
+        if existing is not None and existing.state is not StateName.EXPIRED:
+            raise SubscriptionExists(f"the account's subscription is {existing.state}")
+        return await _first_period(billing, conn, account_id, plan, payment_method)
+
+
+async def _first_period(
+    billing: Billing, conn: asyncpg.Connection, account_id: UUID, plan: str, payment_method: str
+) -> Subscription:
     now = await billing.clock.now()
     customer = await customer_of(billing, account_id)
     method = await billing.provider.check_payment_method(customer, payment_method)
@@ -76,11 +89,10 @@ async def subscribe(
         {"plan": plan, "period_end": draft.period_end.isoformat(), "charge_id": paid.charge.id},
         paid.event_key,
     )  # fmt: skip
-    async with billing.pool.acquire() as conn:
-        try:
-            return await writes.create(conn, values, event, paid.invoice)
-        except writes.SubscriptionExists:
-            raise SubscriptionExists("the account subscribed already") from None
+    try:
+        return await writes.create(conn, values, event, paid.invoice)
+    except writes.SubscriptionExists:
+        raise SubscriptionExists("the account subscribed already") from None
 
 
 async def _apply(billing: Billing, sub: Subscription, event: Event, **kw: object) -> Subscription:

@@ -63,6 +63,11 @@ async def _append(conn: asyncpg.Connection, subscription_id: UUID, seq: int, e: 
     )  # fmt: skip
 
 
+async def lock_account(conn: asyncpg.Connection, account_id: UUID) -> None:
+    """Until the transaction ends, no other transaction takes this account's lock."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", str(account_id))
+
+
 async def create(
     conn: asyncpg.Connection, values: Mapping[str, Any], event: EventRow, invoice: InvoiceRow
 ) -> Subscription:

@@ -76,3 +76,12 @@ def check_history(events: Iterable[dict[str, Any]], state: str, version: int) ->
         assert e["from_state"] == previous, (previous, e)
         previous = e["to_state"]
     assert previous == state
+
+
+def subscribe(
+    http: httpx.Client, headers: dict[str, str], plan: str = "standard"
+) -> dict[str, Any]:
+    created = http.post("/v1/subscription", json={"plan": plan, "payment_method": VISA},
+                        headers=headers)  # fmt: skip
+    assert created.status_code == 201, created.text
+    return created.json()
