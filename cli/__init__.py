@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from cli import accounts, assets, audit, cdn, db, jobs, signin, stack, titles
+from cli import accounts, assets, audit, cdn, db, jobs, signin, stack, subscriptions, titles
 
 app = typer.Typer(
     name="streamcore",
@@ -44,6 +44,7 @@ app.add_typer(jobs.app, name="jobs")
 app.add_typer(db.app, name="db")
 app.add_typer(titles.app, name="titles")
 app.add_typer(accounts.app, name="accounts")
+app.add_typer(subscriptions.app, name="subscriptions")
 
 
 def main() -> None:

@@ -193,6 +193,15 @@ class ApiClient:
     def audit(self, params: dict[str, Any]) -> dict[str, Any]:
         return self._request("GET", "/v1/admin/audit", params=params)
 
+    def subscriptions(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self._request("GET", "/v1/admin/subscriptions", params=params)
+
+    def subscription(self, subscription_id: str) -> dict[str, Any]:
+        return self._request("GET", f"/v1/admin/subscriptions/{quote(subscription_id)}")
+
+    def subscription_events(self, subscription_id: str) -> dict[str, Any]:
+        return self._request("GET", f"/v1/admin/subscriptions/{quote(subscription_id)}/events")
+
     # -- assets, playback and titles ---------------------------------------------------------
 
     def upload(
