@@ -371,7 +371,7 @@ class AuthSettings(HttpServiceSettings):
 
 
 class StripeSettings(_Section):
-    """The Stripe adapter of the billing port (subscriptions/billing/stripe.py)."""
+    """The Stripe adapter of the billing port (subscriptions/billing/stripe_billing.py)."""
 
     # sk_test_... or sk_live_...; and the endpoint's signing secret (whsec_...).
     api_key: SecretStr | None = None

@@ -8,7 +8,7 @@ never charges twice. A provider's own notifications (webhooks) are turned into
 deduplicates them by ``id`` and applies them only when newer than what it has stored.
 
 Adapters: ``local`` (billing/local.py, development and tests) and ``stripe``
-(billing/stripe.py). Vendor errors are turned into the exceptions below, never leaked.
+(billing/stripe_billing.py). Vendor errors are turned into the exceptions below, never leaked.
 """
 
 from __future__ import annotations
