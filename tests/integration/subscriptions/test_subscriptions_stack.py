@@ -50,7 +50,8 @@ def test_the_scheduler_ticks_through_the_billing_pool(
         time.sleep(0.5)
     assert found["state"] == "GracePeriod", found
     events = http.get("/v1/subscription/events", headers=user.headers).json()["items"]
-    assert events[-1]["event"] == "renewal_failed" and events[-1]["source"] == "scheduler"
+    by_scheduler = [e["event"] for e in events if e["source"] == "scheduler"]
+    assert by_scheduler[0] == "renewal_failed", events  # then perhaps a first retry, failed
 
 
 async def test_a_double_submit_creates_one_subscription(
