@@ -20,6 +20,7 @@ from datetime import datetime
 
 import asyncpg
 
+from streamcore.db.database import UNAVAILABLE_ERRORS
 from subscriptions import lifecycle, payments, queries
 from subscriptions.billing.port import BillingProvider, InvalidPaymentMethod, ProviderUnavailable
 from subscriptions.policy import Policy
@@ -114,7 +115,15 @@ class Tick:
             # someone else meanwhile), and charging that one would charge a period early.
             for sub in await queries.due(self.pool, kind, self.now, BATCH):
                 seen += 1
-                await handle(sub)
+                try:
+                    await handle(sub)
+                except UNAVAILABLE_ERRORS:
+                    raise  # the database is gone: the next tick starts over
+                except Exception:
+                    # One bad row (a plan removed from plans.yaml, say) must not hold up the
+                    # others; it is logged, and tried again by the next tick.
+                    log.exception("tick: subscription %s: %s failed", sub.id, kind)
+                    self.counts["errors"] += 1
         return seen
 
 
