@@ -1,16 +1,20 @@
-"""The local billing adapter's webhook signatures (no database needed: parsing is pure) and the
-policy's calendar arithmetic."""
+"""The local billing adapter's webhook signatures (no database needed: parsing is pure), the
+provider registry, and the policy's calendar arithmetic."""
 
 from __future__ import annotations
 
 import json
+import sys
+import types
 import uuid
 from datetime import UTC, datetime
 
 import pytest
 
+from streamcore.settings import Settings
 from subscriptions.billing.local import SIGNATURE_HEADER, LocalBilling, event_body, sign
 from subscriptions.billing.port import Charge, EventKind, WebhookRejected
+from subscriptions.billing.registry import build_provider
 from subscriptions.policy import add_months
 
 SECRET = "whsec_local_test"
@@ -80,3 +84,17 @@ def test_months_end_on_the_same_day_or_the_month_s_last() -> None:
     assert add_months(datetime(2028, 1, 31, tzinfo=UTC), 1) == datetime(2028, 2, 29, tzinfo=UTC)
     assert add_months(datetime(2027, 11, 15, tzinfo=UTC), 3) == datetime(2028, 2, 15, tzinfo=UTC)
     assert add_months(datetime(2027, 3, 1, tzinfo=UTC), 12) == datetime(2028, 3, 1, tzinfo=UTC)
+
+
+def test_the_registry_chooses_by_setting_and_loads_stripe_only_then(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert isinstance(build_provider(settings, None), LocalBilling)  # type: ignore[arg-type]
+    made: list[Settings] = []
+    fake = types.ModuleType("subscriptions.billing.stripe_billing")
+    fake.from_settings = lambda s: made.append(s) or adapter()  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "subscriptions.billing.stripe_billing", fake)
+    section = settings.subscriptions.model_copy(update={"provider": "stripe"})
+    stripe_settings = settings.model_copy(update={"subscriptions": section})
+    assert isinstance(build_provider(stripe_settings, None), LocalBilling)  # type: ignore[arg-type]
+    assert made == [stripe_settings]
