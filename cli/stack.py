@@ -267,7 +267,9 @@ def restart(
 
 
 def scale(
-    service: Annotated[str, typer.Argument(help="catalog, streaming, origin or auth.")],
+    service: Annotated[
+        str, typer.Argument(help="catalog, streaming, origin, auth or subscriptions.")
+    ],
     count: Annotated[int, typer.Argument(help="How many instances should run (from 1).", min=1)],
     json_output: JsonOption = False,
 ) -> None:

@@ -66,7 +66,7 @@ class WorkerPoolStatus(ServiceStatus):
 class InstanceStatus(ServiceStatus):
     """One instance of a web service, with what the gateway says of it."""
 
-    service: str = ""  # catalog, streaming, origin, auth
+    service: str = ""  # catalog, streaming, origin, auth, subscriptions
     instance: int = 0
     gateway: str | None = None  # HAProxy's status of its server: UP, DOWN, DRAIN, MAINT, ...
     check: str | None = None  # HAProxy's last health check

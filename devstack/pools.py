@@ -1,9 +1,9 @@
 """The stack's Python programs: one Celery worker pool per queue, the scheduler, the apps.
 
 Each queue of streamcore/tasks/routes.py gets a pool of its own (``worker-transcode``,
-``worker-control``), sized by ``worker.queues.<queue>.concurrency``: a pool busy with long
-transcodes never holds back a CDN purge. ``worker`` is the name users know; it stands for
-every pool (`streamcore restart worker`).
+``worker-control``, ``worker-billing``), sized by ``worker.queues.<queue>.concurrency``: a
+pool busy with long transcodes never holds back a CDN purge. ``worker`` is the name users
+know; it stands for every pool (`streamcore restart worker`).
 """
 
 from __future__ import annotations
@@ -15,6 +15,13 @@ from streamcore.settings import Settings
 from streamcore.tasks.queue import QueueName, worker_hostname
 
 WORKER_GROUP = "worker"
+# The Celery application each queue's pool runs: the processing workers', except the billing
+# queue, which the subscriptions service's own worker consumes (it owns those tables).
+QUEUE_APPS: dict[QueueName, str] = {
+    QueueName.TRANSCODE: "workers.app",
+    QueueName.CONTROL: "workers.app",
+    QueueName.BILLING: "subscriptions.worker",
+}
 
 
 def pool_service(queue: QueueName) -> str:
@@ -47,7 +54,7 @@ def worker_pool(settings: Settings, queue: QueueName) -> Program:
     return python_module(
         settings,
         pool_service(queue),
-        "celery", "--app", "workers.app", "worker",
+        "celery", "--app", QUEUE_APPS[queue], "worker",
         "--loglevel", settings.log_level,
         "--concurrency", str(settings.worker.queues[queue].concurrency),
         "--queues", str(queue),

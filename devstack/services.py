@@ -49,6 +49,7 @@ WEB_SERVICES: dict[str, str] = {
     "streaming": "streaming",
     "origin": "origin",
     "auth": "auth",
+    "subscriptions": "subscriptions",
 }
 
 

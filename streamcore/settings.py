@@ -374,11 +374,9 @@ class StripeSettings(_Section):
 
 
 class SubscriptionsSettings(HttpServiceSettings):
-    """The subscriptions service's settings: plans, the lifecycle, billing (issue 13).
-
-    Only the plans and the entitlement client (streamcore/entitlements_client.py) use them so
-    far; the service itself, its routes in the gateway and its worker pool are not built yet.
-    """
+    """The subscriptions service (subscriptions/, docs/subscriptions.md): plans, the
+    lifecycle and its schedule, billing, and the entitlements every service asks it for
+    (streamcore/entitlements_client.py). Its worker pool consumes the billing queue."""
 
     port: Port = Field(18140, ge=1024, le=65535)
     agent_port: Port = Field(18240, ge=1024, le=65535)
@@ -391,8 +389,8 @@ class SubscriptionsSettings(HttpServiceSettings):
     dunning_days: tuple[float, ...] = (1.0, 3.0, 5.0)
     grace_days: float = Field(7.0, gt=0)
     suspended_days: float = Field(30.0, gt=0)
-    # How often the time-based transitions (due renewals, ends of grace and suspension, period
-    # ends) are to run.
+    # How often the scheduler sends the time-based transitions (due renewals, ends of grace and
+    # suspension, period ends: subscriptions/renewals.py).
     tick_interval_s: float = Field(60.0, gt=0)
     # Tests only: the clock adds an offset kept in Redis, so that tests move time instead of
     # sleeping. Refused outside env test.
@@ -504,6 +502,14 @@ class GatewaySettings(_Section):
         GatewayRoute(prefix="/v1/admin/audit", service="auth"),
         GatewayRoute(prefix="/.well-known/jwks.json", service="auth"),
         GatewayRoute(prefix="/openapi/auth", service="auth"),
+        GatewayRoute(prefix="/v1/plans", service="subscriptions"),
+        GatewayRoute(prefix="/v1/subscription", service="subscriptions"),
+        GatewayRoute(prefix="/v1/invoices", service="subscriptions"),
+        GatewayRoute(prefix="/v1/entitlements", service="subscriptions"),
+        GatewayRoute(prefix="/v1/billing", service="subscriptions"),
+        GatewayRoute(prefix="/v1/admin/subscriptions", service="subscriptions"),
+        GatewayRoute(prefix="/openapi/subscriptions", service="subscriptions"),
+        GatewayRoute(prefix="/diag/subscriptions/", service="subscriptions"),
         GatewayRoute(prefix="/diag/catalog/", service="catalog"),
         GatewayRoute(prefix="/diag/auth/", service="auth"),
         GatewayRoute(prefix="/diag/streaming/", service="streaming"),
@@ -518,6 +524,7 @@ class GatewaySettings(_Section):
             "streaming": GatewayBackend(),
             "origin": GatewayBackend(timeout_s=30.0),
             "auth": GatewayBackend(),
+            "subscriptions": GatewayBackend(),
         }
     )
 
@@ -652,6 +659,10 @@ DEFAULT_QUEUES: dict[QueueName, dict[str, float]] = {
         "concurrency": 2, "time_limit_s": 300, "max_retries": 8,
         "retry_backoff_s": 2, "retry_backoff_max_s": 120,
     },
+    QueueName.BILLING: {
+        "concurrency": 1, "time_limit_s": 120, "max_retries": 3,
+        "retry_backoff_s": 2, "retry_backoff_max_s": 60,
+    },
 }  # fmt: skip
 
 
@@ -715,6 +726,7 @@ SERVICE_SECTIONS: dict[str, str] = {
     "streaming": "streaming",
     "origin": "origin",
     "auth": "auth",
+    "subscriptions": "subscriptions",
 }
 
 

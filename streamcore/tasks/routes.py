@@ -14,6 +14,10 @@ class QueueName(enum.StrEnum):
     # Short and latency-sensitive: CDN purges, cache invalidations, file deletes, the reaper.
     # A pool of its own, so that no transcode ever holds one of them back.
     CONTROL = "control"
+    # The subscriptions' time-based transitions (renewals, ends of grace and suspension):
+    # run by the subscriptions service's own worker pool (subscriptions/worker.py), which
+    # owns their tables.
+    BILLING = "billing"
 
 
 class TaskName(enum.StrEnum):
@@ -22,6 +26,7 @@ class TaskName(enum.StrEnum):
     PURGE_CDN = "streamcore.purge_cdn"
     ASSETS_CHANGED = "streamcore.assets_changed"
     REAP_STALLED = "streamcore.reap_stalled"
+    SUBSCRIPTIONS_TICK = "streamcore.subscriptions_tick"
 
 
 TASK_QUEUES: dict[TaskName, QueueName] = {
@@ -30,4 +35,5 @@ TASK_QUEUES: dict[TaskName, QueueName] = {
     TaskName.PURGE_CDN: QueueName.CONTROL,
     TaskName.ASSETS_CHANGED: QueueName.CONTROL,
     TaskName.REAP_STALLED: QueueName.CONTROL,
+    TaskName.SUBSCRIPTIONS_TICK: QueueName.BILLING,
 }

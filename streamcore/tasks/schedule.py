@@ -15,6 +15,8 @@ from streamcore.tasks.routes import TaskName
 PERIODIC: dict[TaskName, Callable[[Settings], float]] = {
     # Stalled processing jobs (their worker died) are queued again: see workers/reaper.py.
     TaskName.REAP_STALLED: lambda settings: settings.worker.reaper_interval_s,
+    # Due renewals, ends of grace and suspension, period ends: see subscriptions/renewals.py.
+    TaskName.SUBSCRIPTIONS_TICK: lambda settings: settings.subscriptions.tick_interval_s,
 }
 
 

@@ -38,7 +38,7 @@ def test_status_json_reports_every_service_healthy(stack: Settings) -> None:
     states = {service["name"]: service["state"] for service in report["services"]}
     assert states == {service.value: "healthy" for service in Service}
     pools = {pool["name"]: pool for pool in report["worker_pools"]}
-    assert sorted(pools) == ["worker-control", "worker-transcode"]
+    assert sorted(pools) == ["worker-billing", "worker-control", "worker-transcode"]
     for queue, policy in stack.worker.queues.items():
         pool = pools[f"worker-{queue}"]
         assert pool["state"] == "healthy" and pool["pid"] and pool["queue"] == queue
@@ -157,6 +157,7 @@ def test_a_killed_service_is_reported_down_then_recovers(stack: Settings) -> Non
     assert states["redis"] == "down"
     # Without their broker the worker pools cannot answer, and say so rather than hiding it.
     assert states["worker-transcode"] == states["worker-control"] == "unhealthy"
+    assert states["worker-billing"] == "unhealthy"
 
     control.restart_service(stack, Service.REDIS)
     deadline = time.monotonic() + 60

@@ -1,0 +1,67 @@
+"""The subscriptions service's resources, opened and closed by cleanup contexts, and their keys."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import asyncpg
+import redis.asyncio as aioredis
+from aiohttp import web
+
+from streamcore.cache.redis_client import create_redis
+from streamcore.db.database import pool_context
+from streamcore.db.schemas import Schema
+from streamcore.web.service import SETTINGS_KEY
+from subscriptions.billing.port import BillingProvider
+from subscriptions.billing.registry import build_provider
+from subscriptions.clock import Clock, clock_for
+from subscriptions.metrics import SubscriptionMetrics
+from subscriptions.policy import Policy
+
+# The primary's pool on the subscriptions schema only. No replicas: every read decides a
+# transition or answers right after one (an entitlement just bought must show at once).
+DB_POOL_KEY = web.AppKey("db_pool", asyncpg.Pool)
+REDIS_KEY = web.AppKey("redis", aioredis.Redis)
+METRICS_KEY = web.AppKey("metrics", SubscriptionMetrics)
+
+
+@dataclass(frozen=True)
+class Billing:
+    """What the lifecycle's operations need: the database, the provider, the rules, the time."""
+
+    pool: asyncpg.Pool
+    provider: BillingProvider
+    policy: Policy
+    clock: Clock
+
+
+BILLING_KEY = web.AppKey("billing", Billing)
+
+
+async def database(app: web.Application) -> AsyncIterator[None]:
+    async with pool_context(app[SETTINGS_KEY], schema=Schema.SUBSCRIPTIONS) as pool:
+        app[DB_POOL_KEY] = pool
+        yield
+
+
+async def redis_client(app: web.Application) -> AsyncIterator[None]:
+    client = create_redis(app[SETTINGS_KEY])
+    app[REDIS_KEY] = client
+    yield
+    await client.aclose()
+
+
+async def billing(app: web.Application) -> AsyncIterator[None]:
+    """The provider (after the pool: the local one keeps its records there) and the clock."""
+    settings, pool = app[SETTINGS_KEY], app[DB_POOL_KEY]
+    provider = build_provider(settings, pool)
+    app[BILLING_KEY] = Billing(
+        pool, provider, Policy.from_settings(settings), clock_for(settings, app[REDIS_KEY])
+    )
+    yield
+    await provider.aclose()
+
+
+def billing_of(request: web.Request) -> Billing:
+    return request.app[BILLING_KEY]
