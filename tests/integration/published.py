@@ -15,6 +15,7 @@ from streamcore.db.schemas import Schema
 from streamcore.settings import Settings
 from streamcore.storage.s3 import open_storage
 from streamcore.web.media_types import content_type_for
+from tests import ladder_manifests
 
 MASTER = """#EXTM3U
 #EXT-X-VERSION:7
@@ -111,3 +112,43 @@ async def catalog_row(
                 renditions=LADDER if renditions is None else renditions,
             )
     return row.id
+
+
+@dataclass(frozen=True)
+class Ladder:
+    asset_id: uuid.UUID
+    folder: str  # /assets/{id}/v1/
+    segments: dict[str, bytes]  # rendition -> its first segment
+
+
+def publish_ladder(stack: Settings) -> Ladder:
+    """A published asset of three renditions (tests/ladder_manifests.py), its files in the
+    stack's bucket, each rendition with a segment of its own."""
+    asset_id = uuid.uuid4()
+    prefix = f"assets/{asset_id}/v1/"
+    segments = {r["name"]: os.urandom(50_000) for r in ladder_manifests.LADDER}
+    files: dict[str, bytes] = {
+        "master.m3u8": ladder_manifests.master().encode(),
+        "manifest.mpd": ladder_manifests.mpd().encode(),
+        "audio/aac/index.m3u8": ladder_manifests.MEDIA.encode(),
+        "audio/aac/init.mp4": b"\0\0\0\x10ftypiso6",
+        "audio/aac/seg_00001.m4s": os.urandom(5000),
+        "poster/poster_320.jpg": b"\xff\xd8\xff" + b"j" * 100,
+    }  # fmt: skip
+    for name, segment in segments.items():
+        files.update({
+            f"video/{name}/index.m3u8": ladder_manifests.MEDIA.encode(),
+            f"video/{name}/iframes.m3u8": ladder_manifests.MEDIA.encode(),
+            f"video/{name}/init.mp4": b"\0\0\0\x10ftypiso6" + name.encode(),
+            f"video/{name}/seg_00001.m4s": segment,
+        })  # fmt: skip
+
+    async def put() -> None:
+        async with open_storage(stack) as storage:
+            for name, data in files.items():
+                await storage.put_bytes(
+                    stack.s3.media_bucket, prefix + name, data, content_type=content_type_for(name)
+                )
+
+    asyncio.run(put())
+    return Ladder(asset_id, "/" + prefix, segments)

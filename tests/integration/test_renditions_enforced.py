@@ -8,11 +8,7 @@ every path-token source."""
 
 from __future__ import annotations
 
-import asyncio
-import os
-import uuid
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
 from urllib.parse import urljoin
 
 import httpx
@@ -24,48 +20,15 @@ from cdn_adapters.registry import build_adapters
 from devstack.services import local_edge
 from streamcore import entitlements, signing
 from streamcore.settings import Settings
-from streamcore.storage.s3 import open_storage
-from streamcore.web.media_types import content_type_for
-from tests.ladder_manifests import DASH, LADDER, MEDIA, master, mpd
+from tests.integration.published import Ladder, publish_ladder
+from tests.ladder_manifests import DASH, LADDER
 
 pytestmark = pytest.mark.stack
 
 
-@dataclass(frozen=True)
-class Ladder:
-    asset_id: uuid.UUID
-    folder: str  # /assets/{id}/v1/
-    segments: dict[str, bytes]  # rendition -> its first segment
-
-
 @pytest.fixture(scope="module")
 def ladder(stack: Settings) -> Ladder:
-    asset_id = uuid.uuid4()
-    prefix = f"assets/{asset_id}/v1/"
-    segments = {r["name"]: os.urandom(50_000) for r in LADDER}
-    files: dict[str, bytes] = {
-        "master.m3u8": master().encode(), "manifest.mpd": mpd().encode(),
-        "audio/aac/index.m3u8": MEDIA.encode(), "audio/aac/init.mp4": b"\0\0\0\x10ftypiso6",
-        "audio/aac/seg_00001.m4s": os.urandom(5000),
-        "poster/poster_320.jpg": b"\xff\xd8\xff" + b"j" * 100,
-    }  # fmt: skip
-    for name, segment in segments.items():
-        files.update({
-            f"video/{name}/index.m3u8": MEDIA.encode(),
-            f"video/{name}/iframes.m3u8": MEDIA.encode(),
-            f"video/{name}/init.mp4": b"\0\0\0\x10ftypiso6" + name.encode(),
-            f"video/{name}/seg_00001.m4s": segment,
-        })  # fmt: skip
-
-    async def put() -> None:
-        async with open_storage(stack) as storage:
-            for name, data in files.items():
-                await storage.put_bytes(
-                    stack.s3.media_bucket, prefix + name, data, content_type=content_type_for(name)
-                )
-
-    asyncio.run(put())
-    return Ladder(asset_id, "/" + prefix, segments)
+    return publish_ladder(stack)
 
 
 def urls_for(stack: Settings, ladder: Ladder, plan: str | None) -> dict[str, dict[str, str]]:
