@@ -6,7 +6,8 @@ Created through the auth service's HTTP API with the stack's service account key
 password is chosen here on the first run and kept in ``<data_dir>/demo-account.json`` (0600,
 beside the generated secrets), so every later run finds the account and prints the same one.
 It gets two profiles, an adult one (made with the account) and a kids one, to choose between
-in the player.
+in the player, and a Premium subscription (paid with the local billing provider's test card),
+so that every sample plays at every rendition; a subscription it already has is left as it is.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ from streamcore.settings import Settings
 
 EMAIL = "demo@example.com"
 DISPLAY_NAME = "Demo"
+PLAN = "premium"
+# The local billing provider's card that always pays (docs/billing.md).
+PAYMENT_METHOD = "pm_card_visa"
 PROFILES = ({"name": "Demo", "maturity": "adult", "language": "en"},
             {"name": "Kids", "maturity": "kids", "language": "en"})  # fmt: skip
 FILE_NAME = "demo-account.json"
@@ -62,6 +66,7 @@ def ensure(settings: Settings) -> DemoAccount:
             with _signed_in(settings, password) as person:
                 if person is not None:
                     _add_profiles(person)
+                    _subscribe(person)
                 known = person is not None
         except httpx.HTTPError as exc:
             raise DemoAccountError(f"the auth service did not answer: {exc}") from None
@@ -113,6 +118,18 @@ def _add_profiles(http: httpx.Client) -> None:
         if profile["name"] not in have and len(have) < len(PROFILES):
             _checked(http.post("/v1/profiles", json=profile), "creating a profile")
             have.add(profile["name"])
+
+
+def _subscribe(http: httpx.Client) -> None:
+    """A Premium subscription, unless it has one (of any state but Expired)."""
+    current = http.get("/v1/subscription")
+    if current.status_code == 200 and current.json()["state"] != "Expired":
+        return
+    if current.status_code not in (200, 404):
+        _checked(current, "reading the demo account's subscription")
+    response = http.post("/v1/subscription", json={"plan": PLAN, "payment_method": PAYMENT_METHOD})
+    if response.status_code != 409:  # 409: subscribed meanwhile (another `up`), as good
+        _checked(response, "subscribing the demo account")
 
 
 @contextmanager

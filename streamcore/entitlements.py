@@ -11,9 +11,11 @@ every service that decides playback asks these functions:
   playback token's scope opens (streamcore/signing.py) and the origin's manifests list;
 - ``streams``: the account's concurrent stream slots (streaming/slots.py).
 
-Services are to learn an account's entitlement from the subscriptions service over HTTP
-(`streamcore/entitlements_client.py`). Not wired yet: the subscriptions service is not built,
-and the catalog and streaming services do not call these functions so far (issue 13).
+Services learn an account's entitlement from the subscriptions service over HTTP
+(``GET /v1/entitlements/{account_id}``, subscriptions/entitlements.py, through
+`streamcore/entitlements_client.py`): the catalog marks titles locked (catalog_api/locks.py),
+the streaming service decides playback (streaming/entitlement.py), and the origin and the edge
+enforce the renditions the playback token opens (origin/renditions.py).
 """
 
 from __future__ import annotations

@@ -1,12 +1,13 @@
 """A stand-in for the subscriptions service's entitlement endpoint, for tests of its consumers
-that run without that service (it is built in parallel: issue 13).
+that must give an account any plan at once, or take the endpoint down, without moving the
+stack's shared test clock or stopping its real service (whose answers are tested end to end in
+tests/integration/subscriptions/test_subscriptions_playback.py).
 
 A real aiohttp server on a free local port, answering ``GET /v1/entitlements/{account_id}``
 exactly as the contract says (the JSON of `streamcore.entitlements.Entitlement`), from
 `answers` (account id -> entitlement); an account not in it gets `default` (None: the free
 plan). It checks the caller sends a bearer token, as the real endpoint requires one. Point
-``subscriptions.entitlements_url`` at `url`. Replaced by the real service wherever the test's
-stack runs it.
+``subscriptions.entitlements_url`` at `url`.
 """
 
 from __future__ import annotations

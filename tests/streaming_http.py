@@ -85,6 +85,15 @@ async def entitled_app(
 
 
 @asynccontextmanager
+async def subscribed_app(stack: Settings, **streaming: Any) -> AsyncIterator[TestClient]:
+    """The streaming service built here from `signed_in_settings` (tokens required), asking
+    the stack's own subscriptions service for entitlements, through the gateway."""
+    app = create_app(signed_in_settings(stack, anonymous=False, **streaming))
+    async with TestClient(TestServer(app)) as client:
+        yield client
+
+
+@asynccontextmanager
 async def signed_in_app(
     stack: Settings, *, anonymous: bool = True, **streaming: Any
 ) -> AsyncIterator[TestClient]:

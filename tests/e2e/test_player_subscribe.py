@@ -3,10 +3,8 @@ shows a lock and "Subscribe" instead of playing; subscribing (the plans from GET
 payment method, POST /v1/subscription) then plays it; a declined card or a bad payment method
 is said in the form; a heartbeat refused stops playback and says why.
 
-NEEDS THE SUBSCRIPTIONS SERVICE IN THE STACK (issue 13): GET /v1/plans, POST /v1/subscription
-and the entitlements the catalog and the streaming service ask for are that service's, routed
-by the gateway. It is built beside this branch, so on this branch alone these tests fail (the
-gateway has no route for them); they are not skipped, so that the merge runs them.
+GET /v1/plans, POST /v1/subscription and the entitlements the catalog and the streaming
+service ask for are the stack's subscriptions service's, routed by the gateway.
 
 The local billing provider takes Stripe's test payment methods: ``pm_card_visa`` succeeds,
 ``pm_card_chargeDeclined`` is declined. Each test's account is new, so it has no subscription

@@ -3,9 +3,11 @@ real stack's database and cache: marked ``locked``, never hidden, in every title
 search, a title, a series' episodes) and on an asset.
 
 Entitlements come from `tests/entitlements_standin.py`: a real aiohttp server answering the
-subscriptions service's ``GET /v1/entitlements/{account_id}`` as the contract says, because
-that service is built beside this branch (issue 13); the catalog's client calls it over HTTP
-as it will call the real one (``subscriptions.entitlements_url``). Viewers' access tokens are
+subscriptions service's ``GET /v1/entitlements/{account_id}`` as the contract says, so that a
+test can give an account any plan at once, or take the endpoint down, without moving the
+shared test clock; the catalog's client calls it over HTTP as it calls the real one
+(``subscriptions.entitlements_url``). The real service's answers reach the stack's catalog in
+tests/integration/subscriptions/test_subscriptions_playback.py. Viewers' access tokens are
 minted with the stack's keys, as in test_catalog_auth.py.
 """
 

@@ -1,9 +1,8 @@
 """`streamcore subscriptions` without the subscriptions service: what it refuses before
 calling (exit 2, naming what is wrong) and an API it cannot reach (exit 1, saying where).
 
-Its calls themselves (list, show, events, tick against ``/v1/admin/subscriptions``) need the
-subscriptions service behind the gateway (issue 13, built beside this branch): they are run
-once that service is in the stack.
+Its calls themselves (list, show, events against ``/v1/admin/subscriptions``) run against the
+stack's subscriptions service in tests/integration/subscriptions/test_subscriptions_cli.py.
 """
 
 from __future__ import annotations

@@ -5,9 +5,9 @@ playback token opening the plan's renditions only (``only``), renewals refused o
 removed, anonymous viewers on the free plan, and service accounts unlimited.
 
 The entitlements come from a stand-in of the subscriptions service's endpoint
-(tests/entitlements_standin.py: a real HTTP server answering the documented JSON), since that
-service is built beside this work (issue 13); the lead replaces it with the real service once
-merged.
+(tests/entitlements_standin.py: a real HTTP server answering the documented JSON), so that a
+test changes an account's plan at once or takes the endpoint down; the real service's answers
+through the stack are tested in tests/integration/subscriptions/test_subscriptions_playback.py.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
 import pytest
 import redis.asyncio as aioredis
 from aiohttp.test_utils import TestClient, TestServer
@@ -26,8 +27,10 @@ from streamcore.db.database import connect
 from streamcore.db.schemas import Schema
 from streamcore.settings import Settings
 from streaming.slots import Slot, Slots
+from tests.integration.auth.auth_http import signed_in
 from tests.integration.published import Published, catalog_row
-from tests.streaming_http import Device, entitled_app, signed_in_app
+from tests.integration.subscriptions.subs_http import subscribe
+from tests.streaming_http import Device, entitled_app, signed_in_app, subscribed_app
 
 pytestmark = pytest.mark.stack
 
@@ -86,22 +89,26 @@ async def _slots_held(redis: aioredis.Redis, device: Device) -> int:
 async def test_concurrent_starts_never_exceed_the_accounts_limit(
     stack: Settings, ready: uuid.UUID, redis: aioredis.Redis
 ) -> None:
-    # 20 devices of one standard (2-stream) account start at once, on two instances of the
-    # service (each its own app, its own connections), one Redis. (The stack's own instances,
-    # through the gateway, join once the stack runs the subscriptions service: issue 13.)
-    first = Device()  # the stand-in's default: standard
+    # 20 devices of one standard (2-stream) account start at once, through the gateway, on
+    # the stack's streaming instances and on one built here: two processes, one Redis. The
+    # account is a real one, subscribed to Standard through the stack's subscriptions service.
+    with httpx.Client(base_url=stack.gateway.entry_url, timeout=30) as http:
+        account = signed_in(http)
+        subscribe(http, account.headers, plan="standard")
+    first = Device(account_id=uuid.UUID(account.account_id))
     devices = [first] + [first.another(device_id=uuid.uuid4()) for _ in range(19)]
     async with (
-        entitled_app(stack) as (there, plans),
-        entitled_app(stack, standin=plans) as (here, _),
+        httpx.AsyncClient(base_url=stack.gateway.entry_url, timeout=30) as gateway,
+        subscribed_app(stack) as here,
     ):
 
         async def start(i: int, device: Device) -> tuple[int, dict[str, Any]]:
             body, headers = {"asset_id": str(ready)}, device.headers(stack, f"player-{i}")
-            response = await (here if i % 4 == 3 else there).post(
-                "/v1/sessions", json=body, headers=headers
-            )
-            return response.status, await response.json()
+            if i % 4 == 3:
+                response = await here.post("/v1/sessions", json=body, headers=headers)
+                return response.status, await response.json()
+            answer = await gateway.post("/v1/sessions", json=body, headers=headers)
+            return answer.status_code, answer.json()
 
         answers = await asyncio.gather(*(start(i, d) for i, d in enumerate(devices)))
     statuses = sorted(status for status, _ in answers)

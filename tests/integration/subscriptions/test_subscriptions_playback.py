@@ -15,6 +15,7 @@ admin endpoint sets), and the tick runs at once through the admin endpoint.
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from typing import Any
@@ -42,11 +43,11 @@ def _titled(http: httpx.Client, stack: Settings, ladder: Ladder, access: str) ->
 
 
 @pytest.fixture
-async def catalogued(stack: Settings) -> Ladder:
+def catalogued(stack: Settings) -> Ladder:
     """A published asset of three renditions, its files in the bucket, its row in the catalog
     (one per test: an asset is premium when any of its titles is)."""
     ladder = publish_ladder(stack)
-    await catalog_row(stack, ladder.asset_id, renditions=LADDER)
+    asyncio.run(catalog_row(stack, ladder.asset_id, renditions=LADDER))
     return ladder
 
 
