@@ -9,10 +9,10 @@ import redis.asyncio as aioredis
 from aiohttp import web
 
 from auth.passwords import Passwords
-from streamcore.cache.redis_client import create_redis
-from streamcore.db.database import pool_context
 from streamcore.db.schemas import Schema
 from streamcore.web.metrics import HttpMetrics
+from streamcore.web.resources import redis_client as redis_client_of
+from streamcore.web.resources import schema_pool
 from streamcore.web.service import SETTINGS_KEY
 
 # The primary's pool on the auth schema only. No replicas: a sign-in must see the account
@@ -23,17 +23,8 @@ PASSWORDS_KEY = web.AppKey("passwords", Passwords)
 METRICS_KEY = web.AppKey("metrics", HttpMetrics)
 
 
-async def database(app: web.Application) -> AsyncIterator[None]:
-    async with pool_context(app[SETTINGS_KEY], schema=Schema.AUTH) as pool:
-        app[DB_POOL_KEY] = pool
-        yield
-
-
-async def redis_client(app: web.Application) -> AsyncIterator[None]:
-    client = create_redis(app[SETTINGS_KEY])
-    app[REDIS_KEY] = client
-    yield
-    await client.aclose()
+database = schema_pool(Schema.AUTH, DB_POOL_KEY)
+redis_client = redis_client_of(REDIS_KEY)
 
 
 async def passwords(app: web.Application) -> AsyncIterator[None]:

@@ -10,9 +10,9 @@ from aiohttp import web
 
 from cdn_adapters.base import CdnAdapter
 from streamcore.cache.redis_client import create_redis
-from streamcore.db.database import pool_context
 from streamcore.db.schemas import Schema
 from streamcore.entitlements_client import EntitlementsClient
+from streamcore.web.resources import schema_pool
 from streamcore.web.service import SETTINGS_KEY
 from streaming.catalog_client import CatalogClient
 from streaming.metrics import StreamingMetrics
@@ -29,10 +29,7 @@ ENTITLEMENTS_KEY = web.AppKey("entitlements", EntitlementsClient)
 ADAPTERS_KEY = web.AppKey("cdn_adapters", list[CdnAdapter])
 
 
-async def database(app: web.Application) -> AsyncIterator[None]:
-    async with pool_context(app[SETTINGS_KEY], schema=Schema.STREAMING) as pool:
-        app[DB_POOL_KEY] = pool
-        yield
+database = schema_pool(Schema.STREAMING, DB_POOL_KEY)
 
 
 async def redis_client(app: web.Application) -> AsyncIterator[None]:

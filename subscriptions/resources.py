@@ -9,9 +9,9 @@ import asyncpg
 import redis.asyncio as aioredis
 from aiohttp import web
 
-from streamcore.cache.redis_client import create_redis
-from streamcore.db.database import pool_context
 from streamcore.db.schemas import Schema
+from streamcore.web.resources import redis_client as redis_client_of
+from streamcore.web.resources import schema_pool
 from streamcore.web.service import SETTINGS_KEY
 from subscriptions.billing.port import BillingProvider
 from subscriptions.billing.registry import build_provider
@@ -39,17 +39,8 @@ class Billing:
 BILLING_KEY = web.AppKey("billing", Billing)
 
 
-async def database(app: web.Application) -> AsyncIterator[None]:
-    async with pool_context(app[SETTINGS_KEY], schema=Schema.SUBSCRIPTIONS) as pool:
-        app[DB_POOL_KEY] = pool
-        yield
-
-
-async def redis_client(app: web.Application) -> AsyncIterator[None]:
-    client = create_redis(app[SETTINGS_KEY])
-    app[REDIS_KEY] = client
-    yield
-    await client.aclose()
+database = schema_pool(Schema.SUBSCRIPTIONS, DB_POOL_KEY)
+redis_client = redis_client_of(REDIS_KEY)
 
 
 async def billing(app: web.Application) -> AsyncIterator[None]:

@@ -22,7 +22,7 @@ from streamcore.db.database import pool_context
 from streamcore.db.schemas import Schema
 from streamcore.log import configure_logging
 from streamcore.settings import Settings, SettingsError, load_settings
-from streamcore.tasks.queue import create_celery
+from streamcore.tasks.queue import create_celery, lazy_app
 from streamcore.tasks.routes import TASK_QUEUES, TaskName
 from subscriptions import renewals
 from subscriptions.billing.registry import build_provider
@@ -74,10 +74,4 @@ def _create() -> Celery:
     return app
 
 
-def __getattr__(name: str) -> Celery:
-    # Built on first use so that importing this module (tests, tools) loads no settings.
-    if name == "app":
-        app = _create()
-        globals()["app"] = app
-        return app
-    raise AttributeError(name)
+__getattr__ = lazy_app(globals(), _create)

@@ -12,7 +12,7 @@ from celery import Celery
 
 from streamcore.log import configure_logging
 from streamcore.settings import SettingsError, load_settings
-from streamcore.tasks.queue import create_celery
+from streamcore.tasks.queue import create_celery, lazy_app
 from transcoder.ladder import LadderError
 from workers.processing import worker_ladder
 
@@ -32,10 +32,4 @@ def _create() -> Celery:
     return app
 
 
-def __getattr__(name: str) -> Celery:
-    # Built on first use so that importing this module (tests, tools) loads no settings.
-    if name == "app":
-        app = _create()
-        globals()["app"] = app
-        return app
-    raise AttributeError(name)
+__getattr__ = lazy_app(globals(), _create)

@@ -8,6 +8,9 @@ streamcore/tasks/schedule.py.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from celery import Celery
 from kombu import Queue
 
@@ -50,3 +53,17 @@ def create_celery(settings: Settings) -> Celery:
         timezone="UTC",
     )
     return app
+
+
+def lazy_app(namespace: dict[str, Any], create: Callable[[], Celery]) -> Callable[[str], Celery]:
+    """A module ``__getattr__`` that builds the module's Celery ``app`` on first use (and keeps
+    it in `namespace`, the module's globals), so that importing a worker module (tests, tools)
+    loads no settings: ``__getattr__ = lazy_app(globals(), _create)``."""
+
+    def attribute(name: str) -> Celery:
+        if name != "app":
+            raise AttributeError(name)
+        app = namespace["app"] = create()
+        return app
+
+    return attribute

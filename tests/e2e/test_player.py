@@ -12,19 +12,19 @@ import time
 import pytest
 from playwright.sync_api import expect
 
+from streamcore.settings import Settings
 from tests.e2e.conftest import PlayerAsset, origin_of
 from tests.e2e.driver import PlayerPage
+from tests.e2e.test_player_accounts import ADULT, make_account, sign_in
 
 pytestmark = pytest.mark.stack
 
 # The player plays as an anonymous viewer (the test config allows them), on the free plan: its
-# token opens, and its master lists, the renditions up to 480p (configs/plans.yaml), so the
-# ladder it switches between is 360p (about 0.45 Mbit/s) and 480p (0.75). The 720p rung is a
-# paying plan's. FIXME(issue 13): test_auto_quality_follows_the_bandwidth was built for three
-# rungs (a 720p segment taking longer than the buffer at the cap); with two it switches down
-# only after a whole slow 480p segment (about 7.5 s at 400 kbit/s, beyond its 5 s). To play
-# as a signed-in standard-plan viewer once the stack runs the subscriptions service.
-TOP = 480
+# token opens, and its master lists, the renditions up to 480p (configs/plans.yaml). The
+# adaptation test signs in a Standard subscriber instead, whose ladder goes up to 720p: three
+# rungs, 360p (about 0.45 Mbit/s), 480p (0.75) and 720p, the top one beyond the cap.
+TOP = 480  # the free plan's
+TOP_STANDARD = 720
 CAP_BPS = 400_000
 
 
@@ -65,10 +65,10 @@ def test_poster_and_scrub_previews(player: PlayerPage, player_asset: PlayerAsset
     assert abs(shown_at - player_asset.duration_s / 2) < 3, shown_at
 
 
-def test_auto_quality_follows_the_bandwidth(player: PlayerPage) -> None:
+def test_auto_quality_follows_the_bandwidth(player: PlayerPage, stack: Settings) -> None:
     player.cap_download(None)
-    player.open()
-    top = player.level_index(TOP)
+    sign_in(player, make_account(stack, plan="standard").email, ADULT)
+    top = player.level_index(TOP_STANDARD)
     player.wait_for(
         f"s.currentLevel === {top} && s.loadingLevel === {top} && s.bufferAhead >= s.bufferTarget",
         timeout_ms=15000,

@@ -37,6 +37,12 @@ class Account:
 @pytest.fixture
 def account(stack: Settings) -> Account:
     """A viewer on the free plan (one stream) with two profiles: ADULT (its first) and KIDS."""
+    return make_account(stack)
+
+
+def make_account(stack: Settings, plan: str | None = None) -> Account:
+    """A viewer with two profiles, ADULT (its first) and KIDS, subscribed to `plan` (paid with
+    the local billing provider's test card; None: no subscription, the free plan)."""
     email = f"player-{uuid.uuid4().hex[:10]}@example.com"
     key = stack.auth.service_key().get_secret_value()
     with httpx.Client(base_url=stack.api_url, timeout=30) as api:
@@ -51,6 +57,10 @@ def account(stack: Settings) -> Account:
         person = {"Authorization": f"Bearer {login.json()['access_token']}"}
         kids = {"name": KIDS, "maturity": "kids", "language": "en"}
         assert api.post("/v1/profiles", json=kids, headers=person).status_code == 201
+        if plan is not None:
+            paid = {"plan": plan, "payment_method": "pm_card_visa"}
+            subscribed = api.post("/v1/subscription", json=paid, headers=person)
+            assert subscribed.status_code == 201, subscribed.text
         assert api.post("/v1/auth/logout", headers=person).status_code == 204
     return Account(id=account_id, email=email)
 
