@@ -1,10 +1,10 @@
 // Premium titles and subscribing, as the player needs them: whether the asset is locked to the
 // viewer (the catalog's `locked`: premium, and the viewer's plan does not include premium
 // titles), the plans (GET /v1/plans) and subscribing to one (POST /v1/subscription {plan,
-// payment_method}) with the signed-in viewer's token. The gateway routes /v1/assets to the
+// payment_method}, or change-plan for a viewer who has one) with the signed-in viewer's token. The gateway routes /v1/assets to the
 // catalog and /v1/plans, /v1/subscription to the subscriptions service.
 
-import { requestJson } from "./api.js";
+import { ApiError, requestJson } from "./api.js";
 
 export class SubscriptionApi {
   /** `account`: the sign-in (account.js), which authorises each call. */
@@ -29,15 +29,25 @@ export class SubscriptionApi {
     }
   }
 
-  /** [{name, price, currency, period, streams, max_height, premium}], as the API lists them. */
+  /** [{name, price, currency, interval, interval_count, streams, max_height, premium}], as the
+   * API lists them. */
   async plans() {
     const body = await this.#request("GET", "/v1/plans");
     return Array.isArray(body) ? body : (body?.items ?? []);
   }
 
-  /** 201: the subscription; 402 payment_failed, 400 invalid_* and the like are ApiErrors. */
-  subscribe(plan, paymentMethod) {
-    return this.#request("POST", "/v1/subscription", { body: { plan, payment_method: paymentMethod } });
+  /** 201: the subscription; 402 payment_failed, 400 invalid_* and the like are ApiErrors. A
+   * viewer who already has a subscription (409 subscription_exists: a plan without premium
+   * titles) changes its plan instead: an upgrade, which takes effect at once. */
+  async subscribe(plan, paymentMethod) {
+    try {
+      return await this.#request("POST", "/v1/subscription", { body: { plan, payment_method: paymentMethod } });
+    } catch (error) {
+      if (error instanceof ApiError && error.code === "subscription_exists") {
+        return this.#request("POST", "/v1/subscription/change-plan", { body: { plan } });
+      }
+      throw error;
+    }
   }
 }
 
@@ -50,7 +60,8 @@ export function describePlan(plan) {
     // an unknown currency code: shown as sent
   }
   const screens = `${plan.streams} screen${Number(plan.streams) === 1 ? "" : "s"}`;
-  const period = plan.period ? ` / ${plan.period}` : "";
+  const count = Number(plan.interval_count ?? 1);
+  const period = plan.interval ? ` / ${count === 1 ? plan.interval : `${count} ${plan.interval}s`}` : "";
   const premium = plan.premium ? "premium titles" : "no premium titles";
   return `${plan.display_name ?? plan.name} · ${price}${period} · ${screens} · up to ${plan.max_height}p · ${premium}`;
 }

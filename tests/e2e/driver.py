@@ -190,23 +190,3 @@ class PlayerPage:
 
         self.page.on("request", on_request)
         return seen
-
-    def refuse_next(self, fragment: str, status: int, code: str, message: str) -> list[str]:
-        """The next request whose URL contains `fragment` is answered `status` with the JSON
-        error our services send (`code`, `message`); later ones go through. Returns the URL."""
-        hits: list[str] = []
-
-        def handle(route: Route) -> None:
-            if hits or fragment not in route.request.url:
-                route.fallback()
-                return
-            hits.append(route.request.url)
-            route.fulfill(
-                status=status,
-                headers={"Access-Control-Allow-Origin": "*", "Cache-Control": "no-store"},
-                content_type="application/json",
-                body=json.dumps({"error": {"code": code, "message": message}}),
-            )
-
-        self.page.route(lambda url: fragment in url, handle)
-        return hits

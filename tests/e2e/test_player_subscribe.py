@@ -8,10 +8,9 @@ service ask for are the stack's subscriptions service's, routed by the gateway.
 
 The local billing provider takes Stripe's test payment methods: ``pm_card_visa`` succeeds,
 ``pm_card_chargeDeclined`` is declined. Each test's account is new, so it has no subscription
-(the free plan). One network answer is shaped by the page's route (driver.refuse_next): the
-heartbeat refused 403 not_entitled, since a subscription only loses access here by moving the
-subscriptions service's clock through a grace period; the stream stopped from elsewhere (409
-session_ended) is real.
+(the free plan). A subscription loses access for real: its card fails and the subscriptions
+service's test clock moves through the grace period into Suspended; a stream is stopped from
+elsewhere by the account's own DELETE (409 session_ended at the next heartbeat).
 """
 
 from __future__ import annotations
@@ -156,29 +155,55 @@ def test_a_refusal_at_playback_offers_the_plans(player: PlayerPage, viewer: View
     _subscribed_and_playing(player)
 
 
-def test_a_refused_heartbeat_stops_playback_and_says_why(
+def test_a_suspension_stops_playback_at_the_next_heartbeat_and_says_why(
     player: PlayerPage, viewer: Viewer, stack: Settings
 ) -> None:
+    """A real suspension: the card fails from now on, the test clock moves past the period's
+    end (the renewal fails: GracePeriod) and past the grace period (Suspended, the free plan),
+    the tick runs; the next heartbeat is refused 403 not_entitled and the page says why."""
     player.open()
     player.wait_for("s.phase === 'locked'", timeout_ms=15000)
     _sign_in_to_subscribe(player, viewer)
     _subscribed_and_playing(player)  # with the prefilled pm_card_visa
     page = player.page
     beat_s = player.value("s.session.heartbeatS")
+    token = page.evaluate("JSON.parse(sessionStorage.getItem('streamcore.auth')).access_token")
+    key = stack.auth.service_key().get_secret_value()
+    with httpx.Client(base_url=stack.api_url, timeout=30) as api:
+        admin = {"Authorization": f"Bearer {key}"}
+        declined = {"payment_method": "pm_card_chargeDeclined"}
+        changed = api.post("/v1/subscription/payment-method", json=declined,
+                           headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+        assert changed.status_code == 200, changed.text
+        for days in (32, stack.subscriptions.grace_days + 1):
+            moved = api.post("/v1/admin/subscriptions/clock", json={"advance_s": days * 86400},
+                             headers=admin)  # fmt: skip
+            assert moved.status_code == 200, moved.text
+            assert api.post("/v1/admin/subscriptions/tick", headers=admin).status_code == 200
+        mine = api.get("/v1/subscription", headers={"Authorization": f"Bearer {token}"})
+        assert mine.json()["state"] == "Suspended", mine.text
 
-    # The plan no longer includes the title: 403 not_entitled at the next heartbeat.
-    hits = player.refuse_next("/heartbeat", 403, "not_entitled", "premium titles need a plan")
-    player.wait_for("s.phase === 'stopped'", timeout_ms=(beat_s + 5) * 1000)
-    assert hits and player.value("s.session.endedCode") == "not_entitled"
+    # Within a heartbeat, and the entitlement its answer may be remembered for.
+    wait_s = beat_s + stack.subscriptions.entitlements_cache_s + 5
+    player.wait_for("s.phase === 'stopped'", timeout_ms=wait_s * 1000)
+    assert player.value("s.session.endedCode") == "not_entitled"
     expect(page.get_by_test_id("ended-text")).to_contain_text("no longer includes this title")
     expect(page.get_by_test_id("play-here")).to_have_text("See plans")
     frozen = player.value("s.currentTime")
     page.wait_for_timeout(1000)
     assert player.value("s.currentTime") == frozen
-    page.get_by_test_id("play-here").click()  # still subscribed in truth: it plays again
-    player.wait_playing(timeout_ms=20000)
 
-    # The stream stopped from elsewhere (the account's own DELETE): 409 session_ended.
+
+def test_a_stream_stopped_from_elsewhere_stops_and_offers_to_play_here(
+    player: PlayerPage, viewer: Viewer, stack: Settings
+) -> None:
+    player.open()
+    player.wait_for("s.phase === 'locked'", timeout_ms=15000)
+    _sign_in_to_subscribe(player, viewer)
+    _subscribed_and_playing(player)
+    page = player.page
+    beat_s = player.value("s.session.heartbeatS")
+    # The account's own DELETE, as another device would: 409 session_ended at the heartbeat.
     token = page.evaluate("JSON.parse(sessionStorage.getItem('streamcore.auth')).access_token")
     session_id = player.value("s.session.id")
     stopped = httpx.delete(f"{stack.api_url}/v1/sessions/{session_id}", timeout=10,
@@ -188,3 +213,24 @@ def test_a_refused_heartbeat_stops_playback_and_says_why(
     assert player.value("s.session.endedCode") == "session_ended"
     expect(page.get_by_test_id("ended-text")).to_contain_text("Playback stopped: ")
     expect(page.get_by_test_id("play-here")).to_have_text("Play here")
+    page.get_by_test_id("play-here").click()
+    player.wait_playing(timeout_ms=20000)
+
+
+def test_a_basic_subscriber_upgrades_from_the_lock(
+    player: PlayerPage, viewer: Viewer, stack: Settings
+) -> None:
+    """Basic has no premium titles: the form's premium plan changes the plan (an upgrade, at
+    once) instead of subscribing twice."""
+    login = {"email": viewer.email, "password": PASSWORD, "device_name": "setup"}
+    with httpx.Client(base_url=stack.api_url, timeout=30) as api:
+        signed = api.post("/v1/auth/login", json=login)
+        assert signed.status_code == 200, signed.text
+        person = {"Authorization": f"Bearer {signed.json()['access_token']}"}
+        basic = {"plan": "basic", "payment_method": "pm_card_visa"}
+        assert api.post("/v1/subscription", json=basic, headers=person).status_code == 201
+        api.post("/v1/auth/logout", headers=person)
+    player.open()
+    player.wait_for("s.phase === 'locked'", timeout_ms=15000)
+    _sign_in_to_subscribe(player, viewer)
+    _subscribed_and_playing(player)
