@@ -127,3 +127,26 @@ class Device:
             profile_id=self.profile_id, maturity=self.maturity,
         )  # fmt: skip
         return {"Authorization": f"Bearer {token}", "User-Agent": user_agent}
+
+
+async def start_session(
+    client: TestClient, stack: Settings, device: Device, asset: uuid.UUID, status: int = 201
+) -> dict[str, Any]:
+    """``POST /v1/sessions`` for `asset` from `device`, expected to answer `status`."""
+    response = await client.post(
+        "/v1/sessions", json={"asset_id": str(asset)}, headers=device.headers(stack)
+    )
+    assert response.status == status, await response.text()
+    body: dict[str, Any] = await response.json()
+    return body
+
+
+async def heartbeat(
+    client: TestClient, stack: Settings, device: Device, session: str, position_s: float = 3
+) -> tuple[int, dict[str, Any]]:
+    """A session's heartbeat from `device`: its status and body."""
+    response = await client.post(
+        f"/v1/sessions/{session}/heartbeat", json={"position_s": position_s},
+        headers=device.headers(stack),
+    )  # fmt: skip
+    return response.status, await response.json()

@@ -26,7 +26,7 @@ from streamcore.db.schemas import Schema
 from streamcore.settings import Settings
 from tests.integration.published import catalog_row
 from tests.ladder_manifests import LADDER
-from tests.streaming_http import Device, entitled_app
+from tests.streaming_http import Device, entitled_app, heartbeat, start_session
 
 pytestmark = pytest.mark.stack
 
@@ -61,26 +61,6 @@ async def free_title(stack: Settings) -> uuid.UUID:
     return await _asset(stack, premium=False)
 
 
-async def _start(
-    client: TestClient, stack: Settings, device: Device, asset: uuid.UUID, status: int = 201
-) -> dict[str, Any]:
-    response = await client.post(
-        "/v1/sessions", json={"asset_id": str(asset)}, headers=device.headers(stack)
-    )
-    assert response.status == status, await response.text()
-    body: dict[str, Any] = await response.json()
-    return body
-
-
-async def _beat(
-    client: TestClient, stack: Settings, device: Device, session: str
-) -> tuple[int, dict[str, Any]]:
-    response = await client.post(
-        f"/v1/sessions/{session}/heartbeat", json={"position_s": 5}, headers=device.headers(stack)
-    )
-    return response.status, await response.json()
-
-
 def _only(stack: Settings, playback: dict[str, Any]) -> frozenset[str] | None:
     """What every source's token opens (one token for all of them, and the same `only`)."""
     grants = set()
@@ -108,7 +88,7 @@ async def test_a_premium_title_is_refused_then_playable_once_subscribed(
 ) -> None:
     viewer = Device()
     async with entitled_app(stack, anonymous=False) as (app, plans):  # standard: no premium
-        refused = await _start(app, stack, viewer, premium_title, status=403)
+        refused = await start_session(app, stack, viewer, premium_title, status=403)
         assert refused["error"]["code"] == "not_entitled"
         assert refused["error"]["plan"] == "standard"
         # Asked twice: the second time afresh, before refusing.
@@ -117,7 +97,7 @@ async def test_a_premium_title_is_refused_then_playable_once_subscribed(
         assert url.status == 403 and (await url.json())["error"]["code"] == "not_entitled"
         # Subscribed a moment later: the answer cached a moment ago does not refuse it.
         plans.grant(viewer.account_id, "premium")
-        started = await _start(app, stack, viewer, premium_title)
+        started = await start_session(app, stack, viewer, premium_title)
         assert _only(stack, started["playback"]) == {"360p", "720p", "1080p"}
 
 
@@ -126,9 +106,9 @@ async def test_the_stream_limit_is_the_plans(stack: Settings, free_title: uuid.U
     async with entitled_app(stack, anonymous=False) as (app, plans):
         plans.grant(basic.account_id, "basic")  # one stream
         plans.grant(family.account_id, "premium")  # four
-        await _start(app, stack, basic, free_title)
+        await start_session(app, stack, basic, free_title)
         second = basic.another(device_id=uuid.uuid4())
-        refused = await _start(app, stack, second, free_title, status=409)
+        refused = await start_session(app, stack, second, free_title, status=409)
         assert refused["error"]["code"] == "too_many_streams" and refused["error"]["limit"] == 1
         devices = [family] + [family.another(device_id=uuid.uuid4()) for _ in range(4)]
         statuses = [
@@ -145,7 +125,7 @@ async def test_the_urls_open_the_plans_renditions_only(
     viewer = Device()
     async with entitled_app(stack, anonymous=False) as (app, plans):
         plans.grant(viewer.account_id, "basic")  # 720p at most
-        started = await _start(app, stack, viewer, free_title)
+        started = await start_session(app, stack, viewer, free_title)
         playback = started["playback"]
         assert playback["renditions"] == ["360p", "720p"]
         assert _only(stack, playback) == {"360p", "720p"}
@@ -165,25 +145,25 @@ async def test_renewal_is_refused_once_access_is_removed(
         stack, anonymous=False, entitlements_cache_s=0, playback_token_ttl_s=30
     ) as (app, plans):
         plans.grant(viewer.account_id, "premium")
-        started = await _start(app, stack, viewer, premium_title)
+        started = await start_session(app, stack, viewer, premium_title)
         session = started["session_id"]
-        assert (await _beat(app, stack, viewer, session))[0] == 200
+        assert (await heartbeat(app, stack, viewer, session))[0] == 200
         plans.grant(viewer.account_id, "free", state="Suspended")
-        status, body = await _beat(app, stack, viewer, session)
+        status, body = await heartbeat(app, stack, viewer, session)
         assert status == 403 and body["error"]["code"] == "not_entitled"
         assert await _end_reason(stack, session) == "not_entitled"
         assert started["playback"]["expires_at"] <= time.time() + 30
         # The slot is free again, and the session stays ended.
-        status, body = await _beat(app, stack, viewer, session)
+        status, body = await heartbeat(app, stack, viewer, session)
         assert status == 409 and body["error"]["code"] == "session_ended"
         listed = await app.get("/v1/sessions", headers=viewer.headers(stack))
         assert (await listed.json())["items"] == []
 
         plans.grant(viewer.account_id, "premium")
-        watching = await _start(app, stack, viewer, free_title)
+        watching = await start_session(app, stack, viewer, free_title)
         assert _only(stack, watching["playback"]) == {"360p", "720p", "1080p"}
         plans.grant(viewer.account_id, "basic")  # a downgrade, at its period's end
-        status, body = await _beat(app, stack, viewer, watching["session_id"])
+        status, body = await heartbeat(app, stack, viewer, watching["session_id"])
         assert status == 200 and _only(stack, body["playback"]) == {"360p", "720p"}
 
 
@@ -198,10 +178,10 @@ async def test_an_outage_of_the_subscriptions_service_is_a_503_not_an_ended_sess
                                  headers=never_seen.headers(stack))  # fmt: skip
         assert refused.status == 503 and "Retry-After" in refused.headers
         plans.status = 200
-        started = await _start(app, stack, viewer, free_title)
+        started = await start_session(app, stack, viewer, free_title)
         plans.status = 503
         # The last answer stands in for a while (streamcore/entitlements_client.py).
-        status, _ = await _beat(app, stack, viewer, started["session_id"])
+        status, _ = await heartbeat(app, stack, viewer, started["session_id"])
         assert status == 200
         assert await _end_reason(stack, started["session_id"]) is None
 

@@ -30,7 +30,14 @@ from streaming.slots import Slot, Slots
 from tests.integration.auth.auth_http import signed_in
 from tests.integration.published import Published, catalog_row
 from tests.integration.subscriptions.subs_http import subscribe
-from tests.streaming_http import Device, entitled_app, signed_in_app, subscribed_app
+from tests.streaming_http import (
+    Device,
+    entitled_app,
+    heartbeat,
+    signed_in_app,
+    start_session,
+    subscribed_app,
+)
 
 pytestmark = pytest.mark.stack
 
@@ -52,26 +59,6 @@ async def redis(stack: Settings) -> AsyncIterator[aioredis.Redis]:
     client = aioredis.from_url(stack.redis_dsn)
     yield client
     await client.aclose()
-
-
-async def _start(
-    client: TestClient, stack: Settings, device: Device, asset: uuid.UUID, status: int = 201
-) -> dict[str, Any]:
-    response = await client.post(
-        "/v1/sessions", json={"asset_id": str(asset)}, headers=device.headers(stack)
-    )
-    assert response.status == status, await response.text()
-    body: dict[str, Any] = await response.json()
-    return body
-
-
-async def _beat(
-    client: TestClient, stack: Settings, device: Device, session: str
-) -> tuple[int, dict[str, Any]]:
-    response = await client.post(
-        f"/v1/sessions/{session}/heartbeat", json={"position_s": 3}, headers=device.headers(stack)
-    )
-    return response.status, await response.json()
 
 
 async def _session_row(stack: Settings, session: str) -> Any:
@@ -127,10 +114,10 @@ async def test_the_third_stream_is_refused_with_the_holders_until_one_ends(
 ) -> None:
     phone, tv, laptop = Device(), None, None
     tv, laptop = phone.another(device_id=uuid.uuid4()), phone.another(device_id=uuid.uuid4())
-    on_phone = await _start(signed, stack, phone, ready)
+    on_phone = await start_session(signed, stack, phone, ready)
     assert on_phone["heartbeat_s"] == 10
-    on_tv = await _start(signed, stack, tv, ready)
-    refused = (await _start(signed, stack, laptop, ready, status=409))["error"]
+    on_tv = await start_session(signed, stack, tv, ready)
+    refused = (await start_session(signed, stack, laptop, ready, status=409))["error"]
     assert refused["code"] == "too_many_streams"
     holders = {s["session_id"]: s for s in refused["streams"]}
     assert set(holders) == {on_phone["session_id"], on_tv["session_id"]}
@@ -149,8 +136,8 @@ async def test_the_third_stream_is_refused_with_the_holders_until_one_ends(
         f"/v1/sessions/{on_phone['session_id']}", headers=laptop.headers(stack)
     )
     assert stop.status == 204
-    await _start(signed, stack, laptop, ready)
-    status, body = await _beat(signed, stack, phone, on_phone["session_id"])
+    await start_session(signed, stack, laptop, ready)
+    status, body = await heartbeat(signed, stack, phone, on_phone["session_id"])
     assert status == 409 and body["error"]["code"] == "session_ended"
     row = await _session_row(stack, on_phone["session_id"])
     assert row["ended_at"] is not None and row["end_reason"] == "stopped"
@@ -171,13 +158,13 @@ async def test_a_free_plan_plays_one_stream_and_limits_are_per_account(
     async with entitled_app(stack, anonymous=False) as (signed, plans):
         plans.grant(free.account_id, "free")
         plans.grant(other.account_id, "free")
-        await _start(signed, stack, free, ready)
-        refused = await _start(
+        await start_session(signed, stack, free, ready)
+        refused = await start_session(
             signed, stack, free.another(device_id=uuid.uuid4()), ready, status=409
         )
         assert refused["error"]["limit"] == 1
         # Another account is not affected by the first one's streams.
-        await _start(signed, stack, other, ready)
+        await start_session(signed, stack, other, ready)
 
 
 @pytest.fixture
@@ -192,18 +179,18 @@ async def test_a_slot_without_heartbeats_expires_and_frees_its_place(
 ) -> None:
     beating, silent = Device(), None
     silent = beating.another(device_id=uuid.uuid4())
-    kept = await _start(short_slots, stack, beating, ready)
-    lost = await _start(short_slots, stack, silent, ready)
+    kept = await start_session(short_slots, stack, beating, ready)
+    lost = await start_session(short_slots, stack, silent, ready)
     third = beating.another(device_id=uuid.uuid4())
-    await _start(short_slots, stack, third, ready, status=409)
+    await start_session(short_slots, stack, third, ready, status=409)
     for _ in range(6):
         await asyncio.sleep(0.5)
-        status, body = await _beat(short_slots, stack, beating, kept["session_id"])
+        status, body = await heartbeat(short_slots, stack, beating, kept["session_id"])
         assert status == 200, body
         assert body["playback"]["asset_id"] == str(ready) and body["heartbeat_s"] == 1
     # The silent slot expired: the third device gets in; a heartbeat does not revive it.
-    await _start(short_slots, stack, third, ready)
-    status, body = await _beat(short_slots, stack, silent, lost["session_id"])
+    await start_session(short_slots, stack, third, ready)
+    status, body = await heartbeat(short_slots, stack, silent, lost["session_id"])
     assert status == 409 and body["error"]["code"] == "session_ended"
     row = await _session_row(stack, lost["session_id"])
     assert row["end_reason"] == "expired"
@@ -214,17 +201,17 @@ async def test_a_signed_out_devices_heartbeat_fails_and_its_urls_are_not_renewed
     signed: TestClient, stack: Settings, ready: uuid.UUID, redis: aioredis.Redis
 ) -> None:
     device = Device()
-    started = await _start(signed, stack, device, ready)
-    status, alive = await _beat(signed, stack, device, started["session_id"])
+    started = await start_session(signed, stack, device, ready)
+    status, alive = await heartbeat(signed, stack, device, started["session_id"])
     assert status == 200 and alive["playback"]["expires_at"] >= started["playback"]["expires_at"]
     await revoke(redis, stack.auth, device.device_id)  # what the auth service's logout does
-    status, body = await _beat(signed, stack, device, started["session_id"])
+    status, body = await heartbeat(signed, stack, device, started["session_id"])
     assert status == 409 and body["error"]["code"] == "session_ended"
     assert "playback" not in body
     assert await _slots_held(redis, device) == 0
     assert (await _session_row(stack, started["session_id"]))["end_reason"] == "revoked"
     # Its token is still valid for a while, but grants nothing more.
-    refused = await _start(signed, stack, device, ready, status=401)
+    refused = await start_session(signed, stack, device, ready, status=401)
     assert refused["error"]["code"] == "session_revoked"
     again = await signed.get(f"/v1/playback/{ready}", headers=device.headers(stack))
     assert again.status == 401
@@ -237,7 +224,7 @@ async def test_signed_in_playback_urls_need_this_devices_slot_and_are_short_live
     path = f"/v1/playback/{ready}"
     none = await signed.get(path, headers=device.headers(stack))
     assert none.status == 409 and (await none.json())["error"]["code"] == "no_stream_slot"
-    await _start(signed, stack, device, ready)
+    await start_session(signed, stack, device, ready)
     # Whatever ttl asks, signed-in URLs live streaming.playback_token_ttl_s.
     got = await signed.get(path, params={"ttl": 86400}, headers=device.headers(stack))
     assert got.status == 200
@@ -270,7 +257,7 @@ async def test_a_grant_is_audited_with_account_profile_device_asset_and_ip(
     signed: TestClient, stack: Settings, ready: uuid.UUID, redis: aioredis.Redis
 ) -> None:
     device = Device()
-    started = await _start(signed, stack, device, ready)
+    started = await start_session(signed, stack, device, ready)
     entries = await redis.xrevrange(STREAM, count=200)
     events = [decode(fields) for _, fields in entries]
     session = started["session_id"]
@@ -316,7 +303,7 @@ async def test_the_url_token_lives_the_short_ttl_and_the_origin_refuses_it_after
 ) -> None:
     await catalog_row(stack, published.asset_id)
     device = Device()
-    started = await _start(short_tokens, stack, device, published.asset_id)
+    started = await start_session(short_tokens, stack, device, published.asset_id)
     path, token = _origin_path(started["playback"])
     grant = signing.verify(
         token, f"/{published.prefix}master.m3u8", stack.origin.signing_keys, skew_s=0
@@ -328,7 +315,7 @@ async def test_the_url_token_lives_the_short_ttl_and_the_origin_refuses_it_after
     expired = await strict_origin.get(path)
     assert expired.status == 403 and (await expired.json())["error"]["code"] == "token_expired"
     # A heartbeat of the held slot renews it.
-    status, body = await _beat(short_tokens, stack, device, started["session_id"])
+    status, body = await heartbeat(short_tokens, stack, device, started["session_id"])
     assert status == 200
     fresh, _ = _origin_path(body["playback"])
     assert (await strict_origin.get(fresh)).status == 200
