@@ -22,8 +22,8 @@ _LINKED = """
            coalesce(t.certification,
                     (SELECT s.certification FROM titles s WHERE s.id = t.series_id))
                AS certification,
-           t.access = 'premium' OR EXISTS (
-               SELECT 1 FROM titles s WHERE s.id = t.series_id AND s.access = 'premium')
+           t.access = 'premium' OR coalesce(
+               (SELECT s.access FROM titles s WHERE s.id = t.series_id) = 'premium', false)
                AS premium
     FROM title_assets ta JOIN titles t ON t.id = ta.title_id
     WHERE ta.asset_id = ANY($1::uuid[])

@@ -23,10 +23,11 @@ from streamcore.assets.keys import asset_image_paths
 Conn: TypeAlias = asyncpg.Pool | asyncpg.Connection
 
 # Who may play a title: premium when it is, or (an episode) when its series is. The
-# subquery runs only for a free episode.
+# subquery runs only for a free episode. A scalar subquery by the primary key, not EXISTS:
+# the planner would add a hashed alternative of EXISTS that scans the whole table.
 EFFECTIVE_ACCESS = """
-    CASE WHEN t.access = 'premium' OR (t.series_id IS NOT NULL AND EXISTS (
-        SELECT 1 FROM titles s WHERE s.id = t.series_id AND s.access = 'premium'))
+    CASE WHEN t.access = 'premium' OR (t.series_id IS NOT NULL AND
+        (SELECT s.access FROM titles s WHERE s.id = t.series_id) = 'premium')
     THEN 'premium' ELSE 'free' END
 """
 SUMMARY_COLUMNS = f"""
