@@ -63,7 +63,10 @@ def sources(
         "sources": entries,
     }
     if renditions is not None:
-        body["renditions"] = sorted(renditions)
+        # As given (allowed_renditions lists them lowest first); a set has no order: sorted.
+        body["renditions"] = (
+            list(renditions) if isinstance(renditions, list | tuple) else sorted(renditions)
+        )
     return body
 
 
