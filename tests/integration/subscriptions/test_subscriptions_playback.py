@@ -6,6 +6,8 @@ media from its own origin and local edge — nothing built in this process, no s
   refused again once a failed renewal has run through its grace period into Suspended: the
   next heartbeat is refused (the session ends), no new URL is issued, and the last one lapses
   at its expiry.
+- The last URLs a suspended viewer was given lapse at their expiry (with a streaming service
+  of short-lived tokens built here, against the same real services).
 - On the Basic plan (720p), the URLs the streaming service hands out open 360p and 720p only:
   a guessed 1080p segment is refused by the origin and by the edge.
 
@@ -29,6 +31,7 @@ from tests.integration.auth.auth_http import wait_for
 from tests.integration.published import Ladder, catalog_row, publish_ladder
 from tests.integration.subscriptions.subs_http import DAY, DECLINED, advance, person, tick
 from tests.ladder_manifests import LADDER
+from tests.streaming_http import Device, heartbeat, start_session, subscribed_app
 
 pytestmark = pytest.mark.stack
 
@@ -122,8 +125,11 @@ def test_a_premium_title_refused_then_playable_then_refused_after_suspension(
     assert beat.status_code == 403 and beat.json()["error"]["code"] == "not_entitled", beat.text
     again = _start(http, viewer.headers, catalogued.asset_id)
     assert again.status_code == 403 and again.json()["error"]["code"] == "not_entitled"
-    assert _locked(http, viewer.headers, title_id) is True
-    # The last URLs issued lapse at their expiry, within the playback token's lifetime.
+    # The catalog may remember the last answer entitlements_cache_s too: locked again by then.
+    wait_for(lambda: _locked(http, viewer.headers, title_id) is True,
+             timeout_s=stack.subscriptions.entitlements_cache_s + 5, what="locked")  # fmt: skip
+    # The last URLs issued lapse at their expiry, within the playback token's lifetime (seen
+    # lapsing in test_a_suspended_viewers_last_urls_lapse_at_their_expiry).
     assert playback["expires_at"] <= time.time() + stack.streaming.playback_token_ttl_s
     events = http.get("/v1/subscription/events", headers=viewer.headers).json()["items"]
     moves = [(e["from_state"], e["to_state"]) for e in events if e["from_state"] != e["to_state"]]
@@ -150,3 +156,54 @@ def test_a_720p_plan_gets_720p_urls_and_a_guessed_1080p_segment_is_refused(
         refused = httpx.get(guessed, timeout=10)
         assert refused.status_code == 403, (name, refused.text)
         assert refused.json()["error"]["code"] == "rendition_not_allowed"
+
+
+async def test_a_suspended_viewers_last_urls_lapse_at_their_expiry(
+    stack: Settings, http: httpx.Client, admin: dict[str, str], catalogued: Ladder
+) -> None:
+    """The streaming service built here by its factory with playback tokens of 2 s (the
+    stack's live 300 s, too long to wait for), asking the stack's own subscriptions service
+    through the gateway, its URLs served by the stack's origin and edge: once the subscription
+    is Suspended the heartbeat no longer renews them, and the last ones lapse at their expiry
+    (plus the origin's allowed clock skew)."""
+    _attach(http, stack, catalogued, "premium")
+    viewer = person(http)
+    device = Device(account_id=uuid.UUID(viewer.account_id))
+    async with (
+        httpx.AsyncClient(base_url=stack.gateway.entry_url, timeout=30) as api,
+        subscribed_app(stack, playback_token_ttl_s=2) as app,
+    ):
+        body = {"plan": "premium", "payment_method": "pm_card_visa"}
+        assert (await api.post("/v1/subscription", json=body, headers=viewer.headers)).is_success
+        started = await start_session(app, stack, device, catalogued.asset_id)
+        playback, session_id = started["playback"], started["session_id"]
+        for url in _segments(playback).values():
+            assert (await api.get(url)).content == catalogued.segments["1080p"]
+        declined = {"payment_method": DECLINED}
+        changed = await api.post("/v1/subscription/payment-method", json=declined,
+                                 headers=viewer.headers)  # fmt: skip
+        assert changed.status_code == 200, changed.text
+        for days in (32, stack.subscriptions.grace_days + 1):
+            moved = await api.post("/v1/admin/subscriptions/clock",
+                                   json={"advance_s": days * DAY}, headers=admin)  # fmt: skip
+            assert moved.status_code == 200, moved.text
+            assert (await api.post("/v1/admin/subscriptions/tick", headers=admin)).is_success
+        deadline = time.monotonic() + stack.subscriptions.entitlements_cache_s + 10
+        while (beat := await heartbeat(app, stack, device, session_id))[0] == 200:
+            assert time.monotonic() < deadline, "the heartbeat is still renewing the URLs"
+            playback = beat[1]["playback"]
+            await asyncio.sleep(1)
+        assert beat[0] == 403 and beat[1]["error"]["code"] == "not_entitled", beat
+        await asyncio.sleep(max(0.0, playback["expires_at"] + stack.origin.clock_skew_s + 1
+                                - time.time()))  # fmt: skip
+        for name, url in _segments(playback).items():
+            refused = await api.get(url)
+            assert refused.status_code == 403, (name, refused.status_code)
+
+
+def _segments(playback: dict[str, Any]) -> dict[str, str]:
+    """The 1080p segment's URL on every source of a playback answer."""
+    return {
+        s["name"]: s["hls"].replace("master.m3u8", "video/1080p/seg_00001.m4s")
+        for s in playback["sources"]
+    }
