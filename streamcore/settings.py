@@ -43,6 +43,7 @@ import configs
 from streamcore import secrets as secrets_file
 from streamcore.auth.roles import Role
 from streamcore.plans import Plans, PlansError, load_plans
+from streamcore.ratelimit.config import RateLimitSettings
 from streamcore.tasks.routes import QueueName
 
 ENV_PREFIX = "STREAMCORE_"
@@ -760,6 +761,7 @@ class Settings(BaseSettings):
     auth: AuthSettings = AuthSettings()
     subscriptions: SubscriptionsSettings = SubscriptionsSettings()
     gateway: GatewaySettings = GatewaySettings()
+    ratelimit: RateLimitSettings = RateLimitSettings()
     registry: RegistrySettings = RegistrySettings()
     diagnostics: DiagnosticsSettings = DiagnosticsSettings()
     worker: WorkerSettings = WorkerSettings()
@@ -819,6 +821,8 @@ class Settings(BaseSettings):
                 f"subscriptions.free_plan: {free_plan!r} must be a plan of price 0 "
                 f"(plans: {', '.join(plans.names())})"
             )
+        if missing := self.ratelimit.missing_plans(plans.names()):
+            raise ValueError(f"ratelimit: no budget for {', '.join(missing)}")
         if self.subscriptions.test_clock and self.env != "test":
             raise ValueError("subscriptions.test_clock: only in env test")
         return self
