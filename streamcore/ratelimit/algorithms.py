@@ -52,8 +52,10 @@ redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
 local count = redis.call('ZCARD', key)
 local allowed = 0
 if count < limit then
-  -- count is unique within one microsecond (it grows with each entry added in it)
-  redis.call('ZADD', key, now, now .. ':' .. count)
+  -- The member must be unique: the microsecond in full ('%.0f': Lua's own number to string
+  -- keeps 14 digits, i.e. 100 us of today's clock, and a repeated member replaced an entry
+  -- instead of adding one: over-admission), then count, which grows within one microsecond.
+  redis.call('ZADD', key, now, string.format('%.0f', now) .. ':' .. count)
   count = count + 1
   allowed = 1
   redis.call('PEXPIRE', key, math.ceil(window / 1000))
