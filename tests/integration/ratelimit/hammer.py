@@ -9,8 +9,9 @@ clock the scripts judge by:
 - ``started_us``: read before the first request;
 - ``first_reply_us``: read after the first request's answer (the key's first admission, by
   any process, happened before it);
-- ``ended_us``: read at the deadline, while every client still has a request in flight (demand
-  never lapsed between ``started_us`` and ``ended_us``);
+- ``ended_us``: read at the deadline. Demand never lapsed between ``started_us`` and it, and
+  none of the limiter's capacity by then is left unused: each client stops only at its first
+  refusal sent after it (a refusal means nothing was free when it was judged);
 - ``drained_us``: read once every answer is in (no request of this process is judged later).
 
 A call that fails counts in ``errors``: whether it was admitted is unknown, so the client has
@@ -47,20 +48,24 @@ async def run(job: dict[str, Any]) -> dict[str, int]:
     counts = {"admitted": 0, "refused": 0, "errors": 0}
     stop = asyncio.Event()
 
-    async def hit() -> None:
+    async def hit() -> bool | None:
         try:
             verdict = await limiter.hit(rule, key, ban_key)
         except Exception:  # unknown outcome: counted, and the test fails on it
             counts["errors"] += 1
-            return
+            return None
         counts["admitted" if verdict.allowed else "refused"] += 1
+        return verdict.allowed
 
     async def client() -> None:
-        while not stop.is_set():
-            await hit()
+        while True:
+            late = stop.is_set()  # this request reaches Redis after `ended`
+            if await hit() is not True and late:
+                return
 
     try:
-        await _server_us(redis)  # connected (and the script loaded) before the start
+        # Every client's connection open (and the script loaded) before the start.
+        await asyncio.gather(*(_server_us(redis) for _ in range(job["clients"])))
         await asyncio.sleep(max(0.0, job["start_at"] - time.time()))
         started = await _server_us(redis)
         await hit()
