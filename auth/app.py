@@ -13,6 +13,7 @@ from auth.audit_consumer import audit_consumer
 from auth.devices import routes as device_routes
 from auth.permissions import PERMISSIONS
 from auth.profiles import routes as profile_routes
+from auth.ratelimit_admin import routes as ratelimit_routes
 from auth.sessions import routes as session_routes
 from streamcore.auth.keys import private_key
 from streamcore.auth.middleware import authentication, authorization, local_keys
@@ -65,7 +66,7 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes(diagnostics.routes("auth"))
     app.router.add_get("/metrics", metrics.handler)
     for table in (account_routes, session_routes, profile_routes, device_routes, admin_routes,
-                  audit_routes):  # fmt: skip
+                  audit_routes, ratelimit_routes):  # fmt: skip
         app.add_routes(table)
     app.add_routes([jwks_route.route(settings.auth)])
     app.add_routes([document_route(openapi.PATH, openapi.document())])

@@ -76,6 +76,12 @@ class AbuseSettings(_Section):
     and at least `min_rate`. A range that trips has its budgets multiplied by `penalty_factor`
     for a cool-down of `cooldown_s`, doubled (`cooldown_growth`) for each offence remembered
     within `offence_memory_s`, up to `max_cooldown_s`: fail2ban's escalation.
+
+    Counts are estimated over a sliding `window_s` (the current window plus the previous one's
+    share); 429s are not counted as errors (they are the limiter's own answers). A range's
+    usual is an exponential moving average of its closed windows' request counts, spanning
+    about `history_windows` windows (windows spent cooling down are not folded in); a range
+    idle for that long forgets its history, and a range without one is held to `min_rate`.
     """
 
     enabled: bool = True
@@ -92,6 +98,7 @@ class AbuseSettings(_Section):
     cooldown_growth: float = Field(2.0, ge=1)
     max_cooldown_s: float = Field(86_400.0, gt=0)
     offence_memory_s: float = Field(86_400.0, gt=0)
+    history_windows: int = Field(60, ge=2, le=10_000)
 
 
 class RateLimitSettings(_Section):
