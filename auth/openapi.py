@@ -42,14 +42,17 @@ THROTTLED = Reply("Too many failed sign-ins: wait Retry-After seconds", ErrorBod
 SIGN_IN = [
     Operation("POST", "/v1/auth/signup", "signup", "Create an account (and its first profile)",
               "accounts", {201: Reply("The account", m.AccountCreated)}, body=Body(m.Signup),
-              errors=(400, 409),
+              errors=(400, 409, 503),
               description="400 `password_too_short`, `password_too_long` or "
-              "`password_too_common` for a password the policy refuses; 409 `email_taken`."),
+              "`password_too_common` for a password the policy refuses; 409 `email_taken`; "
+              "503 `rate_limiter_unavailable` while sign-ups cannot be counted."),
     Operation("POST", "/v1/auth/login", "login", "Sign in: a new device session and its tokens",
               "sessions", {200: Reply("Tokens", m.TokensOut), 429: THROTTLED},
-              body=Body(m.Login), errors=(400, 401),
+              body=Body(m.Login), errors=(400, 401, 503),
               description="401 `invalid_credentials`; 429 `too_many_attempts` with Retry-After "
-              "after too many failures for the account or from the client's IP."),
+              "after too many failures for the account or from the client's IP, or "
+              "`rate_limited` past the sign-in budgets (per IP and per account); 503 "
+              "`rate_limiter_unavailable` while sign-ins cannot be counted."),
     Operation("POST", "/v1/auth/refresh", "refresh",
               "A new access token and a new refresh token (the one given is used up)",
               "sessions", {200: Reply("Tokens", m.TokensOut)}, body=Body(m.Refresh),

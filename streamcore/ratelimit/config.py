@@ -101,6 +101,9 @@ class AbuseSettings(_Section):
     history_windows: int = Field(60, ge=2, le=10_000)
 
 
+_TIERED = ("read", "write", "upload")
+
+
 class RateLimitSettings(_Section):
     """Per-caller request budgets, enforced by one kernel middleware in every service
     (streamcore/ratelimit/middleware.py; docs/ratelimits.md)."""
@@ -136,6 +139,22 @@ class RateLimitSettings(_Section):
     media_per_ip: RateRule = _rule(600)
     abuse: AbuseSettings = AbuseSettings()
 
+    @model_validator(mode="before")
+    @classmethod
+    def _over_defaults(cls, data: object) -> object:
+        """A tiered budget given in part (one plan, say) changes that part of the default."""
+        if not isinstance(data, dict):
+            return data
+        merged = dict(data)
+        for name in _TIERED:
+            given = data.get(name)
+            default = cls.model_fields[name].default
+            if isinstance(given, dict) and isinstance(default, TieredBudget):
+                base = default.model_dump()
+                plans = {**base["plans"], **given.get("plans", {})}
+                merged[name] = {**base, **given, "plans": plans}
+        return merged
+
     @field_validator("exempt_networks")
     @classmethod
     def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
@@ -150,7 +169,7 @@ class RateLimitSettings(_Section):
         """``class.plans.<name>`` of each plan a budget forgets."""
         return [
             f"{name}.plans.{plan}"
-            for name in ("read", "write", "upload")
+            for name in _TIERED
             for plan in plans
             if plan not in getattr(self, name).plans
         ]
