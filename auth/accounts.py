@@ -14,6 +14,7 @@ from auth.passwords import check_policy
 from auth.resources import DB_POOL_KEY, PASSWORDS_KEY
 from auth.views import account_json
 from streamcore.auth.roles import Role
+from streamcore.ratelimit.guard import limit_sign_in
 from streamcore.web.service import SETTINGS_KEY, Conflict, NotFound
 from streamcore.web.validation import json_body
 
@@ -47,6 +48,7 @@ async def create_account(
 @routes.post("/v1/auth/signup")
 async def signup(request: web.Request) -> web.Response:
     body = await json_body(request, Signup)
+    await limit_sign_in(request, body.email)
     password = check_policy(body.password)
     row = await create_account(request.app, body.email, body.display_name, Role.VIEWER, password)
     await audit.record_request(

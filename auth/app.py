@@ -13,9 +13,12 @@ from auth.audit_consumer import audit_consumer
 from auth.devices import routes as device_routes
 from auth.permissions import PERMISSIONS
 from auth.profiles import routes as profile_routes
+from auth.rate_classes import RATE_CLASSES
+from auth.ratelimit_admin import routes as ratelimit_routes
 from auth.sessions import routes as session_routes
 from streamcore.auth.keys import private_key
 from streamcore.auth.middleware import authentication, authorization, local_keys
+from streamcore.ratelimit.guard import RateGuard
 from streamcore.settings import Settings
 from streamcore.web import diagnostics
 from streamcore.web.cors import cors_headers, preflight
@@ -46,13 +49,16 @@ def _check(settings: Settings) -> None:
 def create_app(settings: Settings) -> web.Application:
     _check(settings)
     metrics = HttpMetrics("auth")
-    # Metrics outermost (every answer is counted), json_errors next (errors of the middlewares
-    # after it are JSON too), then who is asking and whether they may.
+    guard = RateGuard("auth", RATE_CLASSES, metrics.registry)
+    # Metrics outermost (every answer is counted), the rate guard's observer (it sees every
+    # final status), json_errors (errors of the middlewares after it are JSON too), then who
+    # is asking, their budget (streamcore/ratelimit/guard.py) and whether they may.
     app = web.Application(middlewares=[
-        metrics.middleware(), json_errors, database_errors, authentication,
-        authorization(PERMISSIONS),
+        metrics.middleware(), guard.observer, json_errors, database_errors, authentication,
+        guard.limiter, authorization(PERMISSIONS),
     ])  # fmt: skip
     app[SETTINGS_KEY] = settings
+    guard.install(app)
     app[resources.METRICS_KEY] = metrics
     local_keys(app)
     app.cleanup_ctx.extend(
@@ -65,7 +71,7 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes(diagnostics.routes("auth"))
     app.router.add_get("/metrics", metrics.handler)
     for table in (account_routes, session_routes, profile_routes, device_routes, admin_routes,
-                  audit_routes):  # fmt: skip
+                  audit_routes, ratelimit_routes):  # fmt: skip
         app.add_routes(table)
     app.add_routes([jwks_route.route(settings.auth)])
     app.add_routes([document_route(openapi.PATH, openapi.document())])

@@ -11,6 +11,7 @@ from functools import cache
 from typing import Any
 
 from auth import models as m
+from auth import ratelimit_models as rl
 from streamcore.web import diagnostics
 from streamcore.web.openapi import (
     Body,
@@ -27,6 +28,13 @@ UUID = {"type": "string", "format": "uuid"}
 PROFILE_ID = Param("profile_id", "path", UUID)
 DEVICE_ID = Param("device_id", "path", UUID)
 ACCOUNT_ID = Param("account_id", "path", UUID)
+RANGE = Param(
+    "range",
+    "path",
+    {"type": "string", "examples": ["203.0.113.0/24"]},
+    required=True,
+    description="An IPv4 /24 or IPv6 /56 (or an address in it), slashes as they are",
+)
 FORBIDDEN = Reply("The caller's role may not, or it is a service account's key", ErrorBody)
 THROTTLED = Reply("Too many failed sign-ins: wait Retry-After seconds", ErrorBody,
                   headers=("Retry-After",))  # fmt: skip
@@ -34,14 +42,17 @@ THROTTLED = Reply("Too many failed sign-ins: wait Retry-After seconds", ErrorBod
 SIGN_IN = [
     Operation("POST", "/v1/auth/signup", "signup", "Create an account (and its first profile)",
               "accounts", {201: Reply("The account", m.AccountCreated)}, body=Body(m.Signup),
-              errors=(400, 409),
+              errors=(400, 409, 503),
               description="400 `password_too_short`, `password_too_long` or "
-              "`password_too_common` for a password the policy refuses; 409 `email_taken`."),
+              "`password_too_common` for a password the policy refuses; 409 `email_taken`; "
+              "503 `rate_limiter_unavailable` while sign-ups cannot be counted."),
     Operation("POST", "/v1/auth/login", "login", "Sign in: a new device session and its tokens",
               "sessions", {200: Reply("Tokens", m.TokensOut), 429: THROTTLED},
-              body=Body(m.Login), errors=(400, 401),
+              body=Body(m.Login), errors=(400, 401, 503),
               description="401 `invalid_credentials`; 429 `too_many_attempts` with Retry-After "
-              "after too many failures for the account or from the client's IP."),
+              "after too many failures for the account or from the client's IP, or "
+              "`rate_limited` past the sign-in budgets (per IP and per account); 503 "
+              "`rate_limiter_unavailable` while sign-ins cannot be counted."),
     Operation("POST", "/v1/auth/refresh", "refresh",
               "A new access token and a new refresh token (the one given is used up)",
               "sessions", {200: Reply("Tokens", m.TokensOut)}, body=Body(m.Refresh),
@@ -103,6 +114,23 @@ ADMIN = [
               query_model=m.AuditParams, admin=True, errors=(400,)),
 ]  # fmt: skip
 
+RATE_LIMITS = [
+    Operation("GET", "/v1/admin/ratelimit", "rateLimitStatus",
+              "Rate limits: switches, budgets, tightening's thresholds, latest trips", "admin",
+              {200: Reply("The status", rl.RateLimitStatus), 403: FORBIDDEN}, admin=True,
+              errors=(503,)),
+    Operation("GET", "/v1/admin/ratelimit/bans", "listBans",
+              "Network ranges cooling down after tripping automatic tightening", "admin",
+              {200: Reply("The bans", rl.BanList), 403: FORBIDDEN}, admin=True, errors=(503,)),
+    Operation("DELETE", "/v1/admin/ratelimit/bans/{range}", "liftBan",
+              "Lift a range's cool-down now", "admin",
+              {204: Reply("Lifted"), 403: FORBIDDEN}, (RANGE,), query_model=rl.UnbanParams,
+              admin=True, errors=(400, 404, 503),
+              description="400 `invalid_range` for what is not an IP network or address; "
+              "404 `not_banned` for a range not cooling down. Its offences are kept (its next "
+              "trip escalates) unless `forget=true`."),
+]  # fmt: skip
+
 KEYS = [
     Operation("GET", "/.well-known/jwks.json", "jwks",
               "The public keys access tokens are signed with (RFC 8037 OKP keys)", "keys",
@@ -110,13 +138,14 @@ KEYS = [
 ]  # fmt: skip
 
 OPERATIONS = [
-    *SIGN_IN, *PROFILES, *DEVICES, *ADMIN, *KEYS, *health_operations("requests"),
+    *SIGN_IN, *PROFILES, *DEVICES, *ADMIN, *RATE_LIMITS, *KEYS, *health_operations("requests"),
     diagnostics.operation("auth"),
 ]  # fmt: skip
 
 DESCRIPTION = """StreamCore's auth service: accounts, sign-in with device sessions, refresh
-tokens, profiles, devices, and (for admins) accounts and the audit log. Access tokens are
-EdDSA JWTs verified by every service from `/.well-known/jwks.json` (docs/auth.md).
+tokens, profiles, devices, and (for admins) accounts, the audit log and the rate limits' bans
+(docs/ratelimits.md). Access tokens are EdDSA JWTs verified by every service from
+`/.well-known/jwks.json` (docs/auth.md).
 
 Operations with a lock need `Authorization: Bearer <access token>` (admin ones an admin's, or
 a service account's key). Every error is JSON, `{"error": {"code": "...", "message": "..."}}`,

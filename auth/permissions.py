@@ -36,4 +36,8 @@ PERMISSIONS: dict[str, Permission] = {
     "POST /v1/admin/accounts": P.MANAGE_ACCOUNTS,
     "PATCH /v1/admin/accounts/{account_id}": P.MANAGE_ACCOUNTS,
     "GET /v1/admin/audit": P.READ_AUDIT,
+    # Rate limits: their status, the ranges cooling down, lifting a cool-down.
+    "GET /v1/admin/ratelimit": P.MANAGE_ACCOUNTS,
+    "GET /v1/admin/ratelimit/bans": P.MANAGE_ACCOUNTS,
+    "DELETE /v1/admin/ratelimit/bans/{range}": P.MANAGE_ACCOUNTS,
 }

@@ -12,6 +12,8 @@ from auth.issuing import profile_for, tokens_json
 from auth.models import Login, Refresh
 from auth.resources import DB_POOL_KEY, PASSWORDS_KEY, REDIS_KEY
 from auth.throttle import Throttle
+from streamcore.ratelimit.abuse import ABUSE_KEY
+from streamcore.ratelimit.guard import limit_sign_in
 from streamcore.web.service import TooManyRequests, Unauthorized
 from streamcore.web.validation import json_body
 
@@ -38,6 +40,8 @@ class TooManyAttempts(TooManyRequests):
 async def _failed(request: web.Request, login: Login, account_id: uuid.UUID | None,
                   reason: str) -> None:  # fmt: skip
     ip = ip_of(request)
+    if ip is not None and (monitor := request.app.get(ABUSE_KEY)) is not None:
+        monitor.failed_login(ip, login.email)  # failures across accounts trip tightening
     await writes.record_login_failure(request.app[DB_POOL_KEY], login.email, account_id, ip, reason)
     await audit.record_request(
         request, "login_failed", account_id=account_id, actor="anonymous", email=login.email,
@@ -48,6 +52,7 @@ async def _failed(request: web.Request, login: Login, account_id: uuid.UUID | No
 @routes.post("/v1/auth/login")
 async def login(request: web.Request) -> web.Response:
     body = await json_body(request, Login)
+    await limit_sign_in(request, body.email)
     app, settings, ip = request.app, settings_of(request).auth, ip_of(request)
     pool, throttle = app[DB_POOL_KEY], Throttle(app[REDIS_KEY], settings)
     if wait_s := await throttle.wait_s(body.email, ip):

@@ -8,8 +8,9 @@ is blocked every attempt is a 429 `too_many_attempts` with Retry-After, right or
 a password hash being computed. A successful sign-in clears the account's count (not the IP's).
 
 Counting and blocking is one Lua script per scope, so concurrent failures cannot undercount.
-Redis unavailable: sign-ins go on unthrottled (logged), as the rest of the platform needs
-Redis to be useful anyway; the failures are still recorded in PostgreSQL.
+Redis unavailable: the rate limiter's sign-in budgets refuse first (503, they fail closed:
+streamcore/ratelimit/guard.py); should only this throttle's calls fail, sign-ins go on
+unthrottled (logged), and the failures are still recorded in PostgreSQL.
 """
 
 from __future__ import annotations

@@ -9,9 +9,11 @@ from catalog_api.assets.handlers import routes as asset_routes
 from catalog_api.assets.moved import routes as moved_routes
 from catalog_api.metrics import CatalogMetrics
 from catalog_api.permissions import PERMISSIONS
+from catalog_api.rate_classes import RATE_CLASSES
 from catalog_api.titles.handlers import routes as title_routes
 from cdn_adapters.registry import build_adapters
 from streamcore.auth.middleware import authentication, authorization, remote_keys
+from streamcore.ratelimit.guard import RateGuard
 from streamcore.settings import Settings
 from streamcore.web import diagnostics
 from streamcore.web.cors import cors_headers, preflight
@@ -21,16 +23,20 @@ from streamcore.web.service import SETTINGS_KEY, health_routes, json_errors
 
 def create_app(settings: Settings) -> web.Application:
     metrics = CatalogMetrics()
-    # Metrics outermost (every answer is counted, errors included); then json_errors, so that
-    # errors raised by the other middlewares are JSON too; then who the caller is, and whether
-    # the route's permission (permissions.py) is one its role holds.
+    guard = RateGuard("catalog", RATE_CLASSES, metrics.registry)
+    # Metrics outermost (every answer is counted, errors included); the rate guard's observer
+    # (it sees every final status); then json_errors, so that errors raised by the other
+    # middlewares are JSON too; then who the caller is, their budget
+    # (streamcore/ratelimit/guard.py), and whether the route's permission (permissions.py)
+    # is one its role holds.
     app = web.Application(
         middlewares=[
-            metrics.middleware(), json_errors, database_errors, authentication,
-            authorization(PERMISSIONS),
+            metrics.middleware(), guard.observer, json_errors, database_errors,
+            authentication, guard.limiter, authorization(PERMISSIONS),
         ]
     )  # fmt: skip
     app[SETTINGS_KEY] = settings
+    guard.install(app)
     app[resources.METRICS_KEY] = metrics
     app[resources.ADAPTERS_KEY] = build_adapters(settings)
     app.cleanup_ctx.extend(

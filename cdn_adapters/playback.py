@@ -10,6 +10,7 @@ query to every URI in the manifests it serves.
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -33,14 +34,18 @@ def sources(
     images: dict[str, Any] | None = None,
     client_ip: str | None = None,
     renditions: Sequence[str] | None = None,
+    slot: str | None = None,
 ) -> dict[str, Any]:
-    """Every source's URLs; `renditions` (None: all) limits what the token opens."""
+    """Every source's URLs; `renditions` (None: all) limits what the token opens. `slot`
+    names the stream slot the grant belongs to (a watch session; None: a slot of its own)."""
     origin = settings.origin
     assert origin.active_key_id is not None
     scope = "/" + keys.version_prefix(asset_id, version)
+    # The grant's id is its stream slot, whose media share one rate budget: a session's
+    # renewed tokens keep it, any other playback gets one of its own.
     token = signing.sign(
         origin.signing_keys, origin.active_key_id, scope, ttl_s=ttl_s, client_ip=client_ip,
-        only=renditions,
+        only=renditions, grant_id=slot or secrets.token_urlsafe(12),
     )  # fmt: skip
     files = dict(MANIFESTS)
     if images and (poster := keys.widest_poster(images)):

@@ -7,7 +7,19 @@ from typing import Annotated
 
 import typer
 
-from cli import accounts, assets, audit, cdn, db, jobs, signin, stack, subscriptions, titles
+from cli import (
+    accounts,
+    assets,
+    audit,
+    cdn,
+    db,
+    jobs,
+    ratelimit,
+    signin,
+    stack,
+    subscriptions,
+    titles,
+)
 
 app = typer.Typer(
     name="streamcore",
@@ -45,6 +57,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(titles.app, name="titles")
 app.add_typer(accounts.app, name="accounts")
 app.add_typer(subscriptions.app, name="subscriptions")
+app.add_typer(ratelimit.app, name="ratelimit")
 
 
 def main() -> None:

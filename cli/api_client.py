@@ -193,6 +193,19 @@ class ApiClient:
     def audit(self, params: dict[str, Any]) -> dict[str, Any]:
         return self._request("GET", "/v1/admin/audit", params=params)
 
+    # -- rate limits (admins) ----------------------------------------------------------------
+
+    def ratelimit_status(self) -> dict[str, Any]:
+        return self._request("GET", "/v1/admin/ratelimit")
+
+    def bans(self) -> dict[str, Any]:
+        return self._request("GET", "/v1/admin/ratelimit/bans")
+
+    def unban(self, range_: str, *, forget: bool = False) -> None:
+        # The range's slash stays a slash: the route takes the rest of the path.
+        path = f"/v1/admin/ratelimit/bans/{quote(range_, safe='/:')}"
+        self._request("DELETE", path, params={"forget": "true"} if forget else None)
+
     # -- assets, playback and titles ---------------------------------------------------------
 
     def upload(

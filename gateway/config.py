@@ -10,6 +10,7 @@ tests/unit/gateway/test_gateway_config.py.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator
 
 from gateway.paths import GatewayPaths, gateway_paths
@@ -34,6 +35,7 @@ ERROR_CODES = {
     400: ("bad_request", "the request could not be parsed"),
     403: ("forbidden", "the request was refused"),
     408: ("request_timeout", "the request was not received in time"),
+    429: ("rate_limited", "too many requests from this address; retry later"),
     500: ("internal_error", "the gateway failed; it has been logged"),
     502: ("bad_gateway", "the service answered with an invalid response"),
     503: ("unavailable", "no instance is available"),
@@ -161,6 +163,7 @@ def _frontend(gateway: GatewaySettings) -> list[str]:
         f"    bind {gateway.host}:{gateway.port}",
         "    # option httplog's fields, and the request id.",
         f'    log-format "{LOG_FORMAT}"',
+        *_flood_tracking(gateway),
         "    # One X-Request-ID per request: a client's well-formed one is kept, else a UUID.",
         "    http-request set-header X-Request-ID %[uuid(4)] unless"
         " { req.hdr_cnt(X-Request-ID) eq 1 }"
@@ -169,6 +172,7 @@ def _frontend(gateway: GatewaySettings) -> list[str]:
         "    unique-id-format %[req.hdr(X-Request-ID)]",
         "    # After-response rules also apply to HAProxy's own answers (404, 503, ...).",
         "    http-after-response set-header X-Request-ID %[unique-id]",
+        *_flood_refusal(gateway),
         "    # Routing by path prefix (gateway.routes).",
     ]
     for index, route in enumerate(routes):
@@ -176,6 +180,44 @@ def _frontend(gateway: GatewaySettings) -> list[str]:
         lines.append(f"    use_backend {route.service} if route_{index}")
     lines += ["    # Any other path.", f"    default_backend {NO_ROUTE_BACKEND}"]
     return lines
+
+
+def _flood_tracking(gateway: GatewaySettings) -> list[str]:
+    """Per source address: connections open now and the HTTP request rate (gateway.flood_*)."""
+    if not gateway.flood_enabled:
+        return []
+    return [
+        "    # Flood protection: a coarse cap per source address before anything else runs",
+        "    # (the services' own limits are the fine ones). 'ipv6' keys hold IPv4 addresses",
+        "    # too, as ::ffff:a.b.c.d.",
+        f"    stick-table type ipv6 size {gateway.flood_table_size}"
+        f" expire {duration(gateway.flood_expire_s)}"
+        f" store conn_cur,http_req_rate({duration(gateway.flood_rate_period_s)})",
+        "    # Tracked as each connection is accepted: the socket's source address, not",
+        "    # X-Forwarded-For (behind a CDN or load balancer, track the forwarded address).",
+        "    tcp-request connection track-sc0 src",
+        "    # One connection too many is closed at once, before any request is read.",
+        "    tcp-request connection reject if"
+        f" {{ sc_conn_cur(0) gt {gateway.flood_max_connections} }}",
+    ]
+
+
+def _flood_refusal(gateway: GatewaySettings) -> list[str]:
+    """Over the request rate: HAProxy answers 429 itself (after the request id is set, so that
+    the answer carries one), before routing: nothing reaches a backend or counts against it."""
+    if not gateway.flood_enabled:
+        return []
+    # A sliding estimate (this period's count plus the last one's, weighted by the time left):
+    # a client that stops is let through within two periods at most; one is the hint.
+    retry_after = math.ceil(gateway.flood_rate_period_s)
+    return [
+        "    # Too many requests from this address in the period: a JSON 429, never forwarded.",
+        "    # Refused requests count too, so a flood stays refused until it slows down.",
+        "    http-request deny status 429 content-type application/json"
+        f" lf-string '{error_body(429)}' hdr Retry-After {retry_after}"
+        " hdr Cache-Control no-store"
+        f" if {{ sc_http_req_rate(0) gt {gateway.flood_max_request_rate} }}",
+    ]
 
 
 def _metrics_frontend(gateway: GatewaySettings) -> list[str]:

@@ -6,7 +6,9 @@ from aiohttp import web
 
 from origin import handlers
 from origin.memory_cache import MemoryCache
+from origin.rate_classes import RATE_CLASSES
 from origin.resources import CACHE_KEY, LOAD_KEY, METRICS_KEY, Load, OriginMetrics, storage
+from streamcore.ratelimit.guard import RateGuard
 from streamcore.settings import Settings
 from streamcore.storage import ObjectNotFound, StorageUnavailable
 from streamcore.web import diagnostics
@@ -52,11 +54,18 @@ async def storage_errors(request: web.Request, handler: Handler) -> web.StreamRe
 def create_app(settings: Settings) -> web.Application:
     cache = MemoryCache(settings.origin.memory_cache_bytes, settings.origin.memory_cache_ttl_s)
     metrics = OriginMetrics(cache)
-    # Outermost first: measure everything, then turn errors into JSON, then shed load.
+    guard = RateGuard("origin", RATE_CLASSES, metrics.registry)
+    # Outermost first: measure everything, watch every final status (the rate guard's
+    # observer), turn errors into JSON, spend the stream slot's budget (there is no signed-in
+    # caller here: streamcore/ratelimit/budgets.py), then shed load.
     app = web.Application(
-        middlewares=[metrics.middleware(), json_errors, shed_load, storage_errors]
-    )
+        middlewares=[
+            metrics.middleware(), guard.observer, json_errors, guard.limiter, shed_load,
+            storage_errors,
+        ]
+    )  # fmt: skip
     app[SETTINGS_KEY] = settings
+    guard.install(app)
     app[CACHE_KEY] = cache
     app[METRICS_KEY] = metrics
     app[LOAD_KEY] = Load()

@@ -483,6 +483,23 @@ class GatewaySettings(_Section):
     trusted_proxies: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
     connect_timeout_s: float = Field(2.0, gt=0)
     client_timeout_s: float = Field(60.0, gt=0)
+    # Flood protection (docs/gateway.md): a coarse cap per source address, in HAProxy before
+    # any Python runs, so that one address cannot exhaust the gateway or the services. The
+    # services' own per-caller limits (the `ratelimit` section) are the fine ones; these only
+    # stop floods, so the defaults sit far above any real client (a viewer with four streams
+    # and the API makes ~3 requests/s). Counted per socket source address (HAProxy's `src`).
+    flood_enabled: bool = True
+    # Connections open at once from one address; more are closed as they are accepted.
+    flood_max_connections: int = Field(200, ge=1)
+    # HTTP requests per `flood_rate_period_s` from one address (2000 per 10 s: 200/s); beyond
+    # it HAProxy answers 429 itself, refused requests counting too, so a flood stays refused.
+    flood_max_request_rate: int = Field(2000, ge=1)
+    flood_rate_period_s: float = Field(10.0, gt=0)
+    # Addresses tracked at once; when the table is full, the longest-idle are dropped first.
+    flood_table_size: int = Field(100_000, ge=1)
+    # An idle address is forgotten after this: at least the rate period, else its count
+    # would be lost in the middle of the window.
+    flood_expire_s: float = Field(60.0, gt=0)
     routes: tuple[GatewayRoute, ...] = (
         GatewayRoute(prefix="/v1/titles", service="catalog"),
         GatewayRoute(prefix="/v1/assets", service="catalog"),
@@ -501,6 +518,7 @@ class GatewaySettings(_Section):
         GatewayRoute(prefix="/v1/devices", service="auth"),
         GatewayRoute(prefix="/v1/admin/accounts", service="auth"),
         GatewayRoute(prefix="/v1/admin/audit", service="auth"),
+        GatewayRoute(prefix="/v1/admin/ratelimit", service="auth"),
         GatewayRoute(prefix="/.well-known/jwks.json", service="auth"),
         GatewayRoute(prefix="/openapi/auth", service="auth"),
         GatewayRoute(prefix="/v1/plans", service="subscriptions"),
@@ -552,6 +570,15 @@ class GatewaySettings(_Section):
         unknown = sorted({r.service for r in self.routes} - set(self.backends))
         if unknown:
             raise ValueError(f"routes name services without a backend: {', '.join(unknown)}")
+        return self
+
+    @model_validator(mode="after")
+    def _flood_entries_outlive_their_window(self) -> GatewaySettings:
+        if self.flood_expire_s < self.flood_rate_period_s:
+            raise ValueError(
+                "flood_expire_s must be at least flood_rate_period_s"
+                f" ({self.flood_expire_s} < {self.flood_rate_period_s})"
+            )
         return self
 
 

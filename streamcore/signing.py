@@ -3,7 +3,7 @@
 A token is ``<payload>.<mac>``, both base64url without padding, so it can stand in a URL path:
 
     payload = {"k": key id, "s": scope, "e": expiry (unix s), "n": not-before, "ip": client ip,
-               "o": the rendition names it opens}
+               "o": the rendition names it opens, "g": the grant's id}
     mac     = HMAC-SHA256(keys[k], payload)
 
 The scope is an absolute path: a folder ending in ``/`` (every path below it) or one exact
@@ -18,6 +18,11 @@ and the folders of those renditions (``video/{name}/``, streamcore/assets/keys.p
 else: a guessed URL of another rendition is refused (``rendition_not_allowed``). An empty
 ``only`` opens no rendition; a claim that is not a list of names is a malformed token, never
 read as "no limit".
+
+A playback grant also carries the id of its stream slot (``grant_id``, claim ``g``: its watch
+session, or a random id of its own), whose media requests share one rate-limit budget
+(streamcore/ratelimit/budgets.py, through `grant_of`). Tokens shared on purpose (a title's
+images, the same URL for an hour) carry none.
 """
 
 from __future__ import annotations
@@ -72,6 +77,8 @@ class Grant:
     client_ip: str | None = None
     # The rendition names the grant opens; None: every file below its scope.
     only: frozenset[str] | None = None
+    # One playback grant's id (a stream slot); None: a token shared by many viewers.
+    grant_id: str | None = None
 
 
 def is_canonical(path: str) -> bool:
@@ -102,6 +109,7 @@ def sign(
     not_before: int | None = None,
     client_ip: str | None = None,
     only: Iterable[str] | None = None,
+    grant_id: str | None = None,
 ) -> str:
     """A token opening `scope` (a folder ending in ``/``, or one exact path) for `ttl_s`;
     with `only`, of the folder's renditions those named alone."""
@@ -123,6 +131,8 @@ def sign(
         claims["ip"] = client_ip
     if names is not None:
         claims["o"] = names
+    if grant_id is not None:
+        claims["g"] = grant_id
     payload = _b64(json.dumps(claims, separators=(",", ":"), sort_keys=True).encode())
     return f"{payload}.{_mac(keys[key_id], payload)}"
 
@@ -149,6 +159,7 @@ def _decode(token: str, keys: Mapping[str, SecretStr]) -> Grant:
             not_before=int(claims["n"]) if "n" in claims else None,
             client_ip=str(claims["ip"]) if "ip" in claims else None,
             only=_only(claims["o"]) if "o" in claims else None,
+            grant_id=str(claims["g"]) if "g" in claims else None,
         )
     except (KeyError, TypeError, ValueError):
         raise TokenError("malformed token") from None
@@ -161,6 +172,15 @@ def _only(claim: object) -> frozenset[str]:
     ):
         raise ValueError("malformed only claim")
     return frozenset(claim)
+
+
+def grant_of(token: str, keys: Mapping[str, SecretStr]) -> Grant | None:
+    """The grant a token's MAC vouches for, whatever path it is used on and whenever (None:
+    not a token of ours). For deciding who pays for a request; `verify` decides access."""
+    try:
+        return _decode(token, keys)
+    except TokenError:
+        return None
 
 
 def verify(

@@ -9,6 +9,7 @@ from redis.exceptions import RedisError
 
 from cdn_adapters.registry import build_adapters
 from streamcore.auth.middleware import authentication, authorization, remote_keys
+from streamcore.ratelimit.guard import RateGuard
 from streamcore.settings import Settings
 from streamcore.web import diagnostics
 from streamcore.web.cors import cors_headers, preflight
@@ -46,16 +47,20 @@ async def redis_errors(request: web.Request, handler: Handler) -> web.StreamResp
 
 def create_app(settings: Settings) -> web.Application:
     metrics = StreamingMetrics()
-    # Metrics outermost (every answer is counted, errors included); then json_errors, so that
-    # errors raised by the other middlewares are JSON too; who is calling, then whether they
-    # may (streaming/permissions.py), before any handler.
+    # Every route is a read or a write (streamcore/ratelimit/classes.py).
+    guard = RateGuard("streaming", {}, metrics.registry)
+    # Metrics outermost (every answer is counted, errors included); the rate guard's observer
+    # (it sees every final status); then json_errors, so that errors raised by the other
+    # middlewares are JSON too; who is calling, their budget (streamcore/ratelimit/guard.py),
+    # then whether they may (streaming/permissions.py), before any handler.
     app = web.Application(
         middlewares=[
-            metrics.middleware(), json_errors, database_errors, redis_errors,
-            authentication, authorization(PERMISSIONS),
+            metrics.middleware(), guard.observer, json_errors, database_errors, redis_errors,
+            authentication, guard.limiter, authorization(PERMISSIONS),
         ]
     )  # fmt: skip
     app[SETTINGS_KEY] = settings
+    guard.install(app)
     app[resources.METRICS_KEY] = metrics
     app[resources.ADAPTERS_KEY] = build_adapters(settings)
     app.cleanup_ctx.extend(

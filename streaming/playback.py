@@ -75,13 +75,19 @@ async def playable(app: web.Application, asset_id: UUID, *, fresh: bool = True) 
 
 
 def signed(
-    app: web.Application, asset: CatalogAsset, ttl_s: int, grant: Playback
+    app: web.Application,
+    asset: CatalogAsset,
+    ttl_s: int,
+    grant: Playback,
+    session_id: UUID | None = None,
 ) -> dict[str, Any]:
     """Signed HLS and DASH URLs of the asset's published version, valid for `ttl_s`, opening
-    the renditions of `grant` alone."""
+    the renditions of `grant` alone; a session's URLs name it as their stream slot (the
+    media's rate budget: docs/ratelimits.md)."""
     return playback_sources(
         app[SETTINGS_KEY], app[ADAPTERS_KEY], asset.id, asset.version,
         ttl_s=ttl_s, images=asset.images, renditions=grant.renditions,
+        slot=session_id.hex if session_id is not None else None,
     )  # fmt: skip
 
 
@@ -118,8 +124,10 @@ async def playback_urls(request: web.Request) -> web.Response:
     )  # fmt: skip
     if slot is None:
         raise NoStreamSlot("playing needs a stream slot: start a session (POST /v1/sessions)")
-    body = signed(app, asset, app[SETTINGS_KEY].streaming.playback_token_ttl_s, grant)
-    await grants.audit_grant(request, viewer, asset_id, UUID(slot.session_id))
+    session_id = UUID(slot.session_id)
+    ttl_s = app[SETTINGS_KEY].streaming.playback_token_ttl_s
+    body = signed(app, asset, ttl_s, grant, session_id)
+    await grants.audit_grant(request, viewer, asset_id, session_id)
     return web.json_response(body, headers=_PRIVATE)
 
 

@@ -121,7 +121,7 @@ async def start(request: web.Request, viewer: Viewer, asset_id: UUID) -> web.Res
     except Exception:
         await app[SLOTS_KEY].release(_account(viewer), session_id)
         raise
-    playback = signed(app, asset, settings.streaming.playback_token_ttl_s, grant)
+    playback = signed(app, asset, settings.streaming.playback_token_ttl_s, grant, session_id)
     await grants.audit_grant(request, viewer, asset_id, session_id)
     body = {
         "session_id": str(session_id), "asset_id": str(asset_id),
@@ -163,7 +163,7 @@ async def heartbeat(
         raise SessionEnded("the session has ended; start a new one")
     return {
         **session_json(beat, section.slot_timeout_s, section.heartbeat_s),
-        "playback": signed(app, asset, section.playback_token_ttl_s, grant),
+        "playback": signed(app, asset, section.playback_token_ttl_s, grant, session_id),
     }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from streamcore.auth.middleware import authentication, authorization, remote_keys
+from streamcore.ratelimit.guard import RateGuard
 from streamcore.settings import Settings
 from streamcore.web import diagnostics
 from streamcore.web.cors import cors_headers, preflight
@@ -24,14 +25,19 @@ from subscriptions.webhooks import routes as webhook_routes
 
 def create_app(settings: Settings) -> web.Application:
     metrics = SubscriptionMetrics()
-    # Metrics outermost (every answer is counted), json_errors next (errors of the middlewares
-    # after it are JSON too), the lifecycle's and billing's errors translated, then who is
-    # asking and whether they may.
+    # Every route is a read or a write (streamcore/ratelimit/classes.py); providers' webhook
+    # addresses can be exempted with ratelimit.exempt_networks.
+    guard = RateGuard("subscriptions", {}, metrics.registry)
+    # Metrics outermost (every answer is counted), the rate guard's observer (it sees every
+    # final status), json_errors (errors of the middlewares after it are JSON too), the
+    # lifecycle's and billing's errors translated, then who is asking, their budget
+    # (streamcore/ratelimit/guard.py) and whether they may.
     app = web.Application(middlewares=[
-        metrics.middleware(), json_errors, database_errors, billing_errors, authentication,
-        authorization(PERMISSIONS),
+        metrics.middleware(), guard.observer, json_errors, database_errors, billing_errors,
+        authentication, guard.limiter, authorization(PERMISSIONS),
     ])  # fmt: skip
     app[SETTINGS_KEY] = settings
+    guard.install(app)
     app[resources.METRICS_KEY] = metrics
     app.cleanup_ctx.extend(
         [resources.database, resources.redis_client, resources.billing, remote_keys]

@@ -19,10 +19,13 @@ import aiohttp
 from aiohttp import web
 
 from cdn_adapters.edge.cache import KEPT_HEADERS, EdgeCache, Stored, freshness
+from streamcore.ratelimit.classes import RateClass
+from streamcore.ratelimit.guard import RateGuard
 from streamcore.settings import LocalEdgeCdn, Settings
 from streamcore.signing import derived_key
 from streamcore.web.access import authorize, path_token_request
 from streamcore.web.cors import cors_headers, preflight
+from streamcore.web.metrics import HttpMetrics
 from streamcore.web.representation import Representation, http_date, respond
 from streamcore.web.service import SETTINGS_KEY, Unauthorized, error_response, json_errors
 
@@ -111,9 +114,23 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+# Files are MEDIA, budgeted per stream slot (streamcore/ratelimit/budgets.py), like the
+# origin's; the cache's control endpoints are the stack's own (the workers purge through them).
+RATE_CLASSES = {
+    "GET /t/{token}/{tail}": RateClass.MEDIA,
+    "GET /_edge/stats": RateClass.UNLIMITED,
+    "POST /_edge/purge": RateClass.UNLIMITED,
+}
+
+
 def create_edge_app(settings: Settings, edge: LocalEdgeCdn) -> web.Application:
-    app = web.Application(middlewares=[json_errors])
+    metrics = HttpMetrics("edge")
+    guard = RateGuard("edge", RATE_CLASSES, metrics.registry)
+    app = web.Application(
+        middlewares=[metrics.middleware(), guard.observer, json_errors, guard.limiter]
+    )
     app[SETTINGS_KEY] = settings
+    guard.install(app)
     app[EDGE_KEY] = edge
     app[CACHE_KEY] = EdgeCache(edge.cache_bytes)
     app.cleanup_ctx.append(_origin_client)
@@ -121,6 +138,7 @@ def create_edge_app(settings: Settings, edge: LocalEdgeCdn) -> web.Application:
     app.add_routes(
         [
             web.get("/healthz", healthz),
+            web.get("/metrics", metrics.handler),
             web.get("/_edge/stats", stats),
             web.post("/_edge/purge", purge),
             web.get("/t/{token}/{tail:.+}", serve),

@@ -76,6 +76,12 @@ class AbuseSettings(_Section):
     and at least `min_rate`. A range that trips has its budgets multiplied by `penalty_factor`
     for a cool-down of `cooldown_s`, doubled (`cooldown_growth`) for each offence remembered
     within `offence_memory_s`, up to `max_cooldown_s`: fail2ban's escalation.
+
+    Counts are estimated over a sliding `window_s` (the current window plus the previous one's
+    share); 429s are not counted as errors (they are the limiter's own answers). A range's
+    usual is an exponential moving average of its closed windows' request counts, spanning
+    about `history_windows` windows (windows spent cooling down are not folded in); a range
+    idle for that long forgets its history, and a range without one is held to `min_rate`.
     """
 
     enabled: bool = True
@@ -92,6 +98,10 @@ class AbuseSettings(_Section):
     cooldown_growth: float = Field(2.0, ge=1)
     max_cooldown_s: float = Field(86_400.0, gt=0)
     offence_memory_s: float = Field(86_400.0, gt=0)
+    history_windows: int = Field(60, ge=2, le=10_000)
+
+
+_TIERED = ("read", "write", "upload")
 
 
 class RateLimitSettings(_Section):
@@ -129,6 +139,22 @@ class RateLimitSettings(_Section):
     media_per_ip: RateRule = _rule(600)
     abuse: AbuseSettings = AbuseSettings()
 
+    @model_validator(mode="before")
+    @classmethod
+    def _over_defaults(cls, data: object) -> object:
+        """A tiered budget given in part (one plan, say) changes that part of the default."""
+        if not isinstance(data, dict):
+            return data
+        merged = dict(data)
+        for name in _TIERED:
+            given = data.get(name)
+            default = cls.model_fields[name].default
+            if isinstance(given, dict) and isinstance(default, TieredBudget):
+                base = default.model_dump()
+                plans = {**base["plans"], **given.get("plans", {})}
+                merged[name] = {**base, **given, "plans": plans}
+        return merged
+
     @field_validator("exempt_networks")
     @classmethod
     def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
@@ -143,7 +169,7 @@ class RateLimitSettings(_Section):
         """``class.plans.<name>`` of each plan a budget forgets."""
         return [
             f"{name}.plans.{plan}"
-            for name in ("read", "write", "upload")
+            for name in _TIERED
             for plan in plans
             if plan not in getattr(self, name).plans
         ]

@@ -9,7 +9,8 @@ they are built from, named here and nowhere else.
 - ``rl:ban:{range}``: a hash (factor, reason, offences, since, until) that exists while the
   range's cool-down lasts; ``rl:offences:{range}``: how often it tripped lately;
   ``rl:abuse:{range}:...``: its counters (streamcore/ratelimit/abuse.py);
-  ``rl:bans``: a sorted set of banned ranges by expiry, for listing.
+  ``rl:bans``: a sorted set of banned ranges by expiry, for listing; ``rl:trips``: the latest
+  trips (JSON), newest first, for ``streamcore ratelimit status``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import ipaddress
 
 PREFIX = "rl"
 BANS_INDEX = f"{PREFIX}:bans"
+TRIPS_LOG = f"{PREFIX}:trips"
 
 _CLIENT_V6_PREFIX = 64
 _RANGE_V4_PREFIX = 24
@@ -79,3 +81,11 @@ def offences(range_: str) -> str:
 
 def abuse(range_: str, what: str) -> str:
     return f"{PREFIX}:abuse:{range_}:{what}"
+
+
+# The parts of a range's counters (``abuse(range, what)``): the window's counts and usual (a
+# hash), the digests of the accounts that failed to sign in, this window's and the last one's
+# (HyperLogLogs).
+ABUSE_WINDOW = "window"
+ABUSE_ACCOUNTS = "accounts"
+ABUSE_PREVIOUS_ACCOUNTS = "accounts:previous"

@@ -19,29 +19,31 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 @lru_cache(maxsize=8)
-def _networks(cidrs: tuple[str, ...]) -> tuple[Network, ...]:
+def networks(cidrs: tuple[str, ...]) -> tuple[Network, ...]:
+    """Settings' CIDR lists, parsed once."""
     return tuple(ipaddress.ip_network(cidr, strict=False) for cidr in cidrs)
 
 
-def _trusted(address: str, networks: tuple[Network, ...]) -> bool:
+def within(address: str, among: tuple[Network, ...]) -> bool:
+    """Whether `address` lies in one of the networks `among` (False for a non-address)."""
     try:
         ip = ipaddress.ip_address(address.strip())
     except ValueError:
         return False
-    return any(ip in network for network in networks)
+    return any(ip in network for network in among)
 
 
 def client_ip(request: web.Request, settings: Settings) -> str | None:
     peer = request.remote
-    networks = _networks(settings.gateway.trusted_proxies)
-    if peer is None or not _trusted(peer, networks):
+    trusted = networks(settings.gateway.trusted_proxies)
+    if peer is None or not within(peer, trusted):
         return peer
     # HAProxy's `option forwardfor` adds a header line of its own rather than extending the
     # client's: every line counts, in order, or a client's line would be read as the last hop.
     lines = request.headers.getall("X-Forwarded-For", [])
     hops = [hop.strip() for line in lines for hop in line.split(",")]
     for hop in reversed([hop for hop in hops if hop]):
-        if not _trusted(hop, networks):
+        if not within(hop, trusted):
             try:
                 return str(ipaddress.ip_address(hop))
             except ValueError:

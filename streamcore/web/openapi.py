@@ -24,6 +24,8 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
+from streamcore.ratelimit.classes import unlimited_path
+
 _REF = "#/components/schemas/{model}"
 # The reason phrases of the error statuses operations declare.
 _ERRORS = {
@@ -36,6 +38,21 @@ _ERRORS = {
     415: "Unsupported Content-Type",
     503: "A dependency is unavailable; retry after Retry-After",
 }
+# Every operation but the health checks spends a rate-limit budget (docs/ratelimits.md).
+_RATE_FIELDS = {
+    "RateLimit-Policy": {
+        "description": 'The budget (draft-ietf-httpapi-ratelimit-headers-10): "read";q=100;w=60',
+        "schema": {"type": "string"},
+    },
+    "RateLimit": {
+        "description": 'What is left of it, and in how many seconds more: "read";r=42;t=17',
+        "schema": {"type": "string"},
+    },
+}
+_TOO_MANY = (
+    "Too many requests (`rate_limited`), or fewer allowed for a while from the caller's network "
+    "(`abnormal_usage`): retry after Retry-After"
+)
 
 
 class FieldProblem(BaseModel):
@@ -190,6 +207,18 @@ def _operation(op: Operation, refs: dict[Any, Any], schemas: dict[str, Any]) -> 
     error = _json(refs[(ErrorBody, "serialization")])
     for status in sorted({*op.errors, *((401,) if op.admin else ())}):
         responses[str(status)] = {"description": _ERRORS[status], "content": error}
+    if not unlimited_path(op.path):
+        for code, answer in responses.items():
+            if code.startswith("2"):
+                answer["headers"] = {**answer.get("headers", {}), **_RATE_FIELDS}
+        retry_after = {"description": "Whole seconds", "schema": {"type": "integer"}}
+        declared = responses.get("429", {})  # its own 429s too (a sign-in's throttle)
+        described = f"{declared['description']}; or: {_TOO_MANY}" if declared else _TOO_MANY
+        responses["429"] = {
+            "description": described, "content": error,
+            "headers": {**declared.get("headers", {}), "Retry-After": retry_after,
+                        **_RATE_FIELDS},
+        }  # fmt: skip
     out["responses"] = responses
     return out
 

@@ -55,3 +55,21 @@ def test_images_through_a_query_token_cdn_carry_the_token_in_the_query(
     assert url.path == path
     token = parse_qs(url.query)[settings.origin.token_param][0]
     assert signing.verify(token, f"{SCOPE}thumb.jpg", settings.origin.signing_keys)
+
+
+def _grant_id(body: dict[str, object], settings: Settings) -> str | None:
+    origin = next(s for s in body["sources"] if s["name"] == "origin")  # type: ignore[attr-defined]
+    grant = signing.grant_of(
+        origin["hls"].split("/t/", 1)[1].split("/", 1)[0], settings.origin.signing_keys
+    )
+    assert grant is not None
+    return grant.grant_id
+
+
+def test_each_grant_names_its_stream_slot(settings: Settings) -> None:
+    # A session's renewed URLs keep its slot (one media budget); any other playback gets its own.
+    session = sources(settings, [], ASSET, 2, ttl_s=600, slot="0f1e2d3c")
+    renewed = sources(settings, [], ASSET, 2, ttl_s=600, slot="0f1e2d3c")
+    assert _grant_id(session, settings) == _grant_id(renewed, settings) == "0f1e2d3c"
+    loose = {_grant_id(sources(settings, [], ASSET, 2, ttl_s=600), settings) for _ in range(3)}
+    assert len(loose) == 3 and None not in loose

@@ -8,11 +8,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from gateway.config import ERROR_CODES, duration, error_body, render
 from gateway.paths import SOCKET_PATH_LIMIT, gateway_paths
 from gateway.process import check_argv, write_config
-from streamcore.settings import GatewayRoute, Settings
+from streamcore.settings import GatewayRoute, GatewaySettings, Settings
 
 
 def haproxy_check(config: Path) -> subprocess.CompletedProcess[str]:
@@ -115,6 +116,59 @@ def test_sockets_move_to_a_short_folder_when_the_data_folder_is_deep(
     assert paths.socket_dir.parent == Path("/tmp")
     assert len(str(paths.master_socket)) <= SOCKET_PATH_LIMIT
     assert gateway_paths(deep) == paths  # the same folder every time
+
+
+def frontend(text: str) -> str:
+    return text.split("\nfrontend fe_gateway\n", 1)[1].split("\nfrontend ", 1)[0]
+
+
+def test_flood_protection_follows_settings(settings: Settings) -> None:
+    custom = with_gateway(
+        settings,
+        flood_max_connections=7,
+        flood_max_request_rate=300,
+        flood_rate_period_s=2.5,
+        flood_table_size=5000,
+        flood_expire_s=30,
+    )
+    # HAProxy itself accepts the rules, with no warning (one is given for rules out of order).
+    result = haproxy_check(write_config(custom))
+    output = result.stdout + result.stderr
+    assert result.returncode == 0 and "[WARNING]" not in output, output
+    lines = [line.strip() for line in frontend(render(custom)).splitlines()]
+    rules = [line for line in lines if line and not line.startswith("#")]
+    assert (
+        "stick-table type ipv6 size 5000 expire 30s store conn_cur,http_req_rate(2500ms)" in rules
+    )
+    track = rules.index("tcp-request connection track-sc0 src")
+    assert rules[track + 1] == "tcp-request connection reject if { sc_conn_cur(0) gt 7 }"
+    deny = next(i for i, rule in enumerate(rules) if rule.startswith("http-request deny"))
+    assert rules[deny].endswith("if { sc_http_req_rate(0) gt 300 }")
+    assert "status 429 content-type application/json" in rules[deny]
+    assert "hdr Retry-After 3 " in rules[deny]  # whole seconds, rounded up
+    body = json.loads(rules[deny].split("lf-string '", 1)[1].split("'", 1)[0])
+    assert body["error"]["code"] == "rate_limited" == body["code"]
+    assert body["request_id"] == "%[unique-id]"
+    # Tracked before any HTTP rule; refused after the request id is set, before routing.
+    first_http = next(i for i, rule in enumerate(rules) if rule.startswith("http-request"))
+    assert track < first_http < deny
+    assert rules[first_http].startswith("http-request set-header X-Request-ID")
+    assert deny < next(i for i, rule in enumerate(rules) if rule.startswith("use_backend"))
+
+
+def test_flood_protection_off_renders_none_of_it(settings: Settings) -> None:
+    text = render(with_gateway(settings, flood_enabled=False))
+    for word in ("stick-table", "track-sc0", "sc_conn_cur", "sc_http_req_rate", "Retry-After"):
+        assert word not in text
+    on = frontend(render(settings))
+    assert "sc_conn_cur(0) gt 200" in on and "sc_http_req_rate(0) gt 2000" in on
+
+
+def test_flood_entries_must_outlive_the_rate_period() -> None:
+    with pytest.raises(ValidationError, match="flood_expire_s must be at least"):
+        GatewaySettings(flood_rate_period_s=60, flood_expire_s=10)
+    with pytest.raises(ValidationError, match="flood_max_request_rate"):
+        GatewaySettings(flood_max_request_rate=0)
 
 
 @pytest.mark.parametrize(("seconds", "text"), [(10, "10s"), (0.5, "500ms"), (3600, "3600s")])
