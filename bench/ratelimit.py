@@ -15,12 +15,19 @@ running stack and disturbs none:
    clock, fed the same seeded traffic (Poisson at 1.5x and 3x the limit, and bursts): over every
    sliding window, the most admitted and the over-admission against the limit. The exact log's
    error is zero by construction, measured by the same code and asserted;
-3. the added latency per request: the same trivial aiohttp endpoint with and without the
-   rate-limit guard, served by a child process, the same requests to both (see `latency`).
+3. the guard's added latency per request: one trivial endpoint (GET /v1/ping, a constant JSON
+   body) in two aiohttp apps served by a child process, one with the kernel's rate-limit guard
+   (``RateGuard``: observer and limiter, abuse monitoring on) against the bench's Redis, one
+   without (the baseline); the same requests to both, one at a time and `--http-concurrency`
+   at once. The anonymous read budget is raised out of reach (1,000,000 per second, so its log
+   holds about a second of requests, more than any real caller's) and tightening never trips:
+   every request pays a full decision and passes. A timing middleware outermost in both apps
+   gives the server-side time per request, whose difference is what the guard costs.
 
 These machines are noisy: compare the ratios, not the absolute numbers.
 
     .venv/bin/python bench/ratelimit.py [--calls 10000] [--concurrency 50] [--rounds 3]
+        [--seconds 5] [--http-concurrency 16]
 """
 
 from __future__ import annotations
@@ -30,7 +37,9 @@ import asyncio
 import math
 import random
 import socket
+import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from collections import deque
@@ -38,11 +47,18 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import aiohttp
 import redis.asyncio as aioredis
+from aiohttp import web
+from prometheus_client import CollectorRegistry
+from pydantic import SecretStr
 
 from streamcore.binaries import redis_server
 from streamcore.ratelimit.algorithms import RedisLimiter
 from streamcore.ratelimit.config import RateRule
+from streamcore.ratelimit.guard import RateGuard
+from streamcore.settings import Settings, load_settings
+from streamcore.web.service import SETTINGS_KEY, Handler, json_errors
 
 # Cloudflare's sliding window (blog.cloudflare.com/counting-things-a-lot-of-different-things):
 # a counter per fixed window, the previous one weighted by how much of it the sliding window
@@ -167,7 +183,10 @@ def _workloads(redis: aioredis.Redis) -> dict[str, tuple[str, Callable[[str], Ca
     }
 
 
-async def throughput(url: str, args: argparse.Namespace) -> None:
+async def throughput(
+    url: str, args: argparse.Namespace
+) -> dict[tuple[str, int], tuple[float, float]]:
+    """Print part 1; the best (ops/s, Redis us/call) of each workload and concurrency."""
     redis = aioredis.Redis.from_url(url, max_connections=args.concurrency + 4)
     workloads = _workloads(redis)
     best: dict[tuple[str, int], tuple[float, float]] = {}
@@ -192,6 +211,7 @@ async def throughput(url: str, args: argparse.Namespace) -> None:
             rate, server = best[name, concurrency]
             print(f"  {name:<30} {rate:8.0f}   {rate / base_rate:5.2f}x   {server:8.2f}"
                   f"       {server / base_us:5.2f}x")  # fmt: skip
+    return best
 
 
 # -- 2. the two-counter approximation's error ------------------------------------------------
@@ -314,17 +334,174 @@ def approximation(args: argparse.Namespace) -> None:
                   f"{error.wrong_refused:8.2%}")  # fmt: skip
 
 
+# -- 3. the guard's added latency --------------------------------------------------------------
+
+PING, STATS = "/v1/ping", "/diag/stats"  # /diag/: never limited
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))] if ordered else 0.0
+
+
+def _guard_settings(redis_url: str) -> Settings:
+    """The developer's settings with the bench's Redis, budgets no bench client reaches and
+    tightening that never trips (still observing and flushing every request)."""
+    base = load_settings()
+    limits = base.ratelimit
+    read = limits.read.model_copy(update={"anonymous": RateRule(limit=1_000_000, period_s=1)})
+    abuse = limits.abuse.model_copy(update={"min_rate": 10**9, "min_requests": 10**9})
+    ratelimit = limits.model_copy(update={"read": read, "abuse": abuse})
+    return base.model_copy(update={"redis_url": SecretStr(redis_url), "ratelimit": ratelimit})
+
+
+def _timed_app(settings: Settings, guarded: bool) -> web.Application:
+    durations: list[float] = []
+
+    @web.middleware
+    async def timing(request: web.Request, handler: Handler) -> web.StreamResponse:
+        started = time.perf_counter()
+        try:
+            return await handler(request)
+        finally:
+            if request.path == PING:
+                durations.append(time.perf_counter() - started)
+
+    async def ping(request: web.Request) -> web.Response:
+        return web.json_response({"ok": True})
+
+    async def stats(request: web.Request) -> web.Response:
+        body = {"count": len(durations), "mean_us": statistics.fmean(durations or [0.0]) * 1e6}
+        durations.clear()
+        return web.json_response(body)
+
+    # As a service installs it (no route named: GET /v1/ping is a read), minus authentication:
+    # the caller is anonymous, its budget keyed by its address.
+    guard = RateGuard("bench", {}, CollectorRegistry()) if guarded else None
+    chain = [timing, json_errors]
+    if guard is not None:
+        chain = [timing, guard.observer, json_errors, guard.limiter]
+    app = web.Application(middlewares=chain)
+    app[SETTINGS_KEY] = settings
+    if guard is not None:
+        guard.install(app)
+    app.router.add_get(PING, ping)
+    app.router.add_get(STATS, stats)
+    return app
+
+
+async def _serve(redis_url: str, plain_port: int, guarded_port: int) -> None:
+    settings = _guard_settings(redis_url)
+    for port, guarded in ((plain_port, False), (guarded_port, True)):
+        runner = web.AppRunner(_timed_app(settings, guarded), access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+    print("ready", flush=True)
+    await asyncio.Event().wait()
+
+
+@contextmanager
+def _guarded_apps(redis_url: str) -> Iterator[tuple[int, int]]:
+    """The child process serving both apps: (port without, port with the guard)."""
+    plain_port, guarded_port = _free_port(), _free_port()
+    server = subprocess.Popen(
+        [sys.executable, __file__, "--serve", redis_url, str(plain_port), str(guarded_port)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert server.stdout is not None and server.stdout.readline().strip() == "ready"
+        yield plain_port, guarded_port
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+async def _drive(url: str, seconds: float, concurrency: int, guarded: bool) -> list[float]:
+    """Each request's latency (s), `concurrency` clients looping on `url` for `seconds`."""
+    latencies: list[float] = []
+    deadline = time.perf_counter() + seconds
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def client() -> None:
+            while time.perf_counter() < deadline:
+                started = time.perf_counter()
+                async with session.get(url) as response:
+                    await response.read()
+                    assert response.status == 200, response.status
+                    assert ("RateLimit" in response.headers) is guarded, response.headers
+                latencies.append(time.perf_counter() - started)
+
+        await asyncio.gather(*(client() for _ in range(concurrency)))
+    return latencies
+
+
+async def _server_stats(port: int) -> dict[str, float]:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"http://127.0.0.1:{port}{STATS}") as response,
+    ):
+        stats: dict[str, float] = await response.json()
+        return stats
+
+
+async def latency(
+    redis_url: str, ports: tuple[int, int], args: argparse.Namespace, hit_us: float
+) -> None:
+    redis = aioredis.Redis.from_url(redis_url)
+    names = ("without the guard", "with the guard")
+    print(f"3. the guard's added latency: GET {PING}, {args.seconds:.0f} s each, "
+          f"best of 2 rounds, the order alternating")  # fmt: skip
+    for concurrency in (1, args.http_concurrency):
+        best: dict[str, tuple[float, float, float, float]] = {}
+        for round_ in range(2):
+            order = list(zip(names, ports, (False, True), strict=True))
+            for name, port, guarded in order if round_ == 0 else order[::-1]:
+                url = f"http://127.0.0.1:{port}{PING}"
+                await _drive(url, 1.0, concurrency, guarded)  # warm up
+                await _server_stats(port)
+                await redis.config_resetstat()
+                times = await _drive(url, args.seconds, concurrency, guarded)
+                server = await _server_stats(port)
+                decisions = (await redis.info("commandstats")).get("cmdstat_evalsha", {})
+                assert not guarded or decisions.get("calls", 0) >= len(times), decisions
+                figures = (len(times) / args.seconds, _percentile(times, 0.5) * 1e3,
+                           _percentile(times, 0.99) * 1e3, server["mean_us"])  # fmt: skip
+                if name not in best or figures[0] > best[name][0]:
+                    best[name] = figures
+        print(f"  {concurrency} in flight{'':<14}  req/s   p50 ms   p99 ms   server us/request")
+        for name in names:
+            rate, p50, p99, server_us = best[name]
+            print(f"  {name:<24} {rate:7.0f}  {p50:7.3f}  {p99:7.3f}   {server_us:8.1f}")
+        (base, _, _, base_us), (guarded_rate, p50, _, server_us) = best[names[0]], best[names[1]]
+        print(
+            f"  ratio {guarded_rate / base:.2f}x throughput; guard +{server_us - base_us:.0f} us"
+            f" per request server side, client p50 +{(p50 - best[names[0]][1]) * 1e3:.0f} us,"
+            f" 1/throughput +{1e6 / guarded_rate - 1e6 / base:.0f} us"
+        )
+    print(f"  (one RedisLimiter.hit alone, 1 in flight, from 1.: {hit_us:.0f} us)")
+    await redis.aclose()
+
+
 def main(args: argparse.Namespace) -> None:
     with own_redis() as url:
-        asyncio.run(throughput(url, args))
-    approximation(args)
+        best = asyncio.run(throughput(url, args))
+        approximation(args)
+        # One decision's round trip alone, without HTTP: part of what the guard adds.
+        hit_us = 1e6 / best["sliding window, 1,000 keys", 1][0]
+        with _guarded_apps(url) as ports:
+            asyncio.run(latency(url, ports, args, hit_us))
 
 
-if __name__ == "__main__":
+if __name__ == "__main__" and sys.argv[1:2] == ["--serve"]:  # the child process of 3.
+    asyncio.run(_serve(sys.argv[2], int(sys.argv[3]), int(sys.argv[4])))
+elif __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--calls", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=5.0, help="per measurement of 3.")
+    parser.add_argument("--http-concurrency", type=int, default=16)
     parser.add_argument("--windows", type=int, default=500, help="simulated windows for 2.")
     parser.add_argument("--seed", type=int, default=14)
     main(parser.parse_args())
