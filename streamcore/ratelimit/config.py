@@ -8,9 +8,22 @@ the section is large; like every section it is frozen and rejects unknown keys.
 from __future__ import annotations
 
 import ipaddress
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+
+def _networks(value: tuple[str, ...]) -> tuple[str, ...]:
+    for cidr in value:
+        try:
+            ipaddress.ip_network(cidr, strict=False)
+        except ValueError:
+            raise ValueError(f"{cidr!r} is not an IP network (e.g. 10.0.0.0/8)") from None
+    return value
+
+
+# A settings list of CIDR networks, each checked at load (also gateway.trusted_proxies).
+Networks = Annotated[tuple[str, ...], AfterValidator(_networks)]
 
 
 class _Section(BaseModel):
@@ -112,7 +125,7 @@ class RateLimitSettings(_Section):
     # Log and count what would be refused, refuse nothing: how limits are rolled out.
     shadow: bool = False
     # Client networks never limited (internal monitoring, say); none by default.
-    exempt_networks: tuple[str, ...] = ()
+    exempt_networks: Networks = ()
     # API reads (GET, HEAD): 100 a minute per user by default.
     read: TieredBudget = _tiered(
         _rule(100), _rule(100), _rule(150), _rule(200), _rule(300), _rule(1_000), _rule(20_000)
@@ -154,16 +167,6 @@ class RateLimitSettings(_Section):
                 plans = {**base["plans"], **given.get("plans", {})}
                 merged[name] = {**base, **given, "plans": plans}
         return merged
-
-    @field_validator("exempt_networks")
-    @classmethod
-    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for cidr in value:
-            try:
-                ipaddress.ip_network(cidr, strict=False)
-            except ValueError:
-                raise ValueError(f"{cidr!r} is not an IP network (e.g. 10.0.0.0/8)") from None
-        return value
 
     def missing_plans(self, plans: list[str]) -> list[str]:
         """``class.plans.<name>`` of each plan a budget forgets."""
