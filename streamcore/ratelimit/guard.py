@@ -214,8 +214,8 @@ class RateGuard:
             status = exc.status
             raise
         finally:
-            if state.monitor is not None and ip and not state.exempt(ip):
-                state.monitor.observe(ip, status)
+            if state.monitor is not None and ip:
+                state.monitor.observe(ip, status)  # exempt addresses it ignores itself
 
     @web.middleware
     async def limiter(self, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -226,11 +226,10 @@ class RateGuard:
 
     async def decide(self, request: web.Request, state: GuardState) -> Decision | None:
         """Spend the request's budget; None when it has none. Raises the 429 (or 503)."""
-        settings = state.settings
-        rate_class = request.get(CLASS_KEY) or class_of(request, self.classes)
+        # The observer (outermost of the two) has named the class and the client already.
+        settings, rate_class, ip = state.settings, request[CLASS_KEY], request[CLIENT_KEY]
         if not settings.ratelimit.enabled or rate_class is RateClass.UNLIMITED:
             return None
-        ip = request.get(CLIENT_KEY) or client_ip(request, settings) or ""
         caller = principal(request)
         if state.exempt(ip):
             self.metrics.decided(rate_class, "exempt", "exempt")
@@ -242,9 +241,8 @@ class RateGuard:
 
 async def limit_sign_in(request: web.Request, account: str) -> None:
     """The sign-in handlers' second budget: per account (the first, per IP, is the class's)."""
-    state = request.app[GUARD_KEY]
+    state, ip = request.app[GUARD_KEY], request[CLIENT_KEY]
     settings = state.settings
-    ip = request.get(CLIENT_KEY) or client_ip(request, settings) or ""
     if not settings.ratelimit.enabled or state.exempt(ip):
         return
     budget = account_budget(settings, account)
