@@ -290,6 +290,52 @@ class StreamingSettings(HttpServiceSettings):
         return self
 
 
+class HistorySettings(_Section):
+    """Watch history and Continue Watching (docs/history.md), kept by the streaming service."""
+
+    # Progress reports wait in a Redis stream; each instance's flusher writes them to
+    # PostgreSQL every `flush_interval_s`, at most `flush_batch` at a time.
+    flush_interval_s: float = Field(2.0, gt=0, le=300)
+    flush_batch: int = Field(500, ge=1, le=10_000)
+    # A report a flusher took but did not acknowledge (it died) is taken over after this.
+    flush_claim_after_s: float = Field(30.0, gt=0)
+    # Continue Watching: titles watched past `continue_min` and not past `continue_max` of
+    # their duration; past `continue_max` a title counts as finished.
+    continue_min: float = Field(0.05, ge=0, lt=1)
+    continue_max: float = Field(0.90, gt=0, le=1)
+    # A client's clock may run ahead of ours by this much; later timestamps are taken as now.
+    max_clock_skew_s: float = Field(300.0, ge=0)
+
+    @model_validator(mode="after")
+    def _thresholds_ordered(self) -> HistorySettings:
+        if self.continue_min >= self.continue_max:
+            raise ValueError("continue_min must be below continue_max")
+        return self
+
+
+class RecommendationSettings(_Section):
+    """Hybrid recommendations (docs/recommendations.md): the weights of each signal, the
+    neighbour lists' size, trending's half-life, and how long a profile's rows are cached."""
+
+    weight_content: float = Field(0.2, ge=0)
+    weight_collaborative: float = Field(0.7, ge=0)
+    weight_trending: float = Field(0.1, ge=0)
+    # Neighbours kept per title (content and collaborative lists alike).
+    neighbours: int = Field(50, ge=1, le=1000)
+    trending_half_life_s: float = Field(7 * 86400.0, gt=0)
+    # A profile's rows are kept this long, and rebuilt when it finishes something.
+    row_ttl_s: float = Field(600.0, ge=0)
+    row_size: int = Field(20, ge=1, le=100)
+    # The batch job (Celery beat): how often it rebuilds the neighbour lists.
+    rebuild_every_s: float = Field(3600.0, gt=0)
+
+    @model_validator(mode="after")
+    def _some_weight(self) -> RecommendationSettings:
+        if self.weight_content + self.weight_collaborative + self.weight_trending <= 0:
+            raise ValueError("at least one weight must be above 0")
+        return self
+
+
 class ServiceAccount(_Section):
     """A key for scripts and CI, standing for an account with a role (no person behind it)."""
 
@@ -774,6 +820,8 @@ class Settings(BaseSettings):
     catalog_api: CatalogApiSettings = CatalogApiSettings()
     origin: OriginSettings = OriginSettings()
     streaming: StreamingSettings = StreamingSettings()
+    history: HistorySettings = HistorySettings()
+    recommendations: RecommendationSettings = RecommendationSettings()
     auth: AuthSettings = AuthSettings()
     subscriptions: SubscriptionsSettings = SubscriptionsSettings()
     gateway: GatewaySettings = GatewaySettings()
