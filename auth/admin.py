@@ -9,13 +9,14 @@ from typing import Any
 
 from aiohttp import web
 
-from auth import audit, cursors, queries, writes
+from auth import audit, queries, writes
 from auth.accounts import create_account
 from auth.caller import settings_of
 from auth.models import AccountCreate, AccountPatch, AccountsParams
 from auth.passwords import check_policy, generate
 from auth.resources import DB_POOL_KEY
 from auth.views import account_json, profile_json
+from streamcore.web import cursors
 from streamcore.web.service import NotFound
 from streamcore.web.validation import json_body, path_uuid, query_params
 

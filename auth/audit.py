@@ -16,12 +16,13 @@ import asyncpg
 from aiohttp import web
 from redis.exceptions import RedisError
 
-from auth import cursors, queries, writes
+from auth import queries, writes
 from auth.caller import ip_of
 from auth.models import AuditParams
 from auth.resources import DB_POOL_KEY, REDIS_KEY
 from streamcore.auth.audit import AuditEvent, publish
 from streamcore.auth.principal import principal
+from streamcore.web import cursors
 from streamcore.web.validation import query_params
 
 log = logging.getLogger(__name__)

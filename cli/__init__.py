@@ -15,6 +15,7 @@ from cli import (
     db,
     jobs,
     ratelimit,
+    recommendations,
     signin,
     stack,
     subscriptions,
@@ -58,6 +59,7 @@ app.add_typer(titles.app, name="titles")
 app.add_typer(accounts.app, name="accounts")
 app.add_typer(subscriptions.app, name="subscriptions")
 app.add_typer(ratelimit.app, name="ratelimit")
+app.add_typer(recommendations.app, name="recommendations")
 
 
 def main() -> None:

@@ -16,11 +16,13 @@ from streamcore.tasks.queue import QueueName, worker_hostname
 
 WORKER_GROUP = "worker"
 # The Celery application each queue's pool runs: the processing workers', except the billing
-# queue, which the subscriptions service's own worker consumes (it owns those tables).
+# queue, which the subscriptions service's own worker consumes (it owns those tables), and the
+# recommendations queue, the streaming service's (its history and neighbour lists).
 QUEUE_APPS: dict[QueueName, str] = {
     QueueName.TRANSCODE: "workers.app",
     QueueName.CONTROL: "workers.app",
     QueueName.BILLING: "subscriptions.worker",
+    QueueName.RECOMMENDATIONS: "streaming.worker",
 }
 
 

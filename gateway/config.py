@@ -155,8 +155,13 @@ def _defaults(gateway: GatewaySettings) -> list[str]:
 
 
 def _frontend(gateway: GatewaySettings) -> list[str]:
-    # Longest prefix first: use_backend rules are tried in order, first match wins.
-    routes = sorted(gateway.routes, key=lambda route: (-len(route.prefix), route.prefix))
+    # Patterns first, in their order, then the longest prefix first: use_backend rules are
+    # tried in order, first match wins.
+    patterns = [route for route in gateway.routes if route.path_pattern is not None]
+    prefixes = sorted(
+        (route for route in gateway.routes if route.prefix is not None),
+        key=lambda route: (-len(route.prefix or ""), route.prefix),
+    )
     lines = [
         "",
         "frontend fe_gateway",
@@ -173,10 +178,13 @@ def _frontend(gateway: GatewaySettings) -> list[str]:
         "    # After-response rules also apply to HAProxy's own answers (404, 503, ...).",
         "    http-after-response set-header X-Request-ID %[unique-id]",
         *_flood_refusal(gateway),
-        "    # Routing by path prefix (gateway.routes).",
+        "    # Routing by path pattern, then by path prefix (gateway.routes).",
     ]
-    for index, route in enumerate(routes):
-        lines.append(f"    acl route_{index} path_beg {route.prefix}")
+    for index, route in enumerate([*patterns, *prefixes]):
+        if route.path_pattern is not None:
+            lines.append(f"    acl route_{index} path_reg {route.path_pattern}")
+        else:
+            lines.append(f"    acl route_{index} path_beg {route.prefix}")
         lines.append(f"    use_backend {route.service} if route_{index}")
     lines += ["    # Any other path.", f"    default_backend {NO_ROUTE_BACKEND}"]
     return lines

@@ -15,6 +15,7 @@ Unknown keys are rejected and every error names the key (``s3.endpoint_url: ...`
 from __future__ import annotations
 
 import os
+import re
 import socket
 from functools import cached_property
 from pathlib import Path
@@ -472,10 +473,21 @@ class SubscriptionsSettings(HttpServiceSettings):
 
 
 class GatewayRoute(_Section):
-    """Requests whose path begins with `prefix` go to `service`'s backend."""
+    """Requests whose path begins with `prefix`, or matches `path_pattern`, go to `service`'s
+    backend. Patterns (HAProxy's ``path_reg``, PCRE) are for routes a prefix cannot name, such
+    as a service's subresources of another's (``/v1/profiles/{id}/history``); they are tried
+    before every prefix, in the order given."""
 
-    prefix: str = Field(pattern=r"^/[A-Za-z0-9._~/-]*$")
+    prefix: str | None = Field(None, pattern=r"^/[A-Za-z0-9._~/-]*$")
+    # Anchored at the path's start; no spaces or '#' (they would end the config's word).
+    path_pattern: str | None = Field(None, pattern=r"^\^/[^\s#]+$")
     service: str = Field(pattern=r"^[a-z][a-z0-9-]{0,31}$")
+
+    @model_validator(mode="after")
+    def _one_way(self) -> GatewayRoute:
+        if (self.prefix is None) == (self.path_pattern is None):
+            raise ValueError("give exactly one of prefix and path_pattern")
+        return self
 
 
 class GatewayBackend(_Section):
@@ -557,6 +569,12 @@ class GatewaySettings(_Section):
         GatewayRoute(prefix="/v1/progress", service="streaming"),
         GatewayRoute(prefix="/v1/events", service="streaming"),
         GatewayRoute(prefix="/v1/viewers", service="streaming"),
+        # A profile's viewing (streaming's) under auth's /v1/profiles/{id}.
+        GatewayRoute(
+            path_pattern=r"^/v1/profiles/[^/]+/(history|continue-watching|recommendations)(/|$)",
+            service="streaming",
+        ),
+        GatewayRoute(prefix="/v1/admin/history", service="streaming"),
         GatewayRoute(prefix="/v1/auth", service="auth"),
         GatewayRoute(prefix="/v1/me", service="auth"),
         GatewayRoute(prefix="/v1/profiles", service="auth"),
@@ -599,6 +617,15 @@ class GatewaySettings(_Section):
     @property
     def manages_haproxy(self) -> bool:
         return self.url is None
+
+    def service_for(self, path: str) -> str | None:
+        """The service HAProxy sends `path` to (gateway/config.py's rules, in their order):
+        the first pattern matching it, else the longest prefix it begins with."""
+        for route in self.routes:
+            if route.path_pattern is not None and re.search(route.path_pattern, path):
+                return route.service
+        prefixes = [r for r in self.routes if r.prefix is not None and path.startswith(r.prefix)]
+        return max(prefixes, key=lambda r: len(r.prefix or "")).service if prefixes else None
 
     @model_validator(mode="after")
     def _routes_have_backends(self) -> GatewaySettings:
@@ -725,6 +752,10 @@ DEFAULT_QUEUES: dict[QueueName, dict[str, float]] = {
     QueueName.BILLING: {
         "concurrency": 1, "time_limit_s": 120, "max_retries": 3,
         "retry_backoff_s": 2, "retry_backoff_max_s": 60,
+    },
+    QueueName.RECOMMENDATIONS: {
+        "concurrency": 1, "time_limit_s": 1800, "max_retries": 0,
+        "retry_backoff_s": 10, "retry_backoff_max_s": 60,
     },
 }  # fmt: skip
 

@@ -23,9 +23,12 @@ from streamcore.web.service import (
     json_errors,
 )
 from streaming import openapi, resources
+from streaming.history.flusher import flusher
+from streaming.history.handlers import routes as history_routes
 from streaming.metrics import StreamingMetrics
 from streaming.permissions import PERMISSIONS
 from streaming.playback import routes as playback_routes
+from streaming.recommendations.handlers import routes as recommendation_routes
 from streaming.sessions import routes as session_routes
 from streaming.viewing import routes as viewing_routes
 
@@ -69,7 +72,10 @@ def create_app(settings: Settings) -> web.Application:
             resources.redis_client,
             resources.catalog,
             resources.entitlements,
+            resources.profiles,
             remote_keys,
+            # Last in, first out: stopped (and its last batch written) before the pool closes.
+            flusher(resources.DB_POOL_KEY, resources.REDIS_KEY, resources.METRICS_KEY),
         ]
     )
     # Players on other origins call every endpoint here and fetch the steering manifests.
@@ -81,5 +87,7 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes(playback_routes)
     app.add_routes(session_routes)
     app.add_routes(viewing_routes)
+    app.add_routes(history_routes)
+    app.add_routes(recommendation_routes)
     app.add_routes([document_route(openapi.PATH, openapi.document())])
     return app

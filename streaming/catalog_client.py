@@ -38,6 +38,19 @@ log = logging.getLogger(__name__)
 
 # Assets remembered at once (each a few hundred bytes); beyond it the least recent go.
 MAX_CACHED_ASSETS = 10_000
+# Titles per page when listing them all (the catalog's largest page).
+TITLE_PAGE = 100
+
+
+class MainTitle(BaseModel):
+    """The title an asset is the main video of (the catalog's `main_title`)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    id: UUID
+    kind: str = "movie"
+    series_id: UUID | None = None
+    runtime_min: int | None = None
 
 
 class CatalogAsset(BaseModel):
@@ -59,6 +72,9 @@ class CatalogAsset(BaseModel):
     # (streaming/entitlement.py).
     access: Access = Access.FREE
     renditions: list[dict[str, Any]] = Field(default_factory=list)
+    # What watch history counts a viewing of (streaming/history/): None for trailers, extras
+    # and assets no title links, which have progress but no history.
+    main_title: MainTitle | None = None
 
 
 class CatalogUnavailable(ServiceUnavailable):
@@ -90,6 +106,8 @@ class CatalogClient:
         )
         self._cache: LocalLRU[CatalogAsset] = LocalLRU(MAX_CACHED_ASSETS, clock)
         self._flights: SingleFlight[CatalogAsset | None] = SingleFlight()
+        self._titles: LocalLRU[dict[str, Any]] = LocalLRU(MAX_CACHED_ASSETS, clock)
+        self._title_flights: SingleFlight[dict[str, Any] | None] = SingleFlight()
         self._cache_ttl_s = cache_ttl_s
 
     @classmethod
@@ -148,6 +166,61 @@ class CatalogClient:
         self.breaker.record_success()
         self._cache.put(str(asset_id), asset, self._cache_ttl_s, self._cache_ttl_s)
         return asset
+
+    async def title(self, title_id: UUID) -> dict[str, Any] | None:
+        """A title's document (a series with its episodes, a title with its assets), as an
+        admin sees it (every certification: the caller filters); None if there is none."""
+        key = str(title_id)
+        if (cached := self._titles.get_fresh(key)) is not None:
+            return cached
+        found, _ = await self._title_flights.run(key, lambda: self._title(title_id))
+        return found
+
+    async def _title(self, title_id: UUID) -> dict[str, Any] | None:
+        document = await self._get_json(f"/v1/titles/{title_id}", what=f"title {title_id}")
+        if document is not None:
+            self._titles.put(str(title_id), document, self._cache_ttl_s, self._cache_ttl_s)
+        return document
+
+    async def titles(self) -> list[dict[str, Any]]:
+        """Every film and series the catalog has (not episodes), page by page."""
+        found: list[dict[str, Any]] = []
+        params: dict[str, str | int] = {"limit": TITLE_PAGE}
+        while True:
+            page = await self._get_json("/v1/titles", params=params, what="titles")
+            if page is None:
+                raise self._unavailable("the catalog has no title list")
+            found.extend(page["items"])
+            if not page.get("next_cursor"):
+                return found
+            params = {"limit": TITLE_PAGE, "cursor": page["next_cursor"]}
+
+    async def _get_json(
+        self, path: str, *, params: dict[str, str | int] | None = None, what: str
+    ) -> Any:
+        """The catalog's JSON answer at `path`; None for a 404; CatalogUnavailable otherwise."""
+        if not self.breaker.allow():
+            raise self._unavailable("the catalog keeps failing, so it is not asked for a while")
+        try:
+            response = await self._http.get(path, params=params)
+        except httpx.HTTPError as exc:
+            self.breaker.record_failure()
+            log.warning("catalog %s: %s: %r", self.base_url, what, exc)
+            raise self._unavailable(f"the catalog did not answer ({type(exc).__name__})") from None
+        if response.status_code == 404:
+            self.breaker.record_success()
+            return None
+        try:
+            response.raise_for_status()
+            body = response.json()
+        except (httpx.HTTPStatusError, ValueError) as exc:
+            self.breaker.record_failure()
+            log.error("catalog %s: %s: unusable answer: %s", self.base_url, what, exc)
+            raise self._unavailable(
+                f"the catalog gave no usable answer (HTTP {response.status_code})"
+            ) from None
+        self.breaker.record_success()
+        return body
 
     def _unavailable(self, reason: str) -> CatalogUnavailable:
         retry_after = max(1, math.ceil(self.breaker.reset_s))

@@ -52,6 +52,12 @@ class ProgressReport(_Body):
     duration_s: float | None = Field(None, ge=0, le=_MAX_POSITION_S)
     session_id: str = Field(min_length=1, max_length=64, pattern=_ID)
     reason: ProgressReason = ProgressReason.PERIODIC
+    at: int | None = Field(
+        None, ge=0, le=_MAX_EPOCH_MS,
+        description="When the position was true, in milliseconds since the epoch, by the "
+        "client's clock (default: when the report arrives). The newest report wins: two "
+        "devices, and retries, agree on the latest position",
+    )  # fmt: skip
 
 
 class EventType(enum.StrEnum):

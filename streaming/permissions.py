@@ -28,6 +28,13 @@ PERMISSIONS: dict[str, Permission] = {
     "GET /v1/progress/{asset_id}": PLAY,
     "PUT /v1/progress/{asset_id}": PLAY,
     "POST /v1/events": PLAY,
+    # A profile's own (its token), or an admin's support read: decided by
+    # streaming/history/whose.py.
+    "GET /v1/profiles/{profile_id}/history": PLAY,
+    "GET /v1/profiles/{profile_id}/continue-watching": PLAY,
+    "DELETE /v1/profiles/{profile_id}/continue-watching/{title_id}": PLAY,
+    "GET /v1/profiles/{profile_id}/recommendations": PLAY,
+    "POST /v1/admin/history": Permission.MANAGE_ACCOUNTS,
     "GET /healthz": PUBLIC,
     "GET /readyz": PUBLIC,
     "GET /metrics": PUBLIC,

@@ -3,18 +3,19 @@
 Progress is a viewer's (streaming/viewer.py): a signed-in profile's, or an anonymous viewer
 id's where anonymous playback is allowed.
 
-Every report goes to Redis. It is persisted to PostgreSQL when the session pauses, is hidden
-or ends, and otherwise at most every PERSIST_EVERY_S while playing. Reads try Redis, then
-PostgreSQL. When Redis is unreachable, reports go straight to PostgreSQL: nothing is lost,
-only slower. Whether the asset exists is the caller's to check, with the catalog.
+Every report goes to Redis first: its position, for resuming at once (kept only when newer
+than the copy there, by the client's timestamp), and the report itself onto the history's
+stream, which the flusher writes to PostgreSQL in batches (streaming/history/flusher.py). An
+asset's first report of a viewer is written to PostgreSQL at once, so that listings see it.
+When Redis is unreachable, reports go straight to PostgreSQL: nothing is lost, only slower.
+Reads try Redis, then PostgreSQL. Whether the asset exists is the caller's to check.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -22,15 +23,27 @@ import asyncpg
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from streamcore.settings import Settings
 from streaming import queries, writes
-from streaming.models import ProgressReason, ProgressReport
+from streaming.history import reports
+from streaming.history.report import Report
 from streaming.viewer import Viewer
 
 log = logging.getLogger(__name__)
 
-PERSIST_EVERY_S = 30.0
 TTL_S = 90 * 86400
-_PERSIST_NOW = {ProgressReason.PAUSE, ProgressReason.HIDDEN, ProgressReason.ENDED}
+# Keep the copy only when it is newer than the one there: two devices racing on one asset, or
+# a late retry, never put an older position back.
+_SET_IF_NEWER = """
+local current = redis.call('GET', KEYS[1])
+if current then
+    local ok, decoded = pcall(cjson.decode, current)
+    if ok and tonumber(decoded['updated_at']) >= tonumber(ARGV[2]) then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
+if current then return 1 end
+return 2
+"""
 
 
 @dataclass(frozen=True)
@@ -38,7 +51,7 @@ class Progress:
     position_s: float
     duration_s: float | None
     session_id: str | None
-    updated_at: float  # unix seconds
+    updated_at: float  # unix seconds, the report's (client) time
     persisted_at: float = 0.0
 
     def to_public(self) -> dict[str, object]:
@@ -77,26 +90,28 @@ async def _persist(pool: asyncpg.Pool, viewer: Viewer, asset: UUID, progress: Pr
 
 
 async def record(
-    pool: asyncpg.Pool, client: aioredis.Redis, viewer: Viewer, asset: UUID, report: ProgressReport
+    pool: asyncpg.Pool, client: aioredis.Redis, settings: Settings, report: Report
 ) -> None:
-    now = time.time()
+    """Keep a report: its position in Redis (if newer), the report on the history's stream;
+    the first of an asset, and every one while Redis is down, straight to PostgreSQL."""
+    viewer = Viewer(profile_id=report.profile_id, account_id=report.account_id,
+                    viewer_id=report.viewer_id)  # fmt: skip
+    assert report.asset_id is not None
+    copy = Progress(report.position_s, report.duration_s, report.session_id, report.at)
     try:
-        previous = await _from_redis(client, viewer, asset)
+        outcome = await client.eval(
+            _SET_IF_NEWER, 1, _key(viewer, report.asset_id), json.dumps(asdict(copy)),
+            repr(report.at), TTL_S,
+        )  # fmt: skip
+        if int(outcome) == 0:
+            return  # older than the position Redis has: the newer one is on its way
+        if int(outcome) == 1:
+            await reports.enqueue(client, report)
+            return
     except RedisError as exc:
         log.warning("progress: Redis unavailable (%s); writing to PostgreSQL", exc)
-        await _persist(pool, viewer, asset, Progress(report.position_s, report.duration_s,
-                                                     report.session_id, now))  # fmt: skip
-        return
-    persisted_at = previous.persisted_at if previous else 0.0
-    progress = Progress(report.position_s, report.duration_s, report.session_id, now, persisted_at)
-    if report.reason in _PERSIST_NOW or now - persisted_at >= PERSIST_EVERY_S:
-        await _persist(pool, viewer, asset, progress)
-        progress = replace(progress, persisted_at=now)
-    try:
-        await client.set(_key(viewer, asset), json.dumps(asdict(progress)), ex=TTL_S)
-    except RedisError as exc:
-        log.warning("progress: Redis unavailable (%s); writing to PostgreSQL", exc)
-        await _persist(pool, viewer, asset, progress)
+    # The asset's first report (kept in Redis, and written now), or Redis is down.
+    await reports.write_now(pool, client, settings, [report])
 
 
 async def latest(

@@ -16,7 +16,9 @@ from streamcore.web.resources import schema_pool
 from streamcore.web.service import SETTINGS_KEY
 from streaming.catalog_client import CatalogClient
 from streaming.metrics import StreamingMetrics
+from streaming.profiles_client import ProfilesClient
 from streaming.slots import Slots
+from streaming.titles import TitleDirectory
 
 # The primary's pool on the streaming schema only. No replicas: every read here (progress,
 # sessions) must see the writes just made, so it would go to the primary anyway.
@@ -27,6 +29,8 @@ METRICS_KEY = web.AppKey("metrics", StreamingMetrics)
 SLOTS_KEY = web.AppKey("stream_slots", Slots)
 ENTITLEMENTS_KEY = web.AppKey("entitlements", EntitlementsClient)
 ADAPTERS_KEY = web.AppKey("cdn_adapters", list[CdnAdapter])
+TITLES_KEY = web.AppKey("titles", TitleDirectory)
+PROFILES_KEY = web.AppKey("profiles", ProfilesClient)
 
 
 database = schema_pool(Schema.STREAMING, DB_POOL_KEY)
@@ -46,6 +50,15 @@ async def catalog(app: web.Application) -> AsyncIterator[None]:
         app[SETTINGS_KEY], on_transition=app[METRICS_KEY].breaker_moved
     )
     app[CATALOG_KEY] = client
+    app[TITLES_KEY] = TitleDirectory(client)
+    yield
+    await client.aclose()
+
+
+async def profiles(app: web.Application) -> AsyncIterator[None]:
+    """The auth service's profiles endpoint (streaming/profiles_client.py)."""
+    client = ProfilesClient.from_settings(app[SETTINGS_KEY])
+    app[PROFILES_KEY] = client
     yield
     await client.aclose()
 

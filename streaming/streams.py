@@ -24,7 +24,9 @@ and ``heartbeat_at + slot_timeout_s`` is when it ended.
 
 from __future__ import annotations
 
+import logging
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -34,13 +36,16 @@ from aiohttp import web
 
 from streamcore.entitlements_client import EntitlementsUnavailable
 from streamcore.web.service import SETTINGS_KEY, ApiError, Conflict, NotFound
-from streaming import entitlement, grants, queries, writes
+from streaming import entitlement, grants, progress, queries, writes
 from streaming.catalog_client import CatalogAsset
 from streaming.entitlement import NotEntitled, Playback
-from streaming.playback import playable, signed
-from streaming.resources import DB_POOL_KEY, METRICS_KEY, SLOTS_KEY
+from streaming.history import reporting
+from streaming.playback import known_asset, playable, signed
+from streaming.resources import DB_POOL_KEY, METRICS_KEY, REDIS_KEY, SLOTS_KEY
 from streaming.slots import Outcome, Slot
 from streaming.viewer import Viewer
+
+log = logging.getLogger(__name__)
 
 # A session is one viewer's: never kept by a shared cache.
 PRIVATE = {"Cache-Control": "private, no-store"}
@@ -189,6 +194,28 @@ async def end(request: web.Request, viewer: Viewer, session_id: UUID) -> None:
     # Ended again (a retried DELETE) is done, too.
     reason = "ended" if row["device_id"] == viewer.device_id else "stopped"
     await _finish(request.app, viewer, session_id, reason)
+    if row["ended_at"] is None:
+        await _keep_final_position(request.app, viewer, row)
+
+
+async def _keep_final_position(app: web.Application, viewer: Viewer, row: asyncpg.Record) -> None:
+    """The session's last heartbeat's position goes to the history, as of that heartbeat; a
+    newer progress report of the player's, if any, stays (the newest wins)."""
+    if row["position_s"] is None:
+        return
+    try:
+        asset = await known_asset(app, row["asset_id"])
+        last = await progress.latest(app[DB_POOL_KEY], app[REDIS_KEY], viewer, row["asset_id"])
+    except ApiError as exc:  # the catalog cannot say: the player's own reports stand
+        log.warning("session %s: final position not kept (%s)", row["id"], exc.message)
+        return
+    at = row["heartbeat_at"].timestamp()
+    if last is not None and last.updated_at >= at:
+        return
+    report = reporting.of_session_end(viewer, asset, row["position_s"], at, str(row["id"]))
+    if last is not None and last.duration_s:
+        report = replace(report, duration_s=last.duration_s)
+    await progress.record(app[DB_POOL_KEY], app[REDIS_KEY], app[SETTINGS_KEY], report)
 
 
 async def active(request: web.Request, viewer: Viewer) -> list[dict[str, Any]]:

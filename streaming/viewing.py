@@ -21,6 +21,7 @@ from streamcore.web.service import SETTINGS_KEY, Conflict, Forbidden, NotFound, 
 from streamcore.web.validation import invalid, json_body, path_uuid, query_params
 from streaming import grants as audit
 from streaming import progress, queries, writes
+from streaming.history import reporting
 from streaming.models import EventBatch, ProgressQuery, ProgressReport
 from streaming.playback import asset_id_of, known_asset
 from streaming.resources import DB_POOL_KEY, REDIS_KEY
@@ -86,11 +87,13 @@ async def list_progress(request: web.Request) -> web.Response:
 
 @routes.put("/v1/progress/{asset_id}")
 async def put_progress(request: web.Request) -> web.Response:
-    asset, who = asset_id_of(request), viewer(request)
-    report = await json_body(request, ProgressReport)
+    asset_id, who = asset_id_of(request), viewer(request)
+    body = await json_body(request, ProgressReport)
     # Nothing is kept for an asset the catalog does not know (a cached answer, mostly).
-    await known_asset(request.app, asset)
-    await progress.record(request.app[DB_POOL_KEY], request.app[REDIS_KEY], who, asset, report)
+    asset = await known_asset(request.app, asset_id)
+    settings = request.app[SETTINGS_KEY]
+    report = reporting.of_player(who, asset, body, settings.history.max_clock_skew_s)
+    await progress.record(request.app[DB_POOL_KEY], request.app[REDIS_KEY], settings, report)
     return web.Response(status=204)
 
 

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from streamcore.web import cursors
 from streamcore.web.service import NotFound
 from streamcore.web.validation import json_body, path_uuid, query_params
-from subscriptions import cursors, queries, renewals
+from subscriptions import queries, renewals
 from subscriptions.clock import OffsetClock
 from subscriptions.models import AdminParams, ClockIn
 from subscriptions.records import Subscription, event_json
 from subscriptions.resources import billing_of
+
+# The kind cursors of this list carry (streamcore/web/cursors.py).
+_CURSOR = "subscriptions"
 
 routes = web.RouteTableDef()
 _PRIVATE = {"Cache-Control": "private, no-store"}
@@ -30,13 +34,13 @@ async def list_subscriptions(request: web.Request) -> web.Response:
     params = query_params(request, AdminParams)
     rows = await queries.page(
         billing_of(request).pool, params.state, params.plan, params.limit,
-        cursors.decode(params.cursor),
+        cursors.decode(_CURSOR, params.cursor),
     )  # fmt: skip
     page, more = rows[: params.limit], len(rows) > params.limit
     last = page[-1] if page else None
     body = {
         "items": [sub.json() for sub in page],
-        "next_cursor": cursors.encode(last.created_at, last.id) if more and last else None,
+        "next_cursor": cursors.encode(_CURSOR, last.created_at, last.id) if more and last else None,
     }
     return web.json_response(body, headers=_PRIVATE)
 

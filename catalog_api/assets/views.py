@@ -32,6 +32,7 @@ def asset_json(asset: Asset, labels: Labels, *, managed: bool, locks: Locks) -> 
         "certification": labels.certification,
         "access": labels.access.value,
         "locked": locks.locked(labels.access),
+        "main_title": labels.main_title,
         "renditions": asset.renditions,
         "images": asset.images,
         "created_at": asset.created_at.isoformat(),

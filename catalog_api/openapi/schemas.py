@@ -26,6 +26,15 @@ class AssetSource(BaseModel):
 _MANAGED = "Only for who may manage the asset: its owner and admins"
 
 
+class MainTitleOut(BaseModel):
+    """The title an asset is the main video of: what watch history counts a viewing of."""
+
+    id: UUID
+    kind: str = Field(description="movie or episode (a series has no main asset of its own)")
+    series_id: UUID | None = Field(description="An episode's series")
+    runtime_min: int | None
+
+
 class AssetOut(BaseModel):
     id: UUID
     title: str
@@ -46,6 +55,10 @@ class AssetOut(BaseModel):
         "premium titles (anonymous callers: the free plan's); never for admins and service "
         "accounts. Also true while the subscriptions service cannot say what the plan is"
     )
+    main_title: MainTitleOut | None = Field(
+        None, description="The title whose main asset this is; null for trailers and extras, "
+        "and for an asset no title links",
+    )  # fmt: skip
     renditions: list[dict[str, Any]] = Field(
         description="Its ladder: name, width, height, bandwidth, ... of each rendition"
     )

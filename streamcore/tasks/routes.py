@@ -18,6 +18,9 @@ class QueueName(enum.StrEnum):
     # run by the subscriptions service's own worker pool (subscriptions/worker.py), which
     # owns their tables.
     BILLING = "billing"
+    # The recommendations' batch job (neighbour lists, trending): run by the streaming
+    # service's own worker pool (streaming/worker.py), which owns those tables.
+    RECOMMENDATIONS = "recommendations"
 
 
 class TaskName(enum.StrEnum):
@@ -27,6 +30,7 @@ class TaskName(enum.StrEnum):
     ASSETS_CHANGED = "streamcore.assets_changed"
     REAP_STALLED = "streamcore.reap_stalled"
     SUBSCRIPTIONS_TICK = "streamcore.subscriptions_tick"
+    REBUILD_RECOMMENDATIONS = "streamcore.rebuild_recommendations"
 
 
 TASK_QUEUES: dict[TaskName, QueueName] = {
@@ -36,4 +40,5 @@ TASK_QUEUES: dict[TaskName, QueueName] = {
     TaskName.ASSETS_CHANGED: QueueName.CONTROL,
     TaskName.REAP_STALLED: QueueName.CONTROL,
     TaskName.SUBSCRIPTIONS_TICK: QueueName.BILLING,
+    TaskName.REBUILD_RECOMMENDATIONS: QueueName.RECOMMENDATIONS,
 }

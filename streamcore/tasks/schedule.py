@@ -17,6 +17,8 @@ PERIODIC: dict[TaskName, Callable[[Settings], float]] = {
     TaskName.REAP_STALLED: lambda settings: settings.worker.reaper_interval_s,
     # Due renewals, ends of grace and suspension, period ends: see subscriptions/renewals.py.
     TaskName.SUBSCRIPTIONS_TICK: lambda settings: settings.subscriptions.tick_interval_s,
+    # Neighbour lists and trending, rebuilt: see streaming/recommendations/batch.py.
+    TaskName.REBUILD_RECOMMENDATIONS: lambda settings: settings.recommendations.rebuild_every_s,
 }
 
 

@@ -58,6 +58,35 @@ def test_routes_longest_prefix_first(settings: Settings) -> None:
     assert "default_backend no_route" in text
 
 
+def test_patterns_come_before_every_prefix(settings: Settings) -> None:
+    routes = (
+        GatewayRoute(prefix="/v1/profiles", service="auth"),
+        GatewayRoute(path_pattern=r"^/v1/profiles/[^/]+/history(/|$)", service="streaming"),
+    )
+    custom = with_gateway(settings, routes=routes)
+    text = render(custom)
+    rules = re.findall(r"acl (route_\d+) (path_\w+) (\S+)\n\s+use_backend (\S+) if \1", text)
+    assert [(kind, service) for _, kind, _, service in rules] == [
+        ("path_reg", "streaming"),
+        ("path_beg", "auth"),
+    ]
+    # The kernel's reading of the same rules, which the services' tests use.
+    assert custom.gateway.service_for("/v1/profiles/p1/history") == "streaming"
+    assert custom.gateway.service_for("/v1/profiles/p1/history/x") == "streaming"
+    assert custom.gateway.service_for("/v1/profiles/p1/historyx") == "auth"
+    assert custom.gateway.service_for("/v1/profiles/p1") == "auth"
+    assert custom.gateway.service_for("/nowhere") is None
+
+
+def test_a_route_is_a_prefix_or_a_pattern() -> None:
+    with pytest.raises(ValidationError, match="exactly one of prefix and path_pattern"):
+        GatewayRoute(service="auth")
+    with pytest.raises(ValidationError, match="exactly one of prefix and path_pattern"):
+        GatewayRoute(prefix="/a", path_pattern="^/a", service="auth")
+    with pytest.raises(ValidationError):
+        GatewayRoute(path_pattern="^/a b", service="auth")  # a space ends HAProxy's word
+
+
 def test_numbers_come_from_settings(settings: Settings) -> None:
     custom = with_gateway(
         settings,

@@ -24,5 +24,7 @@ def test_every_route_has_a_permission_and_every_permission_a_route(settings: Set
 def test_viewers_play_and_players_fetch_steering_without_a_token() -> None:
     assert PERMISSIONS["GET /v1/playback/{asset_id}/steering/{kind}"] is Permission.PUBLIC
     for key, permission in PERMISSIONS.items():
-        if key.split()[1].startswith("/v1/") and "steering" not in key:
+        if key.split()[1].startswith("/v1/admin/"):
+            assert permission is Permission.MANAGE_ACCOUNTS, key
+        elif key.split()[1].startswith("/v1/") and "steering" not in key:
             assert permission is Permission.PLAY, key

@@ -1,5 +1,6 @@
-"""Opaque cursors of the newest-first lists (accounts, audit events): the position of the last
-row handed out, which the next page starts after."""
+"""Opaque cursors of newest-first lists (accounts, audit events, subscriptions, watch
+history): the position of the last row handed out, (time, id), which the next page starts
+after. A cursor names its list (`kind`), so that one list's cursor is refused by another."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ import json
 from datetime import datetime
 from uuid import UUID
 
-from auth.queries import Position
 from streamcore.web.validation import InvalidCursor, invalid
+
+Position = tuple[datetime, UUID]
 
 
 def encode(kind: str, at: datetime, row_id: UUID) -> str:
