@@ -1,22 +1,26 @@
 """What streaming knows of the catalog's titles: asked over HTTP (streaming/catalog_client.py),
 kept a little while.
 
-Recommendations and watch history show titles: every film and series at once (`all`, the
-catalog's whole list, refreshed after ``DIRECTORY_TTL_S`` by one caller while the others use
-the previous copy), and any one title, an episode included, by id (`get`: the list, else the
-catalog's document of it, cached by the client).
+Recommendations and watch history show titles: every film and series at once (`all`: the
+catalog's whole list, refreshed after ``DIRECTORY_TTL_S``, or sooner when it lacks a title
+that is asked about, by one caller while the others use the previous copy), and any one
+title, an episode included, by id (`get`: the list, else the catalog's document of it,
+cached by the client).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Collection
 from typing import Any
 from uuid import UUID
 
 from streaming.catalog_client import CatalogClient
 
 DIRECTORY_TTL_S = 60.0
+# A copy that lacks a title asked about is loaded again, at most this often.
+RELOAD_AFTER_S = 2.0
 # What a title shows of itself in history and recommendation items.
 SUMMARY_FIELDS = (
     "id", "kind", "title", "year", "genres", "runtime_min", "rating", "certification",
@@ -36,13 +40,20 @@ class TitleDirectory:
         self._loaded_at = 0.0
         self._lock = asyncio.Lock()
 
-    async def all(self) -> dict[str, dict[str, Any]]:
-        """Every film and series, by id."""
-        fresh = time.monotonic() - self._loaded_at < self._ttl_s
-        if self._titles is not None and (fresh or self._lock.locked()):
+    async def all(self, expect: Collection[str] = ()) -> dict[str, dict[str, Any]]:
+        """Every film and series, by id. Loaded again when older than the TTL, or when it
+        lacks an id in `expect` (titles added since: a neighbour list names them) and it is
+        older than `RELOAD_AFTER_S`."""
+        age = time.monotonic() - self._loaded_at
+        stale = age >= self._ttl_s or (
+            age >= RELOAD_AFTER_S
+            and self._titles is not None
+            and any(title not in self._titles for title in expect)
+        )
+        if self._titles is not None and (not stale or self._lock.locked()):
             return self._titles
         async with self._lock:
-            if self._titles is None or time.monotonic() - self._loaded_at >= self._ttl_s:
+            if self._titles is None or self._loaded_at == 0 or stale:
                 listed = await self._catalog.titles()
                 self._titles = {title["id"]: title for title in listed}
                 self._loaded_at = time.monotonic()

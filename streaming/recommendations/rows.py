@@ -98,23 +98,25 @@ async def _ranked(
 ) -> list[dict[str, Any]]:
     """The row's items before presentation: ids, scores, components and explanations."""
     settings, pool, client = app[SETTINGS_KEY], app[DB_POOL_KEY], app[REDIS_KEY]
-    titles = await app[TITLES_KEY].all()
     watched = await queries.recent_items(pool, reader.profile_id, HISTORY_DEPTH)
     history = [
         engine.Watch(str(reader.profile_id), str(w["item"]), float(w["weight"]), float(w["at"]))
         for w in watched
     ]
+    half_life = settings.recommendations.trending_half_life_s
+    popular = await trending.top(client, TRENDING_DEPTH, half_life)
+    anchor = history[:1] if row is Row.BECAUSE_YOU_WATCHED else history
+    content, collaborative = await neighbours.of(pool, client, [h.title for h in anchor])
+    named = {other for lists in (content, collaborative) for found in lists.values()
+             for other, _ in found}  # fmt: skip
+    titles = await app[TITLES_KEY].all(expect=named | set(popular))
     exclude = {h.title for h in history} | {
         title_id for title_id, title in titles.items() if not visible(app, reader.maturity, title)
     }
-    half_life = settings.recommendations.trending_half_life_s
-    popular = await trending.top(client, TRENDING_DEPTH, half_life)
     if row is Row.TRENDING:
         return _trending(popular, titles, exclude, limit)
-    anchor = history[:1] if row is Row.BECAUSE_YOU_WATCHED else history
     if row is Row.BECAUSE_YOU_WATCHED and not anchor:
         return []  # nothing watched yet: no such row
-    content, collaborative = await neighbours.of(pool, client, [h.title for h in anchor])
     seed: list[str] = []
     if not history:
         profile = await app[PROFILES_KEY].profile(reader.profile_id)
