@@ -16,6 +16,7 @@ from streamcore.auth.roles import Permission
 from streamcore.web import diagnostics
 from streamcore.web.openapi import Body, Operation, Param, Reply, build, health_operations
 from streaming import models as m
+from streaming.history import models as hm
 from streaming.permissions import PERMISSIONS
 
 REF = "#/components/schemas/{model}"
@@ -108,8 +109,59 @@ VIEWING = [
               errors=(400, 401, 403)),
 ]  # fmt: skip
 
+PROFILE_ID = Param(
+    "profile_id",
+    "path",
+    UUID,
+    description="The profile (the caller's own, or any for an admin: a support read, audited)",
+)
+TITLE_ID = Param("title_id", "path", UUID, description="A title, or a series (its episodes)")
+OWN = (
+    "The profile's own token, or an admin's (a support read, audited as `support_read`); "
+    "any other caller gets 403 `not_your_profile`."
+)
+
+HISTORY = [
+    Operation("GET", "/v1/profiles/{profile_id}/history", "watchHistory",
+              "The profile's watch history, latest first", "history",
+              {200: Reply("A page of history", hm.HistoryPage)}, (PROFILE_ID,),
+              query_model=hm.HistoryQuery, errors=(400, 401, 403, 404, 503),
+              description=f"A row per film and episode: position, completion, first and last "
+              f"watched, times completed. Titles above the profile's maturity are left out. "
+              f"{OWN}"),
+    Operation("GET", "/v1/profiles/{profile_id}/continue-watching", "continueWatching",
+              "The profile's Continue Watching row", "history",
+              {200: Reply("The row", hm.ContinueRow)}, (PROFILE_ID,),
+              query_model=hm.ContinueQuery, errors=(400, 401, 403, 404, 503),
+              description=f"Titles watched past `history.continue_min` and not past "
+              f"`history.continue_max`, most recent first; one item per series, its next "
+              f"episode once one is finished; finished films leave; removed items stay away "
+              f"until watched again. {OWN}"),
+    Operation("DELETE", "/v1/profiles/{profile_id}/continue-watching/{title_id}",
+              "removeFromContinueWatching", "Remove a title (or a series) from the row",
+              "history", {204: Reply("Removed until watched again")}, (PROFILE_ID, TITLE_ID),
+              errors=(400, 401, 403, 404, 503), description=OWN),
+    Operation("GET", "/v1/profiles/{profile_id}/recommendations", "recommendations",
+              "One row of the profile's recommendations", "history",
+              {200: Reply("The row", hm.RecommendationRow, headers=("X-Cache",))},
+              (PROFILE_ID,), query_model=hm.RecommendationQuery,
+              errors=(400, 401, 403, 404, 503),
+              description=f"`top_picks` (the hybrid score), `because_you_watched` (titles like "
+              f"the last one watched) or `trending`. Each item has its score, its components "
+              f"(content, collaborative, trending: each in [0, 1] before weighting) and an "
+              f"explanation. Never a title already watched or above the profile's maturity; "
+              f"premium titles are `locked` for plans without them. {OWN}"),
+    Operation("POST", "/v1/admin/history", "importHistory",
+              "Import viewings from another system (admins)", "history",
+              {200: Reply("What was written", hm.ImportResult)}, body=Body(hm.HistoryImport),
+              errors=(400, 401, 403, 503),
+              description="Idempotent: a viewing not newer than the history holds is "
+              "`unchanged`. An unknown title is rejected (`unknown_title`), the rest load. "
+              "`streamcore history import` calls this in batches."),
+]  # fmt: skip
+
 OPERATIONS = [
-    *PLAYBACK, *SESSIONS, *VIEWING, *health_operations("requests, the catalog breaker"),
+    *PLAYBACK, *SESSIONS, *VIEWING, *HISTORY, *health_operations("requests, the catalog breaker"),
     diagnostics.operation("streaming"),
 ]  # fmt: skip
 

@@ -90,10 +90,12 @@ async def _persist(pool: asyncpg.Pool, viewer: Viewer, asset: UUID, progress: Pr
 
 
 async def record(
-    pool: asyncpg.Pool, client: aioredis.Redis, settings: Settings, report: Report
-) -> None:
+    pool: asyncpg.Pool, client: aioredis.Redis, settings: Settings, report: Report,
+    *, now: bool = False,
+) -> None:  # fmt: skip
     """Keep a report: its position in Redis (if newer), the report on the history's stream;
-    the first of an asset, and every one while Redis is down, straight to PostgreSQL."""
+    the first of an asset, one the player sends as it stops (`now`: a pause, the page
+    hidden, the end), and every one while Redis is down, straight to PostgreSQL."""
     viewer = Viewer(profile_id=report.profile_id, account_id=report.account_id,
                     viewer_id=report.viewer_id)  # fmt: skip
     assert report.asset_id is not None
@@ -105,12 +107,12 @@ async def record(
         )  # fmt: skip
         if int(outcome) == 0:
             return  # older than the position Redis has: the newer one is on its way
-        if int(outcome) == 1:
+        if int(outcome) == 1 and not now:
             await reports.enqueue(client, report)
             return
     except RedisError as exc:
         log.warning("progress: Redis unavailable (%s); writing to PostgreSQL", exc)
-    # The asset's first report (kept in Redis, and written now), or Redis is down.
+    # The asset's first report (kept in Redis, and written now), a stop, or Redis is down.
     await reports.write_now(pool, client, settings, [report])
 
 

@@ -215,7 +215,7 @@ async def _keep_final_position(app: web.Application, viewer: Viewer, row: asyncp
     report = reporting.of_session_end(viewer, asset, row["position_s"], at, str(row["id"]))
     if last is not None and last.duration_s:
         report = replace(report, duration_s=last.duration_s)
-    await progress.record(app[DB_POOL_KEY], app[REDIS_KEY], app[SETTINGS_KEY], report)
+    await progress.record(app[DB_POOL_KEY], app[REDIS_KEY], app[SETTINGS_KEY], report, now=True)
 
 
 async def active(request: web.Request, viewer: Viewer) -> list[dict[str, Any]]:

@@ -22,13 +22,15 @@ from streamcore.web.validation import invalid, json_body, path_uuid, query_param
 from streaming import grants as audit
 from streaming import progress, queries, writes
 from streaming.history import reporting
-from streaming.models import EventBatch, ProgressQuery, ProgressReport
+from streaming.models import EventBatch, ProgressQuery, ProgressReason, ProgressReport
 from streaming.playback import asset_id_of, known_asset
 from streaming.resources import DB_POOL_KEY, REDIS_KEY
 from streaming.viewer import Viewer, of_principal, viewer
 
 routes = web.RouteTableDef()
 _PRIVATE = {"Cache-Control": "private, no-store"}
+# Reports a player sends as it stops: written to PostgreSQL at once (it may not come back).
+STOPS = {ProgressReason.PAUSE, ProgressReason.HIDDEN, ProgressReason.ENDED}
 
 
 class AlreadyClaimed(Conflict):
@@ -93,7 +95,10 @@ async def put_progress(request: web.Request) -> web.Response:
     asset = await known_asset(request.app, asset_id)
     settings = request.app[SETTINGS_KEY]
     report = reporting.of_player(who, asset, body, settings.history.max_clock_skew_s)
-    await progress.record(request.app[DB_POOL_KEY], request.app[REDIS_KEY], settings, report)
+    await progress.record(
+        request.app[DB_POOL_KEY], request.app[REDIS_KEY], settings, report,
+        now=body.reason in STOPS,
+    )  # fmt: skip
     return web.Response(status=204)
 
 

@@ -120,3 +120,24 @@ class ImportResult(BaseModel):
     written: int
     unchanged: int = Field(description="Not newer than what the history holds")
     rejected: list[ImportRejection]
+
+
+class RecommendedBecause(BaseModel):
+    id: UUID
+    title: str
+
+
+class RecommendationItem(BaseModel):
+    title: TitleShown
+    score: float
+    components: dict[str, float] = Field(
+        description="content, collaborative, trending: each in [0, 1], before weighting"
+    )
+    explanation: str = Field(description='Why: "because you watched …", "popular in … this week"')
+    because: RecommendedBecause | None = Field(description="The watched title it follows from")
+
+
+class RecommendationRow(BaseModel):
+    profile_id: UUID
+    row: Row
+    items: list[RecommendationItem]

@@ -22,7 +22,7 @@ from streamcore.settings import Settings
 from streamcore.web.service import SETTINGS_KEY
 from streaming.history import flusher
 from tests.integration.history.titles import Catalog, Title
-from tests.streaming_http import Device, signed_in_app
+from tests.streaming_http import Device, heartbeat, signed_in_app, start_session
 
 pytestmark = pytest.mark.stack
 
@@ -288,3 +288,21 @@ async def test_import_is_idempotent_and_rejects_unknown_titles(
     neither[0].pop("completion")
     bad = await app.post("/v1/admin/history", json={"items": neither}, headers=admin)
     assert bad.status == 400 and (await bad.json())["error"]["code"] == "invalid_request"
+
+
+async def test_the_end_of_a_session_keeps_its_last_position(
+    app: TestClient, stack: Settings, pool: asyncpg.Pool, catalog: Catalog
+) -> None:
+    film, viewer = await catalog.title("Ended"), Device()
+    assert film.asset_id is not None
+    started = await start_session(app, stack, viewer, film.asset_id)
+    status, _ = await heartbeat(app, stack, viewer, started["session_id"], position_s=450)
+    assert status == 200
+    ended = await app.delete(f"/v1/sessions/{started['session_id']}", headers=viewer.headers(stack))
+    assert ended.status == 204
+    row = await pool.fetchrow(
+        "SELECT position_s, completion FROM watch_history WHERE profile_id = $1",
+        viewer.profile_id,
+    )
+    # The title's runtime (10 minutes) stands for the duration the player never sent.
+    assert (row["position_s"], row["completion"]) == (450.0, 0.75)
