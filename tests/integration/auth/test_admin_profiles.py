@@ -207,9 +207,7 @@ def test_an_account_without_a_password_cannot_sign_in_until_an_admin_sets_one(
     refused = login(http, email, "whatever they type")
     assert refused.status_code == 401, refused.text
     assert refused.json()["error"]["code"] == "password_not_set"
-    weak = http.patch(
-        f"/v1/admin/accounts/{account_id}", headers=admin, json={"password": "short"}
-    )
+    weak = http.patch(f"/v1/admin/accounts/{account_id}", headers=admin, json={"password": "short"})
     assert weak.status_code == 400 and weak.json()["error"]["code"] == "password_too_short"
     set_ = http.patch(
         f"/v1/admin/accounts/{account_id}", headers=admin, json={"password": "a chosen passphrase"}
@@ -223,9 +221,7 @@ def test_an_account_without_a_password_cannot_sign_in_until_an_admin_sets_one(
         f"/v1/admin/accounts/{account_id}", headers=admin, json={"password": "another passphrase"}
     )
     assert again.status_code == 200
-    refresh = http.post(
-        "/v1/auth/refresh", json={"refresh_token": signed.json()["refresh_token"]}
-    )
+    refresh = http.post("/v1/auth/refresh", json={"refresh_token": signed.json()["refresh_token"]})
     assert refresh.status_code == 401, refresh.text
     assert login(http, email, "a chosen passphrase").status_code == 401
     assert login(http, email, "another passphrase").status_code == 200
@@ -250,9 +246,7 @@ def test_past_max_profiles_only_the_items_over_it_fail(
     assert _codes(again) == ["too_many_profiles", None] and not again[1]["created_profile"]
 
 
-def test_two_profiles_of_one_name_are_ambiguous(
-    http: httpx.Client, admin: dict[str, str]
-) -> None:
+def test_two_profiles_of_one_name_are_ambiguous(http: httpx.Client, admin: dict[str, str]) -> None:
     person = signed_in(http)
     for _ in range(2):
         twin = http.post(
