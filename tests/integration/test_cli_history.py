@@ -13,6 +13,7 @@ import random
 import subprocess
 import sys
 import uuid
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +69,7 @@ def test_importing_a_csv_twice_writes_and_creates_only_the_first_time(
     ann, bob = (f"{who}-{uuid.uuid4().hex[:10]}@example.org" for who in ("ann", "bob"))
     people = [(ann, "Ann"), (ann.upper(), "Kids"), (bob, "Bob")]  # one account, spelt twice
     rows = [
-        {"account_email": email, "profile_name": name, "tmdb_id": tmdb[i % 3],
+        {"account_email": email, "profile_name": name, "tmdb_id": tmdb[(i // 3) % 3],
          "watched_at": f"2024-05-0{1 + i % 3}T20:{i:02d}:00+02:00",
          "completion": round(0.1 * (1 + i % 9), 2)}
         for i, (email, name) in enumerate(people * 4)
@@ -93,16 +94,29 @@ def test_importing_a_csv_twice_writes_and_creates_only_the_first_time(
     assert (second["written"], second["unchanged"], second["rejected"]) == (0, len(rows), 0)
     assert (second["accounts_created"], second["profiles_created"]) == (0, 0)
 
-    # The accounts exist, without a password, with exactly the profiles named.
-    key = stack.auth.service_key().get_secret_value()
-    resolved = httpx.post(
-        f"{stack.api_url}/v1/admin/profiles/resolve",
-        headers={"Authorization": f"Bearer {key}"},
+    # The accounts and profiles exist; Ann's history holds what she watched, each title at
+    # its latest viewing (the streaming service learns whose profile it is from auth).
+    resolved = api.post(
+        "/v1/admin/profiles/resolve",
         json={"items": [{"account_email": e, "profile_name": n} for e, n in people]},
-        timeout=30,
     ).json()["items"]
     assert all("profile_id" in item for item in resolved), resolved
     assert len({item["account_id"] for item in resolved}) == 2
+    history = api.get(f"/v1/profiles/{resolved[0]['profile_id']}/history")
+    assert history.status_code == 200, history.text
+    ids = {t: api.get("/v1/titles", params={"tmdb_id": t, "kind": "movie"}).json()["items"][0]["id"]
+           for t in tmdb}  # fmt: skip
+    latest = {
+        ids[r["tmdb_id"]]: max(
+            datetime.fromisoformat(o["watched_at"]) for o in rows
+            if (o["account_email"], o["profile_name"], o["tmdb_id"])
+            == (ann, "Ann", r["tmdb_id"])
+        )
+        for r in rows if (r["account_email"], r["profile_name"]) == (ann, "Ann")
+    }  # fmt: skip
+    shown = {i["title_id"]: datetime.fromisoformat(i["last_watched_at"])
+             for i in history.json()["items"]}  # fmt: skip
+    assert shown == latest
 
 
 def test_rows_rejected_here_or_by_the_api_are_named_by_line(
