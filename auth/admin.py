@@ -1,21 +1,24 @@
 """Administration of accounts: list them with their profiles (a support read, audited),
-create one (with a generated one-time password unless one is given), change its role. (What an
-account may play is its subscription's: the subscriptions service, docs/subscriptions.md.)"""
+create one (with a generated one-time password unless one is given), change its role or set its
+password (the way an account made by an import without one gets its first). (What an account
+may play is its subscription's: the subscriptions service, docs/subscriptions.md.)"""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from typing import Any
+from uuid import UUID
 
 from aiohttp import web
 
-from auth import audit, queries, writes
+from auth import audit, queries, signout, writes
 from auth.accounts import create_account
-from auth.caller import settings_of
+from auth.caller import ip_of, settings_of
 from auth.models import AccountCreate, AccountPatch, AccountsParams
 from auth.passwords import check_policy, generate
-from auth.resources import DB_POOL_KEY
+from auth.resources import DB_POOL_KEY, PASSWORDS_KEY
 from auth.views import account_json, profile_json
+from streamcore.auth.principal import principal
 from streamcore.web import cursors
 from streamcore.web.service import NotFound
 from streamcore.web.validation import json_body, path_uuid, query_params
@@ -74,7 +77,10 @@ async def patch_account(request: web.Request) -> web.Response:
     body = await json_body(request, AccountPatch)
     settings = settings_of(request).auth
     role = body.role.value if body.role else None
-    changed = await writes.update_account(request.app[DB_POOL_KEY], account_id, role)
+    password_hash = None
+    if body.password is not None:  # hashed off the event loop (auth/passwords.py)
+        password_hash = await request.app[PASSWORDS_KEY].hash(check_policy(body.password))
+    changed = await writes.update_account(request.app[DB_POOL_KEY], account_id, role, password_hash)
     if changed is None:
         raise NotFound(f"no account with id {account_id}")
     before, after = changed
@@ -83,4 +89,15 @@ async def patch_account(request: web.Request) -> web.Response:
             request, "role_changed", account_id=account_id,
             **{"from": before["role"], "to": after["role"]},
         )  # fmt: skip
+    if password_hash is not None:
+        await _password_set(request, account_id)
     return web.json_response(account_json(settings, after), headers=_PRIVATE)
+
+
+async def _password_set(request: web.Request, account_id: UUID) -> None:
+    """Audited; whoever held the old password is signed out on every device."""
+    caller = principal(request)
+    await audit.record_request(request, "password_set", account_id=account_id)
+    await signout.sign_out(
+        request.app, account_id, "password_set", actor=caller.actor, ip=ip_of(request)
+    )

@@ -8,6 +8,7 @@ from auth import jwks as jwks_route
 from auth import openapi, resources
 from auth.accounts import routes as account_routes
 from auth.admin import routes as admin_routes
+from auth.admin_profiles import routes as admin_profile_routes
 from auth.audit import routes as audit_routes
 from auth.audit_consumer import audit_consumer
 from auth.devices import routes as device_routes
@@ -71,7 +72,7 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes(diagnostics.routes("auth"))
     app.router.add_get("/metrics", metrics.handler)
     for table in (account_routes, session_routes, profile_routes, device_routes, admin_routes,
-                  audit_routes, ratelimit_routes):  # fmt: skip
+                  admin_profile_routes, audit_routes, ratelimit_routes):  # fmt: skip
         app.add_routes(table)
     app.add_routes([jwks_route.route(settings.auth)])
     app.add_routes([document_route(openapi.PATH, openapi.document())])

@@ -3,7 +3,8 @@
 Requests are validated by these models (streamcore/web/validation.py); responses are built as
 plain dicts by the handlers and documented by the `...Out` models, which the fuzz run checks
 real answers against. Emails are normalised here, once, for every way in (sign-up, sign-in,
-admin creation): NFKC, trimmed, lower-case.
+admin creation, resolving profiles): NFKC, trimmed, lower-case. Profile names are NFC and
+trimmed, and so are the genres a profile picked (duplicates dropped, first order kept).
 """
 
 from __future__ import annotations
@@ -14,11 +15,19 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
 from streamcore.auth.roles import Role
 
 MAX_EMAIL = 254
+MAX_GENRES, MAX_GENRE = 20, 40
 # One @, something on both sides, a dot in the domain, no spaces or control characters: a
 # pragmatic check (the address is proven only by mail, which is not this service's business).
 _EMAIL = re.compile(r"^[^\s@]{1,64}@[^\s@.]+(\.[^\s@.]+)+$")
@@ -47,6 +56,20 @@ def _name(value: str) -> str:
     return name
 
 
+def _genres(values: list[str]) -> list[str]:
+    """Each genre (trimmed, 1 to 40 characters, by its type) NFC and printable; duplicates
+    dropped (the first of each kept, in the order given)."""
+    kept: dict[str, None] = {}
+    for value in values:
+        genre = unicodedata.normalize("NFC", value).strip()
+        if not 1 <= len(genre) <= MAX_GENRE:
+            raise ValueError(f"each genre has 1 to {MAX_GENRE} characters (trimmed)")
+        if not genre.isprintable():
+            raise ValueError("each genre must be printable characters only")
+        kept.setdefault(genre, None)
+    return list(kept)
+
+
 def _printable(value: str) -> str:
     if _CONTROL.search(value):
         raise ValueError("must not contain control characters")
@@ -58,6 +81,15 @@ Name = Annotated[str, Field(min_length=1, max_length=80), AfterValidator(_name)]
 # The password policy (length, common passwords) is auth/passwords.py's: its own 400 codes.
 Password = Annotated[str, Field(description="8 to 1024 characters; any characters")]
 Language = Annotated[str, Field(pattern=_LANGUAGE, max_length=35, examples=["en", "pt-BR"])]
+Genres = Annotated[
+    list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                          max_length=MAX_GENRE)]],
+    Field(max_length=MAX_GENRES, examples=[["Drama", "Sci-Fi"]],
+          description=f"The genres the person picked (cold-start recommendations): at most "
+          f"{MAX_GENRES}, each 1 to {MAX_GENRE} printable characters once trimmed; duplicates "
+          "are dropped, the order kept"),
+    AfterValidator(_genres),
+]  # fmt: skip
 
 
 class _Body(BaseModel):
@@ -84,14 +116,16 @@ class ProfileIn(_Body):
     name: Name
     maturity: str = Field(description="One of auth.maturity_levels (kids, teen, adult)")
     language: Language = "en"
+    genres: Genres = Field(default_factory=list)
 
 
 class ProfilePatch(_Body):
     name: Name | None = None
     maturity: str | None = None
     language: Language | None = None
+    genres: Genres | None = Field(None, description="Replaces the list (an empty one clears it)")
 
-    @field_validator("name", "maturity", "language", mode="before")
+    @field_validator("name", "maturity", "language", "genres", mode="before")
     @classmethod
     def _not_null(cls, value: Any) -> Any:
         if value is None:
@@ -110,6 +144,28 @@ class AccountCreate(_Body):
 
 class AccountPatch(_Body):
     role: Role | None = None
+    password: Password | None = Field(
+        None, description="A new password (the policy applies); the account's devices are "
+        "signed out. How an account made without one (by an import) gets its first",
+    )  # fmt: skip
+
+
+MAX_RESOLVE = 500
+
+
+class ResolveItem(_Body):
+    # Checked item by item (auth/resolve.py), so that one bad item does not refuse the others.
+    account_email: str = Field(max_length=1024, description="Normalised as sign-in does")
+    profile_name: str = Field(
+        max_length=200, description="Matched exactly once NFC and trimmed, as names are stored"
+    )
+
+
+class ResolveIn(_Body):
+    items: list[ResolveItem] = Field(min_length=1, max_length=MAX_RESOLVE)
+    create_missing: bool = Field(
+        False, description="Create missing accounts (role viewer, no password) and profiles"
+    )
 
 
 class AccountsParams(BaseModel):
@@ -178,6 +234,17 @@ class ProfileOut(BaseModel):
     name: str
     maturity: str
     language: str
+    genres: list[str] = Field(description="The genres the person picked, in their order")
+    created_at: datetime
+
+
+class AdminProfileOut(BaseModel):
+    id: UUID
+    account_id: UUID
+    name: str
+    maturity: str
+    language: str
+    genres: list[str]
     created_at: datetime
 
 
@@ -212,6 +279,37 @@ class SignedOut(BaseModel):
 
 class AdminAccountOut(AccountOut):
     profiles: list[ProfileOut]
+
+
+class ItemError(BaseModel):
+    code: str = Field(
+        description="invalid_email, invalid_profile_name, unknown_account, unknown_profile, "
+        "ambiguous_profile or too_many_profiles"
+    )
+    message: str
+
+
+class Resolved(BaseModel):
+    account_email: str = Field(description="As given")
+    profile_name: str = Field(description="As given")
+    account_id: UUID
+    profile_id: UUID
+    created_account: bool = Field(
+        description="This call created the account (true on the first item naming it only)"
+    )
+    created_profile: bool = Field(
+        description="This call created the profile (true on the first item naming it only)"
+    )
+
+
+class NotResolved(BaseModel):
+    account_email: str
+    profile_name: str
+    error: ItemError
+
+
+class ResolveOut(BaseModel):
+    items: list[Resolved | NotResolved] = Field(description="One per item, in the input order")
 
 
 class AccountPage(BaseModel):

@@ -49,7 +49,9 @@ SIGN_IN = [
     Operation("POST", "/v1/auth/login", "login", "Sign in: a new device session and its tokens",
               "sessions", {200: Reply("Tokens", m.TokensOut), 429: THROTTLED},
               body=Body(m.Login), errors=(400, 401, 503),
-              description="401 `invalid_credentials`; 429 `too_many_attempts` with Retry-After "
+              description="401 `invalid_credentials`; 401 `password_not_set` for an account "
+              "made without a password (by an import) until an admin sets one; 429 "
+              "`too_many_attempts` with Retry-After "
               "after too many failures for the account or from the client's IP, or "
               "`rate_limited` past the sign-in budgets (per IP and per account); 503 "
               "`rate_limiter_unavailable` while sign-ins cannot be counted."),
@@ -106,9 +108,33 @@ ADMIN = [
                                    headers=("Location",)), 403: FORBIDDEN},
               body=Body(m.AccountCreate), admin=True, errors=(400, 409)),
     Operation("PATCH", "/v1/admin/accounts/{account_id}", "patchAccount",
-              "Change an account's role", "admin",
+              "Change an account's role, or set its password", "admin",
               {200: Reply("The account", m.AccountOut), 403: FORBIDDEN}, (ACCOUNT_ID,),
-              body=Body(m.AccountPatch), admin=True, errors=(400, 404)),
+              body=Body(m.AccountPatch), admin=True, errors=(400, 404),
+              description="A password is checked by the policy (400 `password_too_short`, "
+              "`password_too_long`, `password_too_common`); setting one signs the account's "
+              "devices out. Audited: `role_changed`, `password_set`."),
+    Operation("GET", "/v1/admin/profiles/{profile_id}", "getAnyProfile",
+              "Any account's profile, with its account", "admin",
+              {200: Reply("The profile", m.AdminProfileOut), 403: FORBIDDEN}, (PROFILE_ID,),
+              admin=True, errors=(404,),
+              description="For the other services (with a service account's key) and admins; "
+              "a person's read is audited (`support_read`)."),
+    Operation("POST", "/v1/admin/profiles/resolve", "resolveProfiles",
+              "Account emails and profile names to ids, creating missing ones if asked",
+              "admin", {200: Reply("One answer per item, in order", m.ResolveOut),
+                        403: FORBIDDEN},
+              body=Body(m.ResolveIn), admin=True, errors=(400,),
+              description="Each item is answered on its own: ids (with whether this call "
+              "created them), or an error: `invalid_email`, `invalid_profile_name`, "
+              "`unknown_account`, `unknown_profile` (without `create_missing`), "
+              "`ambiguous_profile` (several profiles of that name), `too_many_profiles` (at "
+              "auth.max_profiles). With `create_missing`, a missing account is created with "
+              "the role viewer and no password (it cannot sign in until an admin sets one: "
+              "PATCH /v1/admin/accounts/{account_id}), a missing profile with the most "
+              "permissive maturity level and language `en`; creations are audited "
+              "(`account_created`, `profile_created`). Idempotent: the same items again "
+              "create nothing."),
     Operation("GET", "/v1/admin/audit", "readAudit", "The audit log", "admin",
               {200: Reply("A page, newest first", m.AuditPage), 403: FORBIDDEN},
               query_model=m.AuditParams, admin=True, errors=(400,)),

@@ -35,6 +35,10 @@ PERMISSIONS: dict[str, Permission] = {
     "GET /v1/admin/accounts": P.MANAGE_ACCOUNTS,
     "POST /v1/admin/accounts": P.MANAGE_ACCOUNTS,
     "PATCH /v1/admin/accounts/{account_id}": P.MANAGE_ACCOUNTS,
+    # Any account's profile (the streaming service asks with its service account), and
+    # resolving or creating accounts' profiles for imports.
+    "GET /v1/admin/profiles/{profile_id}": P.MANAGE_ACCOUNTS,
+    "POST /v1/admin/profiles/resolve": P.MANAGE_ACCOUNTS,
     "GET /v1/admin/audit": P.READ_AUDIT,
     # Rate limits: their status, the ranges cooling down, lifting a cool-down.
     "GET /v1/admin/ratelimit": P.MANAGE_ACCOUNTS,

@@ -1,5 +1,5 @@
-"""Profiles: who is watching, each with a maturity level and a language; selecting one gives
-an access token scoped to it (its `pid` and `mat`)."""
+"""Profiles: who is watching, each with a maturity level, a language and the genres the person
+picked; selecting one gives an access token scoped to it (its `pid` and `mat`)."""
 
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ async def create_profile(request: web.Request) -> web.Response:
     try:
         row = await writes.create_profile(
             request.app[DB_POOL_KEY], caller.account_id, uuid.uuid4(), body.name, body.maturity,
-            body.language, limit,
+            body.language, limit, body.genres,
         )  # fmt: skip
     except writes.TooManyProfiles:
         raise TooManyProfiles(f"an account has at most {limit} profiles") from None

@@ -11,7 +11,7 @@ import asyncpg
 # An account's columns as every read returns them (auth/accounts.py account_json).
 # accounts.tier stays in the table, unused: the subscription decides what an account plays.
 ACCOUNT_COLUMNS = "id, email, display_name, role, created_at"
-PROFILE_COLUMNS = "id, account_id, name, maturity, language, created_at"
+PROFILE_COLUMNS = "id, account_id, name, maturity, language, genres, created_at"
 DEVICE_COLUMNS = (
     "id, account_id, profile_id, name, user_agent, ip, created_at, last_seen_at, signed_out_at"
 )
@@ -53,9 +53,37 @@ async def profile(pool: asyncpg.Pool, account_id: UUID, profile_id: UUID) -> asy
     return row
 
 
+async def any_profile(pool: asyncpg.Pool, profile_id: UUID) -> asyncpg.Record | None:
+    """A profile of any account (admins and services); None if there is none."""
+    row: asyncpg.Record | None = await pool.fetchrow(
+        f"SELECT {PROFILE_COLUMNS} FROM profiles WHERE id = $1", profile_id
+    )
+    return row
+
+
 async def profiles_of(pool: asyncpg.Pool, account_ids: Sequence[UUID]) -> list[asyncpg.Record]:
     rows: list[asyncpg.Record] = await pool.fetch(
         f"SELECT {PROFILE_COLUMNS} FROM profiles WHERE account_id = ANY($1::uuid[]) "
+        "ORDER BY created_at, id",
+        list(account_ids),
+    )
+    return rows
+
+
+async def accounts_by_email(pool: asyncpg.Pool, emails: Sequence[str]) -> dict[str, UUID]:
+    """The ids of the accounts with these (normalised) emails, by email."""
+    rows = await pool.fetch(
+        "SELECT email, id FROM accounts WHERE email = ANY($1::text[])", list(emails)
+    )
+    return {row["email"]: row["id"] for row in rows}
+
+
+async def profile_names(
+    conn: asyncpg.Pool | asyncpg.Connection, account_ids: Sequence[UUID]
+) -> list[asyncpg.Record]:
+    """(account_id, id, name) of the accounts' profiles, oldest first."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        "SELECT account_id, id, name FROM profiles WHERE account_id = ANY($1::uuid[]) "
         "ORDER BY created_at, id",
         list(account_ids),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import NoReturn
 
 from aiohttp import web
 
@@ -25,6 +26,10 @@ _MAX_USER_AGENT = 512
 
 class InvalidCredentials(Unauthorized):
     code = "invalid_credentials"
+
+
+class PasswordNotSet(Unauthorized):
+    code = "password_not_set"
 
 
 class TooManyAttempts(TooManyRequests):
@@ -60,6 +65,8 @@ async def login(request: web.Request) -> web.Response:
         raise TooManyAttempts(wait_s)
     account = await queries.account_for_login(pool, body.email)
     stored = account["password_hash"] if account else None
+    if account is not None and stored is None:
+        await _refuse_without_password(request, body, account["id"], throttle)
     if not await app[PASSWORDS_KEY].verify(stored, body.password):
         await _failed(request, body, account["id"] if account else None, "invalid_credentials")
         if wait_s := await throttle.failed(body.email, ip):
@@ -85,6 +92,17 @@ async def login(request: web.Request) -> web.Response:
     )  # fmt: skip
     body_json = tokens_json(settings, account, session_id, profile, refresh)
     return web.json_response(body_json, headers=_PRIVATE)
+
+
+async def _refuse_without_password(
+    request: web.Request, body: Login, account_id: uuid.UUID, throttle: Throttle
+) -> NoReturn:
+    """An account made without a password (by an import) cannot sign in until an admin sets
+    one. Saying so tells no more than sign-up's 409 email_taken does; it counts as a failure."""
+    await _failed(request, body, account_id, "password_not_set")
+    if wait_s := await throttle.failed(body.email, ip_of(request)):
+        raise TooManyAttempts(wait_s)
+    raise PasswordNotSet("this account has no password yet: ask an admin to set one")
 
 
 @routes.post("/v1/auth/refresh")

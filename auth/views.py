@@ -21,8 +21,14 @@ def account_json(settings: AuthSettings, row: asyncpg.Record) -> dict[str, Any]:
 def profile_json(row: asyncpg.Record) -> dict[str, Any]:
     return {
         "id": str(row["id"]), "name": row["name"], "maturity": row["maturity"],
-        "language": row["language"], "created_at": row["created_at"].isoformat(),
+        "language": row["language"], "genres": list(row["genres"]),
+        "created_at": row["created_at"].isoformat(),
     }  # fmt: skip
+
+
+def admin_profile_json(row: asyncpg.Record) -> dict[str, Any]:
+    """A profile as admins and services see it: with its account."""
+    return {**profile_json(row), "account_id": str(row["account_id"])}
 
 
 def device_json(row: asyncpg.Record, current: UUID | None) -> dict[str, Any]:

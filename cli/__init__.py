@@ -13,6 +13,7 @@ from cli import (
     audit,
     cdn,
     db,
+    history,
     jobs,
     ratelimit,
     recommendations,
@@ -60,6 +61,7 @@ app.add_typer(accounts.app, name="accounts")
 app.add_typer(subscriptions.app, name="subscriptions")
 app.add_typer(ratelimit.app, name="ratelimit")
 app.add_typer(recommendations.app, name="recommendations")
+app.add_typer(history.app, name="history")
 
 
 def main() -> None:

@@ -1,4 +1,5 @@
-"""``streamcore accounts``: bootstrap the first admin, list accounts, change roles.
+"""``streamcore accounts``: bootstrap the first admin, list accounts, change roles, set a
+password (an account an import created has none until then).
 
 What an account may play (streams, renditions, premium titles) is its subscription's plan:
 ``streamcore subscriptions``."""
@@ -25,7 +26,7 @@ from cli.signin import PasswordStdinOption, read_password_stdin
 from streamcore.auth.roles import Role
 
 app = typer.Typer(
-    help="Accounts (admins): create the first admin, list accounts, set roles.",
+    help="Accounts (admins): create the first admin, list accounts, set roles and passwords.",
     no_args_is_help=True,
 )
 
@@ -111,7 +112,9 @@ def _account_id(client: ApiClient, ref: str) -> str:
     return str(matches[0]["id"])
 
 
-def _update(api: str | None, ref: str, change: dict[str, str], json_output: bool) -> None:
+def _update(
+    api: str | None, ref: str, change: dict[str, str], json_output: bool, done: str | None = None
+) -> None:
     def call(client: ApiClient) -> dict[str, Any]:
         return client.update_account(_account_id(client, ref), change)
 
@@ -119,10 +122,7 @@ def _update(api: str | None, ref: str, change: dict[str, str], json_output: bool
     if json_output:
         print_json(account)
     else:
-        console.print(
-            f"{account['email']}: role {account['role']}",
-            highlight=False,
-        )
+        console.print(f"{account['email']}: {done or 'role ' + account['role']}", highlight=False)
 
 
 @app.command("set-role")
@@ -134,3 +134,19 @@ def set_role(
 ) -> None:
     """Change an account's role (audited)."""
     _update(api, account, {"role": role.value}, json_output)
+
+
+@app.command("set-password")
+def set_password(
+    account: Annotated[str, typer.Argument(help="The account's id (or email).")],
+    password_stdin: PasswordStdinOption = False,
+    json_output: JsonOption = False,
+    api: ApiOption = None,
+) -> None:
+    """Set an account's password (audited; its devices are signed out). Asked for unless
+    --password-stdin."""
+    if password_stdin:
+        password = read_password_stdin()
+    else:
+        password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    _update(api, account, {"password": password}, json_output, done="password set")

@@ -29,9 +29,13 @@ _STALE_TOKEN = ("token_expired", "invalid_token")
 
 
 class ApiClientError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, retry_after_s: float | None = None
+    ) -> None:
         super().__init__(f"{message} (HTTP {status}, {code})")
         self.status, self.code, self.message = status, code, message
+        # A 429's or 503's Retry-After, when it gave one in seconds.
+        self.retry_after_s = retry_after_s
 
 
 class SignedOut(ApiClientError):
@@ -133,7 +137,9 @@ class ApiClient:
                 code, message = error["code"], error["message"]
             except (ValueError, KeyError, TypeError):
                 code, message = "http_error", response.text[:200]
-            raise ApiClientError(response.status_code, code, message)
+            raise ApiClientError(
+                response.status_code, code, message, _seconds(response.headers.get("Retry-After"))
+            )
         return None if response.status_code == 204 else response.json()
 
     # -- signing in ------------------------------------------------------------------------
@@ -192,6 +198,21 @@ class ApiClient:
 
     def audit(self, params: dict[str, Any]) -> dict[str, Any]:
         return self._request("GET", "/v1/admin/audit", params=params)
+
+    def resolve_profiles(
+        self, items: list[dict[str, str]], *, create_missing: bool = False
+    ) -> dict[str, Any]:
+        """(account_email, profile_name) pairs to ids, in order (at most 500 at a time)."""
+        body = {"items": items, "create_missing": create_missing}
+        return self._request("POST", "/v1/admin/profiles/resolve", json=body)
+
+    # -- watch history (admins) --------------------------------------------------------------
+
+    def import_history(self, items: list[dict[str, Any]]) -> dict[str, Any]:
+        """Viewings written by the streaming service (at most 1000 at a time)."""
+        return self._request(
+            "POST", "/v1/admin/history", base_url=self.streaming_url, json={"items": items}
+        )
 
     # -- rate limits (admins) ----------------------------------------------------------------
 
@@ -285,3 +306,11 @@ class ApiClient:
 
     def subscriptions_tick(self) -> dict[str, Any]:
         return self._request("POST", "/v1/admin/subscriptions/tick")
+
+
+def _seconds(value: str | None) -> float | None:
+    """Retry-After in seconds (its HTTP-date form is not used by our services)."""
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None

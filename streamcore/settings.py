@@ -580,6 +580,7 @@ class GatewaySettings(_Section):
         GatewayRoute(prefix="/v1/profiles", service="auth"),
         GatewayRoute(prefix="/v1/devices", service="auth"),
         GatewayRoute(prefix="/v1/admin/accounts", service="auth"),
+        GatewayRoute(prefix="/v1/admin/profiles", service="auth"),
         GatewayRoute(prefix="/v1/admin/audit", service="auth"),
         GatewayRoute(prefix="/v1/admin/ratelimit", service="auth"),
         GatewayRoute(prefix="/.well-known/jwks.json", service="auth"),

@@ -185,3 +185,23 @@ def test_an_expired_access_token_is_refreshed(stack: Settings, cli: Cli) -> None
     ended = cli.run("whoami")
     assert ended.returncode == 1 and "streamcore login" in ended.stderr, ended.stderr
     assert not cli.credentials.exists()
+
+
+def test_set_password_lets_an_imported_account_sign_in(stack: Settings, cli: Cli) -> None:
+    email = _email("imported")
+    key = stack.auth.service_key().get_secret_value()
+    resolved = httpx.post(
+        f"{stack.api_url}/v1/admin/profiles/resolve",
+        headers={"Authorization": f"Bearer {key}"},
+        json={"items": [{"account_email": email, "profile_name": "Me"}], "create_missing": True},
+        timeout=30,
+    )
+    assert resolved.status_code == 200 and resolved.json()["items"][0]["created_account"]
+    refused = cli.run("login", "--email", email, "--password-stdin", stdin="anything at all\n")
+    assert refused.returncode == 1 and "password_not_set" in refused.stderr, refused.stderr
+    out = cli.ok("accounts", "set-password", email, "--password-stdin",
+                 stdin="an imported passphrase\n")  # fmt: skip
+    assert f"{email}: password set" in out
+    signed_in = cli.ok("login", "--email", email, "--password-stdin",
+                       stdin="an imported passphrase\n")  # fmt: skip
+    assert f"signed in as {email} (viewer)" in " ".join(signed_in.split())
