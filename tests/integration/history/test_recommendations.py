@@ -4,6 +4,7 @@ run as the scheduler runs it, rows read as the profile (and through the gateway)
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -213,3 +214,32 @@ async def test_rows_through_the_gateway_and_their_metrics(stack: Settings, world
     async with httpx.AsyncClient(base_url=stack.streaming.url, timeout=20) as streaming:
         metrics = (await streaming.get("/metrics")).text
     assert 'recommendation_seconds_count{cache="miss",row="top_picks"}' in metrics
+
+
+async def test_an_admin_reads_a_profiles_rows_as_that_profile_would_see_them(
+    app: TestClient, stack: Settings, world: World
+) -> None:
+    async with httpx.AsyncClient(
+        base_url=stack.api_url, headers=admin_headers(stack), timeout=20
+    ) as gateway:
+        resolved = await gateway.post(
+            "/v1/admin/profiles/resolve",
+            json={"items": [{"account_email": f"recs-{world.catalog.tag}@example.com",
+                             "profile_name": "Main"}], "create_missing": True},
+        )  # fmt: skip
+        assert resolved.status_code == 200, resolved.text
+        (found,) = resolved.json()["items"]
+    viewer = Device(account_id=uuid.UUID(found["account_id"]),
+                    profile_id=uuid.UUID(found["profile_id"]))  # fmt: skip
+    await imported(stack, [(viewer, world["drama1"], "2026-12-04T20:00:00+00:00")])
+    await run_rebuild(stack)
+    response = await app.get(
+        f"/v1/profiles/{viewer.profile_id}/recommendations", headers=admin_headers(stack)
+    )
+    assert response.status == 200, await response.text()
+    ids = [item["title"]["id"] for item in (await response.json())["items"]]
+    assert str(world["drama1"].id) not in ids and str(world["drama2"].id) in ids[:2]
+    missing = await app.get(
+        f"/v1/profiles/{uuid.uuid4()}/recommendations", headers=admin_headers(stack)
+    )
+    assert missing.status == 404
