@@ -21,8 +21,15 @@ async def load(conn: asyncpg.Connection, schema: str, rows: int, profiles: int) 
     await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
     await conn.execute(f'CREATE SCHEMA "{schema}"')
     await conn.execute(
-        f'CREATE TABLE "{schema}".watch_history (LIKE streaming.watch_history INCLUDING ALL)'
+        f'CREATE TABLE "{schema}".watch_history (LIKE streaming.watch_history '
+        "INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"
     )
+    # The same indexes under the same names (LIKE ... INCLUDING INDEXES would rename them).
+    for (definition,) in await conn.fetch(
+        "SELECT indexdef FROM pg_indexes WHERE schemaname = 'streaming' "
+        "AND tablename = 'watch_history'"
+    ):
+        await conn.execute(definition.replace(" ON streaming.", f' ON "{schema}".'))
     # Row n: profile n % profiles; its title, series for one row in five (episodes), a
     # completion spread over [0, 1], watched over the past year.
     await conn.execute(
