@@ -56,6 +56,10 @@ async def _replayed(replica: asyncpg.Connection, rows: int) -> None:
 
 async def main(rows: int, profiles: int, count: int) -> int:
     settings = load_settings()
+    if not settings.stack.postgres_replicas and not settings.postgres.replica_urls:
+        # `streamcore up --replicas 1` said so on its command line, not in the settings.
+        stack = settings.stack.model_copy(update={"postgres_replicas": 1})
+        settings = settings.model_copy(update={"stack": stack})
     if not settings.postgres_replica_dsns:
         print("no replica: start the stack with `streamcore up --detach --replicas 1`")
         return 2
