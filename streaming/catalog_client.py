@@ -143,27 +143,15 @@ class CatalogClient:
         return found
 
     async def _fetch(self, asset_id: UUID) -> CatalogAsset | None:
-        if not self.breaker.allow():
-            raise self._unavailable("the catalog keeps failing, so it is not asked for a while")
-        try:
-            response = await self._http.get(f"/v1/assets/{asset_id}")
-        except httpx.HTTPError as exc:  # refused, reset, timed out: the catalog did not answer
-            self.breaker.record_failure()
-            log.warning("catalog %s: asset %s: %r", self.base_url, asset_id, exc)
-            raise self._unavailable(f"the catalog did not answer ({type(exc).__name__})") from None
-        if response.status_code == 404:
-            self.breaker.record_success()
+        body = await self._get_json(f"/v1/assets/{asset_id}", what=f"asset {asset_id}")
+        if body is None:
             return None
         try:
-            response.raise_for_status()
-            asset = CatalogAsset.model_validate_json(response.content)
-        except (httpx.HTTPStatusError, ValidationError) as exc:
+            asset = CatalogAsset.model_validate(body)
+        except ValidationError as exc:
             self.breaker.record_failure()
             log.error("catalog %s: asset %s: unusable answer: %s", self.base_url, asset_id, exc)
-            raise self._unavailable(
-                f"the catalog gave no usable answer (HTTP {response.status_code})"
-            ) from None
-        self.breaker.record_success()
+            raise self._unavailable("the catalog gave no usable answer") from None
         self._cache.put(str(asset_id), asset, self._cache_ttl_s, self._cache_ttl_s)
         return asset
 

@@ -15,18 +15,19 @@ from streaming.queries import SESSION_COLUMNS, session_owner
 from streaming.viewer import Viewer
 
 _UPSERT_SET = """
-SET position_s = EXCLUDED.position_s, duration_s = EXCLUDED.duration_s,
+SET position_s = EXCLUDED.position_s,
+    duration_s = coalesce(EXCLUDED.duration_s, watch_progress.duration_s),
     session_id = EXCLUDED.session_id, updated_at = EXCLUDED.updated_at
-WHERE watch_progress.updated_at <= EXCLUDED.updated_at
+WHERE watch_progress.updated_at < EXCLUDED.updated_at
 """
 # A profile's position; an older report (or an older claimed one) never overwrites a newer.
-_UPSERT_PROFILE = f"""
+UPSERT_PROFILE = f"""
 INSERT INTO watch_progress (profile_id, account_id, asset_id, position_s, duration_s,
                             session_id, updated_at)
 VALUES ($1, $2, $3, $4, $5, $6, to_timestamp($7))
 ON CONFLICT (profile_id, asset_id) DO UPDATE {_UPSERT_SET}
 """
-_UPSERT_VIEWER = f"""
+UPSERT_VIEWER = f"""
 INSERT INTO watch_progress (viewer_id, asset_id, position_s, duration_s, session_id, updated_at)
 VALUES ($1, $2, $3, $4, $5, to_timestamp($6))
 ON CONFLICT (viewer_id, asset_id) DO UPDATE {_UPSERT_SET}
@@ -46,12 +47,12 @@ async def persist_progress(
     """Upsert the viewer's position; an older report never overwrites a newer one."""
     if viewer.signed_in:
         await pool.execute(
-            _UPSERT_PROFILE, viewer.profile_id, viewer.account_id, asset, position_s,
+            UPSERT_PROFILE, viewer.profile_id, viewer.account_id, asset, position_s,
             duration_s, session_id, updated_at,
         )  # fmt: skip
     else:
         await pool.execute(
-            _UPSERT_VIEWER, viewer.owner, asset, position_s, duration_s, session_id, updated_at
+            UPSERT_VIEWER, viewer.owner, asset, position_s, duration_s, session_id, updated_at
         )
 
 
@@ -185,7 +186,7 @@ async def claim_viewer(pool: asyncpg.Pool, viewer_id: UUID, profile: Viewer) -> 
             viewer_id,
         )
         await conn.executemany(
-            _UPSERT_PROFILE,
+            UPSERT_PROFILE,
             [(profile.profile_id, profile.account_id, r["asset_id"], r["position_s"],
               r["duration_s"], r["session_id"], float(r["updated_at"])) for r in moved],
         )  # fmt: skip

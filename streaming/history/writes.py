@@ -15,24 +15,8 @@ from uuid import UUID
 import asyncpg
 
 from streaming.history.report import Report, newest
+from streaming.writes import UPSERT_PROFILE, UPSERT_VIEWER
 
-_PROGRESS_SET = """
-SET position_s = EXCLUDED.position_s,
-    duration_s = coalesce(EXCLUDED.duration_s, watch_progress.duration_s),
-    session_id = EXCLUDED.session_id, updated_at = EXCLUDED.updated_at
-WHERE watch_progress.updated_at < EXCLUDED.updated_at
-"""
-_PROGRESS_PROFILE = f"""
-INSERT INTO watch_progress (profile_id, account_id, asset_id, position_s, duration_s,
-                            session_id, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, to_timestamp($7))
-ON CONFLICT (profile_id, asset_id) DO UPDATE {_PROGRESS_SET}
-"""
-_PROGRESS_VIEWER = f"""
-INSERT INTO watch_progress (viewer_id, asset_id, position_s, duration_s, session_id, updated_at)
-VALUES ($1, $2, $3, $4, $5, to_timestamp($6))
-ON CONFLICT (viewer_id, asset_id) DO UPDATE {_PROGRESS_SET}
-"""
 # One statement for a whole batch; `old` is read in the statement's snapshot, so what each row
 # was before (its completion) comes back beside what it is now. Rows not written (the report
 # was not newer) are not returned.
@@ -105,13 +89,13 @@ async def persist(
     async with pool.acquire() as conn, conn.transaction():
         if profiles:
             await conn.executemany(
-                _PROGRESS_PROFILE,
+                UPSERT_PROFILE,
                 [(r.profile_id, r.account_id, r.asset_id, r.position_s, r.duration_s,
                   r.session_id, r.at) for r in profiles],
             )  # fmt: skip
         if viewers:
             await conn.executemany(
-                _PROGRESS_VIEWER,
+                UPSERT_VIEWER,
                 [(r.viewer_id, r.asset_id, r.position_s, r.duration_s, r.session_id, r.at)
                  for r in viewers],
             )  # fmt: skip

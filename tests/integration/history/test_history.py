@@ -8,7 +8,6 @@ import asyncio
 import random
 import time
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -16,8 +15,6 @@ import pytest
 import redis.asyncio as aioredis
 from aiohttp.test_utils import TestClient
 
-from streamcore.db.database import pool_context
-from streamcore.db.schemas import Schema
 from streamcore.settings import Settings
 from streamcore.web.service import SETTINGS_KEY
 from streaming.history import flusher
@@ -25,18 +22,6 @@ from tests.integration.history.titles import Catalog, Title
 from tests.streaming_http import Device, heartbeat, signed_in_app, start_session
 
 pytestmark = pytest.mark.stack
-
-
-@pytest.fixture
-async def app(stack: Settings) -> AsyncIterator[TestClient]:
-    async with signed_in_app(stack) as client:
-        yield client
-
-
-@pytest.fixture
-async def pool(stack: Settings) -> AsyncIterator[asyncpg.Pool]:
-    async with pool_context(stack, schema=Schema.STREAMING, min_size=1, max_size=2) as found:
-        yield found
 
 
 @pytest.fixture

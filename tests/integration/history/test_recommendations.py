@@ -5,7 +5,6 @@ run as the scheduler runs it, rows read as the profile (and through the gateway)
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -13,26 +12,12 @@ import httpx
 import pytest
 from aiohttp.test_utils import TestClient
 
-from streamcore.db.database import pool_context
-from streamcore.db.schemas import Schema
 from streamcore.settings import Settings
 from streaming.worker import run_rebuild
 from tests.integration.history.titles import Catalog, Title, admin_headers
-from tests.streaming_http import Device, signed_in_app
+from tests.streaming_http import Device
 
 pytestmark = pytest.mark.stack
-
-
-@pytest.fixture
-async def app(stack: Settings) -> AsyncIterator[TestClient]:
-    async with signed_in_app(stack) as client:
-        yield client
-
-
-@pytest.fixture
-async def pool(stack: Settings) -> AsyncIterator[asyncpg.Pool]:
-    async with pool_context(stack, schema=Schema.STREAMING, min_size=1, max_size=2) as found:
-        yield found
 
 
 class World:
