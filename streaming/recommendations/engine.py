@@ -1,264 +1,162 @@
 """The recommendation engine: pure functions over titles and watches (numpy, scipy.sparse).
 
-- Content similarity: cosine over L2-normalised title vectors (genres one-hot, plus a
-  smaller year block), top-k neighbours per title by sparse products.
-- Item-based collaborative filtering on implicit feedback: a profile x title matrix of
-  completion weights; cosine item-item with shrinkage, top-k per title, computed in row
-  chunks of a sparse product (never a dense all-pairs matrix).
-- Trending: decayed popularity, exponential with a half-life (and forward decay, for the
-  Redis sorted set that keeps it between two rebuilds).
-- `rank`: the weighted hybrid of the three, each component normalised per profile.
+- ``content_neighbours``: cosine over L2-normalised title vectors (genres one-hot, a smaller
+  block for the year as gaussian bumps, so that near years are alike, and a small one for the
+  kind), top k per title. Titles with the same features share one vector: the product runs
+  over the distinct vectors only (streaming/recommendations/content.py).
+- ``item_neighbours``: item-based collaborative filtering on implicit feedback: a profile x
+  title matrix of completion weights, cosine item-item with a shrinkage term in the
+  denominator, top k per title by sparse products in row chunks (never a dense all-pairs
+  matrix: streaming/recommendations/topk.py).
+- ``decayed_popularity``, ``forward_decay``, ``rebased``: trending, exponential decay with a
+  half-life, and its forward-decay form for the Redis sorted set between two rebuilds.
+- ``rank``: the weighted hybrid of the three for one profile (streaming/recommendations/
+  ranking.py), each component normalised to [0, 1] over that profile's candidates.
 
-Deterministic: ties are broken by title id, inputs are sorted before use.
+Deterministic: inputs are ordered by id before use, sums are taken in a fixed order, ties are
+broken by title id; shuffling the input changes nothing. Every number returned is a float.
+The defaults below were tuned on MovieLens 100K (bench/recommendations.py --tune,
+docs/recommendations.md).
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 
 import numpy as np
+import numpy.typing as npt
 import scipy.sparse as sp
 
-Neighbours = dict[str, list[tuple[str, float]]]
+from streaming.recommendations import content, topk
+from streaming.recommendations.model import Candidate, Neighbours, TitleFeatures, Watch, Weights
+from streaming.recommendations.ranking import rank
 
-# Rows of the item-item product computed at once: bounds the memory of the product.
-_CHUNK = 2048
-# Each year block spans this many years; neighbouring blocks share a little weight.
-_YEAR_SPAN = 10
-_YEAR_WEIGHT = 0.35
+__all__ = [
+    "Candidate",
+    "Neighbours",
+    "TitleFeatures",
+    "Watch",
+    "Weights",
+    "content_neighbours",
+    "decayed_popularity",
+    "forward_decay",
+    "item_neighbours",
+    "rank",
+    "rebased",
+]
+
+# The shrinkage of item-item cosine: dot / (|i| |j| + SHRINKAGE) pulls the similarity of
+# titles seen by few profiles towards 0 (a pair co-watched once is weak evidence).
 SHRINKAGE = 10.0
 
 
-@dataclass(frozen=True, slots=True)
-class TitleFeatures:
-    id: str
-    genres: tuple[str, ...] = ()
-    year: int | None = None
-    rating: float | None = None
-    runtime_min: int | None = None
-    kind: str = "movie"
-
-
-@dataclass(frozen=True, slots=True)
-class Watch:
-    profile: str
-    title: str
-    weight: float
-    at: float
-
-
-@dataclass(frozen=True, slots=True)
-class Weights:
-    content: float
-    collaborative: float
-    trending: float
-
-
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    title: str
-    score: float
-    components: dict[str, float]
-    because: str | None
-    shared_genres: tuple[str, ...]
-
-
-def _top_k(similar: sp.csr_matrix, ids: Sequence[str], k: int, offset: int) -> Neighbours:
-    """Each row's k best columns (not itself), best first, ties by id."""
-    found: Neighbours = {}
-    for row in range(similar.shape[0]):
-        start, end = similar.indptr[row], similar.indptr[row + 1]
-        columns, values = similar.indices[start:end], similar.data[start:end]
-        me = row + offset
-        pairs = [(float(v), ids[c]) for c, v in zip(columns, values, strict=True)
-                 if c != me and v > 0]  # fmt: skip
-        pairs.sort(key=lambda pair: (-pair[0], pair[1]))
-        found[ids[me]] = [(other, value) for value, other in pairs[:k]]
+def lists(ids: Sequence[str], rows: topk.Ints, cols: topk.Ints, vals: topk.Floats) -> Neighbours:
+    """Neighbour lists from top_k's (rows, columns, values), sorted by row; every id a key."""
+    found: Neighbours = {title: [] for title in ids}
+    for row, col, value in zip(rows.tolist(), cols.tolist(), vals.tolist(), strict=True):
+        found[ids[row]].append((ids[col], float(value)))
     return found
 
 
-def _normalised_rows(matrix: sp.csr_matrix) -> sp.csr_matrix:
-    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
-    norms[norms == 0] = 1.0
-    return sp.csr_matrix(sp.diags(1.0 / norms) @ matrix)
+def content_neighbours(
+    titles: Sequence[TitleFeatures],
+    k: int,
+    *,
+    year_weight: float = content.YEAR_WEIGHT,
+    year_scale: float = content.YEAR_SCALE,
+    genre_idf: bool = content.GENRE_IDF,
+) -> Neighbours:
+    """The k titles most alike in genres, year and kind, best first, never the title itself."""
+    unique: dict[str, TitleFeatures] = {}
+    for title in titles:
+        held = unique.get(title.id)
+        # The same id twice: one of them, whichever the input's order.
+        if held is None or repr(title) > repr(held):
+            unique[title.id] = title
+    ordered = [unique[title_id] for title_id in sorted(unique)]
+    if not ordered or k <= 0:
+        return {title.id: [] for title in ordered}
+    found = content.neighbours(
+        [content.Described(t.id, t.genres, t.year, t.kind) for t in ordered],
+        k,
+        content.Shape(year_weight, year_scale, genre_idf),
+    )
+    return dict(found)
 
 
-def _vectors(titles: Sequence[TitleFeatures]) -> sp.csr_matrix:
-    genres = sorted({genre for title in titles for genre in title.genres})
-    column = {genre: n for n, genre in enumerate(genres)}
-    years = sorted({title.year // _YEAR_SPAN for title in titles if title.year is not None})
-    block = {year: len(genres) + n for n, year in enumerate(years)}
-    rows, cols, data = [], [], []
-    for row, title in enumerate(titles):
-        for genre in set(title.genres):
-            rows.append(row)
-            cols.append(column[genre])
-            data.append(1.0 / math.sqrt(len(set(title.genres))))
-        if title.year is not None:
-            rows.append(row)
-            cols.append(block[title.year // _YEAR_SPAN])
-            data.append(_YEAR_WEIGHT)
-    shape = (len(titles), len(genres) + len(years))
-    return _normalised_rows(sp.csr_matrix((data, (rows, cols)), shape=shape))
+def _indexed(names: list[str]) -> tuple[list[str], topk.Ints]:
+    """The distinct names, sorted, and each name's position among them."""
+    distinct = sorted(set(names))
+    position = {name: n for n, name in enumerate(distinct)}
+    return distinct, np.array([position[name] for name in names], dtype=np.int64)
 
 
-def content_neighbours(titles: Sequence[TitleFeatures], k: int) -> Neighbours:
-    ordered = sorted(titles, key=lambda title: title.id)
-    if not ordered:
-        return {}
-    ids = [title.id for title in ordered]
-    vectors = _vectors(ordered)
-    transposed = vectors.T.tocsr()
-    found: Neighbours = {}
-    for start in range(0, len(ids), _CHUNK):
-        product = (vectors[start : start + _CHUNK] @ transposed).tocsr()
-        found.update(_top_k(product, ids, k, start))
-    return found
-
-
-def _matrix(watches: Iterable[Watch]) -> tuple[sp.csr_matrix, list[str], list[str]]:
-    """The profile x title matrix of each pair's latest weight."""
-    latest: dict[tuple[str, str], Watch] = {}
-    for watch in watches:
-        key = (watch.profile, watch.title)
-        if key not in latest or (watch.at, watch.weight) > (latest[key].at, latest[key].weight):
-            latest[key] = watch
-    profiles = sorted({profile for profile, _ in latest})
-    titles = sorted({title for _, title in latest})
-    p_index = {p: n for n, p in enumerate(profiles)}
-    t_index = {t: n for n, t in enumerate(titles)}
-    keys = sorted(latest)
-    data = [max(0.0, latest[key].weight) for key in keys]
-    rows = [p_index[p] for p, _ in keys]
-    cols = [t_index[t] for _, t in keys]
-    matrix = sp.csr_matrix((data, (rows, cols)), shape=(len(profiles), len(titles)))
+def _matrix(watches: Iterable[Watch]) -> tuple[sp.csr_matrix, list[str]]:
+    """The profile x title matrix of each pair's latest weight (ties: the larger weight)."""
+    seen = list(watches)
+    if not seen:
+        return sp.csr_matrix((0, 0)), []
+    profiles, p_index = _indexed([w.profile for w in seen])
+    titles, t_index = _indexed([w.title for w in seen])
+    at = np.array([w.at for w in seen], dtype=np.float64)
+    weight = np.array([w.weight for w in seen], dtype=np.float64)
+    order = np.lexsort((weight, at, t_index, p_index))
+    pair = p_index[order].astype(np.int64) * len(titles) + t_index[order]
+    last = np.append(pair[1:] != pair[:-1], True)
+    chosen = order[last]
+    matrix = sp.csr_matrix(
+        (np.clip(weight[chosen], 0.0, None), (p_index[chosen], t_index[chosen])),
+        shape=(len(profiles), len(titles)),
+    )
     matrix.eliminate_zeros()
-    return matrix, profiles, titles
+    return matrix, titles
 
 
 def item_neighbours(
     watches: Iterable[Watch], k: int, *, shrinkage: float = SHRINKAGE
 ) -> Neighbours:
-    matrix, _, titles = _matrix(watches)
-    if not titles:
-        return {}
-    items = matrix.T.tocsr()  # title x profile
-    norms = np.sqrt(np.asarray(items.multiply(items).sum(axis=1)).ravel())
-    transposed = items.T.tocsr()
-    found: Neighbours = {}
-    for start in range(0, len(titles), _CHUNK):
-        chunk = items[start : start + _CHUNK]
-        dots = (chunk @ transposed).tocoo()
-        co = ((chunk > 0).astype(float) @ (transposed > 0).astype(float)).tocsr()
-        rows, cols = dots.row, dots.col
-        denominator = norms[rows + start] * norms[cols]
-        denominator[denominator == 0] = 1.0
-        together = np.asarray(co[rows, cols]).ravel()
-        values = dots.data / denominator * (together / (together + shrinkage))
-        similar = sp.csr_matrix((values, (rows, cols)), shape=dots.shape)
-        found.update(_top_k(similar, titles, k, start))
-    return found
+    """Item-item cosine over the profiles' latest completion weights, shrunk: for titles i, j
+    with weight columns x_i, x_j, ``x_i . x_j / (|x_i| |x_j| + shrinkage)``; top k per title."""
+    matrix, ids = _matrix(watches)
+    if not ids or k <= 0:
+        return {title: [] for title in ids}
+    items = sp.csr_matrix(matrix.T)  # title x profile
+    norms = np.sqrt(np.asarray(items.multiply(items).sum(axis=1), dtype=np.float64).ravel())
+
+    def shrunk(start: int, rows: topk.Ints, cols: topk.Ints, dots: topk.Floats) -> topk.Floats:
+        return dots / (norms[rows + start] * norms[cols] + shrinkage)
+
+    rows, cols, vals = topk.top_k(items, sp.csr_matrix(matrix), k, rescale=shrunk)
+    return lists(ids, rows, cols, vals)
 
 
 def decayed_popularity(
     watches: Iterable[Watch], now: float, half_life_s: float
 ) -> dict[str, float]:
-    scores: dict[str, float] = {}
-    for watch in watches:
-        if watch.at <= now:
-            decay = 2.0 ** (-(now - watch.at) / half_life_s)
-            scores[watch.title] = scores.get(watch.title, 0.0) + watch.weight * decay
-    return scores
+    """Each title's sum of ``weight * 2 ** (-(now - at) / half_life_s)`` over its watches up
+    to `now` (later ones are ignored)."""
+    seen = [w for w in watches if w.at <= now]
+    if not seen:
+        return {}
+    titles, index = _indexed([w.title for w in seen])
+    at = np.array([w.at for w in seen], dtype=np.float64)
+    weight = np.array([w.weight for w in seen], dtype=np.float64)
+    values: npt.NDArray[np.float64] = weight * np.exp2(-(now - at) / half_life_s)
+    # Summed in an order fixed by the values themselves, so the input's order cannot matter.
+    order = np.lexsort((values, index))
+    starts = np.flatnonzero(np.append(True, index[order][1:] != index[order][:-1]))
+    sums = np.add.reduceat(values[order], starts)
+    return {title: float(total) for title, total in zip(titles, sums.tolist(), strict=True)}
 
 
 def forward_decay(at: float, landmark: float, half_life_s: float) -> float:
+    """``2 ** ((at - landmark) / half_life_s)`` (Cormode et al., "Forward decay", ICDE 2009):
+    a watch adds ``weight * forward_decay(at, L, h)`` to its title's score; the score divided
+    by ``forward_decay(now, L, h)`` is the title's decayed popularity at `now`."""
     return float(2.0 ** ((at - landmark) / half_life_s))
 
 
 def rebased(landmark: float, new_landmark: float, half_life_s: float) -> float:
-    """The factor that moves stored forward-decayed scores to a later landmark."""
-    return float(2.0 ** (-(new_landmark - landmark) / half_life_s))
-
-
-def _scaled(values: dict[str, float]) -> dict[str, float]:
-    top = max(values.values(), default=0.0)
-    return {key: value / top for key, value in values.items()} if top > 0 else {}
-
-
-def _recency(history: Sequence[Watch]) -> dict[str, float]:
-    """The profile's own history, its latest watches counting most (halving every 20)."""
-    ordered = sorted(history, key=lambda watch: (-watch.at, watch.title))
-    return {watch.title: 0.5 ** (n / 20) for n, watch in enumerate(ordered)}
-
-
-def _spread(
-    history: Sequence[Watch], lists: Neighbours, recency: Mapping[str, float]
-) -> tuple[dict[str, float], dict[str, tuple[float, str]]]:
-    scores: dict[str, float] = {}
-    best: dict[str, tuple[float, str]] = {}
-    for watch in history:
-        weight = max(0.0, watch.weight) * recency.get(watch.title, 1.0)
-        for other, similarity in lists.get(watch.title, []):
-            gain = weight * similarity
-            scores[other] = scores.get(other, 0.0) + gain
-            if other not in best or (gain, watch.title) > best[other]:
-                best[other] = (gain, watch.title)
-    return scores, best
-
-
-def _genre_match(titles: Mapping[str, TitleFeatures], seed: Collection[str]) -> dict[str, float]:
-    if not seed:
-        return {}
-    wanted = set(seed)
-    scores = {}
-    for title_id, title in titles.items():
-        mine = set(title.genres)
-        if mine & wanted:
-            scores[title_id] = len(mine & wanted) / math.sqrt(len(mine) * len(wanted))
-    return scores
-
-
-def rank(
-    history: Sequence[Watch],
-    *,
-    content: Neighbours,
-    collaborative: Neighbours,
-    trending: Mapping[str, float],
-    titles: Mapping[str, TitleFeatures],
-    weights: Weights,
-    seed_genres: Sequence[str] = (),
-    exclude: Collection[str] = (),
-    limit: int = 20,
-) -> list[Candidate]:
-    recency = _recency(history)
-    collab, collab_best = _spread(history, collaborative, recency)
-    if history:
-        similar, content_best = _spread(history, content, recency)
-    else:
-        similar, content_best = _genre_match(titles, seed_genres), {}
-    popular = {title: score for title, score in trending.items() if title in titles}
-    banned = set(exclude) | {watch.title for watch in history}
-    components = {
-        "content": _scaled({t: s for t, s in similar.items() if t not in banned}),
-        "collaborative": _scaled({t: s for t, s in collab.items() if t not in banned}),
-        "trending": _scaled({t: s for t, s in popular.items() if t not in banned}),
-    }
-    candidates = set().union(*components.values()) & set(titles)
-    scored = []
-    for title in candidates:
-        parts = {name: float(values.get(title, 0.0)) for name, values in components.items()}
-        score = (weights.content * parts["content"]
-                 + weights.collaborative * parts["collaborative"]
-                 + weights.trending * parts["trending"])  # fmt: skip
-        if score <= 0:
-            continue
-        because = (collab_best.get(title) or content_best.get(title) or (0.0, None))[1]
-        if because is not None and because in titles:
-            shared = set(titles[title].genres) & set(titles[because].genres)
-        else:
-            shared = set(titles[title].genres) & set(seed_genres)
-        scored.append(Candidate(title, float(score), parts, because, tuple(sorted(shared))))
-    scored.sort(key=lambda candidate: (-candidate.score, candidate.title))
-    return scored[:limit]
+    """The factor that moves scores stored against `landmark` to `new_landmark` (a later one
+    keeps the exponent, and so the scores, from overflowing)."""
+    return float(2.0 ** ((landmark - new_landmark) / half_life_s))
