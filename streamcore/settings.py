@@ -318,12 +318,12 @@ class RecommendationSettings(_Section):
     """Hybrid recommendations (docs/recommendations.md): the weights of each signal, the
     neighbour lists' size, trending's half-life, and how long a profile's rows are cached."""
 
-    weight_content: float = Field(0.2, ge=0)
-    weight_collaborative: float = Field(0.7, ge=0)
-    weight_trending: float = Field(0.1, ge=0)
+    weight_content: float = Field(0.1, ge=0)
+    weight_collaborative: float = Field(0.88, ge=0)
+    weight_trending: float = Field(0.02, ge=0)
     # Neighbours kept per title (content and collaborative lists alike).
-    neighbours: int = Field(50, ge=1, le=1000)
-    trending_half_life_s: float = Field(7 * 86400.0, gt=0)
+    neighbours: int = Field(100, ge=1, le=1000)
+    trending_half_life_s: float = Field(3 * 86400.0, gt=0)
     # A profile's rows are kept this long, and rebuilt when it finishes something.
     row_ttl_s: float = Field(600.0, ge=0)
     row_size: int = Field(20, ge=1, le=100)

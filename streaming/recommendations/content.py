@@ -6,7 +6,8 @@ A title's vector has three blocks, each L2-normalised, the whole then normalised
   film-noirs have more in common than two dramas);
 - the year, as gaussian bumps on a grid of centres half `year_scale` apart: the dot product of
   two years' blocks is close to a gaussian of their distance (sigma ``year_scale * sqrt(2)``),
-  scaled by `year_weight` (below the genres' 1);
+  scaled by `year_weight` against the genres' 1 (tuned to as much: on MovieLens, films of
+  the same years are watched together);
 - the kind (movie or series), one-hot, weighted KIND_WEIGHT.
 
 Titles with the same genres, year and kind have the same vector: the product is taken over the
@@ -27,8 +28,8 @@ import scipy.sparse as sp
 from streaming.recommendations import topk
 
 # Tuned on MovieLens 100K's validation split (bench/recommendations.py --tune).
-YEAR_WEIGHT = 0.5
-YEAR_SCALE = 5.0
+YEAR_WEIGHT = 1.0
+YEAR_SCALE = 3.0
 GENRE_IDF = True
 # Not measured (MovieLens has films only): enough to prefer a series for a series.
 KIND_WEIGHT = 0.3
