@@ -51,7 +51,7 @@ __all__ = [
 SHRINKAGE = 2.0
 
 
-def lists(ids: Sequence[str], rows: topk.Ints, cols: topk.Ints, vals: topk.Floats) -> Neighbours:
+def _lists(ids: Sequence[str], rows: topk.Ints, cols: topk.Ints, vals: topk.Floats) -> Neighbours:
     """Neighbour lists from top_k's (rows, columns, values), sorted by row; every id a key."""
     found: Neighbours = {title: [] for title in ids}
     for row, col, value in zip(rows.tolist(), cols.tolist(), vals.tolist(), strict=True):
@@ -85,6 +85,11 @@ def content_neighbours(
     return dict(found)
 
 
+def _finite(weights: topk.Floats) -> topk.Floats:
+    """A weight that is not a number counts as no watch: it must not spread NaN to others."""
+    return np.where(np.isfinite(weights), weights, 0.0)
+
+
 def _indexed(names: list[str]) -> tuple[list[str], topk.Ints]:
     """The distinct names, sorted, and each name's position among them."""
     distinct = sorted(set(names))
@@ -100,7 +105,7 @@ def _matrix(watches: Iterable[Watch]) -> tuple[sp.csr_matrix, list[str]]:
     profiles, p_index = _indexed([w.profile for w in seen])
     titles, t_index = _indexed([w.title for w in seen])
     at = np.array([w.at for w in seen], dtype=np.float64)
-    weight = np.array([w.weight for w in seen], dtype=np.float64)
+    weight = _finite(np.array([w.weight for w in seen], dtype=np.float64))
     order = np.lexsort((weight, at, t_index, p_index))
     pair = p_index[order].astype(np.int64) * len(titles) + t_index[order]
     last = np.append(pair[1:] != pair[:-1], True)
@@ -128,7 +133,7 @@ def item_neighbours(
         return dots / (norms[rows + start] * norms[cols] + shrinkage)
 
     rows, cols, vals = topk.top_k(items, sp.csr_matrix(matrix), k, rescale=shrunk)
-    return lists(ids, rows, cols, vals)
+    return _lists(ids, rows, cols, vals)
 
 
 def decayed_popularity(
@@ -141,7 +146,7 @@ def decayed_popularity(
         return {}
     titles, index = _indexed([w.title for w in seen])
     at = np.array([w.at for w in seen], dtype=np.float64)
-    weight = np.array([w.weight for w in seen], dtype=np.float64)
+    weight = _finite(np.array([w.weight for w in seen], dtype=np.float64))
     values: npt.NDArray[np.float64] = weight * np.exp2(-(now - at) / half_life_s)
     # Summed in an order fixed by the values themselves, so the input's order cannot matter.
     order = np.lexsort((values, index))

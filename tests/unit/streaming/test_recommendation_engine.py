@@ -387,3 +387,13 @@ def test_rank_ignores_the_order_of_the_history(seed: int) -> None:
     shuffled = list(history)
     random.Random(seed).shuffle(shuffled)
     assert _ranked(shuffled, seed_genres=["Drama"]) == _ranked(history, seed_genres=["Drama"])
+
+
+def test_a_weight_that_is_not_a_number_counts_as_nothing() -> None:
+    broken = [*WATCHES, Watch("p4", "a", math.nan, 10), Watch("p4", "b", math.inf, 10)]
+    assert engine.item_neighbours(broken, 5, shrinkage=2.0) == engine.item_neighbours(
+        WATCHES, 5, shrinkage=2.0
+    )
+    popular = engine.decayed_popularity(broken, 20.0, 5.0)
+    assert popular == pytest.approx(engine.decayed_popularity(WATCHES, 20.0, 5.0))
+    assert all(math.isfinite(value) for value in popular.values())
