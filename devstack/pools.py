@@ -1,9 +1,10 @@
 """The stack's Python programs: one Celery worker pool per queue, the scheduler, the apps.
 
 Each queue of streamcore/tasks/routes.py gets a pool of its own (``worker-transcode``,
-``worker-control``, ``worker-billing``), sized by ``worker.queues.<queue>.concurrency``: a
-pool busy with long transcodes never holds back a CDN purge. ``worker`` is the name users
-know; it stands for every pool (`streamcore restart worker`).
+``worker-control``, ``worker-billing``, ``worker-recommendations``), sized by
+``worker.queues.<queue>.concurrency``: a pool busy with long transcodes never holds back a
+CDN purge. ``worker`` is the name users know; it stands for every pool (`streamcore restart
+worker`).
 """
 
 from __future__ import annotations

@@ -84,9 +84,10 @@ def test_a_job_whose_worker_tree_was_killed_mid_encode_is_ready_after_a_restart(
         capture_output=True, text=True, timeout=180, check=False,
     )  # fmt: skip
     assert restarted.returncode == 0, restarted.stderr
-    # `worker` is every pool, the subscriptions' billing pool too (devstack/pools.py).
+    # `worker` is every pool, the subscriptions' billing pool and the streaming service's
+    # recommendations pool too (devstack/pools.py).
     assert sorted(json.loads(restarted.stdout)["restarted"]) == [
-        "worker-billing", "worker-control", "worker-transcode",
+        "worker-billing", "worker-control", "worker-recommendations", "worker-transcode",
     ]  # fmt: skip
 
     wait_until(api, asset["id"], lambda a: a["attempts"] >= 2, "processing resumed", 120)

@@ -38,7 +38,9 @@ def test_status_json_reports_every_service_healthy(stack: Settings) -> None:
     states = {service["name"]: service["state"] for service in report["services"]}
     assert states == {service.value: "healthy" for service in Service}
     pools = {pool["name"]: pool for pool in report["worker_pools"]}
-    assert sorted(pools) == ["worker-billing", "worker-control", "worker-transcode"]
+    assert sorted(pools) == [
+        "worker-billing", "worker-control", "worker-recommendations", "worker-transcode",
+    ]  # fmt: skip
     for queue, policy in stack.worker.queues.items():
         pool = pools[f"worker-{queue}"]
         assert pool["state"] == "healthy" and pool["pid"] and pool["queue"] == queue
