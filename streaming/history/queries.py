@@ -53,16 +53,6 @@ async def continue_watching(
     return rows
 
 
-async def finished(pool: asyncpg.Pool, profile_id: UUID, above: float) -> set[UUID]:
-    """Titles the profile has finished at least once, and the series of finished episodes'."""
-    rows = await pool.fetch(
-        "SELECT title_id, series_id FROM watch_history "
-        "WHERE profile_id = $1 AND (times_completed > 0 OR completion > $2)",
-        profile_id, above,
-    )  # fmt: skip
-    return {row["title_id"] for row in rows}
-
-
 async def interactions(pool: asyncpg.Pool) -> list[asyncpg.Record]:
     """Every profile's watches for the batch job, episodes folded into their series: the most
     of each item it saw (a finished title counts as 1), and when it last watched it."""
