@@ -165,6 +165,7 @@ PROBES: dict[Service, Callable[[Settings], Awaitable[None]]] = {
     Service.EDGE: _http_probe(edge_url),
     Service.GATEWAY: probe_gateway,
     Service.REGISTRAR: _broker_reachable,
+    Service.ANALYTICS_PROCESSOR: _broker_reachable,
 }
 
 

@@ -40,6 +40,8 @@ class Service(enum.StrEnum):
     EDGE = "edge"
     GATEWAY = "gateway"  # HAProxy
     REGISTRAR = "registrar"  # applies the registry to HAProxy's servers
+    # Consumes the playback events' stream, rolls up minutes, evaluates alerts (analytics/).
+    ANALYTICS_PROCESSOR = "analytics-processor"
 
 
 # The web services behind the gateway, each run as instances `<name>-<i>` of
@@ -50,6 +52,8 @@ WEB_SERVICES: dict[str, str] = {
     "origin": "origin",
     "auth": "auth",
     "subscriptions": "subscriptions",
+    "analytics": "analytics",
+    "notifications": "notifications",
 }
 
 
@@ -231,6 +235,15 @@ SERVICES: tuple[ServiceSpec, ...] = (
         # Beside the stack's HAProxy, or an external one whose runtime API is configured.
         managed=lambda s: s.gateway.manages_haproxy or s.gateway.admin_socket is not None,
         program=gateway_programs.registrar,
+        url=lambda s: redact(s.redis_dsn),
+    ),
+    ServiceSpec(
+        Service.ANALYTICS_PROCESSOR,
+        Tier.APP,
+        managed=_always,
+        program=lambda s: pools.python_module(
+            s, Service.ANALYTICS_PROCESSOR, "analytics.processor", autorestart=True
+        ),
         url=lambda s: redact(s.redis_dsn),
     ),
     ServiceSpec(

@@ -337,6 +337,104 @@ class RecommendationSettings(_Section):
         return self
 
 
+class AlertRule(_Section):
+    """One alert rule (docs/analytics.md, "Alerts"): fires when `metric` compares to
+    `threshold` by `op` in `for_minutes` consecutive closed minutes, resolves when it no
+    longer does. Metrics are the analytics service's per-minute figures."""
+
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")
+    metric: Literal[
+        "concurrent_viewers",
+        "rebuffer_percentage",
+        "start_failure_percentage",
+        "playback_failure_percentage",
+        "healthy_instances",
+    ]
+    op: Literal[">", "<"] = ">"
+    threshold: float
+    # For `healthy_instances`: which web service (one of the gateway's backends).
+    service: str | None = None
+    for_minutes: int = Field(1, ge=1, le=60)
+    severity: Literal["info", "warning", "critical"] = "warning"
+    summary: str = ""
+
+
+def _default_alert_rules() -> tuple[AlertRule, ...]:
+    return (
+        AlertRule(name="concurrent_viewers_high", metric="concurrent_viewers", threshold=1000,
+                  severity="info", summary="More than 1000 concurrent viewers"),
+        AlertRule(name="rebuffering_high", metric="rebuffer_percentage", threshold=2.0,
+                  for_minutes=3, summary="Viewers spend over 2 % of watch time rebuffering"),
+        AlertRule(name="start_failures_high", metric="start_failure_percentage",
+                  threshold=5.0, for_minutes=2, severity="critical",
+                  summary="Over 5 % of plays fail to start"),
+        *(
+            AlertRule(name=f"{service}_down", metric="healthy_instances", op="<", threshold=1,
+                      service=service, severity="critical",
+                      summary=f"No healthy {service} instance behind the gateway")
+            for service in ("catalog", "streaming", "origin", "auth", "subscriptions")
+        ),
+    )  # fmt: skip
+
+
+class AnalyticsSettings(HttpServiceSettings):
+    """The analytics service (analytics/, docs/analytics.md): the playback events' collector,
+    its processor, the per-minute QoE and platform rollups, alerts and the admin dashboard."""
+
+    port: Port = Field(18150, ge=1024, le=65535)
+    agent_port: Port = Field(18250, ge=1024, le=65535)
+    # The collector appends each event to this Redis stream, capped (approximately) at
+    # stream_max_len entries: the backlog kept while the processor is down.
+    stream_max_len: int = Field(1_000_000, ge=1000)
+    # The processor reads up to `read_batch` entries at a time and takes over entries another
+    # processor read but did not acknowledge within `claim_after_s` (it died).
+    read_batch: int = Field(500, ge=1, le=10_000)
+    claim_after_s: float = Field(30.0, gt=0)
+    # Rollups: every `rollup_interval_s`, the last `rollup_lookback_minutes` minutes are
+    # recomputed (late events land in their own minute); raw events are kept `retention_days`.
+    rollup_interval_s: float = Field(60.0, gt=0)
+    rollup_lookback_minutes: int = Field(5, ge=1, le=1440)
+    retention_days: int = Field(30, ge=1)
+    # A session with no event for this long has ended (exits before video start are counted then).
+    session_idle_s: float = Field(120.0, gt=0)
+    alert_rules: tuple[AlertRule, ...] = Field(default_factory=_default_alert_rules)
+    # Where alerts are POSTed when they fire and resolve; unset: recorded and shown only.
+    alert_webhook_url: str | None = None
+    alert_webhook_timeout_s: float = Field(5.0, gt=0, le=60)
+
+    @field_validator("alert_webhook_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @field_validator("alert_rules")
+    @classmethod
+    def _unique_rules(cls, value: tuple[AlertRule, ...]) -> tuple[AlertRule, ...]:
+        names = [rule.name for rule in value]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"alert rule names must be unique: {', '.join(duplicates)}")
+        for rule in value:
+            if (rule.metric == "healthy_instances") != (rule.service is not None):
+                raise ValueError(f"{rule.name}: `service` goes with metric healthy_instances only")
+        return value
+
+
+class NotificationsSettings(HttpServiceSettings):
+    """Live notifications over WebSockets (notifications/, docs/notifications.md)."""
+
+    port: Port = Field(18160, ge=1024, le=65535)
+    agent_port: Port = Field(18260, ge=1024, le=65535)
+    # A ticket (POST /v1/ws/tickets) opens one WebSocket within this many seconds.
+    ticket_ttl_s: float = Field(30.0, gt=0, le=300)
+    # The server pings every heartbeat_s and closes a socket silent for 2 x heartbeat_s.
+    heartbeat_s: float = Field(20.0, gt=0, le=300)
+    # Each channel keeps its last `replay_max_len` messages for clients that reconnect.
+    replay_max_len: int = Field(1000, ge=10)
+
+
 class ServiceAccount(_Section):
     """A key for scripts and CI, standing for an account with a role (no person behind it)."""
 
@@ -500,6 +598,8 @@ class GatewayBackend(_Section):
     write_timeout_s: float = Field(60.0, gt=0, le=86400)
     # Seconds a draining instance is given to finish its requests before it is stopped.
     drain_timeout_s: float = Field(30.0, gt=0)
+    # Once a connection is upgraded (WebSockets), how long it may stay idle both ways.
+    tunnel_timeout_s: float = Field(3600.0, gt=0, le=86400)
 
 
 class GatewaySettings(_Section):
@@ -593,6 +693,13 @@ class GatewaySettings(_Section):
         GatewayRoute(prefix="/v1/admin/subscriptions", service="subscriptions"),
         GatewayRoute(prefix="/openapi/subscriptions", service="subscriptions"),
         GatewayRoute(prefix="/diag/subscriptions/", service="subscriptions"),
+        GatewayRoute(prefix="/v1/analytics", service="analytics"),
+        GatewayRoute(prefix="/admin/dashboard", service="analytics"),
+        GatewayRoute(prefix="/openapi/analytics", service="analytics"),
+        GatewayRoute(prefix="/diag/analytics/", service="analytics"),
+        GatewayRoute(prefix="/v1/ws", service="notifications"),
+        GatewayRoute(prefix="/openapi/notifications", service="notifications"),
+        GatewayRoute(prefix="/diag/notifications/", service="notifications"),
         GatewayRoute(prefix="/diag/catalog/", service="catalog"),
         GatewayRoute(prefix="/diag/auth/", service="auth"),
         GatewayRoute(prefix="/diag/streaming/", service="streaming"),
@@ -608,6 +715,8 @@ class GatewaySettings(_Section):
             "origin": GatewayBackend(timeout_s=30.0),
             "auth": GatewayBackend(),
             "subscriptions": GatewayBackend(),
+            "analytics": GatewayBackend(),
+            "notifications": GatewayBackend(),
         }
     )
 
@@ -822,6 +931,8 @@ SERVICE_SECTIONS: dict[str, str] = {
     "origin": "origin",
     "auth": "auth",
     "subscriptions": "subscriptions",
+    "analytics": "analytics",
+    "notifications": "notifications",
 }
 
 
@@ -856,6 +967,8 @@ class Settings(BaseSettings):
     recommendations: RecommendationSettings = RecommendationSettings()
     auth: AuthSettings = AuthSettings()
     subscriptions: SubscriptionsSettings = SubscriptionsSettings()
+    analytics: AnalyticsSettings = AnalyticsSettings()
+    notifications: NotificationsSettings = NotificationsSettings()
     gateway: GatewaySettings = GatewaySettings()
     ratelimit: RateLimitSettings = RateLimitSettings()
     registry: RegistrySettings = RegistrySettings()

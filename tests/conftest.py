@@ -58,6 +58,8 @@ def _shifted_ports(base: Settings) -> dict[str, str]:
                 ("origin", (base.origin.port, base.origin.agent_port)),
                 ("auth", (base.auth.port, base.auth.agent_port)),
                 ("subscriptions", (base.subscriptions.port, base.subscriptions.agent_port)),
+                ("analytics", (base.analytics.port, base.analytics.agent_port)),
+                ("notifications", (base.notifications.port, base.notifications.agent_port)),
             )
             for key, port in zip(("port", "agent_port"), ports, strict=True)
         },

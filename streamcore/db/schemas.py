@@ -24,6 +24,9 @@ class Schema(enum.StrEnum):
     # Subscriptions, their append-only events, invoices, payment customers and the webhook
     # events received: the subscriptions service (and its worker pool).
     SUBSCRIPTIONS = "subscriptions"
+    # Raw playback events (partitioned by day), sessions' QoE, per-minute rollups and alerts:
+    # the analytics service (its web instances and its processor).
+    ANALYTICS = "analytics"
 
 
 def server_settings(schema: Schema) -> dict[str, str]:
