@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from analytics import openapi, resources
+from analytics import dashboard, openapi, resources
 from analytics.permissions import PERMISSIONS
 from streamcore.auth.middleware import authentication, authorization, remote_keys
 from streamcore.ratelimit.guard import RateGuard
@@ -34,5 +34,6 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes(health_routes(ready_check=database_ready(resources.DB_POOL_KEY)))
     app.add_routes(diagnostics.routes("analytics"))
     app.router.add_get("/metrics", metrics.handler)
+    app.add_routes(dashboard.routes)
     app.add_routes([document_route(openapi.PATH, openapi.document())])
     return app

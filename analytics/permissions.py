@@ -16,4 +16,9 @@ PERMISSIONS: dict[str, Permission] = {
     "GET /metrics": PUBLIC,
     "GET /openapi/analytics.json": PUBLIC,
     "GET /diag/analytics/cpu": PUBLIC,
+    # The dashboard's page holds no data; the API it reads is admin-only.
+    "GET /admin/dashboard": PUBLIC,
+    "GET /admin/dashboard/": PUBLIC,
+    "GET /admin/dashboard/vendor/{name}": PUBLIC,
+    "GET /admin/dashboard/{name}": PUBLIC,
 }
