@@ -9,6 +9,8 @@ from __future__ import annotations
 from streamcore.auth.roles import Permission
 
 PUBLIC = Permission.PUBLIC
+# The analytics reads are the admins': the one admin-held permission for them.
+ADMIN_READ = Permission.MANAGE_ACCOUNTS
 
 PERMISSIONS: dict[str, Permission] = {
     "GET /healthz": PUBLIC,
@@ -16,4 +18,7 @@ PERMISSIONS: dict[str, Permission] = {
     "GET /metrics": PUBLIC,
     "GET /openapi/analytics.json": PUBLIC,
     "GET /diag/analytics/cpu": PUBLIC,
+    "GET /v1/analytics/alerts": ADMIN_READ,
+    "POST /v1/analytics/alerts/evaluate": ADMIN_READ,
+    "GET /v1/analytics/platform": ADMIN_READ,
 }
