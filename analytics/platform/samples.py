@@ -13,8 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
 from analytics.platform.scrape import MetricSample
-
-Sample = tuple[str, str, float]  # (metric, key, value) of platform_minutes
+from analytics.platform.writes import Sample
 
 # platform_minutes metric names, in one place (read.py and the alerts read them back).
 REQUESTS_TOTAL = "requests_total"
