@@ -91,7 +91,7 @@ async def _apply(
 
 async def _transitions(context: AlertContext, now: datetime) -> list[Transition]:
     configured = context.settings.analytics.alert_rules
-    longest = max(rule.for_minutes for rule in configured)
+    longest = max((rule.for_minutes for rule in configured), default=1)
     window = rules.closed_minutes(now, longest)
     done: list[Transition] = []
     async with context.pool.acquire() as conn:
@@ -105,6 +105,22 @@ async def _transitions(context: AlertContext, now: datetime) -> list[Transition]
             if transition is not None:
                 log.info("alert %s %s (value %s)", rule.name, transition.status, verdict.value)
                 done.append(transition)
+        done += await _resolve_removed(conn, firing, configured, window[-1], now)
+    return done
+
+
+async def _resolve_removed(
+    conn: asyncpg.Connection, firing: set[str], configured: tuple[AlertRule, ...],
+    bucket: datetime, now: datetime,
+) -> list[Transition]:  # fmt: skip
+    """Alerts of rules taken out of the settings while firing: resolved (with no value)."""
+    removed = sorted(firing - {rule.name for rule in configured})
+    done = []
+    for name in removed:
+        transition = await writes.resolve_rule(conn, name, None, bucket, now)
+        if transition is not None:
+            log.info("alert %s resolved: its rule is no longer configured", name)
+            done.append(transition)
     return done
 
 
@@ -112,8 +128,6 @@ async def run(context: AlertContext) -> Evaluation:
     """Evaluate every rule once, then send the webhook messages still undelivered."""
     now = context.now or datetime.now(UTC)
     section = context.settings.analytics
-    if not section.alert_rules:
-        return Evaluation()
     if any(rule.metric == HEALTHY for rule in section.alert_rules):
         await _sample_gateway(context, now)
     transitions = await _transitions(context, now)

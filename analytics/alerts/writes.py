@@ -31,11 +31,19 @@ async def fire(conn: asyncpg.Connection, verdict: Verdict, now: datetime) -> Tra
 
 async def resolve(conn: asyncpg.Connection, verdict: Verdict, now: datetime) -> Transition | None:
     """Resolve the rule's firing alert; None if none is firing (resolved already)."""
+    return await resolve_rule(conn, verdict.rule.name, verdict.value, verdict.bucket, now)
+
+
+async def resolve_rule(
+    conn: asyncpg.Connection, rule: str, value: float | None, bucket: datetime, now: datetime
+) -> Transition | None:
+    """Resolve `rule`'s firing alert (also for a rule no longer configured: nothing would
+    resolve it otherwise); None if none is firing."""
     async with conn.transaction():
         row = await conn.fetchrow(
             "UPDATE alerts SET state = 'resolved', resolved_at = $2, resolved_bucket = $3,"
             " value = $4 WHERE rule = $1 AND state = 'firing' RETURNING *",
-            verdict.rule.name, now, verdict.bucket, verdict.value,
+            rule, now, bucket, value,
         )  # fmt: skip
         if row is None:
             return None

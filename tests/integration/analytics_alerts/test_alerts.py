@@ -109,3 +109,17 @@ async def test_ratios_over_nothing_do_not_fire(stack: Settings, pool: asyncpg.Po
     await put_minute(pool, base + MINUTE, views=10, startup_failures=1)
     fired = await evaluate(pool, settings, base + 2 * MINUTE + timedelta(seconds=1))
     assert [(t.rule, t.value) for t in fired.transitions] == [("starts_fail", 10.0)]
+
+
+async def test_a_rule_removed_while_firing_resolves(
+    stack: Settings, pool: asyncpg.Pool, receiver: Receiver
+) -> None:
+    base = _base()
+    await _spike(pool, base)
+    at = base + 3 * MINUTE + timedelta(seconds=5)
+    await evaluate(pool, with_rules(stack, SPIKE, webhook=receiver.url), at)
+    emptied = await evaluate(pool, with_rules(stack, webhook=receiver.url), at + MINUTE)
+    assert [(t.rule, t.status, t.value) for t in emptied.transitions] == [
+        ("viewer_spike", "resolved", None)
+    ]
+    assert [m["status"] for m in receiver.received] == ["firing", "resolved"]
