@@ -9,6 +9,8 @@ from __future__ import annotations
 from streamcore.auth.roles import Permission
 
 PUBLIC = Permission.PUBLIC
+# The analytics reads are the admins': the one admin-held permission for them.
+ADMIN_READ = Permission.MANAGE_ACCOUNTS
 
 PERMISSIONS: dict[str, Permission] = {
     "GET /healthz": PUBLIC,
@@ -21,4 +23,7 @@ PERMISSIONS: dict[str, Permission] = {
     "GET /admin/dashboard/": PUBLIC,
     "GET /admin/dashboard/vendor/{name}": PUBLIC,
     "GET /admin/dashboard/{name}": PUBLIC,
+    "GET /v1/analytics/alerts": ADMIN_READ,
+    "POST /v1/analytics/alerts/evaluate": ADMIN_READ,
+    "GET /v1/analytics/platform": ADMIN_READ,
 }

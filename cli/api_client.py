@@ -199,6 +199,14 @@ class ApiClient:
     def audit(self, params: dict[str, Any]) -> dict[str, Any]:
         return self._request("GET", "/v1/admin/audit", params=params)
 
+    # -- analytics: alerts (admins) -----------------------------------------------------------
+
+    def analytics_alerts(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self._request("GET", "/v1/analytics/alerts", params=params)
+
+    def evaluate_alerts(self) -> dict[str, Any]:
+        return self._request("POST", "/v1/analytics/alerts/evaluate")
+
     def resolve_profiles(
         self, items: list[dict[str, str]], *, create_missing: bool = False
     ) -> dict[str, Any]:
