@@ -7,7 +7,7 @@ request (these are the hot paths). The analytics service reads the records to jo
 QoE events with what delivery saw. The record is the one named here:
 
     key     analytics:origin:{sid}        a hash; expires RECORD_TTL_S after its last write
-    fields  requests, bytes, errors       counters: responses, body bytes, status >= 400
+    fields  requests, bytes, errors       counters: responses, media bytes, status >= 400
             bs                            counter: requests that carried CMCD ``bs`` (starved)
             su                            counter: requests that carried CMCD ``su`` (startup)
             sid_mismatch                  counter: CMCD sid differed from the token's ``sid``
@@ -97,10 +97,11 @@ class DeliveryRecorder:
                 return
             tally = self._tallies[sid] = _Tally()
         tally.add("requests")
-        tally.add("bytes", size)
         tally.add(f"by:{self.service}")
         if status >= 400:
-            tally.add("errors")
+            tally.add("errors")  # its body is an error, not media: no bytes counted
+        else:
+            tally.add("bytes", size)
         for flag in ("bs", "su"):
             if data.get(flag) is True:
                 tally.add(flag)
