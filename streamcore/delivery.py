@@ -174,10 +174,11 @@ def install(app: web.Application, service: str) -> None:
 
 
 def _size(response: web.StreamResponse) -> int:
-    if response.prepared:
-        return response.body_length
+    """The body's length as answered (Content-Length: the range's for a 206), headers aside."""
+    if response.content_length is not None:
+        return response.content_length
     body = getattr(response, "body", None)
-    return len(body) if isinstance(body, bytes | bytearray) else response.content_length or 0
+    return len(body) if isinstance(body, bytes | bytearray) else 0
 
 
 @web.middleware
