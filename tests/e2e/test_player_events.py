@@ -143,7 +143,9 @@ def _cmcd_sid(url: str) -> object:
     return cmcd.parse(values[0]).get("sid") if values else None
 
 
-def _check_cmcd(sent: Sent, stack: Settings, session_id: str, asset_id: str) -> None:
+def _check_cmcd(
+    sent: Sent, stack: Settings, session_id: str, asset_id: str, *, format_: str = "h"
+) -> None:
     segments = [url for url in sent.media if urlsplit(url).path.endswith(".m4s")]
     assert len(segments) >= 3, sent.media
     for url in sent.media:
@@ -153,7 +155,7 @@ def _check_cmcd(sent: Sent, stack: Settings, session_id: str, asset_id: str) -> 
         data = cmcd.parse(query["CMCD"][0])
         assert data["sid"] == session_id and data["cid"] == asset_id, (url, data)
         if parts.path.endswith(".m4s"):
-            assert data["ot"] in ("v", "a", "av", "i") and data["sf"] == "h", data
+            assert data["ot"] in ("v", "a", "av", "i") and data["sf"] == format_, data
         token = parts.path.split("/t/", 1)[1].split("/", 1)[0]
         grant = signing.grant_of(token, stack.origin.signing_keys)
         assert grant is not None and grant.session_id == session_id, (url, grant)
@@ -225,3 +227,23 @@ def test_a_signed_in_viewer_reports_under_its_stream_slot_with_the_token_in_the_
     _check_cmcd(sent, stack, session_id, player.asset_id)
     record = _delivery_record(stack, session_id)
     assert int(record["requests"]) >= 3, record
+
+
+def test_dash_sends_cmcd_under_the_same_session(
+    player: PlayerPage, sent: Sent, stack: Settings
+) -> None:
+    player.open(engine="dash")
+    player.wait_playing()
+    player.wait_for("s.currentTime > 3", timeout_ms=10000)
+    state = player.state()
+    session_id = state["sessionId"]
+    assert session_id == state["session"]["id"]
+    _check_cmcd(sent, stack, session_id, player.asset_id, format_="d")
+    player.page.evaluate(HIDE_PAGE_JS)
+    player.wait_for("s.events.beacons >= 1 || s.events.sent + s.events.failed > 0", timeout_ms=8000)
+    deadline = time.monotonic() + 5
+    while not sent.of_type("first_frame") and time.monotonic() < deadline:
+        player.page.wait_for_timeout(100)
+    (start,) = sent.of_type("start")
+    assert start["detail"] == {"engine": "dash", "autoplay": True}, start
+    assert sent.of_type("first_frame") and all(b["session_id"] == session_id for b in sent.batches)
