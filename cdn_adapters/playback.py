@@ -35,9 +35,12 @@ def sources(
     client_ip: str | None = None,
     renditions: Sequence[str] | None = None,
     slot: str | None = None,
+    session: UUID | None = None,
 ) -> dict[str, Any]:
     """Every source's URLs; `renditions` (None: all) limits what the token opens. `slot`
-    names the stream slot the grant belongs to (a watch session; None: a slot of its own)."""
+    names the stream slot the grant belongs to (a watch session; None: a slot of its own);
+    `session` the playback session the player reports its events and CMCD data under (claim
+    ``sid``: streamcore/signing.py)."""
     origin = settings.origin
     assert origin.active_key_id is not None
     scope = "/" + keys.version_prefix(asset_id, version)
@@ -46,6 +49,7 @@ def sources(
     token = signing.sign(
         origin.signing_keys, origin.active_key_id, scope, ttl_s=ttl_s, client_ip=client_ip,
         only=renditions, grant_id=slot or secrets.token_urlsafe(12),
+        session_id=str(session) if session is not None else None,
     )  # fmt: skip
     files = dict(MANIFESTS)
     if images and (poster := keys.widest_poster(images)):

@@ -8,6 +8,7 @@ from origin import handlers
 from origin.memory_cache import MemoryCache
 from origin.rate_classes import RATE_CLASSES
 from origin.resources import CACHE_KEY, LOAD_KEY, METRICS_KEY, Load, OriginMetrics, storage
+from streamcore import delivery
 from streamcore.ratelimit.guard import RateGuard
 from streamcore.settings import Settings
 from streamcore.storage import ObjectNotFound, StorageUnavailable
@@ -57,15 +58,17 @@ def create_app(settings: Settings) -> web.Application:
     guard = RateGuard("origin", RATE_CLASSES, metrics.registry)
     # Outermost first: measure everything, watch every final status (the rate guard's
     # observer), turn errors into JSON, spend the stream slot's budget (there is no signed-in
-    # caller here: streamcore/ratelimit/budgets.py), then shed load.
+    # caller here: streamcore/ratelimit/budgets.py), count what each playback session got
+    # (the players' CMCD: streamcore/delivery.py), turn errors into JSON, then shed load.
     app = web.Application(
         middlewares=[
-            metrics.middleware(), guard.observer, json_errors, guard.limiter, shed_load,
-            storage_errors,
+            metrics.middleware(), guard.observer, delivery.middleware, json_errors,
+            guard.limiter, shed_load, storage_errors,
         ]
     )  # fmt: skip
     app[SETTINGS_KEY] = settings
     guard.install(app)
+    delivery.install(app, "origin")
     app[CACHE_KEY] = cache
     app[METRICS_KEY] = metrics
     app[LOAD_KEY] = Load()

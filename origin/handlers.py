@@ -13,6 +13,7 @@ from origin import renditions, rewrite, steering
 from origin.files import POLICIES, Kind, Policy, kind_of
 from origin.paths import public_path, storage_key
 from origin.resources import CACHE_KEY, METRICS_KEY, STORAGE_KEY
+from streamcore import cmcd
 from streamcore.signing import TokenError
 from streamcore.storage import NotModified, ObjectInfo, PreconditionFailed, RangeNotSatisfiable
 from streamcore.web import ranges
@@ -160,7 +161,8 @@ def _as_served(
         text = steering.add_dash_sources(text, settings, token, folder, uri)
         cache_control = VIEWER_OWN
     if query_token:
-        text = REWRITERS[kind](text, request.rel_url.raw_query_string)
+        # The token and the CDN's signature, not a player's CMCD data (one request's own).
+        text = REWRITERS[kind](text, cmcd.without(request.rel_url.raw_query_string))
     return text, cache_control
 
 

@@ -45,6 +45,12 @@ export class Account {
     return Boolean(this.tokens?.access_token);
   }
 
+  /** The access token, for the one request that cannot carry a header (a beacon); null when
+   * signed out. A stale one is the API's to refuse: a beacon cannot be retried anyway. */
+  get accessToken() {
+    return this.tokens?.access_token ?? null;
+  }
+
   get profileId() {
     return this.tokens?.profile_id ?? null;
   }

@@ -58,6 +58,9 @@ export class StreamingApi {
     this.base = base.replace(/\/+$/, "");
     this.account = account;
     this.viewerId = null;
+    // The playback session (player.js): the stream slot's id, else the player's own UUID,
+    // which GET /v1/playback signs into the URLs' token (`sid`) for a viewer without a slot.
+    this.sessionId = null;
   }
 
   #request(method, path, options = {}) {
@@ -75,7 +78,8 @@ export class StreamingApi {
 
   /** Signed playback URLs: {asset_id, version, expires_at, sources: [...]}, primary first. */
   playback(assetId) {
-    return this.#request("GET", `/v1/playback/${encodeURIComponent(assetId)}`);
+    const query = this.sessionId ? `?session_id=${encodeURIComponent(this.sessionId)}` : "";
+    return this.#request("GET", `/v1/playback/${encodeURIComponent(assetId)}${query}`);
   }
 
   /** Take a stream slot: {session_id, asset_id, started_at, heartbeat_s, playback}. */
@@ -159,5 +163,21 @@ export class StreamingApi {
 
   sendEvents(batch, { keepalive = false } = {}) {
     return this.#request("POST", "/v1/events", { body: batch, keepalive });
+  }
+
+  /**
+   * The same request as a beacon (page hide): a form body, since a beacon has no headers;
+   * the access token as the RFC 6750 §2.2 form parameter. False: the browser did not queue it.
+   */
+  beaconEvents(batch) {
+    if (typeof navigator.sendBeacon !== "function") return false;
+    const form = new URLSearchParams({ batch: JSON.stringify(batch) });
+    const token = this.account.accessToken;
+    if (token) form.set("access_token", token);
+    try {
+      return navigator.sendBeacon(`${this.base}/v1/events`, form);
+    } catch {
+      return false; // e.g. a body over the browser's beacon limit
+    }
   }
 }

@@ -11,12 +11,18 @@ const BUFFER_TARGET_S = 12;
 const SOURCE_FAILURES = new Set([10, 11, 17, 20, 25, 27, 28, 31, 32, 35]);
 const DOWNLOAD_FAILURES = new Set([27, 28]); // segments, initialisation segments
 
-function settings({ level, patient, estimate }) {
+function settings({ level, patient, estimate, cmcd }) {
   // While another source remains, fail fast (no retry): the next source is the better bet.
   const attempts = patient ? 3 : 0;
   const interval = 500;
   return {
     streaming: {
+      // CMCD (CTA-5004) in the query of the MPD and segment requests (dash.js' default
+      // `includeInRequests`), `sid` being the playback session; off for sources player.js
+      // leaves out.
+      cmcd: cmcd
+        ? { enabled: true, sid: cmcd.sessionId, cid: cmcd.contentId, mode: "query" }
+        : { enabled: false },
       abr: {
         autoSwitchBitrate: { video: level < 0 },
         limitBitrateByPortal: true,
@@ -80,7 +86,7 @@ export class DashEngine {
     return new DashEngine(options);
   }
 
-  constructor({ video, url, startPosition, level, patient, estimate, debug, hooks, rewrite = (u) => u }) {
+  constructor({ video, url, startPosition, level, patient, estimate, debug, hooks, rewrite = (u) => u, cmcd = null }) {
     this.name = "dash";
     this.video = video;
     this.hooks = hooks;
@@ -93,7 +99,7 @@ export class DashEngine {
     const player = MediaPlayer().create();
     this.player = player;
     const events = MediaPlayer.events;
-    player.updateSettings(settings({ level, patient, estimate }));
+    player.updateSettings(settings({ level, patient, estimate, cmcd }));
     if (debug) player.updateSettings({ debug: { logLevel: window.dashjs.Debug.LOG_LEVEL_DEBUG } });
     // Every request (the MPD, segments, retries) with the newest playback token (tokens.js):
     // dash.js 5 hands each request to the interceptors before loading it.

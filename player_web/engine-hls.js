@@ -37,10 +37,14 @@ function loadPolicy({ ttfbMs, loadMs, patient }) {
   };
 }
 
-function hlsConfig({ startPosition, patient, estimate, debug, rewrite }) {
+function hlsConfig({ startPosition, patient, estimate, debug, rewrite, cmcd }) {
   const manifest = loadPolicy({ ttfbMs: 4000, loadMs: 8000, patient });
   return {
     debug: Boolean(debug),
+    // CMCD (CTA-5004) in the query of every playlist and segment request, `sid` being the
+    // playback session (player.js decides for which sources). Not headers: those would make
+    // every request a CORS preflight.
+    ...(cmcd ? { cmcd: { sessionId: cmcd.sessionId, contentId: cmcd.contentId, useHeaders: false } } : {}),
     // Every request (playlists, segments, retries) with the newest playback token (tokens.js).
     // hls.js opens the request itself unless xhrSetup already has: opening it here, on the
     // rewritten URL, is the documented way to change it.
@@ -102,7 +106,7 @@ export class HlsEngine {
     return new HlsEngine(options);
   }
 
-  constructor({ video, url, startPosition, level, patient, estimate, debug, hooks, rewrite = (u) => u }) {
+  constructor({ video, url, startPosition, level, patient, estimate, debug, hooks, rewrite = (u) => u, cmcd = null }) {
     this.name = "hls";
     this.video = video;
     this.hooks = hooks;
@@ -111,7 +115,7 @@ export class HlsEngine {
     this.bufferTarget = BUFFER_TARGET_S;
     const Hls = window.Hls;
     this.loadFailures = loadFailures(Hls);
-    const hls = new Hls(hlsConfig({ startPosition, patient, estimate, debug, rewrite }));
+    const hls = new Hls(hlsConfig({ startPosition, patient, estimate, debug, rewrite, cmcd }));
     this.hls = hls;
     hls.on(Hls.Events.MANIFEST_PARSED, () => {
       if (level >= 0 && level < hls.levels.length) hls.nextLevel = level;

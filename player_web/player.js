@@ -28,6 +28,10 @@ const ENGINES = { hls: HlsEngine, dash: DashEngine };
 const RESUME_MIN_S = 5;
 const TICK_MS = 500;
 const NOTE_MS = 8000;
+// CMCD goes in the query of the media requests to the sources we serve ourselves (the local
+// edges, the origin), which carry the token in the path: a CDN's query signature (CloudFront,
+// Cloudflare) covers the whole query, and CMCD headers would cost every request a preflight.
+const PATH_TOKEN = /\/t\/[^/?#]+\//;
 
 /** Offer to resume past the first seconds and before the very end (the last 5 %, at least 5 s). */
 function resumePosition(progress) {
@@ -45,9 +49,13 @@ class Player {
     const engine = params.get("engine") === "dash" ? "dash" : "hls";
     this.debug = params.get("debug") === "1"; // the libraries' own logs, in the console
     const base = params.get("api") || window.location.origin;
+    // The playback session: this UUID until a stream slot is taken, then the slot's id
+    // (useSession). Events, progress, CMCD and the playback token's `sid` all carry it.
     this.state = createState({ assetId: this.assetId, engine, sessionId: crypto.randomUUID() });
     this.account = new Account(base, this.state.auth);
     this.api = new StreamingApi(base, this.account);
+    this.api.sessionId = this.state.sessionId;
+    this.startedSession = null; // the session whose `start` was tracked
     this.rewriter = new TokenRewriter(this.state.tokens);
     this.slot = new StreamSlot({
       api: this.api, rewriter: this.rewriter, stats: this.state.session,
@@ -94,7 +102,7 @@ class Player {
     this.renditions = new Renditions({
       state: this.state, events: this.events, position: () => this.position(),
     });
-    watchMedia(this);
+    this.media = watchMedia(this);
     // The slot is freed when the page goes (not when it is merely hidden: a background tab plays).
     window.addEventListener("pagehide", () => this.slot.release());
     setInterval(() => this.tick(), TICK_MS);
@@ -141,7 +149,22 @@ class Player {
       this.accountBar.render();
     }
     if (!playback) this.fail("Not playing here: every stream of the account is in use.");
+    else this.useSession(this.slot.id ?? this.state.sessionId);
     return playback;
+  }
+
+  /** From now on, report under playback session `id` (a stream slot's, once taken). */
+  useSession(id) {
+    if (id === this.state.sessionId) return;
+    this.events.setSession(id);
+    this.state.sessionId = id;
+    this.api.sessionId = id;
+    this.progress.sessionId = id;
+  }
+
+  /** CMCD for the media requests of `url`'s source: only for path-token sources (ours). */
+  cmcdFor(url) {
+    return PATH_TOKEN.test(url ?? "") ? { sessionId: this.state.sessionId, contentId: this.assetId } : null;
   }
 
   /** Fresh playback URLs (a token expired, every source failed): from the slot, else the API. */
@@ -219,6 +242,10 @@ class Player {
     this.watchdog.reset();
     const generation = ++this.generation;
     const levelIndex = this.renditions.manualIndex(this.state.levels);
+    if (this.startedSession !== this.state.sessionId) {
+      this.startedSession = this.state.sessionId;
+      this.media.requested({ engine: kind, autoplay: this.wantPlay });
+    }
     try {
       this.engine = await ENGINES[kind].create({
         video: this.video,
@@ -230,6 +257,7 @@ class Player {
         debug: this.debug,
         hooks: this.hooks(generation),
         rewrite: (url) => this.rewriter.rewrite(url),
+        cmcd: this.cmcdFor(source[kind]),
       });
       this.state.bufferTarget = this.engine.bufferTarget;
     } catch (error) {
@@ -260,7 +288,13 @@ class Player {
 
   onError(info) {
     record(this.state.errors, { source: this.state.activeSource, ...info });
-    if (info.action !== "handled") this.renditions.errorReported();
+    if (info.action === "handled" && !info.fatal) return; // the library's own business
+    this.renditions.errorReported();
+    this.events.track("error", this.position(), {
+      fatal: Boolean(info.fatal),
+      code: info.code ?? info.details ?? info.kind ?? "error",
+      message: String(info.details ?? info.kind ?? "error"),
+    });
   }
 
   /** The playhead; while an engine is being replaced, where the new one starts. */

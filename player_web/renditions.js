@@ -6,6 +6,15 @@
 
 import { record } from "./state.js";
 
+/** How events name a rendition: {rendition: "720p", bitrate_kbps}; nulls when unknown. */
+export function renditionOf(level) {
+  if (!level) return { rendition: null, bitrate_kbps: null };
+  return {
+    rendition: level.height ? `${level.height}p` : level.name ?? null,
+    bitrate_kbps: Number.isFinite(level.bitrate) ? Math.round(level.bitrate / 1000) : null,
+  };
+}
+
 const REASON_TTL_MS = 3000; // a pending reason labels the next switch only if it comes soon
 const ERROR_SWITCH_MS = 50; // a switch this close before an error report was caused by it
 
@@ -80,13 +89,14 @@ export class Renditions {
     const entry = state.switches.findLast((s) => s.kind === "rendition" && s.to === index);
     if (entry && !entry.rendered_at) entry.rendered_at = Date.now();
     if (previous < 0 || previous === index) return;
-    this.events.track("rendition_switch", this.position(), {
-      from_height: state.levels[previous]?.height ?? null,
-      to_height: state.levels[index]?.height ?? null,
-      bitrate: state.levels[index]?.bitrate ?? null,
-      reason: entry?.reason ?? "abr",
-      source: state.activeSource,
-    });
+    const to = renditionOf(state.levels[index]);
+    const from = renditionOf(state.levels[previous]);
+    const detail = { rendition: to.rendition, bitrate_kbps: to.bitrate_kbps };
+    if (from.rendition !== null) detail.from_rendition = from.rendition;
+    if (from.bitrate_kbps !== null) detail.from_bitrate_kbps = from.bitrate_kbps;
+    // The wire knows two reasons: the viewer's quality menu holds a rendition, or ABR chose.
+    detail.reason = this.manualHeight !== null ? "manual" : "abr";
+    this.events.track("rendition_switch", this.position(), detail);
   }
 
   /** The library reacts to a failed load before reporting it (e.g. by trying another

@@ -7,7 +7,7 @@ export function createState({ assetId, engine, sessionId }) {
   return {
     version: 1,
     assetId,
-    sessionId,
+    sessionId, // the playback session: the stream slot's id, else the player's own UUID
     viewerId: null,
     engine, // "hls" | "dash"
     ready: false, // levels known and the first frame can be shown
@@ -52,7 +52,9 @@ export function createState({ assetId, engine, sessionId }) {
     switches: [], // rendition and source switches, oldest first, each with its reason
     stalls: [], // {at, position_s, cause, duration_ms} for each `waiting` until playback resumed
     errors: [], // {at, source, kind, fatal, status, details, action}
-    events: { queued: 0, sent: 0, failed: 0 },
+    // Playback events: queued now, sent (beacons: handed to sendBeacon), failed; and how many
+    // of each type were tracked in this page.
+    events: { queued: 0, sent: 0, failed: 0, beacons: 0, tracked: {} },
     progress: { sent: 0, failed: 0, last: null },
     message: "",
   };

@@ -1,6 +1,14 @@
-// Playback events, batched, and watch progress, reported to the catalog API.
-// Both are no-ops without a viewer id or a signed-in profile. On page hide both flush with `fetch(..., {keepalive})`,
-// which, unlike sendBeacon, can PUT and send the X-Viewer-Id header.
+// Playback events, batched, and watch progress, reported to the platform's API.
+// Both are no-ops without a viewer id or a signed-in profile.
+//
+// Events (README.md, "Playback events"): `{viewer_id?, session_id, asset_id, events: [{id, type,
+// at, position_s?, detail}]}` to POST /v1/events, at most 100 per request, every 5 s or 20
+// events, with fetch and the Authorization header. On page hide they go with
+// `navigator.sendBeacon`, which outlives the page but cannot carry headers: the body is a form
+// (`application/x-www-form-urlencoded`, CORS-safelisted, so no preflight), `batch=<JSON>` plus
+// `access_token=<token>` when signed in (RFC 6750 §2.2); a beacon the browser refuses (its
+// queue is full) goes with fetch keepalive instead. Progress is a PUT with the X-Viewer-Id
+// header, so it keeps `fetch(..., {keepalive})` on page hide.
 
 const FLUSH_EVERY_MS = 5000;
 const FLUSH_AT = 20; // events
@@ -18,25 +26,41 @@ export class EventQueue {
     this.timer = setInterval(() => this.flush(), FLUSH_EVERY_MS);
   }
 
+  /** A new playback session (a stream slot taken): what was queued goes under the old one. */
+  setSession(sessionId) {
+    if (sessionId === this.sessionId) return;
+    this.flush();
+    this.sessionId = sessionId;
+  }
+
   track(type, position_s, detail = {}) {
     if (!this.api.canReport) return;
-    const position = Number.isFinite(position_s) ? Math.max(0, position_s) : null;
-    this.pending.push({ type, position_s: position, at: Date.now(), detail });
+    const event = { id: crypto.randomUUID(), type, at: Date.now(), detail };
+    if (Number.isFinite(position_s)) event.position_s = Math.max(0, position_s);
+    this.pending.push(event);
     this.stats.queued = this.pending.length;
+    this.stats.tracked[type] = (this.stats.tracked[type] ?? 0) + 1;
     if (this.pending.length >= FLUSH_AT) this.flush();
   }
 
-  flush({ keepalive = false } = {}) {
+  #batch(events) {
+    const batch = { session_id: this.sessionId, asset_id: this.assetId, events };
+    if (this.api.viewerId) batch.viewer_id = this.api.viewerId;
+    return batch;
+  }
+
+  /** Send what is queued; `beacon`: the page is going (hidden or unloading). */
+  flush({ beacon = false } = {}) {
     while (this.pending.length && this.api.canReport) {
       const events = this.pending.splice(0, MAX_BATCH);
       this.stats.queued = this.pending.length;
-      const batch = {
-        viewer_id: this.api.viewerId,
-        session_id: this.sessionId,
-        asset_id: this.assetId,
-        events,
-      };
-      this.api.sendEvents(batch, { keepalive }).then(
+      const batch = this.#batch(events);
+      if (beacon && this.api.beaconEvents(batch)) {
+        this.stats.beacons += 1;
+        this.stats.sent += events.length; // handed to the browser, which sends it
+        continue;
+      }
+      this.api.sendEvents(batch, { keepalive: beacon }).then(
         () => {
           this.stats.sent += events.length;
         },
@@ -51,7 +75,7 @@ export class EventQueue {
 
   stop() {
     clearInterval(this.timer);
-    this.flush({ keepalive: true });
+    this.flush({ beacon: true });
   }
 }
 

@@ -3,7 +3,8 @@
 A token is ``<payload>.<mac>``, both base64url without padding, so it can stand in a URL path:
 
     payload = {"k": key id, "s": scope, "e": expiry (unix s), "n": not-before, "ip": client ip,
-               "o": the rendition names it opens, "g": the grant's id}
+               "o": the rendition names it opens, "g": the grant's id,
+               "sid": the playback session id}
     mac     = HMAC-SHA256(keys[k], payload)
 
 The scope is an absolute path: a folder ending in ``/`` (every path below it) or one exact
@@ -23,6 +24,12 @@ A playback grant also carries the id of its stream slot (``grant_id``, claim ``g
 session, or a random id of its own), whose media requests share one rate-limit budget
 (streamcore/ratelimit/budgets.py, through `grant_of`). Tokens shared on purpose (a title's
 images, the same URL for an hour) carry none.
+
+A playback grant may name its playback session (``session_id``, claim ``sid``: the stream
+slot's session id, or the id an anonymous player chose for itself): the id the player's events
+and its CMCD data (``sid``) carry too, so that what the origin saw joins the viewer's
+playback (streamcore/delivery.py). It is covered by the MAC like every claim and opens nothing:
+verification never reads it.
 """
 
 from __future__ import annotations
@@ -79,6 +86,8 @@ class Grant:
     only: frozenset[str] | None = None
     # One playback grant's id (a stream slot); None: a token shared by many viewers.
     grant_id: str | None = None
+    # The playback session the grant was handed out for; None: not named. Opens nothing.
+    session_id: str | None = None
 
 
 def is_canonical(path: str) -> bool:
@@ -110,6 +119,7 @@ def sign(
     client_ip: str | None = None,
     only: Iterable[str] | None = None,
     grant_id: str | None = None,
+    session_id: str | None = None,
 ) -> str:
     """A token opening `scope` (a folder ending in ``/``, or one exact path) for `ttl_s`;
     with `only`, of the folder's renditions those named alone."""
@@ -133,6 +143,10 @@ def sign(
         claims["o"] = names
     if grant_id is not None:
         claims["g"] = grant_id
+    if session_id is not None:
+        if not _NAME.match(session_id):
+            raise ValueError(f"not a session id: {session_id!r}")
+        claims["sid"] = session_id
     payload = _b64(json.dumps(claims, separators=(",", ":"), sort_keys=True).encode())
     return f"{payload}.{_mac(keys[key_id], payload)}"
 
@@ -160,6 +174,7 @@ def _decode(token: str, keys: Mapping[str, SecretStr]) -> Grant:
             client_ip=str(claims["ip"]) if "ip" in claims else None,
             only=_only(claims["o"]) if "o" in claims else None,
             grant_id=str(claims["g"]) if "g" in claims else None,
+            session_id=str(claims["sid"]) if "sid" in claims else None,
         )
     except (KeyError, TypeError, ValueError):
         raise TokenError("malformed token") from None

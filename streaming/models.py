@@ -37,6 +37,14 @@ class PlaybackParams(BaseModel):
         None, ge=60, le=7 * 86400,
         description="Seconds the URLs stay valid; default: origin.playback_ttl_s",
     )  # fmt: skip
+    session_id: UUID | None = Field(
+        None,
+        description=(
+            "The player's playback session (a UUID it made), signed into the URLs' token as "
+            "its `sid`: its events and CMCD data carry the same id. Without a stream slot only; "
+            "a signed-in viewer's session is its slot's"
+        ),
+    )
 
 
 class ProgressReason(enum.StrEnum):

@@ -80,24 +80,29 @@ def signed(
     ttl_s: int,
     grant: Playback,
     session_id: UUID | None = None,
+    *,
+    playback_session: UUID | None = None,
 ) -> dict[str, Any]:
     """Signed HLS and DASH URLs of the asset's published version, valid for `ttl_s`, opening
     the renditions of `grant` alone; a session's URLs name it as their stream slot (the
-    media's rate budget: docs/ratelimits.md)."""
+    media's rate budget: docs/ratelimits.md) and as their playback session (claim ``sid``).
+    Without a slot, `playback_session` (the player's own id) is the ``sid`` alone."""
     return playback_sources(
         app[SETTINGS_KEY], app[ADAPTERS_KEY], asset.id, asset.version,
         ttl_s=ttl_s, images=asset.images, renditions=grant.renditions,
         slot=session_id.hex if session_id is not None else None,
+        session=session_id if session_id is not None else playback_session,
     )  # fmt: skip
 
 
-async def authorise(request: web.Request, asset_id: UUID, ttl_s: int | None) -> dict[str, Any]:
-    """URLs for an anonymous viewer (the free plan's) or a tool (unlimited): for `ttl_s`
-    (default origin.playback_ttl_s)."""
+async def authorise(request: web.Request, asset_id: UUID, params: PlaybackParams) -> dict[str, Any]:
+    """URLs for an anonymous viewer (the free plan's) or a tool (unlimited): for `params.ttl`
+    (default origin.playback_ttl_s), naming the player's `params.session_id` if it gave one."""
     app = request.app
     asset = await playable(app, asset_id)
     grant = entitlement.of_caller(request, asset)
-    return signed(app, asset, ttl_s or app[SETTINGS_KEY].origin.playback_ttl_s, grant)
+    ttl_s = params.ttl or app[SETTINGS_KEY].origin.playback_ttl_s
+    return signed(app, asset, ttl_s, grant, playback_session=params.session_id)
 
 
 @routes.get("/v1/playback/{asset_id}")
@@ -106,7 +111,7 @@ async def playback_urls(request: web.Request) -> web.Response:
     asset_id, params = asset_id_of(request), query_params(request, PlaybackParams)
     app, viewer = request.app, signed_in(request)
     if viewer is None:
-        body = await authorise(request, asset_id, params.ttl)
+        body = await authorise(request, asset_id, params)
         await grants.audit_tool_grant(request, asset_id)
         return web.json_response(body, headers=_PRIVATE)
     assert viewer.account_id is not None

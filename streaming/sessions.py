@@ -21,7 +21,7 @@ from aiohttp import web
 from streamcore.web.service import SETTINGS_KEY, NotFound
 from streamcore.web.validation import json_body, path_uuid
 from streaming import queries, streams, writes
-from streaming.models import Heartbeat, SessionStart
+from streaming.models import Heartbeat, PlaybackParams, SessionStart
 from streaming.playback import authorise
 from streaming.resources import DB_POOL_KEY
 from streaming.streams import PRIVATE, SessionEnded, session_json
@@ -48,9 +48,11 @@ async def start_session(request: web.Request) -> web.Response:
     start = await json_body(request, SessionStart)
     if viewer.signed_in:
         return await streams.start(request, viewer, start.asset_id)
-    # Authorised first: no session is recorded for an asset that cannot be played.
-    playback = await authorise(request, start.asset_id, None)
-    row = await writes.start_session(request.app[DB_POOL_KEY], uuid.uuid4(), viewer, start.asset_id)
+    # Authorised first: no session is recorded for an asset that cannot be played. The URLs
+    # name the session (claim ``sid``), as the player's events and CMCD data do.
+    session_id = uuid.uuid4()
+    playback = await authorise(request, start.asset_id, PlaybackParams(session_id=session_id))
+    row = await writes.start_session(request.app[DB_POOL_KEY], session_id, viewer, start.asset_id)
     body = {
         "session_id": str(row["id"]),
         "asset_id": str(row["asset_id"]),

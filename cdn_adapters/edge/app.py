@@ -19,6 +19,7 @@ import aiohttp
 from aiohttp import web
 
 from cdn_adapters.edge.cache import KEPT_HEADERS, EdgeCache, Stored, freshness
+from streamcore import delivery
 from streamcore.ratelimit.classes import RateClass
 from streamcore.ratelimit.guard import RateGuard
 from streamcore.settings import LocalEdgeCdn, Settings
@@ -126,11 +127,17 @@ RATE_CLASSES = {
 def create_edge_app(settings: Settings, edge: LocalEdgeCdn) -> web.Application:
     metrics = HttpMetrics("edge")
     guard = RateGuard("edge", RATE_CLASSES, metrics.registry)
+    # What each playback session got from this edge (the players' CMCD, which is not passed
+    # on to the origin: a miss is counted once, here): streamcore/delivery.py.
     app = web.Application(
-        middlewares=[metrics.middleware(), guard.observer, json_errors, guard.limiter]
-    )
+        middlewares=[
+            metrics.middleware(), guard.observer, delivery.middleware, json_errors,
+            guard.limiter,
+        ]
+    )  # fmt: skip
     app[SETTINGS_KEY] = settings
     guard.install(app)
+    delivery.install(app, f"edge:{edge.name}")
     app[EDGE_KEY] = edge
     app[CACHE_KEY] = EdgeCache(edge.cache_bytes)
     app.cleanup_ctx.append(_origin_client)

@@ -11,7 +11,7 @@ import contextlib
 import json
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from playwright.sync_api import CDPSession, Page, Request, Route
 from playwright.sync_api import Error as PlaywrightError
@@ -162,7 +162,8 @@ class PlayerPage:
         def handle(route: Route) -> None:
             url = route.request.url
             token = url.split("/t/", 1)[1].split("/", 1)[0] if "/t/" in url else ""
-            if url.endswith(".m4s") and not expired:
+            # By the path: media URLs of our sources carry the player's CMCD in their query.
+            if urlsplit(url).path.endswith(".m4s") and not expired:
                 expired.append(token)
             if expired and token == expired[0]:
                 hits.append(url)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from pydantic import SecretStr
 
@@ -94,3 +96,22 @@ def test_only_canonical_paths_are_accepted(path: str) -> None:
 def test_scopes_must_be_canonical_to_be_signed() -> None:
     with pytest.raises(ValueError, match="canonical"):
         signing.sign(KEYS, "k1", "/assets/../", ttl_s=60)
+
+
+def test_a_session_id_is_a_signed_claim_that_opens_nothing() -> None:
+    sid = "3f0c2a9e-5b1d-4e7f-8a6c-2d9e1b0f4a3c"
+    token = sign(session_id=sid)
+    assert signing.verify(token, SCOPE + "master.m3u8", KEYS, now=NOW).session_id == sid
+    assert signing.verify(sign(), SCOPE + "master.m3u8", KEYS, now=NOW).session_id is None
+    # The claim neither widens the scope...
+    with pytest.raises(signing.TokenError):
+        signing.verify(token, "/assets/other/v1/master.m3u8", KEYS, now=NOW)
+    # ...nor can it be changed without the key.
+    payload, _, mac = token.partition(".")
+    claims = json.loads(signing._unb64(payload))
+    claims["sid"] = "00000000-0000-4000-8000-000000000000"
+    forged = signing._b64(json.dumps(claims, separators=(",", ":")).encode())
+    with pytest.raises(signing.TokenError, match="bad signature"):
+        signing.verify(f"{forged}.{mac}", SCOPE + "master.m3u8", KEYS, now=NOW)
+    with pytest.raises(ValueError, match="session id"):
+        sign(session_id="not/a path segment")
