@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from analytics import openapi, resources
+from analytics import collector, handlers, openapi, resources
 from analytics.permissions import PERMISSIONS
 from streamcore.auth.middleware import authentication, authorization, remote_keys
 from streamcore.ratelimit.guard import RateGuard
@@ -33,6 +33,8 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_route("OPTIONS", "/v1/{tail:.*}", preflight("GET, POST, OPTIONS"))
     app.add_routes(health_routes(ready_check=database_ready(resources.DB_POOL_KEY)))
     app.add_routes(diagnostics.routes("analytics"))
+    app.add_routes(collector.routes)
+    app.add_routes(handlers.routes)
     app.router.add_get("/metrics", metrics.handler)
     app.add_routes([document_route(openapi.PATH, openapi.document())])
     return app

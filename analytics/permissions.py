@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from streamcore.auth.roles import Permission
 
-PUBLIC = Permission.PUBLIC
+PUBLIC, ADMIN = Permission.PUBLIC, Permission.VIEW_ANALYTICS
 
 PERMISSIONS: dict[str, Permission] = {
     "GET /healthz": PUBLIC,
@@ -16,4 +16,11 @@ PERMISSIONS: dict[str, Permission] = {
     "GET /metrics": PUBLIC,
     "GET /openapi/analytics.json": PUBLIC,
     "GET /diag/analytics/cpu": PUBLIC,
+    "POST /v1/events": PUBLIC,
+    "GET /v1/analytics/qoe": ADMIN,
+    "GET /v1/analytics/top": ADMIN,
+    "GET /v1/analytics/popularity": ADMIN,
+    "GET /v1/analytics/concurrent": ADMIN,
+    "GET /v1/analytics/sessions/{session_id}": ADMIN,
+    "POST /v1/analytics/rollups": ADMIN,
 }
