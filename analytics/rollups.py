@@ -12,8 +12,8 @@ views, startups and their startup time, startup failures and exits before video 
 counted in the minute of the session's first `start`; a playback failure in its fatal error's;
 played time, bitrates, rebuffers, switches and completions in their events' minutes; a minute's
 `concurrent` is the number of distinct sessions with an event in it at or after their first
-frame and not after their end. Dimension `title` is keyed by title id, or asset id while the
-processor does not resolve titles (it does not yet: docs/analytics.md); `rendition` counts
+frame and not after their end. Dimension `title` is keyed by title id (analytics/titles.py),
+or asset id where no title is known; `rendition` counts
 what heartbeats and rendition switches carry (played time, bitrates, switches, concurrent).
 """
 

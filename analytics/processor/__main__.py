@@ -12,6 +12,7 @@ import signal
 
 from analytics.processor.context import Context
 from analytics.processor.loop import consumer_name, run
+from analytics.titles import TitleResolver
 from streamcore.cache.redis_client import create_redis
 from streamcore.db.database import pool_context
 from streamcore.db.schemas import Schema
@@ -23,8 +24,8 @@ log = logging.getLogger("analytics.processor")
 
 async def serve(settings: Settings) -> None:
     async with pool_context(settings, schema=Schema.ANALYTICS, min_size=1, max_size=4) as pool:
-        client = create_redis(settings)
-        ctx = Context(settings, pool, client, consumer_name())
+        client, titles = create_redis(settings), TitleResolver.from_settings(settings)
+        ctx = Context(settings, pool, client, consumer_name(), titles)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, ctx.stopping.set)
@@ -32,6 +33,7 @@ async def serve(settings: Settings) -> None:
         try:
             await run(ctx)
         finally:
+            await titles.aclose()
             await client.aclose()
         log.info("analytics processor %s stopped", ctx.consumer)
 

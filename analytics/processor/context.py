@@ -9,6 +9,7 @@ from datetime import date
 import asyncpg
 import redis.asyncio as aioredis
 
+from analytics.titles import TitleResolver
 from streamcore.settings import Settings
 
 
@@ -18,6 +19,7 @@ class Context:
     pool: asyncpg.Pool
     redis: aioredis.Redis
     consumer: str
+    titles: TitleResolver
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     # Days whose partition of analytics.events is known to exist (analytics/partitions.py).
     partition_days: set[date] = field(default_factory=set)

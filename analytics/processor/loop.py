@@ -52,7 +52,7 @@ async def process_once(ctx: Context) -> int:
     if not taken:
         return 0
     events = await _kept(ctx, [event for _, event in taken if event is not None])
-    await store(ctx.pool, events)
+    await store(ctx.pool, events, await ctx.titles.titles({e.asset_id for e in events}))
     await consumer.done(ctx.redis, [entry for entry, _ in taken])
     return len(taken)
 

@@ -14,6 +14,7 @@ import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 
@@ -21,18 +22,20 @@ from analytics.details import EventType
 from analytics.models import StreamEvent
 from analytics.qoe import Event, SessionQoe, session_qoe
 
+Titles = dict[UUID, UUID | None]
+
 # The columns a heartbeat and a rendition switch fill from their detail (for the rollups'
 # rendition dimension).
 _WITH_RENDITION = {EventType.HEARTBEAT, EventType.RENDITION_SWITCH}
 
 _INSERT = """
 INSERT INTO events (id, at, received_at, session_id, asset_id, viewer_id, profile_id,
-                    account_id, type, position_s, rendition, bitrate_kbps, detail)
-SELECT i, a, r, s, asset, v, p, acc, t, pos, ren, br, d::jsonb
+                    account_id, type, position_s, rendition, bitrate_kbps, detail, title_id)
+SELECT i, a, r, s, asset, v, p, acc, t, pos, ren, br, d::jsonb, title
 FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::text[], $5::uuid[],
             $6::uuid[], $7::uuid[], $8::uuid[], $9::text[], $10::float8[], $11::text[],
-            $12::int[], $13::text[])
-     AS u(i, a, r, s, asset, v, p, acc, t, pos, ren, br, d)
+            $12::int[], $13::text[], $14::uuid[])
+     AS u(i, a, r, s, asset, v, p, acc, t, pos, ren, br, d, title)
 ON CONFLICT DO NOTHING
 RETURNING id
 """
@@ -41,10 +44,11 @@ _UPSERT_SESSION = """
 INSERT INTO sessions (session_id, asset_id, viewer_id, profile_id, account_id, start_id,
     started_at, first_frame_at, startup_ms, last_event_at, ended_at, played_ms, rebuffer_ms,
     rebuffer_count, bitrate_kbps_ms, peak_bitrate_kbps, switches, fatal_error_id,
-    fatal_error_at, failed_before_start, completed, events, updated_at)
+    fatal_error_at, failed_before_start, completed, events, title_id, updated_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
-        $20, $21, $22, now())
+        $20, $21, $22, $23, now())
 ON CONFLICT (session_id) DO UPDATE SET
+    title_id = coalesce($23, sessions.title_id),
     start_id = $6, started_at = $7, first_frame_at = $8, startup_ms = $9, last_event_at = $10,
     ended_at = $11, played_ms = $12, rebuffer_ms = $13, rebuffer_count = $14,
     bitrate_kbps_ms = $15, peak_bitrate_kbps = $16, switches = $17, fatal_error_id = $18,
@@ -53,8 +57,8 @@ ON CONFLICT (session_id) DO UPDATE SET
 """
 
 
-def _columns(events: Sequence[StreamEvent]) -> list[list[Any]]:
-    """The batch as the insert's 13 arrays."""
+def _columns(events: Sequence[StreamEvent], titles: Titles) -> list[list[Any]]:
+    """The batch as the insert's 14 arrays."""
     rows = []
     for e in events:
         rendition = e.detail.get("rendition") if e.type in _WITH_RENDITION else None
@@ -62,12 +66,14 @@ def _columns(events: Sequence[StreamEvent]) -> list[list[Any]]:
         rows.append((
             e.id, e.at_time, datetime.fromtimestamp(e.received_at / 1000, UTC), e.session_id,
             e.asset_id, e.viewer_id, e.profile_id, e.account_id, e.type.value, e.position_s,
-            rendition, bitrate, json.dumps(e.detail),
+            rendition, bitrate, json.dumps(e.detail), titles.get(e.asset_id),
         ))  # fmt: skip
     return [list(column) for column in zip(*rows, strict=True)]
 
 
-async def _recompute(conn: asyncpg.Connection, latest: dict[str, StreamEvent]) -> None:
+async def _recompute(
+    conn: asyncpg.Connection, latest: dict[str, StreamEvent], titles: Titles
+) -> None:
     """Every session of `latest` recomputed from all its stored events."""
     rows = await conn.fetch(
         "SELECT session_id, id, at, type, detail FROM events WHERE session_id = ANY($1)",
@@ -79,7 +85,8 @@ async def _recompute(conn: asyncpg.Connection, latest: dict[str, StreamEvent]) -
             Event(row["id"], row["at"], EventType(row["type"]), row["detail"])
         )
     await conn.executemany(_UPSERT_SESSION, [
-        _session_row(latest[name], session_qoe(found)) for name, found in by_session.items()
+        (*_session_row(latest[name], session_qoe(found)), titles.get(latest[name].asset_id))
+        for name, found in by_session.items()
     ])  # fmt: skip
 
 
@@ -93,9 +100,13 @@ def _session_row(owner: StreamEvent, q: SessionQoe) -> tuple[Any, ...]:
     )  # fmt: skip
 
 
-async def store(pool: asyncpg.Pool, events: Sequence[StreamEvent]) -> int:
+async def store(
+    pool: asyncpg.Pool, events: Sequence[StreamEvent], titles: Titles | None = None
+) -> int:
     """Insert `events` (their days' partitions must exist) and recompute their sessions, in
-    one transaction; how many events were new."""
+    one transaction; how many events were new. `titles`: each asset's title id, where the
+    catalog said (analytics/titles.py)."""
+    titles = titles or {}
     if not events:
         return 0
     latest = {e.session_id: e for e in events}
@@ -105,6 +116,6 @@ async def store(pool: asyncpg.Pool, events: Sequence[StreamEvent]) -> int:
             "FROM unnest($1::text[]) AS s ORDER BY s",
             sorted(latest),
         )
-        inserted = await conn.fetch(_INSERT, *_columns(events))
-        await _recompute(conn, latest)
+        inserted = await conn.fetch(_INSERT, *_columns(events, titles))
+        await _recompute(conn, latest, titles)
     return len(inserted)

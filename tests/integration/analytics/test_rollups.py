@@ -15,6 +15,7 @@ from aiohttp.test_utils import TestClient
 from analytics.rollups import floor_minute
 from streamcore.settings import Settings
 from tests.integration.analytics.events import batch, event, heartbeat, stored, wait_for_events
+from tests.integration.history.titles import Catalog
 
 pytestmark = pytest.mark.stack
 
@@ -128,3 +129,26 @@ async def _rows(stack: Settings, base: datetime) -> list[tuple[Any, ...]]:
         "ORDER BY bucket, dimension, key", base, base + timedelta(minutes=3),
     )  # fmt: skip
     return [tuple(r) for r in found]
+
+
+async def test_the_title_dimension_is_keyed_by_the_catalogs_title(
+    analytics: TestClient, stack: Settings, auth: dict[str, str]
+) -> None:
+    film = await Catalog(stack).title("Analytics film")
+    assert film.asset_id is not None
+    base = floor_minute(datetime.now(UTC)) - timedelta(hours=3)
+    session = f"titled-{uuid.uuid4().hex[:8]}"
+    events = [event("start", base), event("first_frame", base + timedelta(seconds=1)),
+              heartbeat(base + timedelta(seconds=11), 10_000, 2000, "480p")]  # fmt: skip
+    assert (
+        await analytics.post("/v1/events", json=batch(session, film.asset_id, events))
+    ).status == 202
+    await wait_for_events(stack, [session], 3)
+    rows = await stored(
+        stack, "SELECT DISTINCT title_id FROM events WHERE session_id = $1", session
+    )
+    assert [r["title_id"] for r in rows] == [film.id]
+    span = {"since": base.isoformat(), "until": (base + timedelta(minutes=1)).isoformat()}
+    assert (await analytics.post("/v1/analytics/rollups", json=span, headers=auth)).status == 200
+    top = await (await analytics.get("/v1/analytics/top", params=span, headers=auth)).json()
+    assert top["items"] == [{"key": str(film.id), "views": 1, "played_ms": 10_000}]
