@@ -8,6 +8,7 @@ Unknown extra fields are kept: a newer player may send more than this version re
 from __future__ import annotations
 
 import enum
+import json
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -27,6 +28,7 @@ class EventType(enum.StrEnum):
     HEARTBEAT = "heartbeat"
 
 
+MAX_DETAIL_BYTES = 2048
 _MAX_MS = 86_400_000
 _KBPS = Field(ge=0, le=1_000_000)
 
@@ -90,6 +92,20 @@ DETAILS: dict[EventType, type[_Detail]] = {
 }
 
 
+def unstorable(detail: dict[str, Any]) -> str | None:
+    """Why PostgreSQL's jsonb could not hold `detail` (None when it can): NaN or Infinity
+    (JSON has neither, though parsers accept them), NUL, or more than MAX_DETAIL_BYTES."""
+    try:
+        encoded = json.dumps(detail, separators=(",", ":"), allow_nan=False)
+    except ValueError:
+        return "must not contain NaN or Infinity"
+    if "\\u0000" in encoded:
+        return "must not contain NUL characters"
+    if len(encoded.encode()) > MAX_DETAIL_BYTES:
+        return f"must be at most {MAX_DETAIL_BYTES} bytes as JSON"
+    return None
+
+
 def checked(kind: EventType, detail: dict[str, Any]) -> dict[str, Any]:
     """`detail` checked against its type's model (ValidationError names the bad field)."""
     DETAILS[kind].model_validate(detail)
@@ -97,7 +113,9 @@ def checked(kind: EventType, detail: dict[str, Any]) -> dict[str, Any]:
 
 
 def problem(kind: EventType, detail: dict[str, Any]) -> str | None:
-    """Why `detail` does not fit its type (None when it does)."""
+    """Why `detail` does not fit its type or cannot be stored (None when it is fine)."""
+    if (found := unstorable(detail)) is not None:
+        return found
     try:
         checked(kind, detail)
     except ValidationError as exc:

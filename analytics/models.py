@@ -5,7 +5,6 @@ the processor is `StreamEvent` (a batch's event with the batch's and the caller'
 from __future__ import annotations
 
 import enum
-import json
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -20,7 +19,6 @@ from analytics.timerange import RangeQuery
 # Old players send no event id: one is derived from what identifies the event, so that a
 # retried batch derives the same ids (and the processor stores it once).
 ID_NAMESPACE = uuid.UUID("6f1c5a9e-2d4b-4c3e-9a51-3c7e0b8d2f10")
-MAX_DETAIL_BYTES = 2048
 # Year 9999 in milliseconds: beyond it a timestamp cannot be stored.
 _MAX_EPOCH_MS = 253_402_300_799_999
 
@@ -41,11 +39,9 @@ class PlaybackEvent(_Body):
     @field_validator("detail")
     @classmethod
     def _storable(cls, value: dict[str, Any]) -> dict[str, Any]:
-        encoded = json.dumps(value, separators=(",", ":"))
-        if "\\u0000" in encoded:
-            raise ValueError("must not contain NUL characters")
-        if len(encoded.encode()) > MAX_DETAIL_BYTES:
-            raise ValueError(f"must be at most {MAX_DETAIL_BYTES} bytes as JSON")
+        problem = details.unstorable(value)
+        if problem is not None:
+            raise ValueError(problem)
         return value
 
     @model_validator(mode="after")

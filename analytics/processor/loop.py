@@ -45,6 +45,21 @@ async def _kept(ctx: Context, events: list[StreamEvent]) -> list[StreamEvent]:
     return kept
 
 
+async def _store(ctx: Context, events: list[StreamEvent]) -> None:
+    titles = await ctx.titles.titles({e.asset_id for e in events})
+    try:
+        await store(ctx.pool, events, titles)
+    except asyncpg.DataError as exc:
+        # An event PostgreSQL refuses must not hold the stream up (it would be taken again
+        # and again): one at a time, dropping (and logging) the ones refused.
+        log.error("analytics: a batch was refused (%s); storing its events one by one", exc)
+        for event in events:
+            try:
+                await store(ctx.pool, [event], titles)
+            except asyncpg.DataError as refused:
+                log.error("analytics: event %s dropped: %s", event.id, refused)
+
+
 async def process_once(ctx: Context) -> int:
     """One round: take, store, acknowledge; how many entries it handled."""
     section = ctx.settings.analytics
@@ -52,7 +67,7 @@ async def process_once(ctx: Context) -> int:
     if not taken:
         return 0
     events = await _kept(ctx, [event for _, event in taken if event is not None])
-    await store(ctx.pool, events, await ctx.titles.titles({e.asset_id for e in events}))
+    await _store(ctx, events)
     await consumer.done(ctx.redis, [entry for entry, _ in taken])
     return len(taken)
 

@@ -41,6 +41,8 @@ def test_an_event_without_id_gets_the_same_id_in_any_batch() -> None:
         {"type": "error", "at": NOW, "detail": {"code": 3}},
         {"type": "start", "at": NOW, "detail": {"x": "y" * 2100}},
         {"type": "start", "at": NOW, "detail": {"x": "a\u0000b"}},
+        {"type": "start", "at": NOW, "detail": {"x": float("nan")}},
+        {"type": "start", "at": NOW, "detail": {"x": [float("inf")]}},
         {"type": "dance", "at": NOW},
     ],
 )  # fmt: skip
