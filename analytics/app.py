@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from analytics import collector, handlers, openapi, resources
+from analytics import collector, dashboard, handlers, openapi, resources
 from analytics.permissions import PERMISSIONS
 from streamcore.auth.middleware import authentication, authorization, remote_keys
 from streamcore.ratelimit.guard import RateGuard
@@ -36,5 +36,6 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes(collector.routes)
     app.add_routes(handlers.routes)
     app.router.add_get("/metrics", metrics.handler)
+    app.add_routes(dashboard.routes)
     app.add_routes([document_route(openapi.PATH, openapi.document())])
     return app

@@ -1,7 +1,9 @@
 """Who may call each of the analytics service's routes: its one permission table.
 
 The kernel's `authorization` middleware (streamcore/auth/middleware.py) enforces it; a route
-missing here is refused.
+missing here is refused. The collector is PUBLIC here only because a beacon carries its
+token in its body, where the middleware cannot see it: it checks PLAY itself, from the same
+role table, once it has read the token (analytics/collector.py).
 """
 
 from __future__ import annotations
@@ -23,4 +25,9 @@ PERMISSIONS: dict[str, Permission] = {
     "GET /v1/analytics/concurrent": ADMIN,
     "GET /v1/analytics/sessions/{session_id}": ADMIN,
     "POST /v1/analytics/rollups": ADMIN,
+    # The dashboard's page holds no data; the API it reads is admin-only.
+    "GET /admin/dashboard": PUBLIC,
+    "GET /admin/dashboard/": PUBLIC,
+    "GET /admin/dashboard/vendor/{name}": PUBLIC,
+    "GET /admin/dashboard/{name}": PUBLIC,
 }

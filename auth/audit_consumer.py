@@ -15,8 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -24,10 +22,11 @@ import asyncpg
 import redis.asyncio as aioredis
 from aiohttp import web
 from pydantic import ValidationError
-from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import RedisError
 
 from auth import writes
 from auth.resources import DB_POOL_KEY
+from streamcore import streams
 from streamcore.auth.audit import STREAM, AuditEvent, decode
 from streamcore.db.database import UNAVAILABLE_ERRORS
 from streamcore.settings import Settings
@@ -48,10 +47,6 @@ STOP_GRACE_S = 5.0
 Entry = tuple[bytes, dict[bytes, bytes]]
 
 
-def consumer_name() -> str:
-    return f"{socket.gethostname()}-{os.getpid()}"
-
-
 def stream_client(settings: Settings) -> aioredis.Redis:
     """Its own client: XREADGROUP blocks for BLOCK_MS, longer than the services' fail-fast
     socket timeout (streamcore/cache/redis_client.py) allows."""
@@ -61,12 +56,8 @@ def stream_client(settings: Settings) -> aioredis.Redis:
 
 
 async def ensure_group(client: aioredis.Redis) -> None:
-    try:
-        # From the stream's beginning: events published before the service first ran count.
-        await client.xgroup_create(STREAM, GROUP, id="0", mkstream=True)
-    except ResponseError as exc:
-        if "BUSYGROUP" not in str(exc):
-            raise
+    # From the stream's beginning: events published before the service first ran count.
+    await streams.ensure_group(client, STREAM, GROUP)
 
 
 def _decoded(entries: list[Entry]) -> list[AuditEvent]:
@@ -148,7 +139,7 @@ async def audit_consumer(app: web.Application) -> AsyncIterator[None]:
     """Cleanup context: the consumer runs as long as the app."""
     client = stream_client(app[SETTINGS_KEY])
     stopping = asyncio.Event()
-    task = asyncio.create_task(consume(client, app[DB_POOL_KEY], consumer_name(), stopping))
+    task = asyncio.create_task(consume(client, app[DB_POOL_KEY], streams.consumer_name(), stopping))
     yield
     stopping.set()
     # The read under way ends within BLOCK_MS; an append, within the pool's command timeout.

@@ -163,6 +163,18 @@ def _ingest(settings: Settings, folder: Path) -> None:
         return
     console.print("[bold]Sign in to the player with the demo account[/]"
                   + (" (just created)" if account.created else ""))  # fmt: skip
+    _print_account(account)
+    try:
+        operator = demo.ensure_operator(settings)
+    except demo.DemoAccountError as exc:
+        err_console.print(f"[yellow]no demo operator:[/] {exc}")
+        return
+    console.print(f"[bold]Admin dashboard[/]: {settings.gateway.entry_url}/admin/dashboard/",
+                  highlight=False)  # fmt: skip
+    _print_account(operator)
+
+
+def _print_account(account: demo.DemoAccount) -> None:
     console.print(f"  email:    {account.email}", highlight=False)
     if account.password is None:
         console.print("  password: unknown (it was not created from this data folder)")

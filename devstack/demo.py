@@ -8,6 +8,9 @@ beside the generated secrets), so every later run finds the account and prints t
 It gets two profiles, an adult one (made with the account) and a kids one, to choose between
 in the player, and a Premium subscription (paid with the local billing provider's test card),
 so that every sample plays at every rendition; a subscription it already has is left as it is.
+
+Beside it, an operator (role admin, ``ops@example.com``, its password kept the same way in
+``<data_dir>/demo-operator.json``) to sign in to the admin dashboard with.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ PAYMENT_METHOD = "pm_card_visa"
 PROFILES = ({"name": "Demo", "maturity": "adult", "language": "en"},
             {"name": "Kids", "maturity": "kids", "language": "en"})  # fmt: skip
 FILE_NAME = "demo-account.json"
+OPERATOR_EMAIL = "ops@example.com"
+OPERATOR_FILE_NAME = "demo-operator.json"
 
 
 class DemoAccountError(Exception):
@@ -46,23 +51,47 @@ class DemoAccount:
     created: bool
 
 
-def ensure(settings: Settings) -> DemoAccount:
-    """The demo account, created if the auth service has none with its email."""
+def _password(settings: Settings, file_name: str, email: str) -> str:
+    """The account's saved password, or a new one, saved before the account exists (never lost)."""
     if settings.env == "prod":
         raise DemoAccountError("no demo account in production settings")
-    path = settings.stack.data_dir / FILE_NAME
+    path = settings.stack.data_dir / file_name
     password = _saved_password(path)
     if password is None:
         password = secrets.token_urlsafe(12)
-        _save(path, {"email": EMAIL, "password": password})  # before it exists: never lost
+        _save(path, {"email": email, "password": password})
+    return password
+
+
+def _admin_client(settings: Settings) -> httpx.Client:
     key = settings.auth.service_key().get_secret_value()
-    with httpx.Client(
+    return httpx.Client(
         base_url=settings.api_url, headers={"Authorization": f"Bearer {key}"}, timeout=30
-    ) as http:
+    )
+
+
+def ensure_operator(settings: Settings) -> DemoAccount:
+    """The demo operator (role admin), created if the auth service has none with its email."""
+    password = _password(settings, OPERATOR_FILE_NAME, OPERATOR_EMAIL)
+    with _admin_client(settings) as http:
         try:
-            created = _find(http) is None
+            created = _find(http, OPERATOR_EMAIL) is None
             if created:
-                _create(http, password)
+                _create(http, OPERATOR_EMAIL, "Operator", "admin", password)
+            ok = _signs_in(settings, OPERATOR_EMAIL, password)
+        except httpx.HTTPError as exc:
+            raise DemoAccountError(f"the auth service did not answer: {exc}") from None
+    return DemoAccount(email=OPERATOR_EMAIL, password=password if ok else None, created=created)
+
+
+def ensure(settings: Settings) -> DemoAccount:
+    """The demo account, created if the auth service has none with its email."""
+    password = _password(settings, FILE_NAME, EMAIL)
+    with _admin_client(settings) as http:
+        try:
+            created = _find(http, EMAIL) is None
+            if created:
+                _create(http, EMAIL, DISPLAY_NAME, "viewer", password)
             with _signed_in(settings, password) as person:
                 if person is not None:
                     _add_profiles(person)
@@ -99,16 +128,16 @@ def _checked(response: httpx.Response, what: str) -> Any:
     return response.json() if response.content else None
 
 
-def _find(http: httpx.Client) -> dict[str, Any] | None:
-    page = _checked(http.get("/v1/admin/accounts", params={"q": EMAIL}), "listing accounts")
-    return next((a for a in page["items"] if a["email"] == EMAIL), None)
+def _find(http: httpx.Client, email: str) -> dict[str, Any] | None:
+    page = _checked(http.get("/v1/admin/accounts", params={"q": email}), "listing accounts")
+    return next((a for a in page["items"] if a["email"] == email), None)
 
 
-def _create(http: httpx.Client, password: str) -> None:
-    body = {"email": EMAIL, "display_name": DISPLAY_NAME, "role": "viewer", "password": password}
+def _create(http: httpx.Client, email: str, name: str, role: str, password: str) -> None:
+    body = {"email": email, "display_name": name, "role": role, "password": password}
     response = http.post("/v1/admin/accounts", json=body)
     if response.status_code != 409:  # 409: created meanwhile (another `up`), as good
-        _checked(response, "creating the demo account")
+        _checked(response, f"creating the demo account {email}")
 
 
 def _add_profiles(http: httpx.Client) -> None:
@@ -130,6 +159,17 @@ def _subscribe(http: httpx.Client) -> None:
     response = http.post("/v1/subscription", json={"plan": PLAN, "payment_method": PAYMENT_METHOD})
     if response.status_code != 409:  # 409: subscribed meanwhile (another `up`), as good
         _checked(response, "subscribing the demo account")
+
+
+def _signs_in(settings: Settings, email: str, password: str) -> bool:
+    """Whether `password` is the account's (signed out again at once)."""
+    with httpx.Client(base_url=settings.api_url, timeout=30) as http:
+        body = {"email": email, "password": password, "device_name": "streamcore up"}
+        response = http.post("/v1/auth/login", json=body)
+        if response.status_code == 200:
+            token = response.json()["access_token"]
+            http.post("/v1/auth/logout", headers={"Authorization": f"Bearer {token}"})
+        return response.status_code == 200
 
 
 @contextmanager

@@ -10,23 +10,18 @@ pool owns the streaming schema; it imports nothing of ``workers``.
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from typing import Any
 
-from celery import Celery, Task
+from celery import Celery
 
 from streamcore.cache.redis_client import create_redis
 from streamcore.db.database import pool_context
 from streamcore.db.schemas import Schema
-from streamcore.log import configure_logging
-from streamcore.settings import Settings, SettingsError, load_settings
-from streamcore.tasks.queue import create_celery, lazy_app
-from streamcore.tasks.routes import TASK_QUEUES, TaskName
+from streamcore.settings import Settings
+from streamcore.tasks.queue import lazy_app, periodic_task, service_app
+from streamcore.tasks.routes import TaskName
 from streaming.catalog_client import CatalogClient
 from streaming.recommendations import batch
-
-log = logging.getLogger(__name__)
 
 
 async def run_rebuild(settings: Settings) -> batch.Build:
@@ -43,25 +38,11 @@ async def run_rebuild(settings: Settings) -> batch.Build:
 
 
 def register(app: Celery, settings: Settings) -> None:
-    policy = settings.worker.queues[TASK_QUEUES[TaskName.REBUILD_RECOMMENDATIONS]]
-
-    @app.task(
-        name=str(TaskName.REBUILD_RECOMMENDATIONS), bind=True, acks_late=True, max_retries=0,
-        time_limit=policy.time_limit_s, soft_time_limit=policy.time_limit_s - 10,
-    )  # fmt: skip
-    def rebuild_recommendations(self: Task) -> dict[str, Any]:
-        return asyncio.run(run_rebuild(settings)).to_json()
+    periodic_task(app, settings, TaskName.REBUILD_RECOMMENDATIONS, _rebuild_json)
 
 
-def _create() -> Celery:
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        raise SystemExit(f"the streaming worker cannot start: {exc}") from None
-    configure_logging(settings)
-    app = create_celery(settings)
-    register(app, settings)
-    return app
+async def _rebuild_json(settings: Settings) -> dict[str, Any]:
+    return (await run_rebuild(settings)).to_json()
 
 
-__getattr__ = lazy_app(globals(), _create)
+__getattr__ = lazy_app(globals(), service_app("streaming", register))

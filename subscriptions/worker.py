@@ -11,19 +11,16 @@ the subscriptions schema, the processing workers the catalog's.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from typing import Any
 
-from celery import Celery, Task
+from celery import Celery
 
 from streamcore.cache.redis_client import create_redis
 from streamcore.db.database import pool_context
 from streamcore.db.schemas import Schema
-from streamcore.log import configure_logging
-from streamcore.settings import Settings, SettingsError, load_settings
-from streamcore.tasks.queue import create_celery, lazy_app
-from streamcore.tasks.routes import TASK_QUEUES, TaskName
+from streamcore.settings import Settings
+from streamcore.tasks.queue import lazy_app, periodic_task, service_app
+from streamcore.tasks.routes import TaskName
 from subscriptions import renewals
 from subscriptions.billing.registry import build_provider
 from subscriptions.clock import clock_for
@@ -53,25 +50,7 @@ async def run_tick(settings: Settings) -> dict[str, int]:
 
 
 def register(app: Celery, settings: Settings) -> None:
-    policy = settings.worker.queues[TASK_QUEUES[TaskName.SUBSCRIPTIONS_TICK]]
-
-    @app.task(
-        name=str(TaskName.SUBSCRIPTIONS_TICK), bind=True, acks_late=True, max_retries=0,
-        time_limit=policy.time_limit_s, soft_time_limit=policy.time_limit_s - 10,
-    )  # fmt: skip
-    def subscriptions_tick(self: Task) -> dict[str, Any]:
-        return asyncio.run(run_tick(settings))
+    periodic_task(app, settings, TaskName.SUBSCRIPTIONS_TICK, run_tick)
 
 
-def _create() -> Celery:
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        raise SystemExit(f"the subscriptions worker cannot start: {exc}") from None
-    configure_logging(settings)
-    app = create_celery(settings)
-    register(app, settings)
-    return app
-
-
-__getattr__ = lazy_app(globals(), _create)
+__getattr__ = lazy_app(globals(), service_app("subscriptions", register))

@@ -11,13 +11,14 @@ import logging
 import signal
 
 from analytics.processor.context import Context
-from analytics.processor.loop import consumer_name, run
+from analytics.processor.loop import run
 from analytics.titles import TitleResolver
 from streamcore.cache.redis_client import create_redis
 from streamcore.db.database import pool_context
 from streamcore.db.schemas import Schema
 from streamcore.log import configure_logging
 from streamcore.settings import Settings, load_settings
+from streamcore.streams import consumer_name
 
 log = logging.getLogger("analytics.processor")
 

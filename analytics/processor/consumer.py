@@ -10,10 +10,10 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from pydantic import ValidationError
-from redis.exceptions import ResponseError
 
 from analytics import details, keys
 from analytics.models import StreamEvent
+from streamcore import streams
 
 log = logging.getLogger(__name__)
 
@@ -24,11 +24,7 @@ BLOCK_MS = 100
 
 async def ensure_group(client: aioredis.Redis) -> None:
     """The consumer group, from the stream's start (nothing queued before it is skipped)."""
-    try:
-        await client.xgroup_create(keys.STREAM, keys.GROUP, id="0", mkstream=True)
-    except ResponseError as exc:
-        if "BUSYGROUP" not in str(exc):
-            raise
+    await streams.ensure_group(client, keys.STREAM, keys.GROUP)
 
 
 def decode(fields: dict[Any, Any]) -> StreamEvent | None:

@@ -11,8 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import socket
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
@@ -26,10 +24,6 @@ from analytics.processor.store import store
 
 log = logging.getLogger(__name__)
 _DB_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
-
-
-def consumer_name() -> str:
-    return f"{socket.gethostname()}-{os.getpid()}"
 
 
 async def _kept(ctx: Context, events: list[StreamEvent]) -> list[StreamEvent]:

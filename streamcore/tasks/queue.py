@@ -8,13 +8,15 @@ streamcore/tasks/schedule.py.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Callable, Coroutine
 from typing import Any
 
-from celery import Celery
+from celery import Celery, Task
 from kombu import Queue
 
-from streamcore.settings import Settings
+from streamcore.log import configure_logging
+from streamcore.settings import Settings, SettingsError, load_settings
 from streamcore.tasks.routes import TASK_QUEUES, QueueName, TaskName
 from streamcore.tasks.schedule import beat_schedule
 
@@ -67,3 +69,38 @@ def lazy_app(namespace: dict[str, Any], create: Callable[[], Celery]) -> Callabl
         return app
 
     return attribute
+
+
+def periodic_task(
+    app: Celery,
+    settings: Settings,
+    name: TaskName,
+    run: Callable[[Settings], Coroutine[Any, Any, Any]],
+) -> None:
+    """Register `name` on `app`: a scheduled job that runs `run(settings)` in a fresh event loop,
+    within its queue's time limit, never retried (the next period does the same work)."""
+    policy = settings.worker.queues[TASK_QUEUES[name]]
+
+    @app.task(
+        name=str(name), bind=True, acks_late=True, max_retries=0, shared=False,
+        time_limit=policy.time_limit_s, soft_time_limit=policy.time_limit_s - 10,
+    )  # fmt: skip
+    def periodic(self: Task) -> Any:
+        return asyncio.run(run(settings))
+
+
+def service_app(service: str, register: Callable[[Celery, Settings], None]) -> Callable[[], Celery]:
+    """The factory of a service's own worker app (`lazy_app`'s `create`): settings loaded and
+    logging set up as the pool starts, then the service's tasks registered."""
+
+    def create() -> Celery:
+        try:
+            settings = load_settings()
+        except SettingsError as exc:
+            raise SystemExit(f"the {service} worker cannot start: {exc}") from None
+        configure_logging(settings)
+        app = create_celery(settings)
+        register(app, settings)
+        return app
+
+    return create

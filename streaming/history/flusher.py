@@ -12,8 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import socket
 from collections.abc import AsyncIterator, Callable
 
 import asyncpg
@@ -22,15 +20,12 @@ from aiohttp import web
 from redis.exceptions import RedisError
 
 from streamcore.settings import Settings
+from streamcore.streams import consumer_name
 from streamcore.web.service import SETTINGS_KEY
 from streaming.history import reports
 from streaming.metrics import StreamingMetrics
 
 log = logging.getLogger(__name__)
-
-
-def consumer_name() -> str:
-    return f"{socket.gethostname()}-{os.getpid()}"
 
 
 async def flush_once(

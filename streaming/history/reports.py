@@ -19,8 +19,9 @@ from typing import Any
 
 import asyncpg
 import redis.asyncio as aioredis
-from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import RedisError
 
+from streamcore import streams
 from streamcore.settings import Settings
 from streaming.history import effects, writes
 from streaming.history.report import Report
@@ -48,12 +49,8 @@ async def write_now(
 
 
 async def ensure_group(client: aioredis.Redis) -> None:
-    """The consumer group, from the stream's start (nothing written before it is skipped)."""
-    try:
-        await client.xgroup_create(STREAM, GROUP, id="0", mkstream=True)
-    except ResponseError as exc:
-        if "BUSYGROUP" not in str(exc):
-            raise
+    """The flushers' group, from the stream's start (nothing written before it is skipped)."""
+    await streams.ensure_group(client, STREAM, GROUP)
 
 
 Entries = list[tuple[str, Report | None]]

@@ -136,7 +136,7 @@ async def rebuild(
     seconds = time.perf_counter() - started
     build_id, stored = await _store(pool, lists, sizes, seconds, fingerprint)
     await _publish(client, lists, build_id)
-    await trending.replace(client, popular, now, settings.recommendations.trending_half_life_s)
+    await trending.replace(client, popular, now)
     build = Build(build_id, sizes["titles"], sizes["profiles"], sizes["interactions"], stored,
                   fingerprint, round(time.perf_counter() - started, 3))  # fmt: skip
     log.info("recommendations rebuilt: %s", build.to_json())

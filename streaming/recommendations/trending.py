@@ -41,9 +41,7 @@ async def add(
         await pipe.execute()
 
 
-async def replace(
-    client: aioredis.Redis, scores: dict[str, float], now: float, half_life_s: float
-) -> None:
+async def replace(client: aioredis.Redis, scores: dict[str, float], now: float) -> None:
     """Rewrite the set from decayed popularity as of `now` (the batch job), `now` its landmark."""
     async with client.pipeline(transaction=True) as pipe:
         pipe.delete(keys.TRENDING)

@@ -29,3 +29,17 @@ def test_the_demo_account_is_premium_and_made_once(stack: Settings) -> None:
         profiles = http.get("/v1/profiles").json()["items"]
         assert sorted(p["name"] for p in profiles) == ["Demo", "Kids"]
         http.post("/v1/auth/logout")
+
+
+def test_the_demo_operator_is_an_admin_made_once(stack: Settings) -> None:
+    first = demo.ensure_operator(stack)
+    again = demo.ensure_operator(stack)
+    assert first.password is not None and again.password == first.password
+    assert not again.created
+    with httpx.Client(base_url=stack.api_url, timeout=30) as http:
+        body = {"email": demo.OPERATOR_EMAIL, "password": first.password, "device_name": "test"}
+        login = http.post("/v1/auth/login", json=body)
+        assert login.status_code == 200, login.text
+        http.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
+        assert http.get("/v1/me").json()["role"] == "admin"
+        http.post("/v1/auth/logout")
