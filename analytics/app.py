@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from analytics import dashboard, openapi, qoe_metrics, resources
+from analytics import collector, dashboard, handlers, openapi, qoe_metrics, resources
 from analytics.alerts import handlers as alert_handlers
 from analytics.permissions import PERMISSIONS
 from streamcore.auth.middleware import authentication, authorization, remote_keys
@@ -34,8 +34,10 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_route("OPTIONS", "/v1/{tail:.*}", preflight("GET, POST, OPTIONS"))
     app.add_routes(health_routes(ready_check=database_ready(resources.DB_POOL_KEY)))
     app.add_routes(diagnostics.routes("analytics"))
-    app.add_routes([qoe_metrics.scrape_route(metrics, resources.DB_POOL_KEY)])
+    app.add_routes(collector.routes)
+    app.add_routes(handlers.routes)
     app.add_routes(alert_handlers.routes())
+    app.add_routes([qoe_metrics.scrape_route(metrics, resources.DB_POOL_KEY)])
     app.add_routes(dashboard.routes)
     app.add_routes([document_route(openapi.PATH, openapi.document())])
     return app

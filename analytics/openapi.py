@@ -6,13 +6,59 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from analytics import models as m
+from analytics import outputs as o
 from analytics.alerts import models as am
 from analytics.platform.models import PlatformOut
 from analytics.timerange import RangeQuery
 from streamcore.web import diagnostics
-from streamcore.web.openapi import Operation, Reply, build, health_operations
+from streamcore.web.openapi import Body, Operation, Param, Reply, build, health_operations
 
 PATH = "/openapi/analytics.json"
+
+_FORM = {
+    "type": "object", "required": ["batch"],
+    "properties": {
+        "batch": {"type": "string", "description": "The JSON batch (EventBatch)"},
+        "access_token": {"type": "string", "description": "RFC 6750 §2.2: the access token"},
+    },
+}  # fmt: skip
+
+COLLECTOR = [
+    Operation("POST", "/v1/events", "postEvents", "Playback events, in batches", "events",
+              {202: Reply("Queued for processing", m.EventsAccepted)},
+              body=Body(m.EventBatch, raw={
+                  "application/x-www-form-urlencoded": {"schema": _FORM},
+                  "text/plain": {"schema": {"type": "string"}},
+              }), errors=(400, 401, 403, 415, 503),
+              description="JSON with `Authorization: Bearer`; beacons (`sendBeacon`) as a form "
+              "(`batch`, optional `access_token`) or as text/plain JSON (anonymous). Anonymous "
+              "callers (where allowed) name `viewer_id`. 503 with Retry-After while the "
+              "events cannot be queued."),
+]  # fmt: skip
+
+READS = [
+    Operation("GET", "/v1/analytics/qoe", "qoe", "Quality of experience per minute", "analytics",
+              {200: Reply("Minutes and totals", o.QoeOut)}, query_model=m.QoeQuery,
+              admin=True, errors=(400, 403)),
+    Operation("GET", "/v1/analytics/top", "top", "The most watched titles", "analytics",
+              {200: Reply("Titles by views", o.TopOut)}, query_model=m.TopQuery,
+              admin=True, errors=(400, 403)),
+    Operation("GET", "/v1/analytics/popularity", "popularity",
+              "The top titles' views and played time, minute by minute", "analytics",
+              {200: Reply("Per minute", o.PopularityOut)}, query_model=m.PopularityQuery,
+              admin=True, errors=(400, 403)),
+    Operation("GET", "/v1/analytics/concurrent", "concurrent", "Sessions playing now",
+              "analytics", {200: Reply("The count", m.ConcurrentOut)}, admin=True,
+              errors=(403,)),
+    Operation("GET", "/v1/analytics/sessions/{session_id}", "session", "One session's QoE",
+              "analytics", {200: Reply("The session", o.SessionOut)},
+              (Param("session_id", "path", {"type": "string"}),), admin=True,
+              errors=(403, 404)),
+    Operation("POST", "/v1/analytics/rollups", "rollup", "Recompute a range's minutes now",
+              "analytics", {200: Reply("What was written", m.RollupOut)},
+              body=Body(m.RollupBody), admin=True, errors=(400, 403, 503)),
+]  # fmt: skip
 
 ALERTS = [
     Operation("GET", "/v1/analytics/alerts", "listAlerts", "Alerts fired and resolved",
@@ -35,7 +81,7 @@ ALERTS = [
               "minute sampled (docs/alerts.md, Platform metrics)."),
 ]  # fmt: skip
 
-OPERATIONS: list[Operation] = [*ALERTS]
+OPERATIONS: list[Operation] = [*COLLECTOR, *READS, *ALERTS]
 
 DESCRIPTION = """StreamCore's analytics service: the players' playback events (collected into a
 Redis stream, processed exactly once), viewers' quality of experience per session, title,

@@ -9,6 +9,7 @@ import typer
 
 from cli import (
     accounts,
+    analytics,
     assets,
     audit,
     cdn,
@@ -62,6 +63,7 @@ app.add_typer(subscriptions.app, name="subscriptions")
 app.add_typer(ratelimit.app, name="ratelimit")
 app.add_typer(recommendations.app, name="recommendations")
 app.add_typer(history.app, name="history")
+app.add_typer(analytics.app, name="analytics")
 
 
 def main() -> None:

@@ -235,6 +235,16 @@ class ApiClient:
         path = f"/v1/admin/ratelimit/bans/{quote(range_, safe='/:')}"
         self._request("DELETE", path, params={"forget": "true"} if forget else None)
 
+    # -- analytics (admins) ------------------------------------------------------------------
+
+    def analytics(self, path: str, params: dict[str, Any]) -> dict[str, Any]:
+        """``GET /v1/analytics/{path}`` (qoe, top, popularity, concurrent)."""
+        return self._request("GET", f"/v1/analytics/{path}", params=params)
+
+    def analytics_rollup(self, since: str, until: str | None) -> dict[str, Any]:
+        body = {"since": since, **({"until": until} if until else {})}
+        return self._request("POST", "/v1/analytics/rollups", json=body)
+
     # -- assets, playback and titles ---------------------------------------------------------
 
     def upload(

@@ -13,6 +13,7 @@ import aiohttp
 import asyncpg
 import redis.asyncio as aioredis
 
+from analytics import keys as analytics_keys
 from devstack.replicas import replica_dsn
 from devstack.services import Service, ServiceSpec, edge_url
 from gateway import runtime
@@ -86,6 +87,16 @@ async def _broker_reachable(settings: Settings) -> None:
         await probe_redis(settings)
     except Exception as exc:
         raise Unhealthy(f"its broker (Redis) is unreachable: {exc}") from None
+
+
+async def probe_analytics_processor(settings: Settings) -> None:
+    """A processor renewed its heartbeat key within its TTL (analytics/processor/loop.py)."""
+    client = aioredis.from_url(settings.redis_dsn, socket_timeout=PROBE_TIMEOUT_S)
+    try:
+        if not await client.exists(analytics_keys.HEARTBEAT):
+            raise Unhealthy("no analytics processor heartbeat in Redis")
+    finally:
+        await client.aclose()
 
 
 async def probe_worker_pool(settings: Settings, queue: QueueName) -> str:
@@ -165,7 +176,7 @@ PROBES: dict[Service, Callable[[Settings], Awaitable[None]]] = {
     Service.EDGE: _http_probe(edge_url),
     Service.GATEWAY: probe_gateway,
     Service.REGISTRAR: _broker_reachable,
-    Service.ANALYTICS_PROCESSOR: _broker_reachable,
+    Service.ANALYTICS_PROCESSOR: probe_analytics_processor,
 }
 
 

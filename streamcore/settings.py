@@ -667,7 +667,7 @@ class GatewaySettings(_Section):
         GatewayRoute(prefix="/v1/playback", service="streaming"),
         GatewayRoute(prefix="/v1/sessions", service="streaming"),
         GatewayRoute(prefix="/v1/progress", service="streaming"),
-        GatewayRoute(prefix="/v1/events", service="streaming"),
+        GatewayRoute(prefix="/v1/events", service="analytics"),
         GatewayRoute(prefix="/v1/viewers", service="streaming"),
         # A profile's viewing (streaming's) under auth's /v1/profiles/{id}.
         GatewayRoute(

@@ -14,7 +14,8 @@ service's tokens say who is watching (docs/streaming.md). Built by
   atomic script);
 - ``grants``: what a grant to a signed-in viewer checks (sign-out, maturity), and the audit
   events streaming publishes;
-- ``viewing``: viewer ids, watch progress, playback events, claims of anonymous viewers
+- ``viewing``: viewer ids, watch progress, claims of anonymous viewers (with the events
+  they sent before; playback events are collected by the analytics service now)
   (handlers), with ``progress`` (the Redis-then-PostgreSQL policy) and ``viewer`` (who is
   watching: only it knows);
 - ``queries`` and ``writes``: all of its SQL; ``models``: request and response bodies;

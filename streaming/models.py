@@ -8,12 +8,11 @@ plain dicts by the handlers and documented by the `...Out` models, which the sch
 from __future__ import annotations
 
 import enum
-import json
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class _Body(BaseModel):
@@ -24,7 +23,6 @@ class _Body(BaseModel):
 _ID = r"^[\x21-\x7e]+$"
 # Year 9999 in milliseconds: beyond it a timestamp cannot be stored.
 _MAX_EPOCH_MS = 253_402_300_799_999
-_MAX_DETAIL_BYTES = 4096
 _MAX_POSITION_S = 7 * 86400
 
 
@@ -68,46 +66,7 @@ class ProgressReport(_Body):
     )  # fmt: skip
 
 
-class EventType(enum.StrEnum):
-    START = "start"
-    PAUSE = "pause"
-    RESUME = "resume"
-    SEEK = "seek"
-    BUFFERING_START = "buffering_start"
-    BUFFERING_END = "buffering_end"
-    RENDITION_SWITCH = "rendition_switch"
-    ERROR = "error"
-    COMPLETE = "complete"
-
-
-class PlaybackEvent(_Body):
-    type: EventType
-    position_s: float | None = Field(None, ge=0)
-    at: int = Field(
-        description="When it happened, in milliseconds since the epoch", ge=0, le=_MAX_EPOCH_MS
-    )
-    detail: dict[str, Any] = Field(default_factory=dict)
-
-    @field_validator("detail")
-    @classmethod
-    def _storable(cls, value: dict[str, Any]) -> dict[str, Any]:
-        encoded = json.dumps(value)
-        if "\\u0000" in encoded:
-            raise ValueError("must not contain NUL characters")
-        if len(encoded) > _MAX_DETAIL_BYTES:
-            raise ValueError(f"must be at most {_MAX_DETAIL_BYTES} bytes as JSON")
-        return value
-
-
-class EventBatch(_Body):
-    viewer_id: UUID | None = Field(
-        None,
-        description="Anonymous viewers: the id from POST /v1/viewers (required without a "
-        "token). A signed-in caller's events are its profile's; this is then ignored.",
-    )
-    session_id: str = Field(min_length=1, max_length=64, pattern=_ID)
-    asset_id: UUID
-    events: list[PlaybackEvent] = Field(min_length=1, max_length=100)
+_HEARTBEAT = Field(description="Seconds between the player's heartbeats")
 
 
 class ProgressQuery(BaseModel):
@@ -180,13 +139,6 @@ class ClaimOut(BaseModel):
     profile_id: UUID
     progress: int = Field(description="Watch positions moved to the profile by this call")
     events: int = Field(description="Playback events moved to the profile by this call")
-
-
-class EventsAccepted(BaseModel):
-    accepted: int
-
-
-_HEARTBEAT = Field(description="Seconds between the player's heartbeats")
 
 
 class SessionOut(BaseModel):

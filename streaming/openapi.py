@@ -104,9 +104,6 @@ VIEWING = [
     Operation("PUT", "/v1/progress/{asset_id}", "putProgress",
               "Report the viewer's position", "viewing", {204: Reply("Recorded")},
               (ASSET_ID, VIEWER), body=Body(m.ProgressReport), errors=(400, 401, 403, 404, 503)),
-    Operation("POST", "/v1/events", "postEvents", "Playback events, in batches", "viewing",
-              {202: Reply("Accepted", m.EventsAccepted)}, body=Body(m.EventBatch),
-              errors=(400, 401, 403)),
 ]  # fmt: skip
 
 PROFILE_ID = Param(

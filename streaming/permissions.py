@@ -27,7 +27,6 @@ PERMISSIONS: dict[str, Permission] = {
     "GET /v1/progress": PLAY,
     "GET /v1/progress/{asset_id}": PLAY,
     "PUT /v1/progress/{asset_id}": PLAY,
-    "POST /v1/events": PLAY,
     # A profile's own (its token), or an admin's support read: decided by
     # streaming/history/whose.py.
     "GET /v1/profiles/{profile_id}/history": PLAY,

@@ -1,4 +1,4 @@
-"""HTTP handlers for viewers: ids, watch progress, playback events, and claims of anonymous
+"""HTTP handlers for viewers: ids, watch progress, and claims of anonymous
 viewer ids. Players on any origin call them, as a signed-in profile or (where allowed) an
 anonymous viewer (streaming/viewer.py).
 
@@ -18,11 +18,11 @@ from aiohttp import web
 from streamcore.auth.principal import principal
 from streamcore.auth.roles import Permission, grants
 from streamcore.web.service import SETTINGS_KEY, Conflict, Forbidden, NotFound, Unauthorized
-from streamcore.web.validation import invalid, json_body, path_uuid, query_params
+from streamcore.web.validation import json_body, path_uuid, query_params
 from streaming import grants as audit
 from streaming import progress, queries, writes
 from streaming.history import reporting
-from streaming.models import EventBatch, ProgressQuery, ProgressReason, ProgressReport
+from streaming.models import ProgressQuery, ProgressReason, ProgressReport
 from streaming.playback import asset_id_of, known_asset
 from streaming.resources import DB_POOL_KEY, REDIS_KEY
 from streaming.viewer import Viewer, of_principal, viewer
@@ -100,20 +100,6 @@ async def put_progress(request: web.Request) -> web.Response:
         now=body.reason in STOPS,
     )  # fmt: skip
     return web.Response(status=204)
-
-
-@routes.post("/v1/events")
-async def post_events(request: web.Request) -> web.Response:
-    batch = await json_body(request, EventBatch)
-    caller = principal(request)
-    if caller.anonymous:
-        if batch.viewer_id is None:
-            raise invalid("viewer_id", "send the viewer id from POST /v1/viewers")
-        who = Viewer(viewer_id=batch.viewer_id)
-    else:
-        who = of_principal(caller)
-    accepted = await writes.record_events(request.app[DB_POOL_KEY], batch, who)
-    return web.json_response({"accepted": accepted}, status=202)
 
 
 @routes.post("/v1/viewers/{viewer_id}/claim")

@@ -5,12 +5,11 @@ claims of anonymous viewer ids."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from uuid import UUID
 
 import asyncpg
 
-from streaming.models import EventBatch
 from streaming.queries import SESSION_COLUMNS, session_owner
 from streaming.viewer import Viewer
 
@@ -54,25 +53,6 @@ async def persist_progress(
         await pool.execute(
             UPSERT_VIEWER, viewer.owner, asset, position_s, duration_s, session_id, updated_at
         )
-
-
-async def record_events(pool: asyncpg.Pool, batch: EventBatch, viewer: Viewer) -> int:
-    """Store every event of the batch, as the viewer's, in one statement; how many."""
-    rows = [
-        (viewer.viewer_id, viewer.profile_id, viewer.account_id, batch.session_id,
-         batch.asset_id, event.type.value, event.position_s,
-         datetime.fromtimestamp(event.at / 1000, UTC), event.detail)
-        for event in batch.events
-    ]  # fmt: skip
-    await pool.executemany(
-        """
-        INSERT INTO playback_events (viewer_id, profile_id, account_id, session_id, asset_id,
-                                     type, position_s, at, detail)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-        """,
-        rows,
-    )
-    return len(rows)
 
 
 async def start_session(

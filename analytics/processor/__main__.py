@@ -1,21 +1,48 @@
-"""``python -m analytics.processor``: SKELETON ONLY (being built: issue 16), idles until stopped."""
+"""``python -m analytics.processor``: the analytics processor (analytics/processor/loop.py).
+
+Opens its pool (schema analytics) and Redis client, runs until SIGTERM or SIGINT, and then
+stops cleanly: the batch in hand is committed and acknowledged, the heartbeat key dropped.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 
+from analytics.processor.context import Context
+from analytics.processor.loop import run
+from analytics.titles import TitleResolver
+from streamcore.cache.redis_client import create_redis
+from streamcore.db.database import pool_context
+from streamcore.db.schemas import Schema
+from streamcore.log import configure_logging
+from streamcore.settings import Settings, load_settings
+from streamcore.streams import consumer_name
 
-async def _idle() -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+log = logging.getLogger("analytics.processor")
+
+
+async def serve(settings: Settings) -> None:
+    async with pool_context(settings, schema=Schema.ANALYTICS, min_size=1, max_size=4) as pool:
+        client, titles = create_redis(settings), TitleResolver.from_settings(settings)
+        ctx = Context(settings, pool, client, consumer_name(), titles)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, ctx.stopping.set)
+        log.info("analytics processor %s started", ctx.consumer)
+        try:
+            await run(ctx)
+        finally:
+            await titles.aclose()
+            await client.aclose()
+        log.info("analytics processor %s stopped", ctx.consumer)
 
 
 def main() -> None:
-    asyncio.run(_idle())
+    settings = load_settings()
+    configure_logging(settings)
+    asyncio.run(serve(settings))
 
 
 if __name__ == "__main__":

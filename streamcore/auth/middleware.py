@@ -96,6 +96,13 @@ async def authenticate(request: web.Request) -> Principal:
             "send a token as Authorization: Bearer <token>",
             headers={"WWW-Authenticate": _CHALLENGE},
         )
+    return await authenticate_credentials(request, credentials)
+
+
+async def authenticate_credentials(request: web.Request, credentials: str) -> Principal:
+    """The caller a bearer credential names, wherever it came from: the Authorization header
+    here, or a form-encoded ``access_token`` body parameter (RFC 6750 §2.2) for clients that
+    cannot set headers (the analytics collector's beacons). 401 when it does not verify."""
     settings = request.app[SETTINGS_KEY]
     if credentials.count(".") == 2:
         return await _verified(

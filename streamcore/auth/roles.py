@@ -36,6 +36,8 @@ class Permission(StrEnum):
     # Any account's subscription, its events and invoices; any account's entitlement (the
     # catalog and streaming services ask with their service account).
     MANAGE_SUBSCRIPTIONS = "manage_subscriptions"
+    # The analytics service's reads (QoE, popularity, sessions) and on-demand rollups.
+    VIEW_ANALYTICS = "view_analytics"
 
 
 _VIEWER = frozenset({Permission.PUBLIC, Permission.PLAY, Permission.ACCOUNT})

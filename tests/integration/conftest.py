@@ -8,6 +8,7 @@ import httpx
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from analytics.app import create_app as create_analytics_app
 from catalog_api.app import create_app
 from streamcore.settings import Settings
 from streaming.app import create_app as create_streaming_app
@@ -33,6 +34,13 @@ async def streaming(stack: Settings) -> AsyncIterator[TestClient]:
     """The streaming service, built by its own factory in this process, against the stack; its
     catalog client calls the stack's running catalog (tests/streaming_http.py)."""
     async with TestClient(TestServer(create_streaming_app(streaming_settings(stack)))) as c:
+        yield c
+
+
+@pytest.fixture
+async def analytics(stack: Settings) -> AsyncIterator[TestClient]:
+    """The analytics service (collector and read API), built by its factory in this process."""
+    async with TestClient(TestServer(create_analytics_app(stack))) as c:
         yield c
 
 

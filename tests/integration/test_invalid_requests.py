@@ -1,5 +1,6 @@
-"""Invalid input gets one 400 body from every endpoint of every service (the catalog and the
-streaming service, each built in this process), whatever the parameter's place.
+"""Invalid input gets one 400 body from every endpoint of every service (the catalog, the
+streaming and the analytics services, each built in this process), whatever the parameter's
+place.
 
 {"error": {"code": "invalid_request", "message": "<field>: ...",
            "details": [{"field": "<field>", "message": "..."}, ...]}}
@@ -39,13 +40,19 @@ STREAMING: list[Case] = [
     ("PUT", f"/v1/progress/{ASSET}", {}, {"position_s": -1, "session_id": "s"}, VIEWER,
      "position_s"),
     ("GET", f"/v1/progress/{ASSET}", {}, None, {}, "X-Viewer-Id"),
-    ("POST", "/v1/events", {}, {**EVENTS, "viewer_id": "me"}, {}, "viewer_id"),
-    ("POST", "/v1/events", {}, {**EVENTS, "events": [{"type": "dance", "at": 0}]}, {},
-     "events.0.type"),
     ("POST", "/v1/sessions", {}, {"asset_id": "x"}, VIEWER, "asset_id"),
     ("GET", "/v1/sessions", {}, None, {}, "X-Viewer-Id"),
     ("POST", f"/v1/sessions/{SOMEONE}/heartbeat", {}, {"position_s": "here"}, VIEWER,
      "position_s"),
+]  # fmt: skip
+ANALYTICS: list[Case] = [
+    ("POST", "/v1/events", {}, {**EVENTS, "viewer_id": "me"}, {}, "viewer_id"),
+    ("POST", "/v1/events", {}, {**EVENTS, "events": [{"type": "dance", "at": 0}]}, {},
+     "events.0.type"),
+    ("POST", "/v1/events", {}, EVENTS, {}, "events.0.at"),
+    ("GET", "/v1/analytics/qoe", {"since": "yesterday"}, None, None, "since"),
+    ("GET", "/v1/analytics/qoe", {"dimension": "title"}, None, None, "key"),
+    ("GET", "/v1/analytics/top", {"limit": "0"}, None, None, "limit"),
 ]  # fmt: skip
 FIELDS = ("method", "path", "query", "body", "headers", "field")
 
@@ -64,6 +71,14 @@ async def test_every_streaming_endpoint_answers_invalid_input_with_the_same_body
     body: Any, headers: dict[str, str] | None, field: str,
 ) -> None:  # fmt: skip
     await _check(streaming, method, path, query, body, headers or {}, field)
+
+
+@pytest.mark.parametrize(FIELDS, ANALYTICS)
+async def test_every_analytics_endpoint_answers_invalid_input_with_the_same_body(
+    analytics: TestClient, auth: dict[str, str], method: str, path: str, query: dict[str, Any],
+    body: Any, headers: dict[str, str] | None, field: str,
+) -> None:  # fmt: skip
+    await _check(analytics, method, path, query, body, auth if headers is None else headers, field)
 
 
 async def _check(

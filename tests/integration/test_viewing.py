@@ -3,7 +3,6 @@ built in this process against the real stack (its catalog included)."""
 
 from __future__ import annotations
 
-import time
 import uuid
 
 import pytest
@@ -116,52 +115,6 @@ async def test_progress_for_an_unknown_asset_is_a_404(streaming: TestClient) -> 
         headers=viewer,
     )  # fmt: skip
     assert response.status == 404
-
-
-async def test_event_batches_are_stored(
-    streaming: TestClient, stack: Settings, asset_id: uuid.UUID
-) -> None:
-    viewer = (await _viewer(streaming))["X-Viewer-Id"]
-    session = f"session-{uuid.uuid4().hex[:8]}"
-    now = int(time.time() * 1000)
-    events = [
-        {"type": "start", "position_s": 0, "at": now},
-        {"type": "rendition_switch", "position_s": 3.2, "at": now + 3200,
-         "detail": {"from": "360p", "to": "720p", "reason": "abr"}},
-        {"type": "complete", "position_s": 30, "at": now + 30000},
-    ]  # fmt: skip
-    batch = {
-        "viewer_id": viewer,
-        "session_id": session,
-        "asset_id": str(asset_id),
-        "events": events,
-    }
-    response = await streaming.post("/v1/events", json=batch)
-    assert response.status == 202 and (await response.json())["accepted"] == 3
-    conn = await connect(stack, schema=Schema.STREAMING)
-    try:
-        rows = await conn.fetch(
-            "SELECT type, detail FROM playback_events WHERE session_id = $1 ORDER BY at", session
-        )
-    finally:
-        await conn.close()
-    assert [r["type"] for r in rows] == ["start", "rendition_switch", "complete"]
-    assert rows[1]["detail"] == {"from": "360p", "to": "720p", "reason": "abr"}
-
-    bad = await streaming.post(
-        "/v1/events", json={**batch, "events": [{"type": "dance", "at": now}]}
-    )
-    assert bad.status == 400
-    # What PostgreSQL could not store is refused up front, never a 500.
-    for unstorable in (
-        {**batch, "events": [{"type": "start", "at": 10**20}]},
-        {**batch, "events": [{"type": "start", "at": now, "detail": {"x": "a\u0000b"}}]},
-        {**batch, "session_id": "s\u0000"},
-        {**batch, "events": [{"type": "start", "at": now, "detail": {"x": "y" * 5000}}]},
-    ):
-        refused = await streaming.post("/v1/events", json=unstorable)
-        assert refused.status == 400, unstorable
-        assert (await refused.json())["error"]["code"] == "invalid_request"
 
 
 async def test_the_player_page_is_served_and_nothing_else_from_its_folder(

@@ -51,3 +51,39 @@ CREATE TABLE analytics.qoe_minutes (
     completions integer NOT NULL DEFAULT 0,
     PRIMARY KEY (bucket, dimension, key)
 );
+
+-- One row per playback session (the player's session_id), recomputed by the processor from
+-- the session's raw events in the transaction that stores them: processing the same events
+-- again writes the same row (analytics/qoe.py has the definitions).
+CREATE TABLE analytics.sessions (
+    session_id text PRIMARY KEY,
+    asset_id uuid NOT NULL,
+    title_id uuid,
+    viewer_id uuid,
+    profile_id uuid,
+    account_id uuid,
+    -- the session's first `start` (the view), and when it was
+    start_id uuid,
+    started_at timestamptz,
+    first_frame_at timestamptz,
+    startup_ms integer,
+    last_event_at timestamptz NOT NULL,
+    -- a `complete`, or a fatal error: nothing plays after it
+    ended_at timestamptz,
+    played_ms bigint NOT NULL DEFAULT 0,
+    rebuffer_ms bigint NOT NULL DEFAULT 0,
+    rebuffer_count integer NOT NULL DEFAULT 0,
+    bitrate_kbps_ms bigint NOT NULL DEFAULT 0,
+    peak_bitrate_kbps integer NOT NULL DEFAULT 0,
+    switches integer NOT NULL DEFAULT 0,
+    -- the first fatal error: before the first frame a startup failure, after it a playback one
+    fatal_error_id uuid,
+    fatal_error_at timestamptz,
+    failed_before_start boolean NOT NULL DEFAULT false,
+    completed boolean NOT NULL DEFAULT false,
+    events integer NOT NULL DEFAULT 0,
+    updated_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- The live count (GET /v1/analytics/concurrent) reads sessions by their last event.
+CREATE INDEX sessions_last_event_idx ON analytics.sessions (last_event_at) WHERE ended_at IS NULL;

@@ -125,7 +125,7 @@ async def test_the_agent_sets_the_weight(
     assert (await slot_of(api, "streaming", idle.port)).weight == 100  # type: ignore[union-attr]
     served = Counter()
     for _ in range(110):
-        async with http.get("/v1/events") as response:
+        async with http.get("/v1/progress") as response:
             served[(await response.json())["instance"]] += 1
     assert 5 <= served[1] <= 20, served  # 10 of every 110, give or take a cycle's start
     # The agent relents: back to full weight.

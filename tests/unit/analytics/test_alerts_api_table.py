@@ -1,5 +1,5 @@
 """The alerts' and platform routes in the analytics service's permission table and OpenAPI
-document: admins only (MANAGE_ACCOUNTS), every route documented."""
+document: admins only (VIEW_ANALYTICS), every route documented."""
 
 from __future__ import annotations
 
@@ -23,9 +23,9 @@ def test_every_route_has_a_permission(settings: Settings) -> None:
 
 def test_the_alert_routes_are_for_admins_alone() -> None:
     for route in ROUTES:
-        assert PERMISSIONS[route] is Permission.MANAGE_ACCOUNTS
-    assert Permission.MANAGE_ACCOUNTS in ROLE_PERMISSIONS[Role.ADMIN]
-    assert Permission.MANAGE_ACCOUNTS not in ROLE_PERMISSIONS[Role.VIEWER]
+        assert PERMISSIONS[route] is Permission.VIEW_ANALYTICS
+    assert Permission.VIEW_ANALYTICS in ROLE_PERMISSIONS[Role.ADMIN]
+    assert Permission.VIEW_ANALYTICS not in ROLE_PERMISSIONS[Role.VIEWER]
 
 
 def test_the_document_describes_them() -> None:
