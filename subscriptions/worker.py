@@ -17,6 +17,7 @@ from typing import Any
 
 from celery import Celery, Task
 
+from streamcore import notify
 from streamcore.cache.redis_client import create_redis
 from streamcore.db.database import pool_context
 from streamcore.db.schemas import Schema
@@ -42,7 +43,13 @@ async def run_tick(settings: Settings) -> dict[str, int]:
             provider = build_provider(settings, pool)
             try:
                 now = await clock_for(settings, redis).now()
-                done = await renewals.tick(pool, provider, Policy.from_settings(settings), now)
+                done = await renewals.tick(
+                    pool,
+                    provider,
+                    Policy.from_settings(settings),
+                    now,
+                    notify.Notifier.of(settings, redis),
+                )
             finally:
                 await provider.aclose()
     finally:
