@@ -55,10 +55,14 @@ async def create_ticket(request: web.Request) -> web.Response:
     return web.json_response(body, status=201)
 
 
-async def _redeemed(request: web.Request) -> Principal:
+def _ticket(request: web.Request) -> str:
     value = request.query.get("ticket")
     if not value:
         raise Unauthorized("open the socket with ?ticket= from POST /v1/ws/tickets")
+    return value
+
+
+async def _redeemed(request: web.Request, value: str) -> Principal:
     try:
         caller = await tickets.redeem(request.app[REDIS_KEY], value)
     except RedisError as exc:
@@ -80,10 +84,10 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     settings = request.app[SETTINGS_KEY].notifications
     ws = web.WebSocketResponse(heartbeat=settings.heartbeat_s)
     # Checked before the ticket is redeemed: a request that cannot open a socket spends none.
-    last_id = _last_id(request)
+    ticket, last_id = _ticket(request), _last_id(request)
     if not ws.can_prepare(request).ok:
         raise BadRequest("GET /v1/ws is a WebSocket: send Upgrade: websocket")
-    caller = await _redeemed(request)
+    caller = await _redeemed(request, ticket)
     await ws.prepare(request)
     member = Subscriber(channels_for(caller), settings.queue_limit)
     hub, sockets = request.app[HUB_KEY], request.app[SOCKETS_KEY]
