@@ -88,24 +88,44 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     if not ws.can_prepare(request).ok:
         raise BadRequest("GET /v1/ws is a WebSocket: send Upgrade: websocket")
     caller = await _redeemed(request, ticket)
-    await ws.prepare(request)
     member = Subscriber(channels_for(caller), settings.queue_limit)
     hub, sockets = request.app[HUB_KEY], request.app[SOCKETS_KEY]
-    sockets.add(ws)
     try:
-        await hub.join(member)
-        sender = asyncio.create_task(_send(ws, member, last_id, request))
-        async for _ in ws:
-            pass  # nothing is expected from the client; reading handles pings and close
-        sender.cancel()
-        await asyncio.gather(sender, return_exceptions=True)
-    except RedisError as exc:
-        log.warning("notifications: socket of %s: Redis failed: %s", caller.actor, exc)
-        await ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"try again")
+        # Joined before the upgrade: whatever is published once the client holds its socket
+        # reaches it, even without a last_id.
+        try:
+            await hub.join(member)
+        except RedisError as exc:
+            raise ServiceUnavailable("notifications are unavailable", headers=_RETRY) from exc
+        await ws.prepare(request)
+        sockets.add(ws)
+        await _serve(ws, member, last_id, request)
     finally:
         hub.leave(member)
         sockets.discard(ws)
     return ws
+
+
+async def _serve(
+    ws: web.WebSocketResponse, member: Subscriber, last_id: str | None, request: web.Request
+) -> None:
+    """Send (a task) while reading (pings, pongs, the close) until either ends."""
+    sender = asyncio.create_task(_send(ws, member, last_id, request))
+    reader = asyncio.create_task(_drain(ws))
+    done, _ = await asyncio.wait({sender, reader}, return_when=asyncio.FIRST_COMPLETED)
+    if sender in done and sender.exception() is not None:
+        # A sender that failed (Redis, during the replay) must not leave a socket open that
+        # never gets another message: the client resumes elsewhere, or here, later.
+        log.warning("notifications: a socket's sender failed: %r", sender.exception())
+        await ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"try again")
+    for task in (sender, reader):
+        task.cancel()
+    await asyncio.gather(sender, reader, return_exceptions=True)
+
+
+async def _drain(ws: web.WebSocketResponse) -> None:
+    async for _ in ws:
+        pass  # nothing is expected from the client; reading answers pings and the close
 
 
 async def _send(

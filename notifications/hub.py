@@ -97,8 +97,12 @@ class Hub:
                 log.warning("notifications: reading the streams failed: %s", exc)
                 await asyncio.sleep(RETRY_S)
                 continue
-            for key, entries in found or []:
-                self._dispatch(text_of(key), entries)
+            try:
+                for key, entries in found or []:
+                    self._dispatch(text_of(key), entries)
+            except Exception:
+                # One malformed entry must not end the instance's only reader.
+                log.exception("notifications: an entry could not be dispatched")
 
     def _dispatch(self, key: str, entries: list[Any]) -> None:
         for entry_id, fields in entries:

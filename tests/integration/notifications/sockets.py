@@ -41,7 +41,9 @@ async def connect(
 
 
 async def receive(ws: aiohttp.ClientWebSocketResponse, timeout_s: float = 5.0) -> dict[str, Any]:
-    message = await ws.receive(timeout=timeout_s)
+    # One deadline for the message: receive(timeout=) restarts at every ping it answers.
+    async with asyncio.timeout(timeout_s):
+        message = await ws.receive()
     assert message.type is aiohttp.WSMsgType.TEXT, message
     found: dict[str, Any] = json.loads(message.data)
     return found
@@ -62,7 +64,8 @@ async def receive_where(
 async def nothing_more(ws: aiohttp.ClientWebSocketResponse, wait_s: float = 1.0) -> None:
     """No message comes within `wait_s`."""
     try:
-        message = await ws.receive(timeout=wait_s)
+        async with asyncio.timeout(wait_s):
+            message = await ws.receive()
     except TimeoutError:
         return
     raise AssertionError(f"unexpected message: {message}")

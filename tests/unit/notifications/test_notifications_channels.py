@@ -1,13 +1,18 @@
 """Who gets which channel (notifications/channels.py), the message order and latest-wins
-progress in a replay (notifications/replay.py), and the permission table's completeness."""
+progress in a replay (notifications/replay.py), the permission table's completeness and the
+OpenAPI document against the routes."""
 
 from __future__ import annotations
 
+import re
 import uuid
+
+from openapi_spec_validator import validate
 
 from notifications.app import create_app
 from notifications.channels import channels_for
 from notifications.messages import Message, order_of, valid_id
+from notifications.openapi import document
 from notifications.permissions import PERMISSIONS
 from notifications.replay import latest_progress
 from streamcore import notify
@@ -15,6 +20,7 @@ from streamcore.auth.middleware import unlisted_routes
 from streamcore.auth.principal import Principal
 from streamcore.auth.roles import Role
 from streamcore.settings import load_settings
+from tests.openapi_routes import served_routes
 
 
 def test_a_viewer_gets_its_profile_and_account_channels_and_never_alerts() -> None:
@@ -52,3 +58,12 @@ def test_a_replay_keeps_the_newest_progress_per_asset_only() -> None:
 
 def test_every_route_declares_who_may_call_it() -> None:
     assert unlisted_routes(create_app(load_settings()), PERMISSIONS) == []
+
+
+def test_the_document_is_valid_and_documents_every_route() -> None:
+    spec = document()
+    validate(spec)
+    documented = {(method.upper(), path) for path, ops in spec["paths"].items() for method in ops}
+    served = served_routes(create_app(load_settings()), re.compile(r"^/openapi/"))
+    assert served == documented
+    assert "101" in spec["paths"]["/v1/ws"]["get"]["responses"]
