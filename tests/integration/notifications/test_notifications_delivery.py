@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
+import redis as sync_redis
 import redis.asyncio as aioredis
 from aiohttp.test_utils import TestServer
 
@@ -123,3 +124,17 @@ async def test_shutting_down_closes_every_socket_with_going_away(stack: Settings
                 assert message.data == aiohttp.WSCloseCode.GOING_AWAY
         finally:
             await server.close()
+
+
+async def test_a_celery_task_publishes_with_the_sync_client(
+    stack: Settings, gateway: aiohttp.ClientSession
+) -> None:
+    device = Device()
+    channel = notify.jobs(device.account_id)
+    async with await connect(gateway, headers_of(stack, device)) as ws:
+        with sync_redis.Redis.from_url(stack.redis_dsn) as client:
+            published = notify.publish_sync(client, channel, "job", {"state": "ready"})
+        assert (await receive(ws))["id"] == published
+    # Redis unreachable: a warning and None, never an exception for the task.
+    with sync_redis.Redis.from_url("redis://127.0.0.1:1/0", socket_timeout=0.2) as gone:
+        assert notify.publish_sync(gone, channel, "job", {}) is None
