@@ -97,20 +97,22 @@ class Hub:
                 log.warning("notifications: reading the streams failed: %s", exc)
                 await asyncio.sleep(RETRY_S)
                 continue
-            try:
-                for key, entries in found or []:
-                    self._dispatch(text_of(key), entries)
-            except Exception:
-                # One malformed entry must not end the instance's only reader.
-                log.exception("notifications: an entry could not be dispatched")
+            for key, entries in found or []:
+                self._dispatch(text_of(key), entries)
 
     def _dispatch(self, key: str, entries: list[Any]) -> None:
         for entry_id, fields in entries:
-            message = Message.of_entry(key, entry_id, fields)
             cursor = self._cursors.get(key)
             if cursor is None:
                 return  # dropped while this read was on its way: no socket wants it
-            if message.order > order_of(cursor):
-                self._cursors[key] = message.id
+            if order_of(text_of(entry_id)) <= order_of(cursor):
+                continue  # the stream re-joined meanwhile from a newer id: older than its join
+            self._cursors[key] = text_of(entry_id)  # past it, even if it cannot be read
+            try:
+                message = Message.of_entry(key, entry_id, fields)
+            except ValueError:
+                # One malformed entry (not JSON) must not stop the instance's only reader.
+                log.exception("notifications: %s %s could not be read", key, entry_id)
+                continue
             for member in list(self._members.get(message.channel, ())):
                 member.offer(message)
