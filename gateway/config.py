@@ -266,6 +266,9 @@ def _backend(name: str, backend: GatewayBackend, gateway: GatewaySettings) -> It
         f"    timeout server {duration(backend.timeout_s)}",
         f"    http-request set-timeout server {duration(backend.write_timeout_s)}"
         " unless METH_GET || METH_HEAD || METH_OPTIONS",
+        "    # An upgraded connection (a WebSocket) is a tunnel: idle both ways this long before",
+        "    # it is cut, not at 'timeout server' (HAProxy passes HTTP/1.1 upgrades as is).",
+        f"    timeout tunnel {duration(backend.tunnel_timeout_s)}",
         "    # Active checks: an instance answers GET /healthz with 200 or is taken out.",
         "    option httpchk GET /healthz",
         "    http-check expect status 200",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from notifications import openapi, resources
+from notifications import handlers, openapi, resources
 from notifications.permissions import PERMISSIONS
 from streamcore.auth.middleware import authentication, authorization, remote_keys
 from streamcore.ratelimit.guard import RateGuard
@@ -30,9 +30,11 @@ def create_app(settings: Settings) -> web.Application:
     app[SETTINGS_KEY] = settings
     guard.install(app)
     app[resources.METRICS_KEY] = metrics
-    app.cleanup_ctx.extend([resources.redis_client, remote_keys])
+    app.cleanup_ctx.extend([resources.redis_client, resources.hub, remote_keys])
+    app.on_shutdown.append(resources.close_sockets)
     app.on_response_prepare.append(cors_headers(settings.origin.cors_allowed_origins))
     app.router.add_route("OPTIONS", "/v1/{tail:.*}", preflight("GET, POST, OPTIONS"))
+    app.add_routes(handlers.routes)
     app.add_routes(health_routes(ready_check=_redis_ready))
     app.add_routes(diagnostics.routes("notifications"))
     app.router.add_get("/metrics", metrics.handler)

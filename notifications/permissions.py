@@ -11,6 +11,10 @@ from streamcore.auth.roles import Permission
 PUBLIC = Permission.PUBLIC
 
 PERMISSIONS: dict[str, Permission] = {
+    # A signed-in caller's (its channels follow from its token: notifications/channels.py).
+    "POST /v1/ws/tickets": Permission.ACCOUNT,
+    # The ticket in the URL is the credential: browsers send no headers on a WebSocket.
+    "GET /v1/ws": PUBLIC,
     "GET /healthz": PUBLIC,
     "GET /readyz": PUBLIC,
     "GET /metrics": PUBLIC,

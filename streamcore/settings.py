@@ -429,10 +429,14 @@ class NotificationsSettings(HttpServiceSettings):
     agent_port: Port = Field(18260, ge=1024, le=65535)
     # A ticket (POST /v1/ws/tickets) opens one WebSocket within this many seconds.
     ticket_ttl_s: float = Field(30.0, gt=0, le=300)
-    # The server pings every heartbeat_s and closes a socket silent for 2 x heartbeat_s.
+    # The server pings every heartbeat_s and closes a socket whose pong has not come back
+    # heartbeat_s / 2 later (aiohttp's heartbeat): a client gone silently is noticed within
+    # 1.5 x heartbeat_s.
     heartbeat_s: float = Field(20.0, gt=0, le=300)
     # Each channel keeps its last `replay_max_len` messages for clients that reconnect.
     replay_max_len: int = Field(1000, ge=10)
+    # Messages waiting for one socket; a client further behind is closed (1013) and resumes.
+    queue_limit: int = Field(1000, ge=10, le=100_000)
 
 
 class ServiceAccount(_Section):

@@ -23,6 +23,7 @@ import asyncpg
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from streamcore import notify
 from streamcore.settings import Settings
 from streaming import queries, writes
 from streaming.history import reports
@@ -92,10 +93,11 @@ async def _persist(pool: asyncpg.Pool, viewer: Viewer, asset: UUID, progress: Pr
 async def record(
     pool: asyncpg.Pool, client: aioredis.Redis, settings: Settings, report: Report,
     *, now: bool = False,
-) -> None:  # fmt: skip
+) -> bool:  # fmt: skip
     """Keep a report: its position in Redis (if newer), the report on the history's stream;
     the first of an asset, one the player sends as it stops (`now`: a pause, the page
-    hidden, the end), and every one while Redis is down, straight to PostgreSQL."""
+    hidden, the end), and every one while Redis is down, straight to PostgreSQL. False when
+    Redis holds a newer position (the report changes nothing)."""
     viewer = Viewer(profile_id=report.profile_id, account_id=report.account_id,
                     viewer_id=report.viewer_id)  # fmt: skip
     assert report.asset_id is not None
@@ -106,14 +108,27 @@ async def record(
             repr(report.at), TTL_S,
         )  # fmt: skip
         if int(outcome) == 0:
-            return  # older than the position Redis has: the newer one is on its way
+            return False  # older than the position Redis has: the newer one is on its way
         if int(outcome) == 1 and not now:
             await reports.enqueue(client, report)
-            return
+            return True
     except RedisError as exc:
         log.warning("progress: Redis unavailable (%s); writing to PostgreSQL", exc)
     # The asset's first report (kept in Redis, and written now), a stop, or Redis is down.
     await reports.write_now(pool, client, settings, [report])
+    return True
+
+
+async def announce(client: aioredis.Redis, settings: Settings, report: Report) -> None:
+    """Tell the profile's other devices its new position, live (streamcore/notify.py)."""
+    if report.profile_id is None:
+        return  # an anonymous viewer has no socket
+    data = {
+        "asset_id": report.asset_id, "position_s": report.position_s,
+        "duration_s": report.duration_s, "session_id": report.session_id, "at": report.at,
+    }  # fmt: skip
+    await notify.publish(client, notify.progress(report.profile_id), "progress", data,
+                         max_len=settings.notifications.replay_max_len)  # fmt: skip
 
 
 async def latest(

@@ -95,10 +95,12 @@ async def put_progress(request: web.Request) -> web.Response:
     asset = await known_asset(request.app, asset_id)
     settings = request.app[SETTINGS_KEY]
     report = reporting.of_player(who, asset, body, settings.history.max_clock_skew_s)
-    await progress.record(
+    kept = await progress.record(
         request.app[DB_POOL_KEY], request.app[REDIS_KEY], settings, report,
         now=body.reason in STOPS,
     )  # fmt: skip
+    if kept:  # latest wins: a position older than the one kept is not announced either
+        await progress.announce(request.app[REDIS_KEY], settings, report)
     return web.Response(status=204)
 
 

@@ -62,7 +62,9 @@ async def subscription_events(request: web.Request) -> web.Response:
 async def tick(request: web.Request) -> web.Response:
     billing = billing_of(request)
     now = await billing.clock.now()
-    done = await renewals.tick(billing.pool, billing.provider, billing.policy, now)
+    done = await renewals.tick(
+        billing.pool, billing.provider, billing.policy, now, billing.notifier
+    )
     return web.json_response({"now": now.isoformat(), "done": done}, headers=_PRIVATE)
 
 

@@ -22,6 +22,7 @@ from uuid import UUID
 
 import asyncpg
 
+from streamcore import notify
 from subscriptions import queries, writes
 from subscriptions.policy import Policy
 from subscriptions.records import Subscription
@@ -161,6 +162,13 @@ def _detail(changes: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, A
     return {**shown, **extra}
 
 
+async def announce(notifier: notify.Notifier | None, sub: Subscription, event: Event) -> None:
+    """Tell the account's sockets (streamcore/notify.py); never fails the transition."""
+    if notifier is not None:
+        data = {"state": sub.state, "plan": sub.plan, "event": event, "subscription_id": sub.id}
+        await notifier.publish(notify.subscription(sub.account_id), "transition", data)
+
+
 async def apply(
     pool: asyncpg.Pool,
     subscription_id: UUID,
@@ -174,10 +182,12 @@ async def apply(
     detail: Mapping[str, Any] | None = None,
     also: Mapping[str, Any] | None = None,
     guard: Callable[[Subscription], None] | None = None,
+    notifier: notify.Notifier | None = None,
 ) -> Applied:
     """Applies `event` once (see the module's docstring). `also`: columns to set with it
     (a webhook's last_provider_event_at); `guard`: called with the row each time it is read
-    (after a lost race too), it may raise to refuse the event."""
+    (after a lost race too), it may raise to refuse the event; `notifier`: where the
+    transition is announced, after its commit, to the account's sockets."""
     if source not in SOURCES:
         raise ValueError(f"source {source!r}: one of {', '.join(SOURCES)}")
     ctx = Context(now, policy, dict(args or {}))
@@ -200,6 +210,7 @@ async def apply(
             except writes.DuplicateKey:
                 continue  # a concurrent writer applied the same key: re-read reports it
             if after is not None:
+                await announce(notifier, after, event)
                 return Applied(after, event, current.state)
             log.info("subscription %s: lost a race applying %s; deciding again", current.id, event)
     raise LostRace(f"subscription {subscription_id}: {event} kept losing races")

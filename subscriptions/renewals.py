@@ -20,6 +20,7 @@ from datetime import datetime
 
 import asyncpg
 
+from streamcore import notify
 from streamcore.db.database import UNAVAILABLE_ERRORS
 from subscriptions import lifecycle, payments, queries
 from subscriptions.billing.port import BillingProvider, InvalidPaymentMethod, ProviderUnavailable
@@ -36,9 +37,11 @@ SOURCE = "scheduler"
 
 class Tick:
     def __init__(
-        self, pool: asyncpg.Pool, provider: BillingProvider, policy: Policy, now: datetime
-    ) -> None:
+        self, pool: asyncpg.Pool, provider: BillingProvider, policy: Policy, now: datetime,
+        notifier: notify.Notifier | None = None,
+    ) -> None:  # fmt: skip
         self.pool, self.provider, self.policy, self.now = pool, provider, policy, now
+        self.notifier = notifier
         self.counts: Counter[str] = Counter()
         self.changed = 0  # transitions made (not skipped, not duplicates)
 
@@ -46,7 +49,7 @@ class Tick:
         try:
             applied = await lifecycle.apply(
                 self.pool, sub.id, event, source=SOURCE, now=self.now, policy=self.policy,
-                **kw,  # type: ignore[arg-type]
+                notifier=self.notifier, **kw,  # type: ignore[arg-type]
             )  # fmt: skip
         except (InvalidTransition, lifecycle.LostRace, lifecycle.NotFound) as exc:
             # Someone else moved it first (a user, a webhook, another tick): nothing to do.
@@ -128,10 +131,12 @@ class Tick:
 
 
 async def tick(
-    pool: asyncpg.Pool, provider: BillingProvider, policy: Policy, now: datetime
-) -> dict[str, int]:
-    """Every time-based transition due at `now`; counts of what was done, by event."""
-    run = Tick(pool, provider, policy, now)
+    pool: asyncpg.Pool, provider: BillingProvider, policy: Policy, now: datetime,
+    notifier: notify.Notifier | None = None,
+) -> dict[str, int]:  # fmt: skip
+    """Every time-based transition due at `now`; counts of what was done, by event (each
+    announced through `notifier`)."""
+    run = Tick(pool, provider, policy, now, notifier)
     for _ in range(MAX_PASSES):
         before = run.changed
         if not await run.one_pass() or run.changed == before:

@@ -9,6 +9,7 @@ import asyncpg
 import redis.asyncio as aioredis
 from aiohttp import web
 
+from streamcore import notify
 from streamcore.db.schemas import Schema
 from streamcore.web.resources import redis_client as redis_client_of
 from streamcore.web.resources import schema_pool
@@ -34,6 +35,8 @@ class Billing:
     provider: BillingProvider
     policy: Policy
     clock: Clock
+    # Where transitions are announced to the account's sockets (None: nowhere).
+    notifier: notify.Notifier | None = None
 
 
 BILLING_KEY = web.AppKey("billing", Billing)
@@ -47,8 +50,13 @@ async def billing(app: web.Application) -> AsyncIterator[None]:
     """The provider (after the pool: the local one keeps its records there) and the clock."""
     settings, pool = app[SETTINGS_KEY], app[DB_POOL_KEY]
     provider = build_provider(settings, pool)
+    redis = app[REDIS_KEY]
     app[BILLING_KEY] = Billing(
-        pool, provider, Policy.from_settings(settings), clock_for(settings, app[REDIS_KEY])
+        pool,
+        provider,
+        Policy.from_settings(settings),
+        clock_for(settings, redis),
+        notify.Notifier.of(settings, redis),
     )
     yield
     await provider.aclose()

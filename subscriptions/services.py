@@ -65,7 +65,9 @@ async def subscribe(
         existing = await queries.current(conn, account_id)
         if existing is not None and existing.state is not StateName.EXPIRED:
             raise SubscriptionExists(f"the account's subscription is {existing.state}")
-        return await _first_period(billing, conn, account_id, plan, payment_method)
+        created = await _first_period(billing, conn, account_id, plan, payment_method)
+    await lifecycle.announce(billing.notifier, created, Event.SUBSCRIBE)  # after the commit
+    return created
 
 
 async def _first_period(
@@ -98,7 +100,7 @@ async def _first_period(
 async def _apply(billing: Billing, sub: Subscription, event: Event, **kw: object) -> Subscription:
     applied = await lifecycle.apply(
         billing.pool, sub.id, event, source=SOURCE, now=await billing.clock.now(),
-        policy=billing.policy, **kw,  # type: ignore[arg-type]
+        policy=billing.policy, notifier=billing.notifier, **kw,  # type: ignore[arg-type]
     )  # fmt: skip
     return applied.subscription
 

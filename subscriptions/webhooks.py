@@ -85,6 +85,7 @@ async def _outcome(billing: Billing, event: ProviderEvent) -> str:
             key=payments.charge_key(event.charge_id) if event.charge_id else f"event:{event.id}",
             detail={"provider_event": event.id, "type": event.type},
             also={"last_provider_event_at": event.created}, guard=guard,
+            notifier=billing.notifier,
         )  # fmt: skip
     except Stale:
         return "stale"

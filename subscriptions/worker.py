@@ -15,6 +15,7 @@ import logging
 
 from celery import Celery
 
+from streamcore import notify
 from streamcore.cache.redis_client import create_redis
 from streamcore.db.database import pool_context
 from streamcore.db.schemas import Schema
@@ -39,7 +40,13 @@ async def run_tick(settings: Settings) -> dict[str, int]:
             provider = build_provider(settings, pool)
             try:
                 now = await clock_for(settings, redis).now()
-                done = await renewals.tick(pool, provider, Policy.from_settings(settings), now)
+                done = await renewals.tick(
+                    pool,
+                    provider,
+                    Policy.from_settings(settings),
+                    now,
+                    notify.Notifier.of(settings, redis),
+                )
             finally:
                 await provider.aclose()
     finally:

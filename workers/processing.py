@@ -25,6 +25,8 @@ import asyncpg
 from cdn_adapters.registry import build_adapters
 from streamcore import binaries
 from streamcore.assets import keys, repository
+from streamcore.assets.notices import JobNotices, job_notices
+from streamcore.assets.states import AssetStatus
 from streamcore.db.database import pool_context
 from streamcore.db.schemas import Schema
 from streamcore.failures import TRANSIENT, describe
@@ -83,14 +85,17 @@ async def process_asset(
             settings, schema=Schema.CATALOG, min_size=_POOL_MIN_SIZE, max_size=_POOL_MAX_SIZE
         ) as pool,
         open_storage(settings) as storage,
+        job_notices(settings) as notices,
     ):
+        before = await repository.get(pool, asset_id)  # only for the notice: where it was
         asset = await repository.start_processing(pool, asset_id, job_id)
         if asset is None:
             # Also the redelivered message of a job the reaper replaced: its job id is stale.
             log.info("asset %s job %s: nothing to do (gone, done or superseded)", asset_id, job_id)
             return Outcome.SKIPPED
+        await notices.moved(asset, before.status if before else None)
         async with _heartbeats(settings, pool, asset_id, job_id):
-            return await _run(settings, ladder, pool, storage, asset, job_id)
+            return await _run(settings, ladder, pool, storage, asset, job_id, notices)
 
 
 async def _run(
@@ -100,6 +105,7 @@ async def _run(
     storage: Storage,
     asset: repository.Asset,
     job_id: UUID,
+    notices: JobNotices,
 ) -> Outcome:
     asset_id, version = asset.id, asset.version + 1
     _remove_stale_scratch(settings.scratch_dir, asset_id)
@@ -112,7 +118,8 @@ async def _run(
         except (PermanentMediaError, TranscodeError) as exc:
             # Permanent (streamcore/failures.py): the same source fails the same way again.
             log.info("asset %s failed: %s", asset_id, exc.message)
-            await repository.fail(pool, asset_id, job_id, _reason(exc))
+            failed = await repository.fail(pool, asset_id, job_id, _reason(exc))
+            await notices.moved(failed, AssetStatus.PROCESSING)
             return Outcome.FAILED
         await repository.set_progress(pool, asset_id, job_id, _PUBLISH_START)
         await _publish(settings, storage, asset_id, version, result)
@@ -123,6 +130,7 @@ async def _run(
         renditions=result.renditions,
         images=published_images(result.files),
     )  # fmt: skip
+    await notices.moved(done, AssetStatus.PROCESSING)
     if done is None:
         if await repository.get(pool, asset_id) is None:
             # Deleted while we worked: what we uploaded belongs to nobody.
@@ -275,7 +283,12 @@ async def delete_asset_files(settings: Settings, asset_id: UUID) -> int:
 
 async def record_failure(settings: Settings, asset_id: UUID, job_id: UUID, error: str) -> None:
     """Mark the asset failed after its task gave up (retries exhausted or an unexpected error)."""
-    async with pool_context(
-        settings, schema=Schema.CATALOG, min_size=_POOL_MIN_SIZE, max_size=_POOL_MAX_SIZE
-    ) as pool:
-        await repository.fail(pool, asset_id, job_id, error)
+    async with (
+        pool_context(
+            settings, schema=Schema.CATALOG, min_size=_POOL_MIN_SIZE, max_size=_POOL_MAX_SIZE
+        ) as pool,
+        job_notices(settings) as notices,
+    ):
+        before = await repository.get(pool, asset_id)
+        failed = await repository.fail(pool, asset_id, job_id, error)
+        await notices.moved(failed, before.status if before else None)

@@ -14,6 +14,8 @@ from __future__ import annotations
 import logging
 
 from streamcore.assets import repository
+from streamcore.assets.notices import job_notices
+from streamcore.assets.states import AssetStatus
 from streamcore.db.database import pool_context
 from streamcore.db.schemas import Schema
 from streamcore.settings import Settings
@@ -29,7 +31,10 @@ async def reap_stalled(settings: Settings) -> list[repository.Asset]:
     """
     silent_for_s = settings.worker.stall_after_s
     requeued: list[repository.Asset] = []
-    async with pool_context(settings, schema=Schema.CATALOG, min_size=1, max_size=2) as pool:
+    async with (
+        pool_context(settings, schema=Schema.CATALOG, min_size=1, max_size=2) as pool,
+        job_notices(settings) as notices,
+    ):
         for asset_id, job_id in await repository.stalled_jobs(pool, silent_for_s=silent_for_s):
             asset = await repository.requeue(pool, asset_id, job_id, silent_for_s=silent_for_s)
             if asset is None:
@@ -39,5 +44,6 @@ async def reap_stalled(settings: Settings) -> list[repository.Asset]:
                 "asset %s: job %s silent for over %.0f s (its worker died?); queued again as %s",
                 asset_id, job_id, silent_for_s, asset.job_id,
             )  # fmt: skip
+            await notices.moved(asset, AssetStatus.PROCESSING, "its worker went silent: requeued")
             requeued.append(asset)
     return requeued

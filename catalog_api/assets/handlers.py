@@ -21,8 +21,9 @@ from catalog_api.assets.models import AssetListParams, ReprocessParams
 from catalog_api.assets.views import asset_json, decode_cursor, encode_cursor
 from catalog_api.caller import may_see, visible_certifications
 from catalog_api.locks import UNLOCKED, caller_locks
-from catalog_api.resources import CACHE_KEY, DB_POOL_KEY, STORAGE_KEY, enqueue
+from catalog_api.resources import CACHE_KEY, DB_POOL_KEY, REDIS_KEY, STORAGE_KEY, enqueue
 from streamcore.assets import repository
+from streamcore.assets.notices import JobNotices
 from streamcore.auth.principal import principal
 from streamcore.cache import catalog_cache
 from streamcore.tasks.queue import TaskName
@@ -50,6 +51,12 @@ async def _managed_or_404(request: web.Request, asset_id: UUID) -> repository.As
     return asset
 
 
+def _notices(request: web.Request) -> JobNotices:
+    """Job status for the owner's sockets (streamcore/assets/notices.py)."""
+    settings = request.app[SETTINGS_KEY].notifications
+    return JobNotices(request.app[REDIS_KEY], settings.replay_max_len)
+
+
 async def _labels(request: web.Request, asset_id: UUID) -> queries.Labels:
     auth = request.app[SETTINGS_KEY].auth
     found = await queries.labels(request.app[DB_POOL_KEY], auth, [asset_id])
@@ -74,6 +81,7 @@ async def create_asset(request: web.Request) -> web.Response:
     )
     log.info("asset %s uploaded by %s: %s, %d bytes", asset.id, principal(request).actor,
              stored.filename, stored.size)  # fmt: skip
+    await _notices(request).moved(asset, None)
     # Enqueued after the row is committed, so the worker always finds it.
     assert asset.job_id is not None
     await enqueue(request.app, TaskName.PROCESS_ASSET, asset.id, asset.job_id)
@@ -125,7 +133,7 @@ async def get_asset(request: web.Request) -> web.Response:
 async def reprocess_asset(request: web.Request) -> web.Response:
     asset_id, params = _asset_id(request), query_params(request, ReprocessParams)
     pool = request.app[DB_POOL_KEY]
-    await _managed_or_404(request, asset_id)
+    before = await _managed_or_404(request, asset_id)
     asset = await repository.request_reprocess(pool, asset_id)
     if asset is None and params.force:
         asset = await repository.force_requeue(pool, asset_id)
@@ -135,6 +143,7 @@ async def reprocess_asset(request: web.Request) -> web.Response:
             raise _not_found(asset_id)
         raise Conflict(f"the asset is {current.status}; wait until it is ready or failed")
     assert asset.job_id is not None
+    await _notices(request).moved(asset, before.status)
     await request.app[CACHE_KEY].bump_generation(catalog_cache.ASSETS)  # titles show its state
     # The version playing now is purged from the CDNs once its replacement is published.
     await enqueue(request.app, TaskName.PROCESS_ASSET, asset.id, asset.job_id, asset.version)

@@ -23,12 +23,16 @@ from streamcore.settings import Settings
 HEALTH_CHECK_INTERVAL_S = 30
 
 
-def create_redis(settings: Settings, *, dsn: str | None = None) -> aioredis.Redis:
+def create_redis(
+    settings: Settings, *, dsn: str | None = None, socket_timeout_s: float | None = None
+) -> aioredis.Redis:
     """A client for ``settings.redis_dsn`` (or ``dsn``) that fails fast. Close it with aclose().
 
     Connections are opened lazily, so creating the client never blocks or fails on its own.
+    `socket_timeout_s`: longer than the default for a client whose commands block on purpose
+    (the notifications' XREAD BLOCK).
     """
-    timeout = settings.redis.socket_timeout_s
+    timeout = settings.redis.socket_timeout_s if socket_timeout_s is None else socket_timeout_s
     return aioredis.Redis.from_url(
         dsn or settings.redis_dsn,
         socket_timeout=timeout,

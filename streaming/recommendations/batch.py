@@ -25,6 +25,7 @@ from uuid import UUID
 import asyncpg
 import redis.asyncio as aioredis
 
+from streamcore import notify
 from streamcore.settings import Settings
 from streaming.history import queries
 from streaming.recommendations import engine, keys, trending
@@ -140,4 +141,7 @@ async def rebuild(
     build = Build(build_id, sizes["titles"], sizes["profiles"], sizes["interactions"], stored,
                   fingerprint, round(time.perf_counter() - started, 3))  # fmt: skip
     log.info("recommendations rebuilt: %s", build.to_json())
+    # Every profile's rows may have changed: one broadcast, not a message per profile.
+    await notify.publish(client, notify.recommendations(), "refresh", {"build_id": build_id},
+                         max_len=settings.notifications.replay_max_len)  # fmt: skip
     return build

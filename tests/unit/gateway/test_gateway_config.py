@@ -114,6 +114,8 @@ def test_numbers_come_from_settings(settings: Settings) -> None:
     for name, backend in settings.gateway.backends.items():
         section = text.split(f"\nbackend {name}\n", 1)[1].split("\nbackend ", 1)[0]
         assert f"timeout server {duration(backend.timeout_s)}" in section
+        # An upgraded (WebSocket) connection is held to its own, longer idle limit.
+        assert f"timeout tunnel {duration(backend.tunnel_timeout_s)}" in section
         assert f'"service":"{name}"' in section
     assert f"bind {settings.gateway.host}:{settings.gateway.metrics_port}" in text
 
