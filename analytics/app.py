@@ -28,7 +28,9 @@ def create_app(settings: Settings) -> web.Application:
     app[SETTINGS_KEY] = settings
     guard.install(app)
     app[resources.METRICS_KEY] = metrics
-    app.cleanup_ctx.extend([resources.database, resources.redis_client, remote_keys])
+    app.cleanup_ctx.extend(
+        [resources.database, resources.redis_client, resources.http_client, remote_keys]
+    )
     # Players on other origins post their events here.
     app.on_response_prepare.append(cors_headers(settings.origin.cors_allowed_origins))
     app.router.add_route("OPTIONS", "/v1/{tail:.*}", preflight("GET, POST, OPTIONS"))

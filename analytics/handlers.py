@@ -12,8 +12,9 @@ from aiohttp import web
 
 from analytics import queries, rollups
 from analytics.models import Dimension, PopularityQuery, QoeQuery, RollupBody, TopQuery
-from analytics.resources import DB_POOL_KEY
+from analytics.resources import DB_POOL_KEY, REDIS_KEY
 from analytics.timerange import RangeQuery, TimeRangeError
+from streamcore import notify
 from streamcore.web.service import SETTINGS_KEY, NotFound
 from streamcore.web.validation import invalid, json_body, query_params
 
@@ -104,13 +105,14 @@ async def session(request: web.Request) -> web.Response:
 
 @routes.post("/v1/analytics/rollups")
 async def run_rollup(request: web.Request) -> web.Response:
-    body = await json_body(request, RollupBody)
+    app, body = request.app, await json_body(request, RollupBody)
     since, until = _range(RangeQuery(since=body.since, until=body.until))
     settings = request.app[SETTINGS_KEY].analytics
     written = await rollups.rollup(
         request.app[DB_POOL_KEY], since, until,
         now=datetime.now(UTC), idle_s=settings.session_idle_s,
     )  # fmt: skip
+    await rollups.announce(notify.Notifier.of(app[SETTINGS_KEY], app[REDIS_KEY]).publish, written)
     return web.json_response({
         "minutes": written.minutes, "rows": written.rows,
         "since": written.since.isoformat(), "until": written.until.isoformat(),

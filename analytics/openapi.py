@@ -9,7 +9,7 @@ from typing import Any
 from analytics import models as m
 from analytics import outputs as o
 from analytics.alerts import models as am
-from analytics.platform.models import PlatformOut
+from analytics.platform.models import CollectedOut, PlatformOut
 from analytics.timerange import RangeQuery
 from streamcore.web import diagnostics
 from streamcore.web.openapi import Body, Operation, Param, Reply, build, health_operations
@@ -72,6 +72,12 @@ ALERTS = [
               admin=True, errors=(403,),
               description="What the processor does each minute: a rule fires once and "
               "resolves once whoever evaluates; undelivered webhook messages are sent."),
+    Operation("POST", "/v1/analytics/platform/collect", "collectPlatformMetrics",
+              "Sample the platform's figures now", "platform",
+              {200: Reply("Rows written into the current minute", CollectedOut)},
+              admin=True, errors=(403,),
+              description="What the processor does each minute (docs/analytics.md, Platform "
+              "metrics); a second sample in the same minute replaces the first."),
     Operation("GET", "/v1/analytics/platform", "platformMetrics",
               "Requests, latency, instances, cache, recommendations, subscriptions, queues",
               "platform", {200: Reply("Per-minute series and the latest figures", PlatformOut)},

@@ -33,4 +33,5 @@ PERMISSIONS: dict[str, Permission] = {
     "GET /v1/analytics/alerts": ADMIN,
     "POST /v1/analytics/alerts/evaluate": ADMIN,
     "GET /v1/analytics/platform": ADMIN,
+    "POST /v1/analytics/platform/collect": ADMIN,
 }

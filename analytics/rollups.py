@@ -24,6 +24,8 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
+from analytics.alerts.announce import Publish
+from streamcore import notify
 from streamcore.settings import Settings
 
 MINUTE = timedelta(minutes=1)
@@ -120,3 +122,12 @@ async def recent(pool: asyncpg.Pool, settings: Settings, now: datetime) -> Writt
     end = floor_minute(now)
     start = end - section.rollup_lookback_minutes * MINUTE
     return await rollup(pool, start, end, now=now, idle_s=section.session_idle_s)
+
+
+async def announce(publish: Publish, written: Written) -> None:
+    """Tell the admins' live feed (the dashboard) which minutes were just written; best
+    effort, like every live notice (the tables are the record)."""
+    await publish(notify.ALERTS, "rollup", {
+        "since": written.since.isoformat(), "until": written.until.isoformat(),
+        "minutes": written.minutes, "rows": written.rows,
+    })  # fmt: skip

@@ -394,6 +394,9 @@ class AnalyticsSettings(HttpServiceSettings):
     # recomputed (late events land in their own minute); raw events are kept `retention_days`.
     rollup_interval_s: float = Field(60.0, gt=0)
     rollup_lookback_minutes: int = Field(5, ge=1, le=1440)
+    # The platform metrics job (requests, latency, instances, cache, queues: docs/analytics.md)
+    # samples every `platform_interval_s`.
+    platform_interval_s: float = Field(60.0, gt=0)
     retention_days: int = Field(30, ge=1)
     # A session with no event for this long has ended (exits before video start are counted then).
     session_idle_s: float = Field(120.0, gt=0)

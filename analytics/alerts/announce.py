@@ -14,13 +14,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from analytics.alerts.models import Transition
+from streamcore import notify
 
 log = logging.getLogger(__name__)
 
 # publish(channel, kind, data): notify.publish with its Redis client bound.
 Publish = Callable[[str, str, dict[str, Any]], Awaitable[object]]
 
-CHANNEL = "admin"
+CHANNEL = notify.ALERTS
 KIND = "alert"
 
 

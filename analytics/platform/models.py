@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class ServiceMinute(BaseModel):
@@ -55,3 +55,7 @@ class PlatformOut(BaseModel):
     recommendation_latency_ms: list[LatencyMinute]
     subscriptions: SubscriptionsOut
     queues: list[QueueOut]
+
+
+class CollectedOut(BaseModel):
+    rows: int = Field(description="Rows written into the current minute")

@@ -10,6 +10,8 @@ import asyncio
 import logging
 import signal
 
+import aiohttp
+
 from analytics.processor.context import Context
 from analytics.processor.loop import run
 from analytics.titles import TitleResolver
@@ -26,7 +28,8 @@ log = logging.getLogger("analytics.processor")
 async def serve(settings: Settings) -> None:
     async with pool_context(settings, schema=Schema.ANALYTICS, min_size=1, max_size=4) as pool:
         client, titles = create_redis(settings), TitleResolver.from_settings(settings)
-        ctx = Context(settings, pool, client, consumer_name(), titles)
+        http = aiohttp.ClientSession()
+        ctx = Context(settings, pool, client, consumer_name(), titles, http)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, ctx.stopping.set)
@@ -35,6 +38,7 @@ async def serve(settings: Settings) -> None:
             await run(ctx)
         finally:
             await titles.aclose()
+            await http.close()
             await client.aclose()
         log.info("analytics processor %s stopped", ctx.consumer)
 

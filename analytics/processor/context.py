@@ -6,6 +6,7 @@ import asyncio
 from dataclasses import dataclass, field
 from datetime import date
 
+import aiohttp
 import asyncpg
 import redis.asyncio as aioredis
 
@@ -20,6 +21,8 @@ class Context:
     redis: aioredis.Redis
     consumer: str
     titles: TitleResolver
+    # What the jobs ask other services (alert webhooks, the platform job's scrapes).
+    http: aiohttp.ClientSession
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     # Days whose partition of analytics.events is known to exist (analytics/partitions.py).
     partition_days: set[date] = field(default_factory=set)

@@ -4,7 +4,7 @@ Each job is an async callable taking the processor's `Context`; the processor's 
 one every `interval(settings)` seconds, under a PostgreSQL advisory lock named after the job,
 so that with several processors running, one of them runs a job at a time (the others skip
 that round). A job that fails is logged and tried again at its next round. To add a job
-(alerts, platform metrics), add a `Job` row to `JOBS`.
+, add a `Job` row to `JOBS`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,10 @@ from datetime import UTC, datetime
 import asyncpg
 
 from analytics import partitions, rollups
+from analytics.alerts import evaluate
+from analytics.platform import collect
 from analytics.processor.context import Context
+from streamcore import notify
 from streamcore.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -33,8 +36,20 @@ class Job:
     run: Callable[[Context], Awaitable[object]]
 
 
-async def _rollup(ctx: Context) -> object:
-    return await rollups.recent(ctx.pool, ctx.settings, datetime.now(UTC))
+async def _minute(ctx: Context) -> object:
+    """The rollup, then (the minutes it wrote in hand) the admins' notice and the alert rules:
+    in one job, so that no rule is judged on a minute not yet rolled up."""
+    publish = notify.Notifier.of(ctx.settings, ctx.redis).publish
+    written = await rollups.recent(ctx.pool, ctx.settings, datetime.now(UTC))
+    await rollups.announce(publish, written)
+    evaluated = await evaluate.run(
+        evaluate.AlertContext(ctx.pool, ctx.settings, ctx.http, publish=publish)
+    )
+    return {"rollup": written, "alerts": len(evaluated.transitions)}
+
+
+async def _platform(ctx: Context) -> object:
+    return await collect.run(collect.PlatformContext(ctx.pool, ctx.settings, ctx.http, ctx.redis))
 
 
 async def _partitions(ctx: Context) -> object:
@@ -44,7 +59,8 @@ async def _partitions(ctx: Context) -> object:
 
 
 JOBS: tuple[Job, ...] = (
-    Job("rollup", lambda s: s.analytics.rollup_interval_s, _rollup),
+    Job("rollup", lambda s: s.analytics.rollup_interval_s, _minute),
+    Job("platform_metrics", lambda s: s.analytics.platform_interval_s, _platform),
     # Hourly is plenty: a partition is created a day ahead, and late days on demand.
     Job("partitions", lambda s: 3600.0, _partitions),
 )

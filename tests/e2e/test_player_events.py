@@ -4,11 +4,10 @@ One playback session id everywhere: the events' batches, the CMCD ``sid`` of eve
 segment request, the playback token's signed ``sid`` claim, and the origin's (here: the local
 edge's, which serves the player first) per-session delivery record in Redis.
 
-The collector of ``POST /v1/events`` is being moved to the analytics service on another branch
-(issue 16), with the wire format the player sends now; the streaming service on this branch
-refuses it (400). So these tests assert on the requests the browser really sent to the real
-stack and on their bodies, seen through Playwright's request events, not on the collector's
-answer.
+What the browser sent is seen through Playwright's request events (real requests to the real
+stack); what arrived, through the analytics service: the collector took every batch (the
+player counts no failure), and the processor made the session's QoE row from them (its
+startup time, the time played, the rendition it ended on).
 """
 
 from __future__ import annotations
@@ -21,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 import redis
 from playwright.sync_api import Request
@@ -178,6 +178,20 @@ def _delivery_record(stack: Settings, session_id: str) -> dict[str, str]:
         client.close()
 
 
+def _analysed(stack: Settings, session_id: str, played_ms: int) -> dict[str, Any]:
+    """The analytics service's row of the session, once it counts `played_ms` played."""
+    key = stack.auth.service_key().get_secret_value()
+    url = f"{stack.gateway.entry_url}/v1/analytics/sessions/{session_id}"
+    deadline, found = time.monotonic() + 20, {}
+    while time.monotonic() < deadline:
+        answer = httpx.get(url, headers={"Authorization": f"Bearer {key}"}, timeout=10)
+        found = answer.json() if answer.status_code == 200 else {}
+        if found and found["played_ms"] >= played_ms:
+            return found
+        time.sleep(0.5)
+    raise AssertionError(f"the analytics service has not processed the session: {found}")
+
+
 def test_an_anonymous_viewer_sends_events_a_beacon_and_cmcd_under_one_session(
     player: PlayerPage, sent: Sent, stack: Settings
 ) -> None:
@@ -200,6 +214,12 @@ def test_an_anonymous_viewer_sends_events_a_beacon_and_cmcd_under_one_session(
     assert int(record.get("by:edge:edge", 0)) > 0 and int(record.get("ot:v", 0)) > 0, record
     assert int(record["br"]) > 100 and record["cid"] == player.asset_id, record
     assert "sid_mismatch" not in record and int(record["first_at"]) > 0, record
+    assert state["events"]["failed"] == 0, state["events"]
+    # Every heartbeat's played time, the beacon's included, counted exactly once.
+    played = sum(beat["detail"]["played_ms"] for beat in sent.of_type("heartbeat"))
+    row = _analysed(stack, session_id, played)
+    assert row["played_ms"] == played, (row, played)
+    assert row["asset_id"] == player.asset_id and row["startup_ms"] is not None, row
 
 
 def test_a_signed_in_viewer_reports_under_its_stream_slot_with_the_token_in_the_beacon(

@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
+import aiohttp
 import asyncpg
 import pytest
 
@@ -45,7 +46,8 @@ async def test_a_periodic_job_runs_in_one_processor_at_a_time(
 ) -> None:
     client = create_redis(stack)
     titles = TitleResolver.from_settings(stack)
-    ctx = Context(stack, pool, client, "test", titles)
+    http = aiohttp.ClientSession()
+    ctx = Context(stack, pool, client, "test", titles, http)
     running, runs = asyncio.Event(), []
 
     async def slow(_: Context) -> None:
@@ -61,3 +63,4 @@ async def test_a_periodic_job_runs_in_one_processor_at_a_time(
     assert await run_locked(ctx, job) is True  # the lock was released
     await client.aclose()
     await titles.aclose()
+    await http.close()
