@@ -25,9 +25,10 @@ def start_failure_percentage(startup_failures: float, views: float) -> float | N
     return _percentage(startup_failures, views)
 
 
-def playback_failure_percentage(playback_failures: float, startups: float) -> float | None:
-    """Plays that failed after starting, per successful startup."""
-    return _percentage(playback_failures, startups)
+def playback_failure_percentage(playback_failures: float, views: float) -> float | None:
+    """Plays that failed after starting (a fatal error after the first frame), per view, as
+    Mux's playback failure percentage counts them (docs/analytics.md, QoE)."""
+    return _percentage(playback_failures, views)
 
 
 _Row = Mapping[str, float]
@@ -40,7 +41,7 @@ QOE_METRICS: dict[str, Callable[[_Row], float | None]] = {
         row["startup_failures"], row["views"]
     ),
     "playback_failure_percentage": lambda row: playback_failure_percentage(
-        row["playback_failures"], row["startups"]
+        row["playback_failures"], row["views"]
     ),
 }
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import asyncpg
 
+from analytics import qoe_formulas as f
 from analytics.models import Dimension
 from analytics.rollups import floor_minute
 
@@ -26,6 +27,10 @@ def _ratio(part: float, whole: float, scale: float = 1.0) -> float | None:
     return round(part * scale / whole, 3) if whole else None
 
 
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
 def figures(row: dict[str, Any]) -> dict[str, Any]:
     """The dashboard's figures from one minute's (or a range's) sums."""
     played, rebuffer, views = row["played_ms"], row["rebuffer_ms"], row["views"]
@@ -34,13 +39,17 @@ def figures(row: dict[str, Any]) -> dict[str, Any]:
         "concurrent": row["concurrent"],
         "video_startup_time_ms": _ratio(row["startup_ms_sum"], row["startups"]),
         "exits_before_video_start": row["exits_before_start"],
-        "video_startup_failure_percentage": _ratio(row["startup_failures"], views, 100),
-        "rebuffer_percentage": _ratio(rebuffer, played + rebuffer, 100),
+        "video_startup_failure_percentage": _rounded(
+            f.start_failure_percentage(row["startup_failures"], views)
+        ),
+        "rebuffer_percentage": _rounded(f.rebuffer_percentage(played, rebuffer)),
         "rebuffer_frequency_per_min": _ratio(row["rebuffer_count"], played, 60_000),
         "average_bitrate_kbps": _ratio(row["bitrate_kbps_ms"], played),
         "peak_bitrate_kbps": row["peak_bitrate_kbps"] or None,
         "bitrate_switches": row["switches"],
-        "playback_failure_percentage": _ratio(row["playback_failures"], views, 100),
+        "playback_failure_percentage": _rounded(
+            f.playback_failure_percentage(row["playback_failures"], views)
+        ),
         "played_ms": played,
         "completions": row["completions"],
     }

@@ -61,7 +61,7 @@ def test_no_data_never_breaches_and_resolves_a_firing_rule() -> None:
 def test_the_qoe_ratios() -> None:
     assert rebuffer_percentage(played_ms=9_000, rebuffer_ms=1_000) == pytest.approx(10.0)
     assert start_failure_percentage(startup_failures=1, views=4) == pytest.approx(25.0)
-    assert playback_failure_percentage(playback_failures=1, startups=5) == pytest.approx(20.0)
+    assert playback_failure_percentage(playback_failures=1, views=5) == pytest.approx(20.0)
     # Over nothing: no data, not 0 % and not a breach.
     assert start_failure_percentage(startup_failures=0, views=0) is None
     assert rebuffer_percentage(played_ms=0, rebuffer_ms=0) is None
