@@ -65,7 +65,7 @@ ALERTS = [
               "alerts", {200: Reply("Newest first; every firing alert too", am.AlertsOut)},
               query_model=am.AlertsQuery, admin=True, errors=(400, 403),
               description="Alerts fired since `since` (default 7d), and every alert still "
-              "firing; `state` firing, resolved or all (docs/alerts.md)."),
+              "firing; `state` firing, resolved or all (docs/analytics.md, Alerts)."),
     Operation("POST", "/v1/analytics/alerts/evaluate", "evaluateAlerts",
               "Evaluate every alert rule now", "alerts",
               {200: Reply("The transitions and the webhook messages sent", am.EvaluationOut)},
@@ -84,7 +84,7 @@ ALERTS = [
               query_model=RangeQuery, admin=True, errors=(400, 403),
               description="Series of the minutes in since..until (default the last hour); "
               "`instances` live from the gateway; `subscriptions` and `queues` the latest "
-              "minute sampled (docs/alerts.md, Platform metrics)."),
+              "minute sampled (docs/analytics.md, Platform metrics)."),
 ]  # fmt: skip
 
 OPERATIONS: list[Operation] = [*COLLECTOR, *READS, *ALERTS]

@@ -1,5 +1,5 @@
-"""Alerts (docs/alerts.md): the configured rules evaluated each minute against the per-minute
-QoE rollups and the gateway's healthy instances.
+"""Alerts (docs/analytics.md, "Alerts"): the configured rules evaluated each minute against the
+per-minute QoE rollups and the gateway's healthy instances.
 
 - `rules.py`: pure logic: which minutes a rule looks at, whether they breach it, what changes.
 - `queries.py` / `writes.py`: the alerts' SQL (the `analytics.alerts` and

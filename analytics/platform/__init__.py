@@ -1,4 +1,4 @@
-"""Platform metrics (docs/alerts.md, "Platform metrics"): what the gateway and the services
+"""Platform metrics (docs/analytics.md, "Platform metrics"): what the gateway and the services
 report about themselves, sampled each minute into `analytics.platform_minutes`.
 
 - `gateway.py`: the gateway's servers (health, weight) and backends (requests, latency), read

@@ -1,5 +1,5 @@
 -- Alerts and platform metrics of the analytics service (analytics/alerts/, analytics/platform/,
--- docs/alerts.md).
+-- docs/analytics.md, "Alerts").
 
 -- One row per firing of a rule: inserted when it fires, updated once when it resolves.
 CREATE TABLE analytics.alerts (
