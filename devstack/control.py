@@ -6,8 +6,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
-import signal
 import socket
 import subprocess
 import time
@@ -301,13 +299,25 @@ def stop(settings: Settings) -> bool:
     supervisor = Supervisor(settings.stack.data_dir)
     was_running = supervisor.pid() is not None
     supervisor.shutdown()
-    leftovers = list(stack_processes(settings.stack.data_dir))
-    for pid in leftovers:
-        log.warning("process %d outlived its supervisor; killing it", pid)
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
+    _kill_leftovers(settings)
     run_state.clear(settings)
     return was_running
+
+
+def _kill_leftovers(settings: Settings, wait_s: float = 5.0) -> None:
+    """SIGKILL what outlived supervisord, then wait until the kernel has reaped it, so that
+    nothing of the stack is left when `stop` returns (a killed process lingers a moment)."""
+    import psutil
+
+    leftovers = []
+    for pid in stack_processes(settings.stack.data_dir):
+        with contextlib.suppress(psutil.Error):
+            process = psutil.Process(pid)
+            log.warning("process %d (%s) outlived its supervisor; killing it",
+                        pid, " ".join(process.cmdline()[:4]))  # fmt: skip
+            process.kill()
+            leftovers.append(process)
+    psutil.wait_procs(leftovers, timeout=wait_s)
 
 
 def _running_specs(settings: Settings, service: str) -> tuple[Supervisor, list[ServiceSpec]]:
