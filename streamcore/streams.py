@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+from typing import Any
 
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
@@ -27,3 +28,33 @@ async def ensure_group(client: aioredis.Redis, stream: str, group: str) -> None:
     except ResponseError as exc:
         if "BUSYGROUP" not in str(exc):
             raise
+
+
+# An entry as redis-py answers it: (id, fields), bytes or str by the client's decoding.
+RawEntry = tuple[Any, dict[Any, Any]]
+
+
+def _entries(answer: Any) -> list[RawEntry]:
+    return [entry for _, entries in answer or [] for entry in entries]
+
+
+async def take(
+    client: aioredis.Redis, stream: str, group: str, consumer: str, count: int,
+    *, claim_after_s: float, block_ms: int | None = None,
+) -> list[RawEntry]:  # fmt: skip
+    """Up to `count` entries for `consumer`: its own unacknowledged ones first (a batch it
+    failed to finish), then others' idle for `claim_after_s` (their consumer died: XAUTOCLAIM),
+    then new ones (waiting up to `block_ms` for some, if given)."""
+    taken = _entries(await client.xreadgroup(group, consumer, {stream: "0"}, count=count))
+    if len(taken) < count:
+        claimed: Any = await client.xautoclaim(
+            stream, group, consumer, min_idle_time=int(claim_after_s * 1000),
+            start_id="0-0", count=count - len(taken),
+        )  # fmt: skip
+        taken.extend(claimed[1])
+    if len(taken) < count:
+        fresh = await client.xreadgroup(
+            group, consumer, {stream: ">"}, count=count - len(taken), block=block_ms
+        )
+        taken.extend(_entries(fresh))
+    return taken

@@ -52,23 +52,11 @@ def _decoded(raw: Any) -> Entries:
 async def take(client: aioredis.Redis, consumer: str, count: int, claim_after_s: float) -> Entries:
     """Up to `count` entries: this consumer's own unacknowledged ones first (a batch whose
     commit failed), then others' stale ones, then new ones (waiting up to BLOCK_MS)."""
-    taken: Entries = []
-    own: Any = await client.xreadgroup(keys.GROUP, consumer, {keys.STREAM: "0"}, count=count)
-    for _, entries in own or []:
-        taken.extend(_decoded(entries))
-    if len(taken) < count:
-        claimed: Any = await client.xautoclaim(
-            keys.STREAM, keys.GROUP, consumer, min_idle_time=int(claim_after_s * 1000),
-            start_id="0-0", count=count - len(taken),
-        )  # fmt: skip
-        taken.extend(_decoded(claimed[1]))
-    if len(taken) < count:
-        fresh: Any = await client.xreadgroup(
-            keys.GROUP, consumer, {keys.STREAM: ">"}, count=count - len(taken), block=BLOCK_MS
-        )
-        for _, entries in fresh or []:
-            taken.extend(_decoded(entries))
-    return taken
+    raw = await streams.take(
+        client, keys.STREAM, keys.GROUP, consumer, count,
+        claim_after_s=claim_after_s, block_ms=BLOCK_MS,
+    )  # fmt: skip
+    return _decoded(raw)
 
 
 async def done(client: aioredis.Redis, ids: list[str]) -> None:

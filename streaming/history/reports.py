@@ -15,7 +15,6 @@ is down, are written at once, with the same effects as a flushed batch.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import asyncpg
 import redis.asyncio as aioredis
@@ -72,23 +71,8 @@ def _decoded(raw: list[tuple[bytes | str, dict[bytes | str, bytes | str]]]) -> E
 async def take(client: aioredis.Redis, consumer: str, count: int, claim_after_s: float) -> Entries:
     """Up to `count` reports for this consumer: its own unacknowledged ones first (a batch
     that failed to write), then others' stale ones, then new ones."""
-    taken: Entries = []
-    own: Any = await client.xreadgroup(GROUP, consumer, {STREAM: "0"}, count=count)
-    for _, entries in own or []:
-        taken.extend(_decoded(entries))
-    if len(taken) < count:
-        claimed: Any = await client.xautoclaim(
-            STREAM, GROUP, consumer, min_idle_time=int(claim_after_s * 1000),
-            start_id="0-0", count=count - len(taken),
-        )  # fmt: skip
-        taken.extend(_decoded(claimed[1]))
-    if len(taken) < count:
-        fresh: Any = await client.xreadgroup(
-            GROUP, consumer, {STREAM: ">"}, count=count - len(taken)
-        )
-        for _, entries in fresh or []:
-            taken.extend(_decoded(entries))
-    return taken
+    raw = await streams.take(client, STREAM, GROUP, consumer, count, claim_after_s=claim_after_s)
+    return _decoded(raw)
 
 
 async def done(client: aioredis.Redis, ids: list[str]) -> None:
