@@ -14,10 +14,11 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from cli import analytics_alerts
 from cli.common import ApiOption, JsonOption, api_call, console, print_json
 
 app = typer.Typer(
-    help="Analytics (admins): QoE per minute, top titles, rollups.", no_args_is_help=True
+    help="Analytics (admins): QoE per minute, top titles, rollups, alerts.", no_args_is_help=True
 )
 
 SinceOption = Annotated[
@@ -99,3 +100,7 @@ def rollup(
         f"{answer['minutes']} minutes recomputed ({answer['rows']} rows), "
         f"{answer['since']} to {answer['until']}"
     )
+
+
+# The alerts' commands (alerts, evaluate-alerts, alert-rules) join this group.
+analytics_alerts.register(app)

@@ -372,7 +372,10 @@ def _default_alert_rules() -> tuple[AlertRule, ...]:
             AlertRule(name=f"{service}_down", metric="healthy_instances", op="<", threshold=1,
                       service=service, severity="critical",
                       summary=f"No healthy {service} instance behind the gateway")
-            for service in ("catalog", "streaming", "origin", "auth", "subscriptions")
+            for service in (
+                "catalog", "streaming", "origin", "auth", "subscriptions", "analytics",
+                "notifications",
+            )
         ),
     )  # fmt: skip
 
