@@ -12,25 +12,30 @@ startup time, the time played, the rendition it ended on).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
+import asyncpg
 import httpx
 import pytest
 import redis
 from playwright.sync_api import Request
 
+from devstack import control
 from streamcore import cmcd, delivery, signing
 from streamcore.settings import Settings
 from tests.e2e.driver import PlayerPage
 from tests.e2e.test_player_accounts import ADULT, make_account, sign_in
 
 pytestmark = pytest.mark.stack
+T = TypeVar("T")
 
 FORM = "application/x-www-form-urlencoded"
 HIDE_PAGE_JS = """() => {
@@ -267,3 +272,47 @@ def test_dash_sends_cmcd_under_the_same_session(
     (start,) = sent.of_type("start")
     assert start["detail"] == {"engine": "dash", "autoplay": True}, start
     assert sent.of_type("first_frame") and all(b["session_id"] == session_id for b in sent.batches)
+
+
+def _stored_events(stack: Settings, session_id: str) -> list[str]:
+    """The ids of the session's events in the analytics tables (what the processor stored)."""
+
+    async def read() -> list[str]:
+        conn = await asyncpg.connect(stack.postgres_dsn)
+        try:
+            rows = await conn.fetch(
+                "SELECT id FROM analytics.events WHERE session_id = $1", session_id
+            )
+        finally:
+            await conn.close()
+        return [str(row["id"]) for row in rows]
+
+    return _in_thread(asyncio.run, read())
+
+
+def _in_thread(function: Callable[..., T], *args: Any) -> T:
+    """`function(*args)` in a thread of its own: Playwright's sync API keeps an event loop
+    running in this one, and asyncio code (the stack's control too) needs one of its own."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(function, *args).result()
+
+
+def test_events_played_while_the_processor_is_down_arrive_once(
+    player: PlayerPage, sent: Sent, stack: Settings
+) -> None:
+    """The processor stopped, a real playback's events wait in the stream (the collector
+    answers as ever); started again, it stores each of them exactly once."""
+    _in_thread(control.stop_service, stack, "analytics-processor")
+    try:
+        player.open()
+        state = _play_switch_and_hide(player, sent)
+        session_id = state["sessionId"]
+        assert state["events"]["failed"] == 0, state["events"]
+        assert _stored_events(stack, session_id) == []
+    finally:
+        _in_thread(control.restart_service, stack, "analytics-processor")
+    ids = sorted({event["id"] for event in sent.events()})
+    played = sum(beat["detail"]["played_ms"] for beat in sent.of_type("heartbeat"))
+    row = _analysed(stack, session_id, played)
+    assert sorted(_stored_events(stack, session_id)) == ids
+    assert row["played_ms"] == played and row["startup_ms"] is not None, row
