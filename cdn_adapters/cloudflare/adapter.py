@@ -206,7 +206,7 @@ class CloudflareAdapter:
                 return await self._post(client, kind, items)
         raise AssertionError("unreachable: stamina re-raises the last error")
 
-    def _retry_wait(self, exc: Exception) -> bool | float:
+    def _retry_wait(self, exc: BaseException) -> bool | float:
         """Retry only 429s: after Retry-After when given (and not too long), else back off."""
         if not isinstance(exc, RateLimited):
             return False
