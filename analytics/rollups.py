@@ -24,7 +24,6 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-from analytics.alerts.announce import Publish
 from streamcore import notify
 from streamcore.settings import Settings
 
@@ -124,7 +123,7 @@ async def recent(pool: asyncpg.Pool, settings: Settings, now: datetime) -> Writt
     return await rollup(pool, start, end, now=now, idle_s=section.session_idle_s)
 
 
-async def announce(publish: Publish, written: Written) -> None:
+async def announce(publish: notify.Publish, written: Written) -> None:
     """Tell the admins' live feed (the dashboard) which minutes were just written; best
     effort, like every live notice (the tables are the record)."""
     await publish(notify.ALERTS, "rollup", {

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -145,6 +145,11 @@ def publish_sync(
         log.warning("notify: %s %s not published: %s", channel, kind, exc)
         return None
     return _text(found)
+
+
+# A publisher handed to code that announces but does not decide how (Notifier.publish):
+# publish(channel, kind, data).
+Publish = Callable[[str, str, Mapping[str, Any]], Awaitable[object]]
 
 
 @dataclass(frozen=True)

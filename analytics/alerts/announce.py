@@ -1,8 +1,8 @@
 """The one place an alert transition is published to live notifications (the notifications
 service's channels, through the kernel's `streamcore.notify.publish`).
 
-The publisher is handed in (`Publish`), so that this module does not decide how messages
-travel: the processor's periodic table passes ``functools.partial(notify.publish, redis)``.
+The publisher is handed in (`streamcore.notify.Publish`), so that this module does not decide
+how messages travel: the callers pass ``notify.Notifier.of(settings, redis).publish``.
 A failed publish is logged and dropped: the webhook and the alerts table are the records,
 the live notice is a courtesy.
 """
@@ -10,22 +10,17 @@ the live notice is a courtesy.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
 
 from analytics.alerts.models import Transition
 from streamcore import notify
 
 log = logging.getLogger(__name__)
 
-# publish(channel, kind, data): notify.publish with its Redis client bound.
-Publish = Callable[[str, str, dict[str, Any]], Awaitable[object]]
-
 CHANNEL = notify.ALERTS
 KIND = "alert"
 
 
-async def announce(publish: Publish | None, transition: Transition) -> None:
+async def announce(publish: notify.Publish | None, transition: Transition) -> None:
     """Publish `transition` as an `alert` notice on the admins' channel; no publisher: none."""
     if publish is None:
         return

@@ -18,11 +18,12 @@ import aiohttp
 import asyncpg
 
 from analytics.alerts import queries, rules, webhook, writes
-from analytics.alerts.announce import Publish, announce
+from analytics.alerts.announce import announce
 from analytics.alerts.models import Transition
 from analytics.platform import gateway
 from analytics.platform import writes as platform_writes
 from analytics.qoe_formulas import qoe_value
+from streamcore import notify
 from streamcore.settings import AlertRule, Settings
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ class AlertContext:
     settings: Settings
     session: aiohttp.ClientSession
     now: datetime | None = None
-    publish: Publish | None = None
+    publish: notify.Publish | None = None
 
 
 @dataclass(frozen=True)
