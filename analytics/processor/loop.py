@@ -67,12 +67,17 @@ async def process_once(ctx: Context) -> int:
 
 
 async def consume(ctx: Context) -> None:
+    grouped = False
     while not ctx.stopping.is_set():
         try:
-            await consumer.ensure_group(ctx.redis)
+            if not grouped:
+                await consumer.ensure_group(ctx.redis)
+                grouped = True
             if await process_once(ctx):
                 continue  # a backlog: no pause until it is gone
         except RedisError as exc:
+            # The group may be gone too (a flushed Redis answers NOGROUP): made again next round.
+            grouped = False
             log.warning("analytics: Redis unavailable (%s); retrying", exc)
         except _DB_ERRORS as exc:
             log.warning("analytics: PostgreSQL unavailable (%s); retrying", exc)
