@@ -212,11 +212,13 @@ async def test_redis_down_costs_a_flush_nothing_but_the_counts(stack: Settings) 
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         dead = create_redis(stack, dsn=f"redis://127.0.0.1:{probe.getsockname()[1]}/0")
-    monitor, registry = new_monitor(dead, fast(window_s=0.2))
+    # A window long enough that the 500 observations and the first flush fit in it on a
+    # loaded machine (at 0.2 s, a slow first flush already found them a window old).
+    monitor, registry = new_monitor(dead, fast(window_s=1.5))
     for _ in range(500):
         monitor.observe(f"{v4_range()}1", 200)
     assert await monitor.flush() == []  # kept for the next flush, younger than a window
-    await asyncio.sleep(0.3)
+    await asyncio.sleep(1.6)
     assert await monitor.flush() == []  # now older than a window: dropped
     assert await monitor.flush() == []  # nothing left to send
     errors = registry.get_sample_value("ratelimit_redis_errors_total", {"service": "test"})
