@@ -6,7 +6,6 @@ the teardown checks that none of its processes survived.
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ from streamcore.binaries import (
     system_ffmpeg,
 )
 from streamcore.settings import Settings, load_settings
+from tests.stack_ports import shifted_ports
 
 # Two suites can run side by side (say, a clean-clone check beside a developer's run) when one
 # of them shifts every port of its stack: STREAMCORE_TEST_PORT_OFFSET=100 make test. (Keep it
@@ -39,34 +39,6 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.option.basetemp is None:
         root = Path(tempfile.gettempdir()) / f"streamcore-tests-{PORT_OFFSET}"
         config.option.basetemp = str(root)
-
-
-def _shifted_ports(base: Settings) -> dict[str, str]:
-    edge = next(cdn for cdn in base.cdns if cdn.kind == "local_edge")
-    return {
-        "STREAMCORE_STACK__POSTGRES_PORT": str(base.stack.postgres_port + PORT_OFFSET),
-        "STREAMCORE_STACK__REDIS_PORT": str(base.stack.redis_port + PORT_OFFSET),
-        "STREAMCORE_STACK__S3_PORT": str(base.stack.s3_port + PORT_OFFSET),
-        "STREAMCORE_STACK__SEAWEED_PORT_BASE": str(base.stack.seaweed_port_base + PORT_OFFSET),
-        "STREAMCORE_GATEWAY__PORT": str(base.gateway.port + PORT_OFFSET),
-        "STREAMCORE_GATEWAY__METRICS_PORT": str(base.gateway.metrics_port + PORT_OFFSET),
-        **{
-            f"STREAMCORE_{section.upper()}__{key.upper()}": str(port + PORT_OFFSET)
-            for section, ports in (
-                ("catalog_api", (base.catalog_api.port, base.catalog_api.agent_port)),
-                ("streaming", (base.streaming.port, base.streaming.agent_port)),
-                ("origin", (base.origin.port, base.origin.agent_port)),
-                ("auth", (base.auth.port, base.auth.agent_port)),
-                ("subscriptions", (base.subscriptions.port, base.subscriptions.agent_port)),
-                ("analytics", (base.analytics.port, base.analytics.agent_port)),
-                ("notifications", (base.notifications.port, base.notifications.agent_port)),
-            )
-            for key, port in zip(("port", "agent_port"), ports, strict=True)
-        },
-        "STREAMCORE_CDNS": json.dumps(
-            [{"kind": "local_edge", "name": edge.name, "port": edge.port + PORT_OFFSET}]
-        ),
-    }
 
 
 def _ffmpeg_id(info: FFmpegInfo, kind: str) -> str:
@@ -110,7 +82,7 @@ def stack_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setting
     # The worker's FFmpeg is chosen here, not by whatever is first on PATH.
     patch.setenv("STREAMCORE_FFMPEG__PATH", str(WHEEL_FFMPEG.path))
     if PORT_OFFSET:
-        for name, value in _shifted_ports(load_settings()).items():
+        for name, value in shifted_ports(load_settings(), PORT_OFFSET).items():
             patch.setenv(name, value)
     yield load_settings()
     patch.undo()

@@ -10,39 +10,32 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from devstack.supervisor import stack_processes
+from streamcore.settings import load_settings
+from tests.stack_ports import shifted_ports
 
-# Ports of their own, so that this stack runs beside the session's test stack.
-_OFFSET = int(os.environ.get("STREAMCORE_TEST_PORT_OFFSET", "0"))
-PORTS = {
-    "STREAMCORE_STACK__POSTGRES_PORT": str(24432 + _OFFSET),
-    "STREAMCORE_STACK__REDIS_PORT": str(24379 + _OFFSET),
-    "STREAMCORE_STACK__S3_PORT": str(20333 + _OFFSET),
-    "STREAMCORE_STACK__SEAWEED_PORT_BASE": str(20300 + _OFFSET),
-    "STREAMCORE_GATEWAY__PORT": str(24000 + _OFFSET),
-    "STREAMCORE_GATEWAY__METRICS_PORT": str(24001 + _OFFSET),
-    "STREAMCORE_CATALOG_API__PORT": str(24100 + _OFFSET),
-    "STREAMCORE_CATALOG_API__AGENT_PORT": str(24200 + _OFFSET),
-    "STREAMCORE_STREAMING__PORT": str(24110 + _OFFSET),
-    "STREAMCORE_STREAMING__AGENT_PORT": str(24210 + _OFFSET),
-    "STREAMCORE_ORIGIN__PORT": str(24120 + _OFFSET),
-    "STREAMCORE_ORIGIN__AGENT_PORT": str(24220 + _OFFSET),
-    "STREAMCORE_AUTH__PORT": str(24130 + _OFFSET),
-    "STREAMCORE_AUTH__AGENT_PORT": str(24230 + _OFFSET),
-    "STREAMCORE_SUBSCRIPTIONS__PORT": str(24140 + _OFFSET),
-    "STREAMCORE_SUBSCRIPTIONS__AGENT_PORT": str(24240 + _OFFSET),
-    "STREAMCORE_CDNS": f'[{{"kind": "local_edge", "name": "edge", "port": {24082 + _OFFSET}}}]',
-}
+# Ports of their own, 4000 below the session's test stack's, so that this stack runs beside it.
+_OFFSET = int(os.environ.get("STREAMCORE_TEST_PORT_OFFSET", "0")) - 4000
 
 
-def test_ctrl_c_stops_a_foreground_stack_completely(tmp_path: Path) -> None:
+def test_ctrl_c_stops_a_foreground_stack_completely(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     data_dir = tmp_path / "fg"
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("STREAMCORE_")},
         "STREAMCORE_ENV": "test",
         "STREAMCORE_STACK__DATA_DIR": str(data_dir),
-        **PORTS,
     }
+    # The test profile's own ports (not the session stack's variables), each shifted: every
+    # service of the settings moves, the ones added after this test was written included.
+    for name in [name for name in os.environ if name.startswith("STREAMCORE_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("STREAMCORE_ENV", "test")
+    monkeypatch.setenv("STREAMCORE_STACK__DATA_DIR", str(data_dir))
+    env |= shifted_ports(load_settings(), _OFFSET)
     process = subprocess.Popen(
         [sys.executable, "-m", "cli", "up"],
         env=env,
