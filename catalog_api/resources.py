@@ -18,6 +18,7 @@ from cdn_adapters.base import CdnAdapter
 from streamcore.cache import Cache
 from streamcore.cache.breaker import BreakerState
 from streamcore.cache.redis_client import create_redis
+from streamcore.cache.rendered import Renderings
 from streamcore.db.database import UNAVAILABLE_ERRORS, Database, database_context
 from streamcore.db.metrics import watch_pools
 from streamcore.db.schemas import Schema
@@ -31,6 +32,8 @@ DB_KEY = web.AppKey("db", Database)
 DB_POOL_KEY = web.AppKey("db_pool", asyncpg.Pool)
 REDIS_KEY = web.AppKey("redis", aioredis.Redis)
 CACHE_KEY = web.AppKey("cache", Cache)
+# Response bodies rendered from cached values, per caller variant (titles/handlers.py).
+RENDERED_KEY = web.AppKey("rendered", Renderings[bytes])
 METRICS_KEY = web.AppKey("metrics", CatalogMetrics)
 STORAGE_KEY = web.AppKey("storage", S3Storage)
 CELERY_KEY = web.AppKey("celery", Celery)
@@ -65,6 +68,9 @@ async def cache(app: web.Application) -> AsyncIterator[None]:
         unavailable=UNAVAILABLE_ERRORS,
     )
     app[CACHE_KEY] = catalog_cache
+    # As many as the LRU holds values; none without a cache (every read is then a load).
+    settings = app[SETTINGS_KEY].cache
+    app[RENDERED_KEY] = Renderings(settings.local_max_entries if settings.enabled else 0)
     yield
     await catalog_cache.aclose()
 

@@ -104,6 +104,12 @@ def _cdn_urls(
 HOUR = 3600
 
 
+def image_expiry(ttl_s: int, now: float) -> int:
+    """When an image URL signed at `now` for `ttl_s` expires: rounded up to a whole hour, so
+    that the URL changes only when this does (a rendering may be kept until then)."""
+    return -(-(int(now) + ttl_s) // HOUR) * HOUR
+
+
 def image_url(
     settings: Settings,
     adapters: list[CdnAdapter],
@@ -123,8 +129,7 @@ def image_url(
     origin = settings.origin
     assert origin.active_key_id is not None
     moment = int(now if now is not None else time.time())
-    expires = -(-(moment + ttl_s) // HOUR) * HOUR
-    ttl = expires - moment
+    ttl = image_expiry(ttl_s, moment) - moment
     token = signing.sign(
         origin.signing_keys, origin.active_key_id, scope or path, ttl_s=ttl, now=moment
     )

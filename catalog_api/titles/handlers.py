@@ -3,7 +3,9 @@
 Reads go through the cache (LRU, Redis, then `queries.title_document` / `queries.title_page`,
 which return plain documents), are filtered by the caller's maturity level (`visibility.py`
 says where and why), then `views.Presenter` signs image URLs and marks premium titles the
-caller's plan does not include as locked (catalog_api/locks.py). Every write is one transaction
+caller's plan does not include as locked (catalog_api/locks.py). The encoded body is kept per
+cached value and caller variant (`Presenter.variant`, streamcore/cache/rendered.py), so that a
+cache hit of a variant seen before sends bytes already made. Every write is one transaction
 (`writes.py`), then `effects.after_title_write` does what must follow the commit.
 """
 
@@ -20,7 +22,7 @@ from aiohttp import web
 from catalog_api import certifications
 from catalog_api.caller import actor, visible_certifications
 from catalog_api.locks import Locks, caller_locks
-from catalog_api.resources import CACHE_KEY, DB_KEY
+from catalog_api.resources import CACHE_KEY, DB_KEY, RENDERED_KEY
 from catalog_api.titles import cursor, images, posters, queries, visibility, writes
 from catalog_api.titles.effects import TitleChange, after_title_write
 from catalog_api.titles.models import (
@@ -37,6 +39,7 @@ from catalog_api.titles.writes import Written
 from streamcore.assets import keys
 from streamcore.auth.principal import principal
 from streamcore.cache import CacheResult, catalog_cache
+from streamcore.web.json_bytes import encode, json_bytes_response
 from streamcore.web.service import SETTINGS_KEY, NotFound
 from streamcore.web.validation import json_body, path_uuid, query_params
 
@@ -97,8 +100,12 @@ async def list_titles(request: web.Request) -> web.Response:
         depends_on=(catalog_cache.TITLES, catalog_cache.ASSETS),
     )  # fmt: skip
     locks = await caller_locks(request)
-    body = Presenter(request.app, locks).page(result.value, query)
-    return web.json_response(body, headers=_cache_headers(request, result, locks))
+    presenter = Presenter(request.app, locks)
+    body = request.app[RENDERED_KEY].get_or_render(
+        result.raw, ("page", query.cache_key(), presenter.variant()),
+        lambda: encode(presenter.page(result.value, query)),
+    )  # fmt: skip
+    return json_bytes_response(body, headers=_cache_headers(request, result, locks))
 
 
 @routes.get("/v1/titles/{title_id}")
@@ -114,12 +121,19 @@ async def get_title(request: web.Request) -> web.Response:
         depends_on=(catalog_cache.title(title_id), catalog_cache.ASSETS),
     )  # fmt: skip
     allowed = visible_certifications(request)
-    document = result.value and visibility.visible_document(result.value, allowed)
-    if document is None:  # hidden from the caller's maturity level: as if absent
-        raise NotFound(f"no title with id {title_id}")
     locks = await caller_locks(request)
-    return web.json_response(Presenter(request.app, locks).title(document),
-                             headers=_cache_headers(request, result, locks))  # fmt: skip
+    presenter = Presenter(request.app, locks)
+
+    def render() -> bytes:
+        document = result.value and visibility.visible_document(result.value, allowed)
+        if document is None:  # hidden from the caller's maturity level: as if absent
+            raise NotFound(f"no title with id {title_id}")
+        return encode(presenter.title(document))
+
+    body = request.app[RENDERED_KEY].get_or_render(
+        result.raw, ("title", allowed, presenter.variant()), render
+    )
+    return json_bytes_response(body, headers=_cache_headers(request, result, locks))
 
 
 async def _written(request: web.Request, written: Written, status: int = 200) -> web.Response:

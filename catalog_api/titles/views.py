@@ -1,12 +1,16 @@
 """Documents to responses: image paths become signed CDN URLs, positions become cursors, and
 each title (episodes too) says whether it is ``locked`` to the caller (catalog_api/locks.py).
 
-Done per response, after any cache: signing is one HMAC per image folder, and the URLs are the
-same all hour long (see cdn_adapters.playback.image_url); locks are the caller's own.
+Done after any cache: signing is one HMAC per image folder, and the URLs are the same all hour
+long (see cdn_adapters.playback.image_url); locks are the caller's own. What a presentation
+depends on besides the document is `Presenter.variant()`, so that handlers may keep its
+encoded result for the next caller of the same variant (streamcore/cache/rendered.py).
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Hashable
 from typing import Any
 
 from aiohttp import web
@@ -15,7 +19,8 @@ from catalog_api.locks import UNLOCKED, Locks
 from catalog_api.resources import ADAPTERS_KEY
 from catalog_api.titles import cursor
 from catalog_api.titles.models import TitleQuery
-from cdn_adapters.playback import image_url
+from cdn_adapters.playback import image_expiry, image_url
+from streamcore.entitlements import Access
 from streamcore.web.service import SETTINGS_KEY
 
 
@@ -27,19 +32,30 @@ def image_scope(path: str) -> str:
 
 
 class Presenter:
-    def __init__(self, app: web.Application, locks: Locks = UNLOCKED) -> None:
-        """`locks`: the caller's (`locks.caller_locks`); writers (admins) have none."""
+    def __init__(
+        self, app: web.Application, locks: Locks = UNLOCKED, now: float | None = None
+    ) -> None:
+        """`locks`: the caller's (`locks.caller_locks`); writers (admins) have none. `now`:
+        the moment URLs are signed at (one for the whole presentation, and its variant)."""
         self.settings = app[SETTINGS_KEY]
         self._locks = locks
         self._adapters = app[ADAPTERS_KEY]
         self._ttl_s = self.settings.origin.playback_ttl_s
+        self._now = int(now if now is not None else time.time())
+
+    def variant(self) -> Hashable:
+        """All a presentation depends on besides its document (and a page's query): whether
+        premium titles are locked (every access level but free is locked alike, see
+        `Locks.locked`) and when the signed URLs expire (they change only then)."""
+        return (self._locks.locked(Access.PREMIUM), image_expiry(self._ttl_s, self._now))
 
     def _url(self, path: str | None) -> str | None:
         if not path:
             return None
         return image_url(
-            self.settings, self._adapters, path, ttl_s=self._ttl_s, scope=image_scope(path)
-        )
+            self.settings, self._adapters, path, ttl_s=self._ttl_s, scope=image_scope(path),
+            now=self._now,
+        )  # fmt: skip
 
     def _with_images(self, document: dict[str, Any]) -> dict[str, Any]:
         presented = {k: v for k, v in document.items() if k != "image_paths"}

@@ -5,12 +5,17 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 from uuid import UUID
 
-from catalog_api.titles.views import image_scope
+from aiohttp import web
+
+from catalog_api.locks import UNLOCKED, Locks
+from catalog_api.resources import ADAPTERS_KEY
+from catalog_api.titles.views import Presenter, image_scope
 from cdn_adapters.playback import image_url
 from cdn_adapters.registry import build_adapters
-from streamcore import signing
+from streamcore import entitlements, signing
 from streamcore.assets.keys import asset_image_paths
 from streamcore.settings import Settings
+from streamcore.web.service import SETTINGS_KEY
 
 POSTER = "/titles/5b1f6e2c-9d7a-4c3e-8f1a-2b6d0e9c7a41/0123456789ab/poster.jpg"
 THUMB = POSTER.replace("poster.jpg", "thumb.jpg")
@@ -56,3 +61,28 @@ def test_an_asset_lends_its_widest_and_narrowest_jpeg_posters() -> None:
     assert image_scope(paths["poster"]) == f"/assets/{asset}/v3/"
     assert asset_image_paths(UUID(asset), 0, images) == {}
     assert asset_image_paths(UUID(asset), 2, {}) == {}
+
+
+def presenter_app(settings: Settings) -> web.Application:
+    app = web.Application()
+    app[SETTINGS_KEY] = settings
+    app[ADAPTERS_KEY] = build_adapters(settings)
+    return app
+
+
+def test_a_presentation_changes_only_with_its_variant(settings: Settings) -> None:
+    """Handlers keep a presentation per variant: equal variants must present alike."""
+    app = presenter_app(settings)
+    document = {"id": "5b1f6e2c-9d7a-4c3e-8f1a-2b6d0e9c7a41", "access": "premium",
+                "image_paths": {"poster": POSTER, "thumbnail": THUMB}}  # fmt: skip
+    free = Locks(entitlements.free(settings))
+    seen: dict[object, dict[str, object]] = {}
+    # The moments around the hour the URLs' expiry moves to the next one.
+    boundary = NOON + 2 * HOUR - settings.origin.playback_ttl_s % HOUR
+    for locks in (UNLOCKED, free):
+        for now in (NOON + 1, boundary - 1, boundary, boundary + 1, boundary + HOUR):
+            presenter = Presenter(app, locks, now=now)
+            presented = presenter.title(document)
+            assert seen.setdefault(presenter.variant(), presented) == presented
+    assert len(seen) == 2 * 3  # locked or not, times three expiries
+    assert {p["locked"] for p in seen.values()} == {True, False}
