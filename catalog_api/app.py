@@ -11,6 +11,7 @@ from catalog_api.metrics import CatalogMetrics
 from catalog_api.permissions import PERMISSIONS
 from catalog_api.rate_classes import RATE_CLASSES
 from catalog_api.titles.handlers import routes as title_routes
+from cdn_adapters.playback import ImageUrls
 from cdn_adapters.registry import build_adapters
 from streamcore.auth.middleware import authentication, authorization, remote_keys
 from streamcore.ratelimit.guard import RateGuard
@@ -38,7 +39,10 @@ def create_app(settings: Settings) -> web.Application:
     app[SETTINGS_KEY] = settings
     guard.install(app)
     app[resources.METRICS_KEY] = metrics
-    app[resources.ADAPTERS_KEY] = build_adapters(settings)
+    app[resources.ADAPTERS_KEY] = adapters = build_adapters(settings)
+    # About as many images as the cache holds titles (a title has two, as have its assets).
+    image_urls = ImageUrls(settings, adapters, 4 * settings.cache.local_max_entries)
+    app[resources.IMAGE_URLS_KEY] = image_urls
     app.cleanup_ctx.extend(
         [
             remote_keys,  # the auth service's public keys (its JWKS, through the gateway)

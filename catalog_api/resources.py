@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Hashable
 from functools import partial
 from typing import Any
 
@@ -15,10 +15,11 @@ from celery import Celery
 
 from catalog_api.metrics import CatalogMetrics
 from cdn_adapters.base import CdnAdapter
+from cdn_adapters.playback import ImageUrls
 from streamcore.cache import Cache
 from streamcore.cache.breaker import BreakerState
+from streamcore.cache.memo import Memo
 from streamcore.cache.redis_client import create_redis
-from streamcore.cache.rendered import Renderings
 from streamcore.db.database import UNAVAILABLE_ERRORS, Database, database_context
 from streamcore.db.metrics import watch_pools
 from streamcore.db.schemas import Schema
@@ -33,11 +34,13 @@ DB_POOL_KEY = web.AppKey("db_pool", asyncpg.Pool)
 REDIS_KEY = web.AppKey("redis", aioredis.Redis)
 CACHE_KEY = web.AppKey("cache", Cache)
 # Response bodies rendered from cached values, per caller variant (titles/handlers.py).
-RENDERED_KEY = web.AppKey("rendered", Renderings[bytes])
+RENDERED_KEY = web.AppKey("rendered", Memo[tuple[bytes, Hashable], bytes])
 METRICS_KEY = web.AppKey("metrics", CatalogMetrics)
 STORAGE_KEY = web.AppKey("storage", S3Storage)
 CELERY_KEY = web.AppKey("celery", Celery)
 ADAPTERS_KEY = web.AppKey("cdn_adapters", list[CdnAdapter])
+# Image URLs, each signed once for its expiry hour (titles/views.py).
+IMAGE_URLS_KEY = web.AppKey("image_urls", ImageUrls)
 ENTITLEMENTS_KEY = web.AppKey("entitlements", EntitlementsClient)
 
 log = logging.getLogger(__name__)
@@ -70,7 +73,7 @@ async def cache(app: web.Application) -> AsyncIterator[None]:
     app[CACHE_KEY] = catalog_cache
     # As many as the LRU holds values; none without a cache (every read is then a load).
     settings = app[SETTINGS_KEY].cache
-    app[RENDERED_KEY] = Renderings(settings.local_max_entries if settings.enabled else 0)
+    app[RENDERED_KEY] = Memo(settings.local_max_entries if settings.enabled else 0)
     yield
     await catalog_cache.aclose()
 

@@ -19,6 +19,7 @@ from uuid import UUID
 from cdn_adapters.base import CdnAdapter, TokenMode
 from streamcore import signing
 from streamcore.assets import keys
+from streamcore.cache.memo import Memo
 from streamcore.settings import Settings
 
 MANIFESTS = {"hls": "master.m3u8", "dash": "manifest.mpd"}
@@ -142,3 +143,25 @@ def image_url(
         return adapter.asset_url(signing.path_url("", token, path))
     query_path = signing.query_url("", token, path, origin.token_param)
     return adapter.signed_url(query_path, ttl_s=ttl, scope=scope)
+
+
+class ImageUrls:
+    """`image_url`, each URL signed once for its expiry hour and then reused.
+
+    A URL changes only with its expiry (`image_expiry`), so the one made first in the hour is
+    the one every response of the hour carries: for the origin and path-token CDNs the very
+    same bytes `image_url` would make; for query-token CDNs, whose adapters read their own
+    clock, the same expiry to the second. What is kept is bounded (``max_entries``)."""
+
+    def __init__(self, settings: Settings, adapters: list[CdnAdapter], max_entries: int) -> None:
+        self._settings, self._adapters = settings, adapters
+        self._memo: Memo[tuple[str, str | None, int, int], str] = Memo(max_entries)
+
+    def url(self, path: str, *, ttl_s: int, scope: str | None = None, now: float) -> str:
+        moment = int(now)
+        return self._memo.get_or_make(
+            (path, scope, ttl_s, image_expiry(ttl_s, moment)),
+            lambda: image_url(
+                self._settings, self._adapters, path, ttl_s=ttl_s, scope=scope, now=moment
+            ),
+        )

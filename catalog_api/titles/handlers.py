@@ -4,7 +4,7 @@ Reads go through the cache (LRU, Redis, then `queries.title_document` / `queries
 which return plain documents), are filtered by the caller's maturity level (`visibility.py`
 says where and why), then `views.Presenter` signs image URLs and marks premium titles the
 caller's plan does not include as locked (catalog_api/locks.py). The encoded body is kept per
-cached value and caller variant (`Presenter.variant`, streamcore/cache/rendered.py), so that a
+cached value and caller variant (`Presenter.variant`, streamcore/cache/memo.py), so that a
 cache hit of a variant seen before sends bytes already made. Every write is one transaction
 (`writes.py`), then `effects.after_title_write` does what must follow the commit.
 """
@@ -95,16 +95,17 @@ async def list_titles(request: web.Request) -> web.Response:
     async def load() -> dict[str, Any]:
         return await queries.title_page(db.reader(who), query)
 
+    key = query.cache_key()
     result = await request.app[CACHE_KEY].get_or_load(
-        query.cache_key(), load, settings.cache.list_ttl_s,
+        key, load, settings.cache.list_ttl_s,
         depends_on=(catalog_cache.TITLES, catalog_cache.ASSETS),
     )  # fmt: skip
     locks = await caller_locks(request)
     presenter = Presenter(request.app, locks)
-    body = request.app[RENDERED_KEY].get_or_render(
-        result.raw, ("page", query.cache_key(), presenter.variant()),
+    body = request.app[RENDERED_KEY].get_or_make(
+        (result.raw, ("page", key, presenter.variant())),
         lambda: encode(presenter.page(result.value, query)),
-    )  # fmt: skip
+    )
     return json_bytes_response(body, headers=_cache_headers(request, result, locks))
 
 
@@ -130,8 +131,8 @@ async def get_title(request: web.Request) -> web.Response:
             raise NotFound(f"no title with id {title_id}")
         return encode(presenter.title(document))
 
-    body = request.app[RENDERED_KEY].get_or_render(
-        result.raw, ("title", allowed, presenter.variant()), render
+    body = request.app[RENDERED_KEY].get_or_make(
+        (result.raw, ("title", allowed, presenter.variant())), render
     )
     return json_bytes_response(body, headers=_cache_headers(request, result, locks))
 

@@ -1,10 +1,11 @@
 """Documents to responses: image paths become signed CDN URLs, positions become cursors, and
 each title (episodes too) says whether it is ``locked`` to the caller (catalog_api/locks.py).
 
-Done after any cache: signing is one HMAC per image folder, and the URLs are the same all hour
-long (see cdn_adapters.playback.image_url); locks are the caller's own. What a presentation
-depends on besides the document is `Presenter.variant()`, so that handlers may keep its
-encoded result for the next caller of the same variant (streamcore/cache/rendered.py).
+Done after any cache: signing is one HMAC per image, and the URLs are the same all hour long
+(see cdn_adapters.playback.image_url), so each is signed once an hour (`ImageUrls`); locks are
+the caller's own. What a presentation depends on besides the document is
+`Presenter.variant()`, so that handlers may keep its encoded result for the next caller of the
+same variant (streamcore/cache/memo.py).
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ from typing import Any
 from aiohttp import web
 
 from catalog_api.locks import UNLOCKED, Locks
-from catalog_api.resources import ADAPTERS_KEY
+from catalog_api.resources import IMAGE_URLS_KEY
 from catalog_api.titles import cursor
 from catalog_api.titles.models import TitleQuery
-from cdn_adapters.playback import image_expiry, image_url
+from cdn_adapters.playback import image_expiry
 from streamcore.entitlements import Access
 from streamcore.web.service import SETTINGS_KEY
 
@@ -39,7 +40,7 @@ class Presenter:
         the moment URLs are signed at (one for the whole presentation, and its variant)."""
         self.settings = app[SETTINGS_KEY]
         self._locks = locks
-        self._adapters = app[ADAPTERS_KEY]
+        self._urls = app[IMAGE_URLS_KEY]
         self._ttl_s = self.settings.origin.playback_ttl_s
         self._now = int(now if now is not None else time.time())
 
@@ -52,10 +53,7 @@ class Presenter:
     def _url(self, path: str | None) -> str | None:
         if not path:
             return None
-        return image_url(
-            self.settings, self._adapters, path, ttl_s=self._ttl_s, scope=image_scope(path),
-            now=self._now,
-        )  # fmt: skip
+        return self._urls.url(path, ttl_s=self._ttl_s, scope=image_scope(path), now=self._now)
 
     def _with_images(self, document: dict[str, Any]) -> dict[str, Any]:
         presented = {k: v for k, v in document.items() if k != "image_paths"}

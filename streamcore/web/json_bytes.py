@@ -2,7 +2,7 @@
 
 The bytes are exactly those `aiohttp.web.json_response` sends (the standard `json.dumps`,
 ASCII-escaped, as UTF-8), and so is the Content-Type: a body kept by
-`streamcore.cache.rendered.Renderings` and one built for this request are indistinguishable.
+`streamcore.cache.memo.Memo` and one built for this request are indistinguishable.
 """
 
 from __future__ import annotations

@@ -8,9 +8,9 @@ from uuid import UUID
 from aiohttp import web
 
 from catalog_api.locks import UNLOCKED, Locks
-from catalog_api.resources import ADAPTERS_KEY
+from catalog_api.resources import IMAGE_URLS_KEY
 from catalog_api.titles.views import Presenter, image_scope
-from cdn_adapters.playback import image_url
+from cdn_adapters.playback import ImageUrls, image_url
 from cdn_adapters.registry import build_adapters
 from streamcore import entitlements, signing
 from streamcore.assets.keys import asset_image_paths
@@ -66,7 +66,7 @@ def test_an_asset_lends_its_widest_and_narrowest_jpeg_posters() -> None:
 def presenter_app(settings: Settings) -> web.Application:
     app = web.Application()
     app[SETTINGS_KEY] = settings
-    app[ADAPTERS_KEY] = build_adapters(settings)
+    app[IMAGE_URLS_KEY] = ImageUrls(settings, build_adapters(settings), 100)
     return app
 
 
@@ -86,3 +86,9 @@ def test_a_presentation_changes_only_with_its_variant(settings: Settings) -> Non
             assert seen.setdefault(presenter.variant(), presented) == presented
     assert len(seen) == 2 * 3  # locked or not, times three expiries
     assert {p["locked"] for p in seen.values()} == {True, False}
+    # Kept URLs are those image_url signs at that moment.
+    moment = boundary + 1
+    url = image_url(
+        settings, build_adapters(settings), POSTER, ttl_s=600, scope="/titles/", now=moment
+    )
+    assert app[IMAGE_URLS_KEY].url(POSTER, ttl_s=600, scope="/titles/", now=moment - 1) == url

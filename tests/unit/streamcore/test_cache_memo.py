@@ -1,4 +1,5 @@
-"""Renderings: one rendering per (value, variant), bounded, and never one of another value."""
+"""Memo: one result per key, bounded, least recently used out, failures not kept; and the
+JSON bytes kept bodies are made of."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 import pytest
 from aiohttp import web
 
-from streamcore.cache.rendered import Renderings
+from streamcore.cache.memo import Memo
 from streamcore.web.json_bytes import encode, json_bytes_response
 
 
@@ -16,48 +17,48 @@ def counting(calls: list[str], text: str) -> bytes:
     return text.encode()
 
 
-def test_a_value_is_rendered_once_per_variant() -> None:
-    kept: Renderings[bytes] = Renderings(10)
+def test_a_key_is_made_once() -> None:
+    kept: Memo[tuple[bytes, object], bytes] = Memo(10)
     calls: list[str] = []
     raw = b'{"id":1}'
-    assert kept.get_or_render(raw, ("a", 1), lambda: counting(calls, "A")) == b"A"
-    assert kept.get_or_render(raw, ("a", 1), lambda: counting(calls, "again")) == b"A"
-    assert kept.get_or_render(raw, ("b", 1), lambda: counting(calls, "B")) == b"B"
+    assert kept.get_or_make((raw, ("a", 1)), lambda: counting(calls, "A")) == b"A"
+    assert kept.get_or_make((raw, ("a", 1)), lambda: counting(calls, "again")) == b"A"
+    assert kept.get_or_make((raw, ("b", 1)), lambda: counting(calls, "B")) == b"B"
     assert calls == ["A", "B"]
 
 
-def test_a_new_value_is_rendered_again_even_for_the_same_variant() -> None:
-    kept: Renderings[bytes] = Renderings(10)
+def test_a_new_value_is_another_key_even_for_the_same_variant() -> None:
+    kept: Memo[tuple[bytes, object], bytes] = Memo(10)
     calls: list[str] = []
-    kept.get_or_render(b'{"v":1}', "x", lambda: counting(calls, "one"))
+    kept.get_or_make((b'{"v":1}', "x"), lambda: counting(calls, "one"))
     # After a write the cache holds other bytes: the old rendering is never their answer.
-    assert kept.get_or_render(b'{"v":2}', "x", lambda: counting(calls, "two")) == b"two"
+    assert kept.get_or_make((b'{"v":2}', "x"), lambda: counting(calls, "two")) == b"two"
     assert calls == ["one", "two"]
 
 
 def test_the_least_recently_used_goes_first_and_zero_keeps_nothing() -> None:
-    kept: Renderings[bytes] = Renderings(2)
+    kept: Memo[tuple[bytes, object], bytes] = Memo(2)
     calls: list[str] = []
     for raw in (b"1", b"2", b"1", b"3"):
-        kept.get_or_render(raw, None, lambda raw=raw: counting(calls, raw.decode()))
+        kept.get_or_make((raw, None), lambda raw=raw: counting(calls, raw.decode()))
     assert len(kept) == 2
-    kept.get_or_render(b"1", None, lambda: counting(calls, "1 again"))
-    kept.get_or_render(b"2", None, lambda: counting(calls, "2 again"))
+    kept.get_or_make((b"1", None), lambda: counting(calls, "1 again"))
+    kept.get_or_make((b"2", None), lambda: counting(calls, "2 again"))
     assert calls == ["1", "2", "3", "2 again"]
-    none: Renderings[bytes] = Renderings(0)
-    none.get_or_render(b"1", None, lambda: counting(calls, "a"))
-    none.get_or_render(b"1", None, lambda: counting(calls, "b"))
+    none: Memo[tuple[bytes, object], bytes] = Memo(0)
+    none.get_or_make((b"1", None), lambda: counting(calls, "a"))
+    none.get_or_make((b"1", None), lambda: counting(calls, "b"))
     assert len(none) == 0 and calls[-2:] == ["a", "b"]
 
 
-def test_a_failed_rendering_is_not_kept() -> None:
-    kept: Renderings[bytes] = Renderings(10)
+def test_a_failure_is_not_kept() -> None:
+    kept: Memo[tuple[bytes, object], bytes] = Memo(10)
 
     def hidden() -> bytes:
         raise LookupError("hidden")
 
     with pytest.raises(LookupError):
-        kept.get_or_render(b"1", None, hidden)
+        kept.get_or_make((b"1", None), hidden)
     assert len(kept) == 0
 
 
