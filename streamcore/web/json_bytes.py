@@ -1,21 +1,24 @@
 """JSON responses from bytes encoded once, so that an encoding can be kept and sent again.
 
-The bytes are exactly those `aiohttp.web.json_response` sends (the standard `json.dumps`,
-ASCII-escaped, as UTF-8), and so is the Content-Type: a body kept by
-`streamcore.cache.memo.Memo` and one built for this request are indistinguishable.
+Encoded by orjson (a tenth of the standard `json.dumps`' time on our documents): compact, UTF-8
+rather than ASCII escapes, keys in insertion order, floats in their shortest round-tripping
+form. Clients decode the same values as from `aiohttp.web.json_response` (tested in
+tests/unit/streamcore/test_cache_memo.py), and the Content-Type is the same. Unlike
+`json.dumps`, orjson refuses integers beyond 64 bits (none of our documents has one) and
+writes NaN as null (our documents come from JSON, which has none).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
 from aiohttp import web
 
 
 def encode(value: Any) -> bytes:
-    return json.dumps(value).encode()
+    return orjson.dumps(value)
 
 
 def json_bytes_response(

@@ -8,7 +8,9 @@ import json
 import pytest
 from aiohttp import web
 
+from streamcore.cache.envelope import encode_value
 from streamcore.cache.memo import Memo
+from streamcore.cache.result import CacheResult
 from streamcore.web.json_bytes import encode, json_bytes_response
 
 
@@ -62,11 +64,21 @@ def test_a_failure_is_not_kept() -> None:
     assert len(kept) == 0
 
 
-def test_json_bytes_are_those_aiohttp_sends() -> None:
-    value = {"title": "Amélie 東京", "rating": 7.25, "big": 1e16, "tiny": 1e-7, "none": None,
-             "z": [1, 2], "a": {"nested": True}}  # fmt: skip
-    expected = web.json_response(value, headers={"Vary": "Authorization"})
+def test_json_bytes_decode_to_what_aiohttp_sent() -> None:
+    value = {"title": "Amélie 東京 \u2028", "rating": 7.25, "big": 1e16, "tiny": 1e-7,
+             "sum": 0.1 + 0.2, "neg": -0.0, "int": 2**62, "none": None, "z": [1, 2],
+             "created_at": "2026-01-01T00:00:00+00:00", "a": {"nested": True}}  # fmt: skip
+    before = web.json_response(value, headers={"Vary": "Authorization"})
     sent = json_bytes_response(encode(value), headers={"Vary": "Authorization"})
-    assert sent.body == expected.body
-    assert dict(sent.headers) == dict(expected.headers)
-    assert list(json.loads(sent.body)) == list(value)  # key order kept
+    assert isinstance(before.body, bytes) and isinstance(sent.body, bytes)
+    decoded = json.loads(sent.body)
+    assert decoded == json.loads(before.body) == value
+    assert list(decoded) == list(value)  # key order kept
+    assert "Amélie 東京".encode() in sent.body  # UTF-8, as the charset says
+    assert dict(sent.headers) == dict(before.headers)
+
+
+def test_cached_values_decode_as_json_does() -> None:
+    value = {"id": "5b1f6e2c-9d7a-4c3e-8f1a-2b6d0e9c7a41", "t": "Amélie", "r": 7.25, "x": [1e16]}
+    raw = encode_value(value)
+    assert CacheResult(raw, stale=False, tier="local").value == json.loads(raw) == value
