@@ -84,8 +84,14 @@ def api_process(settings: Settings, port: int, *, cache: bool) -> Iterator[str]:
         "STREAMCORE_STACK__DATA_DIR": str(settings.stack.data_dir),
         "STREAMCORE_STACK__POSTGRES_REPLICAS": str(settings.stack.postgres_replicas),
         "STREAMCORE_CATALOG_API__PORT": str(port),
+        # Its CPU agent too: the stack's catalog instance holds the configured one.
+        "STREAMCORE_CATALOG_API__AGENT_PORT": str(_free_port()),
         "STREAMCORE_CACHE__ENABLED": "true" if cache else "false",
         "STREAMCORE_LOG_LEVEL": "WARNING",
+        # One address sending 200 reads a second is far over an anonymous read budget (100 a
+        # minute): the bench's loopback is exempt, as monitoring would be. The limiter's own
+        # cost per request is bench/ratelimit.py's measurement, not this one's.
+        "STREAMCORE_RATELIMIT__EXEMPT_NETWORKS": '["127.0.0.0/8", "::1/128"]',
     }
     process = subprocess.Popen([sys.executable, "-m", "catalog_api"], env=env)
     base = f"http://127.0.0.1:{port}"
