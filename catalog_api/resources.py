@@ -62,6 +62,11 @@ async def redis_client(app: web.Application) -> AsyncIterator[None]:
     await client.aclose()
 
 
+def _rendered_bytes(key: tuple[bytes, Hashable], body: bytes) -> int:
+    # The key holds the cached value's bytes: they count as much as the body.
+    return len(key[0]) + len(body)
+
+
 async def cache(app: web.Application) -> AsyncIterator[None]:
     """The catalog's cache, over the Redis client (so it opens after redis_client)."""
     catalog_cache = Cache(
@@ -73,7 +78,11 @@ async def cache(app: web.Application) -> AsyncIterator[None]:
     app[CACHE_KEY] = catalog_cache
     # As many as the LRU holds values; none without a cache (every read is then a load).
     settings = app[SETTINGS_KEY].cache
-    app[RENDERED_KEY] = Memo(settings.local_max_entries if settings.enabled else 0)
+    app[RENDERED_KEY] = Memo(
+        settings.local_max_entries if settings.enabled else 0,
+        max_weight=settings.rendered_max_bytes,
+        weigh=_rendered_bytes,
+    )
     yield
     await catalog_cache.aclose()
 

@@ -142,6 +142,10 @@ class CacheSettings(_Section):
     # The in-process LRU: small and short-lived, since other processes cannot invalidate it.
     local_max_entries: int = Field(10_000, ge=0)
     local_ttl_s: float = Field(2.0, ge=0)
+    # Response bodies rendered from cached values (with the values' bytes that key them), kept
+    # beside the LRU so that a hit sends bytes already made: at most as many as it holds
+    # entries, and at most this many bytes in all.
+    rendered_max_bytes: int = Field(64 * 1024 * 1024, ge=0)
     # Last-known answers, served (marked stale) when the database is unavailable.
     stale_ttl_s: float = Field(24 * 3600.0, ge=0)
     # Across processes, one rebuild per key at a time: the lock's lifetime, and how long

@@ -22,10 +22,21 @@ V = TypeVar("V")
 
 
 class Memo(Generic[K, V]):
-    def __init__(self, max_entries: int) -> None:
-        """``max_entries`` 0 keeps nothing (every call makes)."""
+    def __init__(
+        self,
+        max_entries: int,
+        *,
+        max_weight: int | None = None,
+        weigh: Callable[[K, V], int] | None = None,
+    ) -> None:
+        """``max_entries`` 0 keeps nothing (every call makes). With ``weigh``, what is kept
+        also weighs at most ``max_weight`` in all (say, bytes of keys and bodies), and a
+        result heavier than that on its own is made but not kept."""
         self.max_entries = max_entries
+        self.max_weight, self._weigh = max_weight, weigh
+        self.weight = 0
         self._entries: OrderedDict[K, V] = OrderedDict()
+        self._weights: dict[K, int] = {}
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -38,8 +49,16 @@ class Memo(Generic[K, V]):
             self._entries.move_to_end(key)
             return found
         made = make()
-        if self.max_entries > 0:
-            self._entries[key] = made
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
+        weight = self._weigh(key, made) if self._weigh is not None else 0
+        if self.max_entries <= 0 or (self.max_weight is not None and weight > self.max_weight):
+            return made
+        self._entries[key] = made
+        if weight:
+            self._weights[key] = weight
+            self.weight += weight
+        while len(self._entries) > self.max_entries or (
+            self.max_weight is not None and self.weight > self.max_weight
+        ):
+            old, _ = self._entries.popitem(last=False)
+            self.weight -= self._weights.pop(old, 0)
         return made

@@ -82,3 +82,15 @@ def test_cached_values_decode_as_json_does() -> None:
     value = {"id": "5b1f6e2c-9d7a-4c3e-8f1a-2b6d0e9c7a41", "t": "Amélie", "r": 7.25, "x": [1e16]}
     raw = encode_value(value)
     assert CacheResult(raw, stale=False, tier="local").value == json.loads(raw) == value
+
+
+def test_a_weight_bound_drops_the_least_recently_used_and_never_keeps_one_too_heavy() -> None:
+    kept: Memo[str, bytes] = Memo(100, max_weight=10, weigh=lambda key, body: len(body))
+    kept.get_or_make("a", lambda: b"aaaa")
+    kept.get_or_make("b", lambda: b"bbbb")
+    kept.get_or_make("a", lambda: b"unused")  # "a" is now the most recently used
+    kept.get_or_make("c", lambda: b"cccc")  # 12 > 10: "b" goes
+    assert kept.weight == 8 and len(kept) == 2
+    assert kept.get_or_make("b", lambda: b"made again") == b"made again"
+    assert kept.get_or_make("huge", lambda: b"x" * 11) == b"x" * 11
+    assert kept.weight <= 10 and kept.get_or_make("huge", lambda: b"again") == b"again"
