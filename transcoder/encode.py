@@ -1,4 +1,4 @@
-"""Run the planned ladder and the frame extractions; return the files they produced."""
+"""Run the planned ladder, with the poster and storyboard frames, and return its files."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Literal
 
 from transcoder import ffmpeg_args, layout
-from transcoder.ladder import ImagesConfig, LadderPlan
+from transcoder.ladder import FramePlan, LadderPlan
 from transcoder.probe import SourceInfo
 from transcoder.runner import run_ffmpeg
 
@@ -32,21 +32,22 @@ class Track:
 
 
 @dataclass(frozen=True)
+class Frames:
+    poster: Path
+    storyboard: tuple[Path, ...]  # thumbnail k shows time (k - 1) * interval_s
+    interval_s: float
+
+
+@dataclass(frozen=True)
 class EncodeResult:
     video: tuple[Track, ...]
     audio: Track | None
+    frames: Frames | None  # when the plan asked for them
     elapsed_s: float
 
     @property
     def tracks(self) -> tuple[Track, ...]:
         return self.video + ((self.audio,) if self.audio is not None else ())
-
-
-@dataclass(frozen=True)
-class Frames:
-    poster: Path
-    storyboard: tuple[Path, ...]  # thumbnail k shows time (k - 1) * interval_s
-    interval_s: float
 
 
 def encode_ladder(
@@ -56,13 +57,17 @@ def encode_ladder(
     ffmpeg: Path,
     on_progress: Callable[[float], None] | None,
     timeout_s: float,
+    frames: FramePlan | None = None,
 ) -> EncodeResult:
-    """Encode every rendition and the audio in one FFmpeg process, into `out_dir`."""
+    """Encode every rendition and the audio in one FFmpeg process, into `out_dir`; with
+    `frames`, that process also writes the poster and storyboard frames."""
+    if frames is not None:
+        frames.storyboard_dir.mkdir(parents=True, exist_ok=True)
     for rendition in plan.renditions:
         layout.video_dir(out_dir, rendition.name).mkdir(parents=True, exist_ok=True)
     if plan.audio is not None:
         layout.audio_dir(out_dir).mkdir(parents=True, exist_ok=True)
-    argv = ffmpeg_args.ladder_argv(ffmpeg, source.path, plan, out_dir)
+    argv = ffmpeg_args.ladder_argv(ffmpeg, source.path, plan, out_dir, frames)
     started = time.monotonic()
     run_ffmpeg(argv, timeout_s=timeout_s, duration_s=source.duration_s, on_progress=on_progress)
     elapsed = time.monotonic() - started
@@ -78,7 +83,8 @@ def encode_ladder(
         elapsed,
         source.duration_s / elapsed if elapsed else math.inf,
     )
-    return EncodeResult(video=video, audio=audio, elapsed_s=elapsed)
+    collected = _collect_frames(frames) if frames is not None else None
+    return EncodeResult(video=video, audio=audio, frames=collected, elapsed_s=elapsed)
 
 
 def _collect(kind: Literal["video", "audio"], name: str, directory: Path) -> Track:
@@ -94,78 +100,15 @@ def _collect(kind: Literal["video", "audio"], name: str, directory: Path) -> Tra
     return Track(kind=kind, name=name, directory=directory, init=init, segments=segments)
 
 
-def extract_frames(
-    source: SourceInfo,
-    frames_dir: Path,
-    ffmpeg: Path,
-    *,
-    images: ImagesConfig,
-    timeout_s: float,
-) -> Frames:
-    """A poster candidate (PNG at display size, capped) and storyboard thumbnails."""
-    frames_dir.mkdir(parents=True, exist_ok=True)
-    deadline = time.monotonic() + timeout_s
-    poster = _extract_poster(source, frames_dir / "poster.png", ffmpeg, images, timeout_s)
-    interval = max(
-        images.storyboard_interval_s, source.duration_s / images.storyboard_max_thumbnails
-    )
-    thumbs = _extract_storyboard(
-        source,
-        frames_dir / "storyboard",
-        ffmpeg,
-        interval_s=interval,
-        width=images.storyboard_width,
-        timeout_s=max(1.0, deadline - time.monotonic()),
-    )
-    return Frames(poster=poster, storyboard=thumbs, interval_s=interval)
-
-
-def _extract_poster(
-    source: SourceInfo, poster: Path, ffmpeg: Path, images: ImagesConfig, timeout_s: float
-) -> Path:
-    width, height = _fit(source, max(images.poster_widths))
-    argv = ffmpeg_args.poster_argv(
-        ffmpeg,
-        source.path,
-        poster,
-        start_s=source.duration_s * images.poster_skip_ratio,
-        window_s=images.poster_window_s,
-        width=width,
-        height=height,
-    )
-    run_ffmpeg(argv, timeout_s=timeout_s)
-    if not poster.is_file():
+def _collect_frames(frames: FramePlan) -> Frames:
+    if not frames.poster.is_file():
         raise EncodeError("FFmpeg wrote no poster frame")
-    return poster
-
-
-def _extract_storyboard(
-    source: SourceInfo,
-    folder: Path,
-    ffmpeg: Path,
-    *,
-    interval_s: float,
-    width: int,
-    timeout_s: float,
-) -> tuple[Path, ...]:
-    folder.mkdir(exist_ok=True)
-    fitted_w, fitted_h = _fit(source, width)
-    argv = ffmpeg_args.storyboard_argv(
-        ffmpeg, source.path, folder, interval_s=interval_s, width=fitted_w, height=fitted_h
-    )
-    run_ffmpeg(argv, timeout_s=timeout_s)
     # The fps filter may emit one frame at the very end; keep those inside the duration.
-    written = len(list(folder.glob("thumb_*.png")))
-    count = min(written, max(1, math.ceil(source.duration_s / interval_s)))
-    thumbs = tuple(folder / f"thumb_{number:05d}.png" for number in range(1, count + 1))
+    written = len(list(frames.storyboard_dir.glob("thumb_*.png")))
+    count = min(written, frames.thumbnail_limit)
+    thumbs = tuple(
+        frames.storyboard_dir / f"thumb_{number:05d}.png" for number in range(1, count + 1)
+    )
     if not thumbs or not all(path.is_file() for path in thumbs):
         raise EncodeError("FFmpeg wrote no storyboard thumbnails")
-    return thumbs
-
-
-def _fit(source: SourceInfo, max_width: int) -> tuple[int, int]:
-    """Display size scaled down (never up) to at most `max_width`, even dimensions."""
-    display_w, display_h = source.video.display_width, source.video.display_height
-    width = min(display_w, max_width)
-    height = display_h * width / display_w
-    return max(2, 2 * round(width / 2)), max(2, 2 * round(height / 2))
+    return Frames(poster=frames.poster, storyboard=thumbs, interval_s=frames.interval_s)

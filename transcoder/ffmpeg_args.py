@@ -12,7 +12,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from transcoder import layout
-from transcoder.ladder import AudioPlan, LadderPlan, Rendition
+from transcoder.ladder import AudioPlan, FramePlan, LadderPlan, Rendition
 
 # x264's B-pyramid reorders at most two frames (FFmpeg sets has_b_frames to 2 for it).
 _MAX_REORDER_FRAMES = 2
@@ -20,10 +20,16 @@ _MAX_REORDER_FRAMES = 2
 _AAC_PRIMING_SAMPLES = 1024
 
 
-def ladder_argv(ffmpeg: Path, source: Path, plan: LadderPlan, out_dir: Path) -> list[str]:
-    """One process for the whole ladder: decode once, split, encode each rung and the audio."""
+def ladder_argv(
+    ffmpeg: Path, source: Path, plan: LadderPlan, out_dir: Path, frames: FramePlan | None = None
+) -> list[str]:
+    """One process for the whole ladder: decode once, split, encode each rung and the audio.
+
+    With `frames`, the same decode also feeds the poster and storyboard images: two more
+    branches of the split, so the source is never decoded a second time for them.
+    """
     argv = [str(ffmpeg), *_global_args(progress=True), "-i", str(source)]
-    argv += ["-filter_complex", _ladder_filter_graph(plan)]
+    argv += ["-filter_complex", _ladder_filter_graph(plan, frames)]
     for index, rendition in enumerate(plan.renditions):
         argv += ["-map", f"[v{index}]"]
         argv += _x264_args(rendition, plan)
@@ -35,6 +41,14 @@ def ladder_argv(ffmpeg: Path, source: Path, plan: LadderPlan, out_dir: Path) -> 
         argv += _aac_args(plan.audio)
         argv += _clean_output_args()
         argv += _cmaf_track_args(layout.audio_dir(out_dir), plan)
+    if frames is not None:
+        # Frames as the branches pick them: never duplicated or dropped to a frame rate.
+        # The poster is one PNG written in place (-update) rather than numbered: its
+        # branch emits exactly one frame (see _poster_chain).
+        argv += ["-map", "[poster]", "-fps_mode", "passthrough", "-update", "1"]
+        argv += [str(frames.poster)]
+        argv += ["-map", "[thumbs]", "-fps_mode", "passthrough"]
+        argv += [str(frames.storyboard_dir / "thumb_%05d.png")]
     return argv
 
 
@@ -52,54 +66,6 @@ def timeline_offset_us(plan: LadderPlan) -> int:
         priming_s = Fraction(_AAC_PRIMING_SAMPLES, plan.audio.sample_rate)
         frames = max(frames, math.ceil(priming_s * plan.fps))
     return math.ceil(frames / plan.fps * 1_000_000)
-
-
-def poster_argv(
-    ffmpeg: Path,
-    source: Path,
-    out_png: Path,
-    *,
-    start_s: float,
-    window_s: float,
-    width: int,
-    height: int,
-) -> list[str]:
-    """The most representative frame of a window that starts after the fade-in, as a PNG."""
-    candidates_per_s = 2
-    window_frames = max(1, round(window_s * candidates_per_s))
-    return [
-        str(ffmpeg), *_global_args(progress=False),
-        # Input-side seek: jumps to the keyframe before start_s, then decodes accurately
-        # from there, skipping the black or fading first seconds many videos start with.
-        "-ss", f"{start_s:.3f}",
-        "-i", str(source),
-        "-map", "0:v:0",
-        # Two candidates a second, already at poster size (the thumbnail filter keeps its
-        # whole window in memory), then the frame closest to the window's average
-        # histogram: representative, rarely a blurred transition.
-        "-vf",
-        f"fps={candidates_per_s},scale={width}:{height},setsar=1,"
-        f"thumbnail=n={window_frames}",
-        "-frames:v", "1",
-        "-update", "1",
-        str(out_png),
-    ]  # fmt: skip
-
-
-def storyboard_argv(
-    ffmpeg: Path, source: Path, out_dir: Path, *, interval_s: float, width: int, height: int
-) -> list[str]:
-    """One small PNG every `interval_s` seconds from t=0: thumb_00001.png, thumb_00002.png..."""
-    rate = 1 / Fraction(interval_s).limit_denominator(1000)
-    return [
-        str(ffmpeg), *_global_args(progress=False),
-        "-i", str(source),
-        "-map", "0:v:0",
-        # fps picks the frame nearest each multiple of the interval; start_time=0 anchors
-        # the grid at the start of the video, so thumbnail k is at (k-1) * interval_s.
-        "-vf", f"fps=fps={rate}:start_time=0,scale={width}:{height},setsar=1",
-        str(out_dir / "thumb_%05d.png"),
-    ]  # fmt: skip
 
 
 def decode_check_argv(ffmpeg: Path, manifest: Path | str) -> list[str]:
@@ -132,15 +98,18 @@ def _global_args(*, progress: bool) -> list[str]:
     return args
 
 
-def _ladder_filter_graph(plan: LadderPlan) -> str:
+def _ladder_filter_graph(plan: LadderPlan, frames: FramePlan | None) -> str:
     count = len(plan.renditions)
+    labels = [f"[s{index}]" for index in range(count)]
+    if frames is not None:
+        labels += ["[sp]", "[st]"]
     fps = f"{plan.fps.numerator}/{plan.fps.denominator}"
     # Decode once: deinterlace only frames flagged interlaced, force constant frame rate
     # (start_time=0 pads a late first frame so video and audio both start at 0), then one
     # copy per rung. Keyframe times are then exact multiples of the frame duration.
     chains = [
         f"[0:v:0]bwdif=deint=interlaced,fps=fps={fps}:start_time=0,"
-        f"split={count}" + "".join(f"[s{index}]" for index in range(count))
+        f"split={len(labels)}" + "".join(labels)
     ]
     for index, rendition in enumerate(plan.renditions):
         # Square pixels at the planned size; 8-bit 4:2:0 is what Main/High profile decode.
@@ -151,7 +120,38 @@ def _ladder_filter_graph(plan: LadderPlan) -> str:
     if plan.audio is not None:
         # Fill gaps and pad a late start with silence so audio stays in sync with video.
         chains.append("[0:a:0]aresample=async=1:first_pts=0[a]")
+    if frames is not None:
+        chains += [_poster_chain(frames), _storyboard_chain(frames)]
     return ";".join(chains)
+
+
+def _poster_chain(frames: FramePlan) -> str:
+    candidates_per_s = 2
+    window_frames = max(1, round(frames.poster_window_s * candidates_per_s))
+    width, height = frames.poster_size
+    # Skip the black or fading first seconds many videos start with; then two candidates a
+    # second, at most one window of them, already at poster size (the thumbnail filter keeps
+    # its whole window in memory); then the frame closest to the window's average histogram:
+    # representative, rarely a blurred transition. The window is cut by frame count, so
+    # thumbnail emits exactly one frame (at the window's end or at the clip's, if sooner),
+    # and the branch ends there while the ladder goes on.
+    return (
+        f"[sp]trim=start={frames.poster_start_s:.3f},fps={candidates_per_s},"
+        f"trim=end_frame={window_frames},scale={width}:{height},setsar=1,"
+        f"thumbnail=n={window_frames}[poster]"
+    )
+
+
+def _storyboard_chain(frames: FramePlan) -> str:
+    width, height = frames.thumbnail_size
+    # The first frame at or after each multiple of the interval, counted from t=0: thumbnail
+    # k is at (k - 1) * interval_s, and a clip shorter than the interval still gets one (the
+    # fps filter rounds such a clip to no frame at all).
+    interval = f"{frames.interval_s:.6g}"
+    return (
+        f"[st]select='eq(n,0)+gt(floor(t/{interval}),floor(prev_t/{interval}))',"
+        f"scale={width}:{height},setsar=1[thumbs]"
+    )
 
 
 def _x264_args(rendition: Rendition, plan: LadderPlan) -> list[str]:

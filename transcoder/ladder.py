@@ -193,6 +193,56 @@ def plan(source: SourceInfo, config: LadderConfig) -> LadderPlan:
     )
 
 
+@dataclass(frozen=True)
+class FramePlan:
+    """The poster candidate and storyboard thumbnails the ladder's own process writes.
+
+    poster.png: the most representative frame of a window that starts after the fade-in;
+    storyboard/thumb_00001.png, ...: one every `interval_s` from t=0, thumbnail k at
+    (k - 1) * interval_s.
+    """
+
+    directory: Path
+    poster_start_s: float
+    poster_window_s: float
+    poster_size: tuple[int, int]
+    interval_s: float
+    thumbnail_size: tuple[int, int]
+    thumbnail_limit: int  # the fps filter may emit one past the end; those are dropped
+
+    @property
+    def poster(self) -> Path:
+        return self.directory / "poster.png"
+
+    @property
+    def storyboard_dir(self) -> Path:
+        return self.directory / "storyboard"
+
+
+def plan_frames(source: SourceInfo, images: ImagesConfig, directory: Path) -> FramePlan:
+    """Poster and storyboard sizes and times for `source`, at its display aspect ratio."""
+    interval = max(
+        images.storyboard_interval_s, source.duration_s / images.storyboard_max_thumbnails
+    )
+    return FramePlan(
+        directory=directory,
+        poster_start_s=source.duration_s * images.poster_skip_ratio,
+        poster_window_s=images.poster_window_s,
+        poster_size=_fit(source, max(images.poster_widths)),
+        interval_s=interval,
+        thumbnail_size=_fit(source, images.storyboard_width),
+        thumbnail_limit=max(1, math.ceil(source.duration_s / interval)),
+    )
+
+
+def _fit(source: SourceInfo, max_width: int) -> tuple[int, int]:
+    """Display size scaled down (never up) to at most `max_width`, even dimensions."""
+    display_w, display_h = source.video.display_width, source.video.display_height
+    width = min(display_w, max_width)
+    height = display_h * width / display_w
+    return max(2, 2 * round(width / 2)), max(2, 2 * round(height / 2))
+
+
 def plan_fps(source_fps: Fraction, max_fps: float) -> Fraction:
     """The source rate divided by the smallest whole number that brings it under max_fps.
 

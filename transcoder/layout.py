@@ -29,3 +29,24 @@ def video_dir(out_dir: Path, rendition: str) -> Path:
 
 def audio_dir(out_dir: Path) -> Path:
     return out_dir / AUDIO_DIR / AUDIO_TRACK
+
+
+def finished_segments(out_dir: Path) -> list[Path]:
+    """The segments FFmpeg has finished writing while it is still running, in every track.
+
+    FFmpeg's HLS muxer (libavformat/hlsenc.c, 5.1 and later alike) buffers a track's fMP4
+    fragment in memory and, at each cut, opens the segment under its final name (no
+    hls_flags temp_file: ffmpeg_args asks for none), writes it whole and closes it; the
+    next segment's file is created only at the next cut, and a closed one is never
+    reopened. So segment n is finished once segment n + 1 of the same track exists. The
+    last segment of each track, and init.mp4, are left to the end of the process.
+    """
+    finished = []
+    for track in (*out_dir.glob(f"{VIDEO_DIR}/*"), *out_dir.glob(f"{AUDIO_DIR}/*")):
+        present = sorted(track.glob(SEGMENT_GLOB))
+        names = {path.name for path in present}
+        for path in present:
+            number = int(path.stem.removeprefix("seg_"))
+            if SEGMENT_PATTERN % (number + 1) in names:
+                finished.append(path)
+    return finished

@@ -1,9 +1,11 @@
 """The local media pipeline: one source file in, a folder ready to publish out.
 
 Glue between the two leaf packages (no Celery, no storage, no database here): probe, plan,
-encode the ladder, extract frames, package HLS + DASH, write images. The Celery task calls
-`build_outputs()` with a scratch folder and uploads `BuildResult.files` from
-`BuildResult.output_dir`; everything is deterministic, so a retry overwrites.
+encode the ladder (and the poster and storyboard frames, from the same decode), package
+HLS + DASH, write images. The Celery task calls `build_outputs()` with a scratch folder and
+uploads `BuildResult.files` from `BuildResult.output_dir` (segments already while FFmpeg is
+still encoding: see workers/segment_uploads.py); everything is deterministic, so a retry
+overwrites.
 
     <work_dir>/output/master.m3u8, manifest.mpd, video/..., audio/..., poster/..., storyboard/...
 
@@ -24,8 +26,8 @@ from typing import Any
 
 from packager import images
 from packager.package import PackageError, PackageResult, TrackInput, package
-from transcoder.encode import EncodeError, EncodeResult, encode_ladder, extract_frames
-from transcoder.ladder import ImagesConfig, LadderConfig, LadderPlan, plan
+from transcoder.encode import EncodeError, EncodeResult, Frames, encode_ladder
+from transcoder.ladder import LadderConfig, LadderPlan, plan, plan_frames
 from transcoder.levels import LevelError
 from transcoder.probe import ProbeError, SourceInfo, probe
 from transcoder.runner import FFmpegError
@@ -33,7 +35,7 @@ from transcoder.runner import FFmpegError
 log = logging.getLogger(__name__)
 
 OUTPUT_DIR = "output"
-# Progress: the encode drives 0 to 0.9; manifests, frames and images share the rest.
+# Progress: the encode (frames included) drives 0 to 0.9; manifests and images the rest.
 ENCODE_SHARE = 0.9
 PACKAGED = 0.93
 
@@ -116,30 +118,41 @@ class _Steps:
     deadline: float
 
     def run(self, on_progress: Callable[[float], None]) -> tuple[PackageResult, list[str]]:
-        try:
-            encoded = encode_ladder(
-                self.source,
-                self.plan,
-                self.output_dir,
-                self.ffmpeg,
-                lambda fraction: on_progress(fraction * ENCODE_SHARE),
-                _remaining(self.deadline),
-            )
-            packaged = package(self.output_dir, _track_inputs(encoded, self.plan))
+        # The extracted frames live in a scratch folder, removed once the images are written.
+        with tempfile.TemporaryDirectory(prefix="frames-", dir=self.work_dir) as scratch:
+            try:
+                encoded = encode_ladder(
+                    self.source,
+                    self.plan,
+                    self.output_dir,
+                    self.ffmpeg,
+                    lambda fraction: on_progress(fraction * ENCODE_SHARE),
+                    _remaining(self.deadline),
+                    plan_frames(self.source, self.ladder.images, Path(scratch)),
+                )
+                packaged = package(self.output_dir, _track_inputs(encoded, self.plan))
+            except FFmpegError as exc:
+                raise TranscodeError(exc.message, exc.stderr_tail) from exc
+            except (EncodeError, PackageError) as exc:
+                raise TranscodeError(str(exc)) from exc
             on_progress(PACKAGED)
-            image_files = _images(
-                self.source,
-                self.work_dir,
-                self.output_dir,
-                self.ladder.images,
-                self.ffmpeg,
-                self.deadline,
-            )
-        except FFmpegError as exc:
-            raise TranscodeError(exc.message, exc.stderr_tail) from exc
-        except (EncodeError, PackageError) as exc:
-            raise TranscodeError(str(exc)) from exc
+            assert encoded.frames is not None  # asked for above
+            image_files = self._images(encoded.frames)
         return packaged, _check_complete(self.output_dir, packaged, image_files)
+
+    def _images(self, frames: Frames) -> list[Path]:
+        """Posters and the storyboard (sprites + WebVTT), from the ladder's frames."""
+        config = self.ladder.images
+        written = images.write_posters(frames.poster, self.output_dir, config.poster_widths)
+        written += images.write_storyboard(
+            frames.storyboard,
+            self.output_dir,
+            interval_s=frames.interval_s,
+            duration_s=self.source.duration_s,
+            columns=config.storyboard_columns,
+            rows=config.storyboard_rows,
+        )
+        return written
 
 
 def _inspect(source_path: Path, ladder: LadderConfig) -> tuple[SourceInfo, LadderPlan]:
@@ -165,31 +178,6 @@ def _track_inputs(encoded: EncodeResult, ladder_plan: LadderPlan) -> list[TrackI
         audio = encoded.audio
         inputs.append(TrackInput("audio", audio.name, audio.init, audio.segments))
     return inputs
-
-
-def _images(
-    source: SourceInfo,
-    work_dir: Path,
-    output_dir: Path,
-    config: ImagesConfig,
-    ffmpeg: Path,
-    deadline: float,
-) -> list[Path]:
-    """Poster and storyboard; the extracted frames live in a scratch folder removed after."""
-    with tempfile.TemporaryDirectory(prefix="frames-", dir=work_dir) as scratch:
-        frames = extract_frames(
-            source, Path(scratch), ffmpeg, images=config, timeout_s=_remaining(deadline)
-        )
-        written = images.write_posters(frames.poster, output_dir, config.poster_widths)
-        written += images.write_storyboard(
-            frames.storyboard,
-            output_dir,
-            interval_s=frames.interval_s,
-            duration_s=source.duration_s,
-            columns=config.storyboard_columns,
-            rows=config.storyboard_rows,
-        )
-    return written
 
 
 def _check_complete(

@@ -14,7 +14,7 @@ import logging
 import shutil
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,14 @@ from streamcore.storage import Storage
 from streamcore.storage.s3 import open_storage
 from streamcore.web.media_types import content_type_for
 from transcoder.ladder import LadderConfig, LadderError, load_ladder
-from workers.media import BuildResult, PermanentMediaError, TranscodeError, build_outputs
+from workers.media import (
+    OUTPUT_DIR,
+    BuildResult,
+    PermanentMediaError,
+    TranscodeError,
+    build_outputs,
+)
+from workers.segment_uploads import SegmentUploads
 
 log = logging.getLogger(__name__)
 
@@ -113,16 +120,30 @@ async def _run(
         work = Path(tmp)
         source = work / ("source" + Path(asset.source_key).suffix)
         await storage.download_file(settings.s3.uploads_bucket, asset.source_key, source)
+        # An interrupted attempt may have uploaded part of this version: start from nothing,
+        # so the version ends holding exactly this attempt's files (never published yet).
+        await _remove_unpublished(settings, storage, asset_id, version)
+        out = work / OUTPUT_DIR
+        put = _uploader(settings, storage, asset_id, version, out)
         try:
-            result = await _build(settings, ladder, pool, asset_id, job_id, source, work / "out")
+            async with SegmentUploads(
+                put, out, concurrency=settings.worker.upload_concurrency
+            ) as uploads:
+                result = await _build(settings, ladder, pool, asset_id, job_id, source, work)
+                await repository.set_progress(pool, asset_id, job_id, _PUBLISH_START)
+                await uploads.finish(result.files)
         except (PermanentMediaError, TranscodeError) as exc:
             # Permanent (streamcore/failures.py): the same source fails the same way again.
             log.info("asset %s failed: %s", asset_id, exc.message)
             failed = await repository.fail(pool, asset_id, job_id, _reason(exc))
+            if failed is not None:  # still ours: what this attempt uploaded goes too
+                await _remove_unpublished(settings, storage, asset_id, version)
             await notices.moved(failed, AssetStatus.PROCESSING)
             return Outcome.FAILED
-        await repository.set_progress(pool, asset_id, job_id, _PUBLISH_START)
-        await _publish(settings, storage, asset_id, version, result)
+        log.info(
+            "asset %s: %d of %d files uploaded while FFmpeg was encoding",
+            asset_id, uploads.early, len(result.files),
+        )  # fmt: skip
     done = await repository.finish(
         pool, asset_id, job_id, version=version,
         # The scratch path the probe saw means nothing outside this task.
@@ -205,14 +226,14 @@ async def _build(
     asset_id: UUID,
     job_id: UUID,
     source: Path,
-    out: Path,
+    work: Path,
 ) -> BuildResult:
     await repository.set_progress(pool, asset_id, job_id, _BUILD_START)
     report = _progress_reporter(pool, asset_id, job_id, asyncio.get_running_loop())
     ffmpeg = binaries.find_ffmpeg(settings.ffmpeg.path).path
     # FFmpeg and Pillow block: they run in a thread, while this loop keeps reporting progress.
     return await asyncio.to_thread(
-        build_outputs, source, out, ladder=ladder, ffmpeg=ffmpeg,
+        build_outputs, source, work, ladder=ladder, ffmpeg=ffmpeg,
         on_progress=report, timeout_s=settings.worker.ffmpeg_timeout_s,
     )  # fmt: skip
 
@@ -236,24 +257,32 @@ def _progress_reporter(
     return report
 
 
-async def _publish(
-    settings: Settings, storage: Storage, asset_id: UUID, version: int, result: BuildResult
-) -> None:
-    """Upload every output under the version's prefix, a bounded number at a time."""
-    limit = asyncio.Semaphore(settings.worker.upload_concurrency)
+def _uploader(
+    settings: Settings, storage: Storage, asset_id: UUID, version: int, output_dir: Path
+) -> Callable[[str], Awaitable[None]]:
+    """Upload one output file (named relative to `output_dir`) under the version's prefix."""
 
     async def put(relative: str) -> None:
-        async with limit:
-            await storage.put_file(
-                settings.s3.media_bucket,
-                keys.output_key(asset_id, version, relative),
-                result.output_dir / relative,
-                content_type=content_type_for(relative),
-            )
+        await storage.put_file(
+            settings.s3.media_bucket,
+            keys.output_key(asset_id, version, relative),
+            output_dir / relative,
+            content_type=content_type_for(relative),
+        )
 
-    async with asyncio.TaskGroup() as group:
-        for relative in result.files:
-            group.create_task(put(relative))
+    return put
+
+
+async def _remove_unpublished(
+    settings: Settings, storage: Storage, asset_id: UUID, version: int
+) -> None:
+    removed = await storage.delete_prefix(
+        settings.s3.media_bucket, keys.version_prefix(asset_id, version)
+    )
+    if removed:
+        log.warning(
+            "asset %s: removed %d unpublished files of version %d", asset_id, removed, version
+        )
 
 
 async def remove_other_versions(

@@ -39,6 +39,7 @@ class Encoded:
         moved = EncodeResult(
             video=tuple(_moved(track, self.out_dir, target) for track in self.result.video),
             audio=_moved(self.result.audio, self.out_dir, target) if self.result.audio else None,
+            frames=None,
             elapsed_s=self.result.elapsed_s,
         )
         return Encoded(target, moved, self.plan)

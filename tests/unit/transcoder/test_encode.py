@@ -13,8 +13,8 @@ import pytest
 from PIL import Image
 
 from sample_media.generate import Clip, generate
-from transcoder.encode import encode_ladder, extract_frames
-from transcoder.ladder import load_ladder, plan
+from transcoder.encode import encode_ladder
+from transcoder.ladder import load_ladder, plan, plan_frames
 from transcoder.probe import probe
 
 NTSC = Fraction(30000, 1001)
@@ -89,7 +89,12 @@ def test_frames_are_a_poster_and_a_storyboard_grid(
 ) -> None:
     source = probe(small_clip)
     images = load_ladder().images.model_copy(update={"storyboard_interval_s": 1.0})
-    frames = extract_frames(source, tmp_path / "frames", ffmpeg, images=images, timeout_s=60)
+    frames_plan = plan_frames(source, images, tmp_path / "frames")
+    result = encode_ladder(
+        source, plan(source, load_ladder()), tmp_path / "out", ffmpeg, None, 60, frames_plan
+    )
+    frames = result.frames
+    assert frames is not None
     with Image.open(frames.poster) as poster:
         assert poster.size == (640, 360)  # the source's size: below the 1280 cap
         # Not a black fade-in frame.
@@ -102,3 +107,22 @@ def test_frames_are_a_poster_and_a_storyboard_grid(
     assert sorted(p.name for p in (tmp_path / "frames").rglob("*.png")) == sorted(
         [frames.poster.name, *(t.name for t in frames.storyboard)]
     )
+
+
+def test_frames_of_a_short_portrait_clip_without_audio(
+    ffmpeg: Path, rotated_anamorphic: Path, tmp_path: Path
+) -> None:
+    source = probe(rotated_anamorphic)  # 2 s, 180x427 on screen, no audio
+    images = load_ladder().images.model_copy(update={"storyboard_interval_s": 5.0})
+    frames_plan = plan_frames(source, images, tmp_path / "frames")
+    result = encode_ladder(
+        source, plan(source, load_ladder()), tmp_path / "out", ffmpeg, None, 60, frames_plan
+    )
+    assert result.audio is None and result.frames is not None
+    with Image.open(result.frames.poster) as poster:
+        assert poster.size == frames_plan.poster_size
+        assert poster.height > poster.width
+    # Shorter than the interval: one thumbnail, the first frame.
+    (thumb,) = result.frames.storyboard
+    with Image.open(thumb) as image:
+        assert image.size == frames_plan.thumbnail_size

@@ -10,11 +10,9 @@ import pytest
 from transcoder.ffmpeg_args import (
     decode_check_argv,
     ladder_argv,
-    poster_argv,
-    storyboard_argv,
     timeline_offset_us,
 )
-from transcoder.ladder import LadderPlan, load_ladder, plan
+from transcoder.ladder import FramePlan, LadderPlan, load_ladder, plan, plan_frames
 from transcoder.probe import AudioInfo, SourceInfo, VideoInfo
 
 FFMPEG = Path("/opt/ffmpeg/bin/ffmpeg")
@@ -131,23 +129,48 @@ def test_a_single_rendition_still_has_a_well_formed_graph() -> None:
     assert re.fullmatch(r"\[0:v:0\][^;]*split=1\[s0\];\[s0\]scale=320:240[^;]*\[v0\]", graph)
 
 
-def test_poster_argv_seeks_past_the_start_and_picks_one_frame() -> None:
-    argv = poster_argv(
-        FFMPEG, SOURCE, OUT / "p.png", start_s=3.0, window_s=10, width=1280, height=720
+def frame_plan(*, duration_s: float = 30.0, width: int = 1920, height: int = 1080) -> FramePlan:
+    info = SourceInfo(
+        path=SOURCE,
+        format_name="mov,mp4,m4a,3gp,3g2,mj2",
+        duration_s=duration_s,
+        size_bytes=1,
+        video=VideoInfo("h264", width, height, Fraction(1), 0, Fraction(25), "yuv420p", None),
+        audio=None,
     )
-    assert argv.index("-ss") < argv.index("-i")
-    assert values(argv, "-ss") == ["3.000"]
-    (chain,) = values(argv, "-vf")
-    assert "thumbnail=n=20" in chain and "scale=1280:720" in chain
-    assert values(argv, "-frames:v") == ["1"]
-    assert argv[-1] == str(OUT / "p.png")
+    images = load_ladder().images.model_copy(update={"storyboard_interval_s": 2.5})
+    return plan_frames(info, images, OUT / "frames")
 
 
-def test_storyboard_argv_samples_at_a_fixed_interval() -> None:
-    argv = storyboard_argv(FFMPEG, SOURCE, OUT, interval_s=2.5, width=160, height=90)
-    (chain,) = values(argv, "-vf")
-    assert chain.startswith("fps=fps=2/5:start_time=0,") and "scale=160:90" in chain
-    assert argv[-1] == str(OUT / "thumb_%05d.png")
+def test_frames_are_more_branches_of_the_one_decode() -> None:
+    argv = ladder_argv(FFMPEG, SOURCE, planned(audio=True), OUT, frame_plan())
+    assert values(argv, "-i") == [str(SOURCE)]
+    (graph,) = values(argv, "-filter_complex")
+    assert graph.count("split=") == 1 and "split=6[s0][s1][s2][s3][sp][st]" in graph
+    # The poster: past the fade-in (10% of 30 s), 20 candidates over 10 s, one picked.
+    assert "[sp]trim=start=3.000,fps=2,trim=end_frame=20,scale=1280:720" in graph
+    assert "thumbnail=n=20[poster]" in graph
+    assert "[st]select='eq(n,0)+gt(floor(t/2.5),floor(prev_t/2.5))'," in graph
+    assert "scale=160:90,setsar=1[thumbs]" in graph
+    poster, thumbs = outputs(argv)[-2:]
+    assert poster[:2] == ["-map", "[poster]"] and poster[-1] == str(OUT / "frames/poster.png")
+    assert values(poster, "-update") == ["1"]
+    assert thumbs[:2] == ["-map", "[thumbs]"]
+    assert thumbs[-1] == str(OUT / "frames" / "storyboard" / "thumb_%05d.png")
+    assert values(argv, "-fps_mode") == ["passthrough", "passthrough"]
+
+
+def test_frames_of_a_portrait_short_clip_keep_its_shape() -> None:
+    frames = frame_plan(duration_s=1.0, width=720, height=1280)
+    assert frames.poster_size == (720, 1280)  # 720 wide: below the 1280 cap
+    assert frames.thumbnail_size == (160, 284)
+    # Shorter than the interval: one thumbnail, at t=0.
+    assert frames.thumbnail_limit == 1
+
+
+def test_without_frames_the_graph_has_no_image_branches() -> None:
+    (graph,) = values(ladder_argv(FFMPEG, SOURCE, planned(audio=True), OUT), "-filter_complex")
+    assert "[poster]" not in graph and "[thumbs]" not in graph
 
 
 @pytest.mark.parametrize("manifest", ["master.m3u8", "manifest.mpd"])
