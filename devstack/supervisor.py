@@ -198,7 +198,9 @@ class Supervisor:
             if not _alive(pid):
                 return
             time.sleep(0.1)
-        os.kill(pid, signal.SIGKILL)
+        # It may have ended since the last look: gone is what we wanted.
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
 
     # -- programs --------------------------------------------------------------------------
 
