@@ -2,14 +2,15 @@
 
 Each engine (hls.js, dash.js) plays the three-rung test clip (360p, 480p, 720p: a Standard
 subscriber's ladder; dash.js lists two of them in the 960 px player) on a stable 20 Mbit/s
-network (DevTools throttling, CDP `Network.emulateNetworkConditions`), which must hold it on
-the top rendition; then the network collapses to below the 480p rung's bitrate. The test
-prints, per engine, how long after the collapse the engine asked for a rendition that fits (the switch record's `at`: hls.js
-`LEVEL_SWITCHING`, dash.js `QUALITY_CHANGE_REQUESTED`) and showed it (`rendered_at`), and the
-time spent stalled (`waiting` until `playing`, the player's `stalls`). The goals (a switch within
-3 s, no stall over 1 s, first frame under 1 s on loopback) are reported here and in
-docs/performance.md, "Player ABR", not asserted: the assertions are generous bounds that catch
-an engine that does not adapt at all. Times are the page's clock (`Date.now()`).
+network (DevTools throttling, CDP `Network.emulateNetworkConditions`), which must hold it on the
+top rendition; then the network collapses to below the 480p rung's bitrate. The test prints, per
+engine, how long after the collapse the engine asked for a rendition that fits (the switch
+record's `at`: hls.js `LEVEL_SWITCHING`, dash.js `QUALITY_CHANGE_REQUESTED`) and showed it
+(`rendered_at`), and the time spent stalled (`waiting` until `playing`, the player's `stalls`).
+The goals (a switch within 3 s, no stall over 1 s, first frame under 1 s on loopback) are
+reported here and in docs/performance.md, "Player ABR", not asserted: the assertions are
+generous bounds that catch an engine that does not adapt at all. Times are the page's clock
+(`Date.now()`).
 """
 
 from __future__ import annotations
