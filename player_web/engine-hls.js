@@ -3,9 +3,45 @@
 // so errors come out as hooks.failed({...}) rather than being handled here, except a fatal
 // media error, which hls.js can recover from in place once per window.
 
+import { SlowFragmentGuard } from "./hls-abandon.js";
 import { errorCode, loadScript, originOf } from "./util.js";
 
 const BUFFER_TARGET_S = 12;
+
+/**
+ * Every ABR knob of this engine, in one place (issue 17: switch down within 3 s of a collapse
+ * without a stall over 1 s; stay on the top rendition on a stable network). hls.js 1.7's
+ * meanings: the EWMA half-lives are seconds of download time; a rendition is chosen when its
+ * bitrate fits estimate x abrBandWidthFactor (staying or going down) or x abrBandWidthUpFactor
+ * (going up).
+ */
+const ABR = {
+  config: {
+    // Faster than the defaults (3 s / 9 s): 4 s segments give few samples, and a player that
+    // stays low for a minute after the network recovers looks broken. The estimate is the
+    // lower of the two, so the fast one is what notices a drop.
+    abrEwmaFastVoD: 2,
+    abrEwmaSlowVoD: 5,
+    abrEwmaFastLive: 2,
+    abrEwmaSlowLive: 5,
+    // Down from 0.95: our rungs are capped CRF whose segments peak at up to 1.5x the nominal
+    // rate, so a rendition chosen at 95 % of a freshly collapsed estimate drains the buffer
+    // again; 80 % leaves room for the peaks and for the estimate's lag.
+    abrBandWidthFactor: 0.8,
+    // hls.js' default, said on purpose: going up needs 30 % headroom over the next rendition,
+    // so a stable network stays where it is instead of flapping between two rungs (and 0.7
+    // is still above the top rung's needs on any network fast enough for it).
+    abrBandWidthUpFactor: 0.7,
+    // With an empty buffer, accept a rendition whose segment would rebuffer at most 1 s (the
+    // issue's stall bound) instead of 4 s.
+    maxStarvationDelay: 1,
+  },
+  // SlowFragmentGuard (hls-abandon.js): drop a segment whose download would take more than
+  // 1.5x its duration (a rendition the network cannot sustain; 6 s for a 4 s segment), judged
+  // after 0.75 s of data so that the first burst of a segment does not decide; the rendition
+  // below is chosen at the same 80 % of the rate measured.
+  abandon: { multiplier: 1.5, afterMs: 750, bandwidthFactor: 0.8 },
+};
 
 /** The error details of loads that failed (HTTP error, no response, timeout). */
 function loadFailures({ ErrorDetails: d }) {
@@ -64,10 +100,7 @@ function hlsConfig({ startPosition, patient, estimate, debug, rewrite, cmcd }) {
     maxBufferLength: BUFFER_TARGET_S,
     maxMaxBufferLength: BUFFER_TARGET_S,
     backBufferLength: 30,
-    // Faster than the defaults (3 s / 9 s): 4 s segments give few samples, and a player that
-    // stays low for a minute after the network recovers looks broken.
-    abrEwmaFastVoD: 2,
-    abrEwmaSlowVoD: 5,
+    ...ABR.config,
     manifestLoadPolicy: manifest,
     playlistLoadPolicy: manifest,
     // Generous total time: a segment crawling in under a bandwidth cap is the ABR's business
@@ -129,6 +162,7 @@ export class HlsEngine {
       if (data.frag.type === "main") hooks.fragment(data.frag.url);
     });
     hls.on(Hls.Events.ERROR, (_e, data) => this.#onError(data));
+    this.abandon = new SlowFragmentGuard(hls, ABR.abandon);
     hls.attachMedia(video);
     hls.loadSource(url);
   }
@@ -231,6 +265,7 @@ export class HlsEngine {
   }
 
   destroy() {
+    this.abandon.destroy();
     this.hls.destroy();
   }
 }

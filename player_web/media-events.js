@@ -50,6 +50,7 @@ export function watchMedia(player) {
   const firstFrame = () => {
     if (!requested || started) return;
     started = true;
+    state.firstFrameAt = Date.now();
     progress.enabled = true;
     played = 0;
     playhead = video.paused ? null : video.currentTime;

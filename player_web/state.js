@@ -44,6 +44,7 @@ export function createState({ assetId, engine, sessionId }) {
     droppedFrames: 0,
     decodedFrames: 0,
     framesPresented: 0, // from requestVideoFrameCallback: > 0 once a frame has been painted
+    firstFrameAt: null, // Date.now() of this playback session's first frame (time to first frame)
     currentTime: 0, // a live getter
     duration: 0,
     poster: null,

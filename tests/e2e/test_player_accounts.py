@@ -83,10 +83,10 @@ def devices(browser: Browser, player_asset: PlayerAsset) -> Iterator[list[Player
         assert page.page_errors == [], f"uncaught errors in the page: {page.page_errors}"
 
 
-def sign_in(player: PlayerPage, email: str, profile: str) -> None:
-    """Open the page, sign in (asked by the API, or from the account bar when anonymous
-    playback is allowed) and choose `profile`."""
-    player.open()
+def sign_in(player: PlayerPage, email: str, profile: str, **params: str) -> None:
+    """Open the page (with `params`, e.g. ``engine="dash"``), sign in (asked by the API, or
+    from the account bar when anonymous playback is allowed) and choose `profile`."""
+    player.open(**params)
     # Anonymous playback (where allowed) plays first; otherwise the API asks for a sign-in.
     player.wait_for("s.phase === 'signin' || s.phase === 'playing'", timeout_ms=15000)
     page = player.page
