@@ -29,6 +29,7 @@ import hashlib
 import logging
 import os
 import shutil
+import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
@@ -42,6 +43,7 @@ from streamcore.storage import ObjectInfo, ObjectStream
 log = logging.getLogger(__name__)
 
 _LOCK = "owner.lock"
+_HALF_MADE_S = 60.0
 # Chunks from storage are gathered to this size before one write in a thread: fewer hops.
 _WRITE_BATCH = 1024 * 1024
 
@@ -54,16 +56,19 @@ class DiskEntry:
 
 def _remove_dead_siblings(root: Path) -> None:
     for folder in root.iterdir():
-        lock = folder / _LOCK
         if not folder.is_dir():
             continue
         try:
-            with lock.open("a") as handle:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            with (folder / _LOCK).open("r") as handle:
+                fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except BlockingIOError:
             continue  # a live process holds it
-        except OSError:
-            pass  # no lock file: a folder left half-made
+        except FileNotFoundError:
+            # No lock yet: another process may be making it right now; left half-made, it
+            # goes once it is old.
+            with contextlib.suppress(FileNotFoundError):
+                if time.time() - folder.stat().st_mtime < _HALF_MADE_S:
+                    continue
         shutil.rmtree(folder, ignore_errors=True)
 
 
