@@ -74,6 +74,8 @@ async def _publish(
 
 
 def _summary(latencies: list[float], seconds: float) -> tuple[float, float, float]:
+    if not latencies:  # nothing finished in time (a warm-up on a loaded machine)
+        return 0.0, float("nan"), float("nan")
     latencies.sort()
     rps = len(latencies) / seconds
     return rps, latencies[len(latencies) // 2] * 1000, latencies[int(len(latencies) * 0.99)] * 1000
