@@ -5,9 +5,19 @@ from __future__ import annotations
 from aiohttp import web
 
 from origin import handlers
+from origin.disk_cache import DiskCache
 from origin.memory_cache import MemoryCache
 from origin.rate_classes import RATE_CLASSES
-from origin.resources import CACHE_KEY, LOAD_KEY, METRICS_KEY, Load, OriginMetrics, storage
+from origin.resources import (
+    CACHE_KEY,
+    DISK_KEY,
+    LOAD_KEY,
+    METRICS_KEY,
+    Load,
+    OriginMetrics,
+    disk_cache,
+    storage,
+)
 from streamcore import delivery
 from streamcore.ratelimit.guard import RateGuard
 from streamcore.settings import Settings
@@ -54,7 +64,12 @@ async def storage_errors(request: web.Request, handler: Handler) -> web.StreamRe
 
 def create_app(settings: Settings) -> web.Application:
     cache = MemoryCache(settings.origin.memory_cache_bytes, settings.origin.memory_cache_ttl_s)
-    metrics = OriginMetrics(cache)
+    disk = DiskCache(
+        settings.origin_disk_cache_dir,
+        settings.origin.disk_cache_bytes,
+        settings.origin.disk_cache_max_object_bytes,
+    )
+    metrics = OriginMetrics(cache, disk)
     guard = RateGuard("origin", RATE_CLASSES, metrics.registry)
     # Outermost first: measure everything, watch every final status (the rate guard's
     # observer), turn errors into JSON, spend the stream slot's budget (there is no signed-in
@@ -70,9 +85,11 @@ def create_app(settings: Settings) -> web.Application:
     guard.install(app)
     delivery.install(app, "origin")
     app[CACHE_KEY] = cache
+    app[DISK_KEY] = disk
     app[METRICS_KEY] = metrics
     app[LOAD_KEY] = Load()
     app.cleanup_ctx.append(storage)
+    app.cleanup_ctx.append(disk_cache)
     app.on_response_prepare.append(cors_headers(settings.origin.cors_allowed_origins))
     app.add_routes(
         [

@@ -24,6 +24,7 @@ class Policy:
     compressible: bool  # text: gzip for clients that accept it
     memory_cached: bool  # small and hot: held in the origin's memory cache
     rewritable: bool  # carries URIs that query-mode tokens must be added to
+    disk_cached: bool = False  # large and hot: kept on the origin's disk (origin/disk_cache.py)
 
 
 # Everything lives under a versioned path (assets/{id}/v{n}/): a reprocess writes a new version,
@@ -35,7 +36,7 @@ POLICIES: dict[Kind, Policy] = {
     Kind.MPD: Policy("public, max-age=300, s-maxage=86400", True, True, True),
     Kind.VTT: Policy("public, max-age=86400", True, True, True),
     Kind.INIT: Policy(f"public, max-age={YEAR}, immutable", False, True, False),
-    Kind.SEGMENT: Policy(f"public, max-age={YEAR}, immutable", False, False, False),
+    Kind.SEGMENT: Policy(f"public, max-age={YEAR}, immutable", False, False, False, True),
     Kind.IMAGE: Policy(f"public, max-age={YEAR}, immutable", False, False, False),
 }
 

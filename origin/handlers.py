@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from collections.abc import Callable
 from uuid import UUID
@@ -12,12 +13,19 @@ from aiohttp import web
 from origin import renditions, rewrite, steering
 from origin.files import POLICIES, Kind, Policy, kind_of
 from origin.paths import public_path, storage_key
-from origin.resources import CACHE_KEY, METRICS_KEY, STORAGE_KEY
+from origin.resources import CACHE_KEY, DISK_KEY, METRICS_KEY, STORAGE_KEY
 from streamcore import cmcd
 from streamcore.signing import TokenError
-from streamcore.storage import NotModified, ObjectInfo, PreconditionFailed, RangeNotSatisfiable
+from streamcore.storage import (
+    NotModified,
+    ObjectInfo,
+    ObjectStream,
+    PreconditionFailed,
+    RangeNotSatisfiable,
+)
 from streamcore.web import ranges
 from streamcore.web.access import Forbidden, authorize, path_token_request
+from streamcore.web.file_response import respond_file
 from streamcore.web.media_types import content_type_for
 from streamcore.web.paths import canonical_request_path
 from streamcore.web.representation import (
@@ -29,6 +37,8 @@ from streamcore.web.representation import (
     validators,
 )
 from streamcore.web.service import SETTINGS_KEY, NotFound
+
+log = logging.getLogger(__name__)
 
 REWRITERS: dict[Kind, Callable[[str, str], str]] = {
     Kind.PLAYLIST: rewrite.rewrite_playlist,
@@ -68,6 +78,8 @@ async def _serve(
         return await _serve_small(
             request, path, kind, policy, token, query_token=query_token, only=grant.only
         )
+    if policy.disk_cached and request.method == "GET":
+        return await _serve_from_disk(request, path, policy)
     return await _serve_streamed(request, path, policy)
 
 
@@ -173,6 +185,44 @@ def _asset_folder(path: str) -> tuple[UUID, str]:
         return UUID(parts[2]), "/".join(parts[:4]) + "/"
     except (ValueError, IndexError):
         raise NotFound("no such file") from None
+
+
+async def _serve_from_disk(request: web.Request, path: str, policy: Policy) -> web.StreamResponse:
+    """Segments from the disk cache (filled from storage once, then sent with sendfile); from
+    storage as they are read when the cache does not keep them (off, too large, disk trouble)."""
+    app, key = request.app, storage_key(path)
+    disk, storage, bucket = app[DISK_KEY], app[STORAGE_KEY], app[SETTINGS_KEY].s3.media_bucket
+
+    async def read() -> ObjectStream:
+        started = time.perf_counter()
+        stream = await storage.get_stream(bucket, key)
+        app[METRICS_KEY].storage_seconds.labels("get").observe(time.perf_counter() - started)
+        return stream
+
+    for _ in range(2):  # a file evicted or purged as it was opened: fill it again, once
+        entry = disk.lookup(key)
+        if entry is None:
+            try:
+                entry = await disk.fill(key, read)
+            except OSError as exc:  # the disk, not storage: serve without the cache
+                log.warning("disk cache: %s not kept: %s", key, exc)
+                entry = None
+        if entry is None:
+            return await _serve_streamed(request, path, policy)
+        try:
+            response = await respond_file(
+                request, entry.path, size=entry.info.size, etag=entry.info.etag,
+                last_modified=entry.info.last_modified,
+                headers={"Content-Type": content_type_for(path),
+                         "Cache-Control": policy.cache_control},
+            )  # fmt: skip
+        except FileNotFoundError:
+            disk.forget(key)
+            continue
+        if response.status in (200, 206) and response.content_length:
+            app[METRICS_KEY].bytes_sent.labels("origin", "file").inc(response.content_length)
+        return response
+    return await _serve_streamed(request, path, policy)
 
 
 async def _serve_streamed(request: web.Request, path: str, policy: Policy) -> web.StreamResponse:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
 from streamcore.cache.singleflight import SingleFlight
@@ -58,3 +58,15 @@ class MemoryCache:
         while self._size > self.max_bytes:
             _, evicted = self._entries.popitem(last=False)
             self._size -= len(evicted.data)
+
+    def purge(self, keys: Iterable[str]) -> int:
+        """Forget exact keys, and every key below those ending in '/'; the entries dropped."""
+        wanted = list(keys)
+        doomed = [
+            key
+            for key in self._entries
+            if any(key.startswith(k) if k.endswith("/") else key == k for k in wanted)
+        ]
+        for key in doomed:
+            self._size -= len(self._entries.pop(key).data)
+        return len(doomed)

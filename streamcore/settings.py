@@ -248,6 +248,12 @@ class OriginSettings(HttpServiceSettings):
     # Small, hot objects (playlists, init segments) kept in memory, up to this many bytes.
     memory_cache_bytes: int = Field(64 * 1024**2, ge=0)
     memory_cache_ttl_s: float = Field(60.0, ge=0)
+    # Segments kept on local disk and sent with sendfile (origin/disk_cache.py), up to this
+    # many bytes per origin process (0: off); objects above disk_cache_max_object_bytes are
+    # streamed from storage as they are read. The folder: unset, <stack.data_dir>/cache/origin.
+    disk_cache_bytes: int = Field(2 * 1024**3, ge=0)
+    disk_cache_max_object_bytes: int = Field(64 * 1024**2, ge=1)
+    disk_cache_dir: Path | None = None
 
     @model_validator(mode="after")
     def _active_key_known(self) -> OriginSettings:
@@ -1163,6 +1169,11 @@ class Settings(BaseSettings):
     @property
     def scratch_dir(self) -> Path:
         return self.worker.scratch_dir or self.stack.data_dir / "scratch"
+
+    @property
+    def origin_disk_cache_dir(self) -> Path:
+        """Where origin processes keep their disk caches, one folder each (origin/disk_cache.py)."""
+        return self.origin.disk_cache_dir or self.stack.data_dir / "cache" / "origin"
 
     @property
     def s3_endpoint(self) -> str:

@@ -23,7 +23,7 @@ from uuid import UUID
 import asyncpg
 
 from cdn_adapters.registry import build_adapters
-from streamcore import binaries
+from streamcore import binaries, origin_purges
 from streamcore.assets import keys, repository
 from streamcore.assets.notices import JobNotices, job_notices
 from streamcore.assets.states import AssetStatus
@@ -201,7 +201,9 @@ async def _heartbeats(
 
 
 async def purge_cdns(settings: Settings, paths: list[str], reference: str) -> int:
-    """Purge paths from every configured CDN. Idempotent: `reference` names the purge."""
+    """Purge paths from the origins' caches and every configured CDN. Idempotent: `reference`
+    names the purge."""
+    await origin_purges.publish(settings, paths)
     adapters = build_adapters(settings)
     for adapter in adapters:
         result = await adapter.purge(paths, reference=reference)
@@ -307,7 +309,11 @@ async def delete_asset_files(settings: Settings, asset_id: UUID) -> int:
         removed = await storage.delete_prefix(
             settings.s3.uploads_bucket, keys.upload_prefix(asset_id)
         )
-        return removed + await remove_other_versions(settings, storage, asset_id, keep=None)
+        removed += await remove_other_versions(settings, storage, asset_id, keep=None)
+    # After the files are gone, every time (a retry finds nothing left to delete): an origin
+    # that fills its cache between the CDN purge and the deletion still forgets the asset.
+    await origin_purges.publish(settings, ["/" + keys.asset_prefix(asset_id)])
+    return removed
 
 
 async def record_failure(settings: Settings, asset_id: UUID, job_id: UUID, error: str) -> None:

@@ -22,11 +22,13 @@ from pydantic import SecretStr
 
 from devstack.services import local_edge
 from origin.app import create_app
+from origin.resources import DISK_KEY
 from streamcore import signing
 from streamcore.settings import Settings
 from streamcore.storage.s3 import open_storage
-from tests.integration.published import MASTER, Published
+from tests.integration.published import MASTER, Published, publish
 from tests.processes import free_port, wait_until_healthy
+from workers import processing
 
 pytestmark = pytest.mark.stack
 
@@ -423,3 +425,158 @@ async def test_an_mpd_lists_every_source_with_the_viewers_token_and_stays_privat
     assert steering is not None and steering.get("defaultServiceLocation") == "edge"
     steering_url = f"{stack.gateway.entry_url}/v1/playback/{published.asset_id}/steering/dash"
     assert steering.text == steering_url
+
+
+# The disk cache (origin/disk_cache.py): segments filled from storage once, then sent from disk.
+
+
+def _metric(text: str, name: str) -> float:
+    line = next(line for line in text.splitlines() if line.startswith(f"{name} "))
+    return float(line.split()[1])
+
+
+async def _disk_metrics(c: TestClient) -> dict[str, float]:
+    text = await (await c.get("/metrics")).text()
+    names = ("hits", "misses", "fills", "evictions", "bytes", "entries", "live", "purged")
+    return {name: _metric(text, f"origin_disk_cache_{name}") for name in names}
+
+
+async def _until_live(c: TestClient) -> None:
+    """The disk cache serves once its purge feed has read the stream's position."""
+    for _ in range(100):
+        if (await _disk_metrics(c))["live"] == 1:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the disk cache never went live")
+
+
+async def _put_segments(
+    stack: Settings, published: Published, sizes: dict[str, int]
+) -> dict[str, bytes]:
+    files = {name: os.urandom(size) for name, size in sizes.items()}
+    async with open_storage(stack) as storage:
+        for name, data in files.items():
+            await storage.put_bytes(
+                stack.s3.media_bucket, published.prefix + name, data,
+                content_type="video/iso.segment",
+            )  # fmt: skip
+    return files
+
+
+async def test_a_warm_segment_comes_from_disk_with_the_streamed_paths_headers(
+    stack: Settings, published: Published
+) -> None:
+    segment_url = url(stack, published, "video/360p/seg_00001.m4s")
+    headers = {"Origin": "https://player.example"}
+    kept = ("Content-Type", "Cache-Control", "ETag", "Last-Modified", "Accept-Ranges",
+            "Content-Length", "Access-Control-Allow-Origin")  # fmt: skip
+    async with TestClient(TestServer(create_app(_origin_settings(stack, disk_cache_bytes=0)))) as c:
+        streamed = await c.get(segment_url, headers=headers)
+        assert await streamed.read() == published.segment
+        expected = {name: streamed.headers[name] for name in kept}
+    async with TestClient(TestServer(create_app(stack))) as c:
+        await _until_live(c)
+        cold = await c.get(segment_url, headers=headers)
+        assert await cold.read() == published.segment
+        warm = await c.get(segment_url, headers=headers)
+        assert warm.status == 200 and await warm.read() == published.segment
+        assert {name: warm.headers[name] for name in kept} == expected
+        assert {name: cold.headers[name] for name in kept} == expected
+        counts = await _disk_metrics(c)
+        assert (counts["hits"], counts["misses"], counts["fills"]) == (1, 1, 1)
+        assert counts["bytes"] == len(published.segment) and counts["entries"] == 1
+
+
+async def test_ranges_and_validators_are_right_from_disk(
+    client: TestClient, stack: Settings, published: Published
+) -> None:
+    await _until_live(client)
+    size = len(published.segment)
+    segment_url = url(stack, published, "video/360p/seg_00001.m4s")
+    etag = (await client.get(segment_url)).headers["ETag"]
+    ranged = await client.get(segment_url, headers={"Range": "bytes=100-1099"})
+    assert ranged.status == 206
+    assert ranged.headers["Content-Range"] == f"bytes 100-1099/{size}"
+    assert await ranged.read() == published.segment[100:1100]
+    tail = await client.get(segment_url, headers={"Range": "bytes=-500"})
+    assert tail.status == 206 and await tail.read() == published.segment[-500:]
+    beyond = await client.get(segment_url, headers={"Range": f"bytes={size}-"})
+    assert beyond.status == 416 and beyond.headers["Content-Range"] == f"bytes */{size}"
+    same = await client.get(segment_url, headers={"Range": "bytes=0-9", "If-Range": etag})
+    assert same.status == 206 and await same.read() == published.segment[:10]
+    other = await client.get(segment_url, headers={"Range": "bytes=0-9", "If-Range": '"stale"'})
+    assert other.status == 200 and await other.read() == published.segment
+    unchanged = await client.get(segment_url, headers={"If-None-Match": etag})
+    assert unchanged.status == 304 and await unchanged.read() == b""
+    counts = await _disk_metrics(client)
+    assert counts["fills"] == 1 and counts["hits"] == 6
+
+
+async def test_concurrent_cold_requests_read_storage_once(
+    client: TestClient, stack: Settings, published: Published
+) -> None:
+    files = await _put_segments(stack, published, {"video/360p/seg_00100.m4s": 2_000_000})
+    await _until_live(client)
+    segment_url = url(stack, published, "video/360p/seg_00100.m4s")
+
+    async def get() -> bytes:
+        response = await client.get(segment_url)
+        assert response.status == 200
+        return await response.read()
+
+    bodies = await asyncio.gather(*(get() for _ in range(20)))
+    assert all(body == files["video/360p/seg_00100.m4s"] for body in bodies)
+    text = await (await client.get("/metrics")).text()
+    assert _metric(text, "origin_disk_cache_fills") == 1
+    assert _metric(text, 'origin_storage_seconds_count{op="get"}') == 1
+
+
+async def test_the_disk_cache_keeps_its_bound_evicting_the_least_recently_used(
+    stack: Settings, published: Published
+) -> None:
+    names = [f"video/360p/seg_0020{i}.m4s" for i in range(1, 4)]
+    files = await _put_segments(stack, published, dict.fromkeys(names, 300_000))
+    settings = _origin_settings(stack, disk_cache_bytes=750_000)
+    async with TestClient(TestServer(create_app(settings))) as c:
+        await _until_live(c)
+
+        async def get(name: str) -> None:
+            response = await c.get(url(stack, published, name))
+            assert response.status == 200 and await response.read() == files[name]
+
+        for name in (names[0], names[1], names[0], names[2]):  # the second is now the oldest
+            await get(name)
+        counts = await _disk_metrics(c)
+        assert counts["evictions"] == 1 and counts["entries"] == 2
+        assert counts["bytes"] == 600_000 <= 750_000
+        await get(names[0])  # kept: a hit
+        assert (await _disk_metrics(c))["fills"] == 3
+        await get(names[1])  # evicted: read again
+        counts = await _disk_metrics(c)
+        assert counts["fills"] == 4 and counts["bytes"] <= 750_000
+        folder = c.server.app[DISK_KEY].folder  # type: ignore[union-attr]
+        assert folder is not None
+        on_disk = [p for p in folder.iterdir() if p.name != "owner.lock"]
+        assert len(on_disk) == 2 and sum(p.stat().st_size for p in on_disk) == 600_000
+
+
+async def test_a_deleted_assets_segments_stop_being_served_from_disk(stack: Settings) -> None:
+    doomed = await asyncio.to_thread(publish, stack)  # publish runs a loop of its own
+    segment_url = url(stack, doomed, "video/360p/seg_00001.m4s")
+    async with TestClient(TestServer(create_app(stack))) as c:
+        await _until_live(c)
+        for _ in range(2):
+            assert await (await c.get(segment_url)).read() == doomed.segment
+        assert (await _disk_metrics(c))["hits"] == 1
+        await processing.delete_asset_files(stack, doomed.asset_id)  # what the delete task runs
+        for _ in range(100):
+            if (await c.get(segment_url)).status == 404:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the deleted segment is still served")
+        counts = await _disk_metrics(c)
+        assert counts["purged"] == 1 and counts["entries"] == 0
+        folder = c.server.app[DISK_KEY].folder  # type: ignore[union-attr]
+        assert folder is not None and [p.name for p in folder.iterdir()] == ["owner.lock"]
+    assert not folder.exists()  # removed on a clean stop
