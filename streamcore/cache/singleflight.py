@@ -14,6 +14,10 @@ T = TypeVar("T")
 
 
 class SingleFlight(Generic[T]):
+    """The load runs in a task of its own, so that the caller who started it leaving (a
+    client hanging up cancels its handler) does not fail everyone who joined: each caller
+    only stops waiting; the load ends once, and its result is shared or dropped."""
+
     def __init__(self) -> None:
         self._inflight: dict[str, asyncio.Future[T]] = {}
 
@@ -21,18 +25,13 @@ class SingleFlight(Generic[T]):
         """The load's result, and True if this caller ran it (False: it joined another's)."""
         if (pending := self._inflight.get(key)) is not None:
             return await asyncio.shield(pending), False
-        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._inflight[key] = future
-        try:
-            value = await load()
-        except asyncio.CancelledError:
-            future.cancel()
-            raise
-        except Exception as exc:
-            future.set_exception(exc)
-            future.exception()  # joiners get the error; nobody else must retrieve it
-            raise
-        finally:
+        task = asyncio.ensure_future(load())
+        self._inflight[key] = task
+        task.add_done_callback(lambda done: self._landed(key, done))
+        return await asyncio.shield(task), True
+
+    def _landed(self, key: str, done: asyncio.Future[T]) -> None:
+        if self._inflight.get(key) is done:
             del self._inflight[key]
-        future.set_result(value)
-        return value, True
+        if not done.cancelled():
+            done.exception()  # retrieved: every caller may have left before it ended
