@@ -207,11 +207,15 @@ class S3Storage:
             f"get {key}", lambda: self._client.get_object(Bucket=bucket, Key=key)
         )
         size = 0
-        with path.open("wb") as handle:
+        # Opening and closing (which flushes) are file I/O too: off the event loop, as writes.
+        handle = await asyncio.to_thread(path.open, "wb")
+        try:
             async with response["Body"] as body:
                 while chunk := await _call(f"read {key}", lambda: body.read(_CHUNK)):
                     await asyncio.to_thread(handle.write, chunk)
                     size += len(chunk)
+        finally:
+            await asyncio.to_thread(handle.close)
         return size
 
     async def head(self, bucket: str, key: str) -> ObjectInfo:
