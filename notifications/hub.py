@@ -61,6 +61,7 @@ class Hub:
         self._cursors: dict[str, str] = {}  # stream key -> the last id read
         self._members: dict[str, set[Subscriber]] = {}  # channel -> its sockets
         self._wake = asyncio.Event()
+        self._stopping = False
 
     async def join(self, member: Subscriber) -> None:
         for channel in member.channels:
@@ -83,9 +84,16 @@ class Hub:
                 del self._members[channel]
                 self._cursors.pop(notify.stream_key(channel), None)
 
+    def stop(self) -> None:
+        """Make run() return after its current read (at most BLOCK_MS): the task is not
+        cancelled, since one cancelled inside redis-py's blocking XREAD was seen never to end
+        (origin/purge_feed.py says the same)."""
+        self._stopping = True
+        self._wake.set()
+
     async def run(self) -> None:
-        """Read and dispatch until cancelled; a failing Redis is retried, never fatal."""
-        while True:
+        """Read and dispatch until stopped; a failing Redis is retried, never fatal."""
+        while not self._stopping:
             if not self._cursors:
                 self._wake.clear()
                 await self._wake.wait()
@@ -95,7 +103,8 @@ class Hub:
                 found: Any = await self._client.xread(streams, count=BATCH, block=BLOCK_MS)
             except RedisError as exc:
                 log.warning("notifications: reading the streams failed: %s", exc)
-                await asyncio.sleep(RETRY_S)
+                if not self._stopping:
+                    await asyncio.sleep(RETRY_S)
                 continue
             for key, entries in found or []:
                 self._dispatch(text_of(key), entries)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 
 import redis.asyncio as aioredis
@@ -34,9 +33,8 @@ async def hub(app: web.Application) -> AsyncIterator[None]:
     app[SOCKETS_KEY] = set()
     task = asyncio.create_task(found.run(), name="notifications-hub")
     yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    found.stop()
+    await task
     await client.aclose()
 
 

@@ -4,11 +4,16 @@ The disk cache is live only while the feed is: when Redis cannot be read, the ca
 served nor filled (requests read storage, as without a cache), and when the feed is back it
 starts again from an empty cache, since purges published meanwhile may have been missed. The
 memory cache is purged as well; between its TTL and the purges, deletes show there too.
+
+It stops when told (`stopping`), between reads, never by cancelling one: a task cancelled in
+redis-py's blocking XREAD was seen never to finish (the app's shutdown then hung), so each read
+blocks at most BLOCK_MS and the loop looks at `stopping` after it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from origin.disk_cache import DiskCache
@@ -20,16 +25,18 @@ from streamcore.settings import Settings
 
 log = logging.getLogger(__name__)
 
-BLOCK_MS = 5000
+BLOCK_MS = 1000
 RETRY_S = 1.0
 
 
-async def follow(settings: Settings, disk: DiskCache, memory: MemoryCache) -> None:
-    """Apply every purge to both caches until cancelled."""
+async def follow(
+    settings: Settings, disk: DiskCache, memory: MemoryCache, stopping: asyncio.Event
+) -> None:
+    """Apply every purge to both caches until `stopping` is set."""
     client = create_redis(settings, socket_timeout_s=BLOCK_MS / 1000 + 2)
     last: str | None = None
     try:
-        while True:
+        while not stopping.is_set():
             try:
                 if last is None:
                     last = await origin_purges.latest_id(client)
@@ -46,6 +53,7 @@ async def follow(settings: Settings, disk: DiskCache, memory: MemoryCache) -> No
                 if disk.live:
                     log.warning("purge feed lost (%s): the disk cache is off until it is back", exc)
                 disk.live, last = False, None
-                await asyncio.sleep(RETRY_S)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stopping.wait(), RETRY_S)
     finally:
         await client.aclose()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -72,14 +71,14 @@ async def disk_cache(app: web.Application) -> AsyncIterator[None]:
     """The disk cache's folder, and the purge feed that keeps it (and the memory cache) true."""
     disk = app[DISK_KEY]
     await disk.open()
-    task = None
+    task, stopping = None, asyncio.Event()
     if disk.enabled:
         task = asyncio.create_task(
-            purge_feed.follow(app[SETTINGS_KEY], disk, app[CACHE_KEY]), name="origin-purge-feed"
+            purge_feed.follow(app[SETTINGS_KEY], disk, app[CACHE_KEY], stopping),
+            name="origin-purge-feed",
         )
     yield
     if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        stopping.set()  # not cancelled: see purge_feed's docstring
+        await task
     await disk.close()
