@@ -93,21 +93,20 @@ def api_process(settings: Settings, port: int, *, cache: bool) -> Iterator[str]:
         # cost per request is bench/ratelimit.py's measurement, not this one's.
         "STREAMCORE_RATELIMIT__EXEMPT_NETWORKS": '["127.0.0.0/8", "::1/128"]',
     }
-    process = subprocess.Popen([sys.executable, "-m", "catalog_api"], env=env)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_ready(base, process)
+    with _serving(subprocess.Popen([sys.executable, "-m", "catalog_api"], env=env), port) as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
 
 
 @contextmanager
 def hello_process(port: int) -> Iterator[str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bench.catalog", "--serve-hello", str(port)], cwd=REPO
-    )
+    argv = [sys.executable, "-m", "bench.catalog", "--serve-hello", str(port)]
+    with _serving(subprocess.Popen(argv, cwd=REPO), port) as base:
+        yield base
+
+
+@contextmanager
+def _serving(process: subprocess.Popen[bytes], port: int) -> Iterator[str]:
+    """The base URL of a server process once it answers; the process is stopped after."""
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(base, process)
