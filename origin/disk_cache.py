@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import IO
 
 from streamcore.cache.singleflight import SingleFlight
+from streamcore.local_files import opened
 from streamcore.storage import ObjectInfo, ObjectStream
 
 log = logging.getLogger(__name__)
@@ -179,8 +180,7 @@ class DiskCache:
 
     @staticmethod
     async def _write(stream: ObjectStream, path: Path) -> None:
-        handle = await asyncio.to_thread(path.open, "wb")
-        try:
+        async with opened(path, "wb") as handle:
             batch: list[bytes] = []
             pending = 0
             async for chunk in stream.chunks:
@@ -191,8 +191,6 @@ class DiskCache:
                     batch, pending = [], 0
             if batch:
                 await asyncio.to_thread(handle.writelines, batch)
-        finally:
-            await asyncio.to_thread(handle.close)
 
     async def _evict(self) -> None:
         doomed: list[Path] = []

@@ -16,6 +16,7 @@ from aiobotocore.session import get_session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from streamcore.local_files import opened
 from streamcore.settings import Settings
 from streamcore.storage import (
     NotModified,
@@ -207,15 +208,10 @@ class S3Storage:
             f"get {key}", lambda: self._client.get_object(Bucket=bucket, Key=key)
         )
         size = 0
-        # Opening and closing (which flushes) are file I/O too: off the event loop, as writes.
-        handle = await asyncio.to_thread(path.open, "wb")
-        try:
-            async with response["Body"] as body:
-                while chunk := await _call(f"read {key}", lambda: body.read(_CHUNK)):
-                    await asyncio.to_thread(handle.write, chunk)
-                    size += len(chunk)
-        finally:
-            await asyncio.to_thread(handle.close)
+        async with opened(path, "wb") as handle, response["Body"] as body:
+            while chunk := await _call(f"read {key}", lambda: body.read(_CHUNK)):
+                await asyncio.to_thread(handle.write, chunk)
+                size += len(chunk)
         return size
 
     async def head(self, bucket: str, key: str) -> ObjectInfo:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from streamcore.local_files import opened
 from streamcore.web import ranges
 from streamcore.web.representation import head_response, not_modified, validators
 
@@ -41,8 +42,7 @@ async def respond_file(
         status, offset, count = 206, start, end - start + 1
     if request.method == "HEAD":
         return await head_response(request, status, headers, count)
-    handle = await asyncio.to_thread(path.open, "rb")
-    try:
+    async with opened(path, "rb") as handle:
         response = web.StreamResponse(status=status, headers=headers)
         response.content_length = count
         await response.prepare(request)
@@ -52,5 +52,3 @@ async def respond_file(
             await asyncio.get_running_loop().sendfile(request.transport, handle, offset, count)
         await response.write_eof()
         return response
-    finally:
-        await asyncio.to_thread(handle.close)
