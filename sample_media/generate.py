@@ -88,6 +88,31 @@ def generate(ffmpeg: str, clip: Clip, out_dir: Path) -> Path:
     return path
 
 
+def hdr_clip(ffmpeg: str, out: Path, transfer: str) -> Path:
+    """2 s of 10-bit HEVC tagged BT.2020 with `transfer` (arib-std-b67: HLG, as phones
+    record; smpte2084: PQ/HDR10), with stereo audio.
+
+    The pixels are the SDR test pattern rescaled, not graded HDR: what the tests check is
+    that the pipeline reads the tags and converts, and that the result is neither black nor
+    clipped white.
+    """
+    # The tags go on the frames (setparams): FFmpeg 7 and later take an encoder's colour
+    # from its frames, and the -color_* output options alone no longer reach the stream.
+    video = (
+        "testsrc2=size=320x240:rate=25:duration=2,format=yuv420p10le,setparams="
+        f"color_primaries=bt2020:color_trc={transfer}:colorspace=bt2020nc:range=tv"
+    )
+    argv = [ffmpeg, "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", video]
+    argv += _stereo(2)
+    argv += ["-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "log-level=error"]
+    argv += ["-tag:v", "hvc1", "-pix_fmt", "yuv420p10le"]
+    argv += ["-color_primaries", "bt2020", "-color_trc", transfer, "-colorspace", "bt2020nc"]
+    argv += ["-color_range", "tv", "-c:a", "aac", "-shortest"]
+    argv += [str(out)]
+    subprocess.run(argv, check=True, stdin=subprocess.DEVNULL)
+    return out
+
+
 # -- bad and unusual inputs for the tests ---------------------------------------------------
 
 

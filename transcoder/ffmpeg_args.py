@@ -108,7 +108,7 @@ def _ladder_filter_graph(plan: LadderPlan, frames: FramePlan | None) -> str:
     # (start_time=0 pads a late first frame so video and audio both start at 0), then one
     # copy per rung. Keyframe times are then exact multiples of the frame duration.
     chains = [
-        f"[0:v:0]bwdif=deint=interlaced,fps=fps={fps}:start_time=0,"
+        f"[0:v:0]bwdif=deint=interlaced,fps=fps={fps}:start_time=0,{_sdr_chain(plan)}"
         f"split={len(labels)}" + "".join(labels)
     ]
     for index, rendition in enumerate(plan.renditions):
@@ -123,6 +123,34 @@ def _ladder_filter_graph(plan: LadderPlan, frames: FramePlan | None) -> str:
     if frames is not None:
         chains += [_poster_chain(frames), _storyboard_chain(frames)]
     return ";".join(chains)
+
+
+def _sdr_chain(plan: LadderPlan) -> str:
+    """The filters that bring an HDR or wide-gamut source to SDR BT.709, ending in a comma;
+    empty for a BT.709 or BT.601 source, whose tags pass through to every output unchanged.
+
+    Once, before the split, at most at the top rung's size (the float stages cost per pixel):
+    to linear light, to BT.709 primaries (in linear light, where gamut mapping is right),
+    then for HDR the Hable curve (shoulder and toe, no desaturation: what FFmpeg's
+    documentation and mpv use) from a 100-nit SDR reference white, and back to BT.709
+    transfer and matrix at limited range in 8-bit 4:2:0.
+    """
+    color = plan.color
+    if not color.needs_sdr_conversion:
+        return ""
+    top = max(plan.renditions, key=lambda rendition: rendition.width * rendition.height)
+    head = f"zscale=w={top.width}:h={top.height}:{color.zscale_input()}:t=linear"
+    # The frames say BT.709 outright (setparams): FFmpeg 7 and later tag each encoder's
+    # stream from its frames, so the tags the source's frames carried never reach H.264.
+    tail = (
+        "format=yuv420p,setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv,"
+    )
+    if color.is_hdr:
+        return (
+            f"{head}:npl=100,format=gbrpf32le,zscale=p=bt709,"
+            f"tonemap=tonemap=hable:desat=0,zscale=t=bt709:m=bt709:r=tv,{tail}"
+        )
+    return f"{head},format=gbrpf32le,zscale=p=bt709:t=bt709:m=bt709:r=tv,{tail}"
 
 
 def _poster_chain(frames: FramePlan) -> str:
@@ -166,6 +194,18 @@ def _x264_args(rendition: Rendition, plan: LadderPlan) -> list[str]:
         "-crf", str(rendition.crf),
         "-maxrate", f"{rendition.maxrate_kbps}k",
         "-bufsize", f"{rendition.bufsize_kbps}k",
+        *_sdr_tags(plan),
+    ]  # fmt: skip
+
+
+def _sdr_tags(plan: LadderPlan) -> list[str]:
+    # FFmpeg hands the encoder the colour tags of the first decoded frame: after a
+    # conversion they are said outright, so no HDR tag ever reaches an 8-bit H.264 stream.
+    if not plan.color.needs_sdr_conversion:
+        return []
+    return [
+        "-color_primaries", "bt709", "-color_trc", "bt709",
+        "-colorspace", "bt709", "-color_range", "tv",
     ]  # fmt: skip
 
 

@@ -9,7 +9,7 @@ ratio, at the source's frame rate (capped), each with its H.264 level.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Literal
@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 import configs
+from transcoder.color import Color
 from transcoder.levels import h264_level
 from transcoder.probe import DEFAULT_MAX_DIMENSION, DEFAULT_MAX_PIXELS, SourceInfo
 
@@ -162,6 +163,8 @@ class LadderPlan:
     segment_seconds: float
     preset: str
     audio: AudioPlan | None
+    # The source's colour: the ladder converts HDR and wide-gamut sources to SDR BT.709.
+    color: Color = field(default_factory=Color)
 
 
 def plan(source: SourceInfo, config: LadderConfig) -> LadderPlan:
@@ -190,6 +193,7 @@ def plan(source: SourceInfo, config: LadderConfig) -> LadderPlan:
         segment_seconds=config.segment_seconds,
         preset=config.preset,
         audio=audio,
+        color=source.video.color,
     )
 
 

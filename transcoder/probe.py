@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import struct
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,8 @@ import av.error
 from av.container import InputContainer
 from av.stream import Disposition
 from av.video.stream import VideoStream
+
+from transcoder.color import Color
 
 # 8192x4320 (8K DCI): anything bigger is refused before a single frame is decoded.
 DEFAULT_MAX_PIXELS = 8192 * 4320
@@ -59,6 +61,7 @@ class VideoInfo:
     frame_rate: Fraction | None
     pix_fmt: str | None
     bit_rate: int | None
+    color: Color = field(default_factory=Color)
 
     @property
     def display_width(self) -> int:
@@ -104,6 +107,7 @@ class SourceInfo:
         video["frame_rate"] = str(rate) if rate is not None else None
         video["display_width"] = self.video.display_width
         video["display_height"] = self.video.display_height
+        video["color"] = self.video.color.names()
         return data
 
 
@@ -283,6 +287,12 @@ def _video_info(stream: VideoStream, rotation: int) -> VideoInfo:
         frame_rate=Fraction(rate) if rate and math.isfinite(rate) and rate > 0 else None,
         pix_fmt=context.format.name if context.format else None,
         bit_rate=context.bit_rate or None,
+        color=Color(
+            primaries=context.color_primaries,
+            transfer=context.color_trc,
+            matrix=context.colorspace,
+            range=context.color_range,
+        ),
     )
 
 
