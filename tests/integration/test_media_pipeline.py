@@ -21,7 +21,7 @@ import pytest
 from av.video.frame import PictureType
 
 from packager.bmff import read_init, read_segment
-from sample_media.generate import Clip, generate, make_fixture
+from sample_media.generate import Clip, generate, hdr_clip, make_fixture
 from streamcore.binaries import FFmpegInfo
 from tests.decode_check import assert_plays
 from transcoder.ladder import LadderConfig, load_ladder
@@ -73,6 +73,7 @@ def sources(tmp_path_factory: pytest.TempPathFactory, ffmpeg: Path) -> dict[str,
     ]
     made = {clip.name: generate(str(ffmpeg), clip, out) for clip in clips}
     made["surround"] = make_fixture(str(ffmpeg), "surround_51", out)
+    made["hlg"] = hdr_clip(str(ffmpeg), out / "hlg.mp4", "arib-std-b67")
     return made
 
 
@@ -98,6 +99,7 @@ def test_the_ladder_never_goes_above_the_source(builds: dict[str, Built]) -> Non
         "landscape": [("360p", 640, 360), ("480p", 854, 480)],
         "portrait": [("360p", 360, 640), ("480p", 480, 854)],
         "surround": [("240p", 320, 240)],
+        "hlg": [("240p", 320, 240)],
     }
     for name, built in builds.items():
         on_disk = sorted(p.name for p in (built.out / "video").iterdir())
@@ -229,6 +231,22 @@ def test_five_one_audio_is_downmixed_to_stereo(builds: dict[str, Built], tmp_pat
         frame = next(container.decode(audio=0))
     assert (frame.layout.nb_channels, frame.sample_rate) == (2, 48000)
     assert 'CHANNELS="2"' in (built.out / "master.m3u8").read_text()
+
+
+def test_a_phones_hlg_clip_publishes_an_sdr_bt709_ladder(
+    builds: dict[str, Built], tmp_path: Path
+) -> None:
+    built = builds["hlg"]
+    assert built.result.source["video"]["color"]["dynamic_range"] == "hlg"
+    folder = built.video_dirs()[0]
+    joined = tmp_path / "video.mp4"
+    joined.write_bytes(
+        b"".join(p.read_bytes() for p in [folder / "init.mp4", *sorted(folder.glob("seg_*"))])
+    )
+    with av.open(str(joined)) as container:
+        context = container.streams.video[0].codec_context
+        assert (context.color_primaries, context.color_trc, context.colorspace) == (1, 1, 1)
+        assert "10" not in context.profile and context.format.name == "yuv420p"  # 8-bit
 
 
 def test_posters_and_storyboard_are_published(builds: dict[str, Built]) -> None:
