@@ -48,7 +48,11 @@ async def test_the_job_samples_the_stack_and_the_api_serves_rates(
                 assert titles.status == 200
     await _collect(pool, stack, now)
 
-    rows = await pool.fetch("SELECT metric, key, value FROM platform_minutes")
+    # Oldest first, up to the second sample's minute: each metric's value is then that
+    # minute's (without ORDER BY the first sample's, from before the traffic, could win).
+    rows = await pool.fetch(
+        "SELECT metric, key, value FROM platform_minutes WHERE bucket <= $1 ORDER BY bucket", now
+    )
     found = {(r["metric"], r["key"]): r["value"] for r in rows}
     assert found[("healthy_instances", "catalog")] >= 1
     assert found[("instance_weight", "catalog/catalog-1")] > 0
