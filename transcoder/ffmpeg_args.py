@@ -139,18 +139,16 @@ def _sdr_chain(plan: LadderPlan) -> str:
     if not color.needs_sdr_conversion:
         return ""
     top = max(plan.renditions, key=lambda rendition: rendition.width * rendition.height)
-    head = f"zscale=w={top.width}:h={top.height}:{color.zscale_input()}:t=linear"
+    to_linear = f"zscale=w={top.width}:h={top.height}:{color.zscale_input()}:t=linear"
+    if color.is_hdr:
+        to_linear += ":npl=100"
+        to_bt709 = "zscale=p=bt709,tonemap=tonemap=hable:desat=0,zscale=t=bt709:m=bt709:r=tv"
+    else:
+        to_bt709 = "zscale=p=bt709:t=bt709:m=bt709:r=tv"
     # The frames say BT.709 outright (setparams): FFmpeg 7 and later tag each encoder's
     # stream from its frames, so the tags the source's frames carried never reach H.264.
-    tail = (
-        "format=yuv420p,setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv,"
-    )
-    if color.is_hdr:
-        return (
-            f"{head}:npl=100,format=gbrpf32le,zscale=p=bt709,"
-            f"tonemap=tonemap=hable:desat=0,zscale=t=bt709:m=bt709:r=tv,{tail}"
-        )
-    return f"{head},format=gbrpf32le,zscale=p=bt709:t=bt709:m=bt709:r=tv,{tail}"
+    tag = "setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv"
+    return f"{to_linear},format=gbrpf32le,{to_bt709},format=yuv420p,{tag},"
 
 
 def _poster_chain(frames: FramePlan) -> str:
