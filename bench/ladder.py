@@ -72,9 +72,7 @@ def single_decode(ffmpeg: Path, source: SourceInfo, ladder: LadderPlan, out: Pat
 def per_rung(ffmpeg: Path, source: SourceInfo, ladder: LadderPlan, out: Path) -> Cost:
     def run() -> None:
         for index, rendition in enumerate(ladder.renditions):
-            one = replace(
-                ladder, renditions=(rendition,), audio=ladder.audio if index == 0 else None
-            )
+            one = replace(ladder, renditions=(rendition,), audio=ladder.audio if index == 0 else ())
             encode_ladder(source, one, out, ffmpeg, None, timeout_s=3600)
 
     return measured(run)

@@ -139,15 +139,24 @@ def _audio_entry(data: bytes, entry: Box) -> _SampleEntry:
     channels, _, _, _, rate = struct.unpack_from(">HHHHI", data, entry.body + 16)
     # AudioSampleEntry fields take 28 bytes; esds follows.
     esds = require(data, "esds", entry.body + 28, entry.end)
+    codec, configured = _mp4a_codec(data[esds.body + 4 : esds.end])
     return _SampleEntry(
-        codec=_mp4a_codec(data[esds.body + 4 : esds.end]),
-        channels=channels,
+        codec=codec,
+        # The sample entry's channelcount is 2 for any AAC (ISO/IEC 14496-12 leaves it to
+        # the decoder config): the AudioSpecificConfig says 6 for 5.1.
+        channels=configured or channels,
         sample_rate=rate >> 16,
     )
 
 
-def _mp4a_codec(esds: bytes) -> str:
-    """``mp4a.<objectTypeIndication hex>.<audioObjectType>`` (RFC 6381 section 3.3)."""
+# AudioSpecificConfig channelConfiguration (ISO/IEC 14496-3 1.6.3.5) to a channel count.
+_AAC_CHANNELS = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 6, 7: 8}
+
+
+def _mp4a_codec(esds: bytes) -> tuple[str, int | None]:
+    """``mp4a.<objectTypeIndication hex>.<audioObjectType>`` (RFC 6381 section 3.3), and the
+    channel count the AudioSpecificConfig gives (None when it leaves it to a program config).
+    """
     object_type, asc = None, b""
     offset = 0
     while offset < len(esds):
@@ -167,10 +176,21 @@ def _mp4a_codec(esds: bytes) -> str:
             offset += length
     if object_type is None or not asc:
         raise BmffError("esds without a decoder config")
-    audio_object_type = asc[0] >> 3
+    bits = int.from_bytes(asc[:8].ljust(8, b"\0"), "big")
+    position = 64
+
+    def take(count: int) -> int:
+        nonlocal position
+        position -= count
+        return (bits >> position) & ((1 << count) - 1)
+
+    audio_object_type = take(5)
     if audio_object_type == 31:  # escape: 6 more bits
-        audio_object_type = 32 + (((asc[0] & 0x07) << 3) | (asc[1] >> 5))
-    return f"mp4a.{object_type:x}.{audio_object_type}"
+        audio_object_type = 32 + take(6)
+    if take(4) == 0x0F:  # samplingFrequencyIndex 15: the frequency itself follows
+        take(24)
+    channels = _AAC_CHANNELS.get(take(4))
+    return f"mp4a.{object_type:x}.{audio_object_type}", channels
 
 
 def _descriptor_length(data: bytes, offset: int) -> tuple[int, int]:

@@ -1,9 +1,11 @@
 """A static DASH MPD (ISO/IEC 23009-1, isoff-live profile) for the same fMP4 tracks.
 
-One video AdaptationSet (one Representation per rendition) and, when there is audio, one
-audio AdaptationSet. Each Representation has its own SegmentTemplate whose SegmentTimeline
-is built from measured segment times, so the MPD references exactly the files that exist.
-Built with ElementTree, never by string concatenation.
+One video AdaptationSet (one Representation per rendition) and one audio AdaptationSet per
+audio rendition (each language, stereo and 5.1 apart: DASH-IF IOP keeps channel layouts in
+sets of their own, since switching between them is not seamless), each with its `lang`,
+`Role`, `Label` and channel configuration. Each Representation has its own SegmentTemplate
+whose SegmentTimeline is built from measured segment times, so the MPD references exactly
+the files that exist. Built with ElementTree, never by string concatenation.
 """
 
 from __future__ import annotations
@@ -13,12 +15,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from packager.tracks import MeasuredTrack
+from packager.tracks import AudioLabel, MeasuredTrack
 
 MPD_NAME = "manifest.mpd"
 NAMESPACE = "urn:mpeg:dash:schema:mpd:2011"
 PROFILE = "urn:mpeg:dash:profile:isoff-live:2011"
 CHANNEL_SCHEME = "urn:mpeg:dash:23003:3:audio_channel_configuration:2011"
+ROLE_SCHEME = "urn:mpeg:dash:role:2011"
 
 
 @dataclass(frozen=True)
@@ -32,12 +35,12 @@ class BaseUrl:
 def write_mpd(
     out_dir: Path,
     video: Sequence[MeasuredTrack],
-    audio: MeasuredTrack | None,
+    audio: Sequence[MeasuredTrack],
     *,
     base_urls: Sequence[BaseUrl] = (),
 ) -> Path:
     """``manifest.mpd`` in `out_dir`; segment URLs are relative to it (or to `base_urls`)."""
-    tracks = [*video, *([audio] if audio is not None else [])]
+    tracks = [*video, *audio]
     duration = max(track.end_s for track in tracks)
     target = max(track.target_duration for track in tracks)
     mpd = ET.Element(
@@ -58,8 +61,9 @@ def write_mpd(
             element.set("serviceLocation", base.service_location)
     period = ET.SubElement(mpd, "Period", {"id": "0", "start": "PT0S"})
     _video_set(period, out_dir, video)
-    if audio is not None:
-        _audio_set(period, out_dir, audio)
+    main_language = next((t.label.language for t in audio if t.label and t.label.default), None)
+    for number, track in enumerate(audio, start=1):
+        _audio_set(period, out_dir, track, number, main_language)
     tree = ET.ElementTree(mpd)
     ET.indent(tree)
     path = out_dir / MPD_NAME
@@ -103,19 +107,28 @@ def _video_set(period: ET.Element, out_dir: Path, video: Sequence[MeasuredTrack]
         _segment_template(representation, out_dir, track)
 
 
-def _audio_set(period: ET.Element, out_dir: Path, audio: MeasuredTrack) -> None:
+def _audio_set(
+    period: ET.Element, out_dir: Path, audio: MeasuredTrack, number: int, main: str | None
+) -> None:
+    label = audio.label or AudioLabel()
     adaptation = ET.SubElement(
         period,
         "AdaptationSet",
         {
-            "id": "1",
+            "id": str(number),
             "contentType": "audio",
             "mimeType": "audio/mp4",
-            "lang": "und",
+            "lang": label.language,
             "segmentAlignment": "true",
             "startWithSAP": "1",
+            # dash.js (and the DASH spec's 4th edition) start with the highest priority
+            # when the viewer has no language preference: the source's main stereo track.
+            "selectionPriority": "2" if label.default else "1",
         },
     )
+    # The schema's order: Label (RepresentationBase) before Role (AdaptationSet's own).
+    ET.SubElement(adaptation, "Label").text = label.name
+    ET.SubElement(adaptation, "Role", {"schemeIdUri": ROLE_SCHEME, "value": _role(label, main)})
     representation = ET.SubElement(
         adaptation,
         "Representation",
@@ -132,6 +145,13 @@ def _audio_set(period: ET.Element, out_dir: Path, audio: MeasuredTrack) -> None:
         {"schemeIdUri": CHANNEL_SCHEME, "value": str(audio.init.channels)},
     )
     _segment_template(representation, out_dir, audio)
+
+
+def _role(label: AudioLabel, main_language: str | None) -> str:
+    # ISO/IEC 23009-1 5.8.5.5: main for the original language, dub for the others.
+    if label.commentary:
+        return "commentary"
+    return "main" if main_language in (None, label.language) else "dub"
 
 
 def _segment_template(parent: ET.Element, out_dir: Path, track: MeasuredTrack) -> None:

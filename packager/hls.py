@@ -1,7 +1,8 @@
 """HLS playlists (RFC 8216) for fMP4 tracks, written with the `m3u8` library.
 
-- ``master.m3u8``: one variant per video rendition, audio as its own rendition group,
-  plus one I-frame variant per rendition for trick play and thumbnails while scrubbing;
+- ``master.m3u8``: one variant per video rendition, every audio rendition (each language,
+  stereo and 5.1) in one AUDIO rendition group, plus one I-frame variant per rendition for
+  trick play and thumbnails while scrubbing;
 - ``<track>/index.m3u8``: the media playlist, EXTINF from measured durations;
 - ``video/<rendition>/iframes.m3u8``: EXT-X-I-FRAMES-ONLY with byte ranges into segments.
 
@@ -17,12 +18,13 @@ from pathlib import Path
 
 import m3u8
 
-from packager.tracks import MeasuredTrack
+from packager.tracks import AudioLabel, MeasuredTrack
 
 MASTER_NAME = "master.m3u8"
 MEDIA_NAME = "index.m3u8"
 IFRAMES_NAME = "iframes.m3u8"
 AUDIO_GROUP = "aac"
+UNKNOWN_LANGUAGE = "und"  # said by leaving LANGUAGE out
 # fMP4 segments with EXT-X-MAP need version 6, I-frame playlists with EXT-X-MAP version 5;
 # 7 is what fMP4 players (and Apple's authoring spec) expect, and covers BYTERANGE (4).
 VERSION = 7
@@ -110,25 +112,15 @@ def write_iframe_playlist(track: MeasuredTrack) -> IFramePlaylist:
 def write_master(
     out_dir: Path,
     video: list[MeasuredTrack],
-    audio: MeasuredTrack | None,
+    audio: list[MeasuredTrack],
     iframe_playlists: list[IFramePlaylist],
 ) -> Path:
     """``master.m3u8``; the media and I-frame playlists it names must be written already."""
     master = m3u8.M3U8()
     master.version = VERSION
     master.is_independent_segments = True
-    if audio is not None:
-        master.add_media(
-            m3u8.Media(
-                uri=_relative(audio.init_path.parent / MEDIA_NAME, out_dir),
-                type="AUDIO",
-                group_id=AUDIO_GROUP,
-                name="Audio",
-                default="YES",
-                autoselect="YES",
-                channels=str(audio.init.channels),
-            )
-        )
+    for track in audio:
+        master.add_media(_audio_media(out_dir, track))
     for track in video:
         master.add_playlist(_variant(out_dir, track, audio, master.media))
     for iframe in iframe_playlists:
@@ -149,17 +141,40 @@ def write_master(
     return path
 
 
+def _audio_media(out_dir: Path, track: MeasuredTrack) -> m3u8.Media:
+    """One member of the AUDIO group: stereo and 5.1 of each language side by side.
+
+    One group, not one per channel count: hls.js folds variants that differ only in their
+    AUDIO group into one level only when their BANDWIDTH matches too, so separate groups
+    would double every level and let ABR swap stereo for 5.1 mid-play. RFC 8216bis 4.4.6.1
+    lets a group hold the same codec at different channel counts; CHANNELS tells them apart
+    (required then) and NAME is unique in the group. A commentary is never auto-selected.
+    """
+    label = track.label or AudioLabel()
+    return m3u8.Media(
+        uri=_relative(track.init_path.parent / MEDIA_NAME, out_dir),
+        type="AUDIO",
+        group_id=AUDIO_GROUP,
+        language=label.language if label.language != UNKNOWN_LANGUAGE else None,
+        name=label.name,
+        default="YES" if label.default else "NO",
+        autoselect="NO" if label.commentary else "YES",
+        channels=str(track.init.channels),
+    )
+
+
 def _variant(
-    out_dir: Path, track: MeasuredTrack, audio: MeasuredTrack | None, media: m3u8.MediaList
+    out_dir: Path, track: MeasuredTrack, audio: list[MeasuredTrack], media: m3u8.MediaList
 ) -> m3u8.Playlist:
-    # BANDWIDTH: the sum of the measured peaks of the renditions played together (video
-    # plus its audio), as the spec asks; AVERAGE-BANDWIDTH likewise with the averages.
+    # BANDWIDTH: the sum of the measured peaks of the renditions played together (video plus
+    # the most demanding audio of its group, which any of them may be), as the spec asks;
+    # AVERAGE-BANDWIDTH likewise with the averages.
     bandwidth, average, codecs = track.peak_bitrate, track.average_bitrate, [track.init.codec]
     info: dict[str, object] = {"closed_captions": "NONE"}
-    if audio is not None:
-        bandwidth += audio.peak_bitrate
-        average += audio.average_bitrate
-        codecs.append(audio.init.codec)
+    if audio:
+        bandwidth += max(item.peak_bitrate for item in audio)
+        average += max(item.average_bitrate for item in audio)
+        codecs += sorted({item.init.codec for item in audio})
         info["audio"] = AUDIO_GROUP
     if track.frame_rate is not None:
         info["frame_rate"] = float(track.frame_rate)

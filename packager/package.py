@@ -9,9 +9,17 @@ from pathlib import Path
 from typing import Any, Literal
 
 from packager import dash, hls
-from packager.tracks import MeasuredTrack, PackageError, measure
+from packager.tracks import AudioLabel, MeasuredTrack, PackageError, measure
 
-__all__ = ["PackageError", "PackageResult", "RenditionInfo", "TrackInput", "package"]
+__all__ = [
+    "AudioLabel",
+    "AudioRenditionInfo",
+    "PackageError",
+    "PackageResult",
+    "RenditionInfo",
+    "TrackInput",
+    "package",
+]
 
 
 @dataclass(frozen=True)
@@ -23,6 +31,7 @@ class TrackInput:
     init: Path
     segments: tuple[Path, ...]
     frame_rate: Fraction | None = None
+    label: AudioLabel | None = None  # audio: its language, menu name and default
 
 
 @dataclass(frozen=True)
@@ -41,9 +50,26 @@ class RenditionInfo:
 
 
 @dataclass(frozen=True)
+class AudioRenditionInfo:
+    name: str
+    language: str
+    label: str
+    default: bool
+    channels: int
+    sample_rate: int
+    codecs: str
+    peak_bitrate: int
+    average_bitrate: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class PackageResult:
     renditions: tuple[RenditionInfo, ...]
     audio_codec: str | None
+    audio: tuple[AudioRenditionInfo, ...]
     duration_s: float
     # Every file the manifests need, manifests included, relative to out_dir, sorted.
     files: tuple[str, ...] = field(default=())
@@ -54,16 +80,14 @@ def package(
 ) -> PackageResult:
     """Write master.m3u8 (+ media and I-frame playlists) and manifest.mpd into `out_dir`."""
     measured = [
-        measure(track.kind, track.name, track.init, track.segments, track.frame_rate)
+        measure(track.kind, track.name, track.init, track.segments, track.frame_rate, track.label)
         for track in tracks
     ]
     video = [track for track in measured if track.kind == "video"]
-    audio_tracks = [track for track in measured if track.kind == "audio"]
+    audio = [track for track in measured if track.kind == "audio"]
     if not video:
         raise PackageError("nothing to package: no video track")
-    if len(audio_tracks) > 1:
-        raise PackageError("one audio track at most (a single AAC stereo rendition)")
-    audio = audio_tracks[0] if audio_tracks else None
+    _check_audio_labels(audio)
 
     written = [hls.write_media_playlist(track) for track in measured]
     iframe_playlists = [hls.write_iframe_playlist(track) for track in video]
@@ -74,9 +98,33 @@ def package(
         written += [track.init_path, *(segment.path for segment in track.segments)]
     return PackageResult(
         renditions=tuple(_rendition(track) for track in video),
-        audio_codec=audio.init.codec if audio is not None else None,
+        audio_codec=audio[0].init.codec if audio else None,
+        audio=tuple(_audio_rendition(track) for track in audio),
         duration_s=max(track.duration_s for track in measured),
         files=tuple(sorted(path.relative_to(out_dir).as_posix() for path in written)),
+    )
+
+
+def _check_audio_labels(audio: list[MeasuredTrack]) -> None:
+    names = [track.label.name for track in audio if track.label is not None]
+    if len(set(names)) != len(names):
+        raise PackageError(f"audio renditions need distinct names, got {names}")
+    if audio and sum(1 for t in audio if t.label is not None and t.label.default) > 1:
+        raise PackageError("at most one audio rendition may be the default")
+
+
+def _audio_rendition(track: MeasuredTrack) -> AudioRenditionInfo:
+    label = track.label or AudioLabel()
+    return AudioRenditionInfo(
+        name=track.name,
+        language=label.language,
+        label=label.name,
+        default=label.default,
+        channels=track.init.channels or 0,
+        sample_rate=track.init.sample_rate or 0,
+        codecs=track.init.codec,
+        peak_bitrate=track.peak_bitrate,
+        average_bitrate=track.average_bitrate,
     )
 
 

@@ -24,6 +24,16 @@ class PackageError(Exception):
 
 
 @dataclass(frozen=True)
+class AudioLabel:
+    """What a player's audio menu shows of an audio rendition, and which one it starts with."""
+
+    language: str = "und"  # BCP 47
+    name: str = "Audio"  # unique among the presentation's audio renditions
+    default: bool = False
+    commentary: bool = False
+
+
+@dataclass(frozen=True)
 class MeasuredTrack:
     kind: Literal["video", "audio"]
     name: str
@@ -31,6 +41,7 @@ class MeasuredTrack:
     init: InitInfo
     segments: tuple[SegmentInfo, ...]
     frame_rate: Fraction | None
+    label: AudioLabel | None = None  # audio only
 
     @property
     def timescale(self) -> int:
@@ -103,6 +114,7 @@ def measure(
     init: Path,
     segments: list[Path] | tuple[Path, ...],
     frame_rate: Fraction | None = None,
+    label: AudioLabel | None = None,
 ) -> MeasuredTrack:
     """Read a track's files and check it can be served as adaptive, seekable segments."""
     if not segments:
@@ -119,4 +131,6 @@ def measure(
             raise PackageError(
                 f"{kind} track {name}: {segment.path.name} starts without a keyframe"
             )
-    return MeasuredTrack(kind, name, init, info, measured, frame_rate)
+    if kind == "audio" and label is None:
+        label = AudioLabel()
+    return MeasuredTrack(kind, name, init, info, measured, frame_rate, label)

@@ -113,6 +113,29 @@ def hdr_clip(ffmpeg: str, out: Path, transfer: str) -> Path:
     return out
 
 
+def multi_audio_clip(ffmpeg: str, out: Path, duration_s: float = 3.0) -> Path:
+    """320x240 with three audio tracks, as a studio delivers: English stereo (the default),
+    French 5.1 and a Spanish mono 96 kHz dub with a title tag; each at its own pitch.
+
+    `out`'s suffix picks the container (.mp4, .mov or .mkv all carry the language tags).
+    """
+    video = f"testsrc2=size=320x240:rate=25:duration={duration_s}"
+    surround = "|".join(f"0.2*sin({330 * (i + 1)}*2*PI*t)" for i in range(6))
+    argv = [ffmpeg, "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", video]
+    argv += _stereo(duration_s)
+    argv += ["-f", "lavfi", "-i", f"aevalsrc={surround}:s=48000:c=5.1:d={duration_s}"]
+    argv += ["-f", "lavfi", "-i", f"aevalsrc=0.3*sin(550*2*PI*t):s=96000:d={duration_s}"]
+    argv += ["-map", "0:v", "-map", "1:a", "-map", "2:a", "-map", "3:a"]
+    argv += ["-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p"]
+    argv += ["-c:a", "aac", "-b:a", "128k", "-b:a:1", "256k"]
+    argv += ["-metadata:s:a:0", "language=eng", "-metadata:s:a:1", "language=fre"]
+    argv += ["-metadata:s:a:2", "language=spa", "-metadata:s:a:2", "title=Español (doblaje)"]
+    argv += ["-disposition:a:0", "default", "-disposition:a:1", "0", "-disposition:a:2", "0"]
+    argv += ["-shortest", str(out)]
+    subprocess.run(argv, check=True, stdin=subprocess.DEVNULL)
+    return out
+
+
 # -- bad and unusual inputs for the tests ---------------------------------------------------
 
 
@@ -171,6 +194,23 @@ def _surround_51(ffmpeg: str, path: Path) -> None:
     subprocess.run(clip_argv(ffmpeg, clip, path), check=True, stdin=subprocess.DEVNULL)
 
 
+def _undecodable_audio(ffmpeg: str, path: Path) -> None:
+    """A MOV whose second audio track has a sample entry no decoder knows ('xq1z' in place
+    of PCM's 'sowt'): it demuxes, so the probe sees it, but nothing can decode it."""
+    argv = [ffmpeg, "-hide_banner", "-loglevel", "error", "-y"]
+    argv += ["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=3"]
+    argv += ["-f", "lavfi", "-i", "sine=f=440:d=3:r=48000"]
+    argv += ["-f", "lavfi", "-i", "sine=f=880:d=3:r=48000"]
+    argv += ["-map", "0", "-map", "1", "-map", "2", "-c:v", "libx264", "-preset", "ultrafast"]
+    argv += ["-pix_fmt", "yuv420p", "-c:a:0", "aac", "-c:a:1", "pcm_s16le", "-shortest"]
+    argv += [str(path)]
+    subprocess.run(argv, check=True, stdin=subprocess.DEVNULL)
+    data = path.read_bytes()
+    if data.count(b"sowt") != 1:
+        raise RuntimeError(f"{path}: expected one 'sowt' sample entry to rename")
+    path.write_bytes(data.replace(b"sowt", b"xq1z"))
+
+
 FIXTURES: dict[str, tuple[str, Callable[[str, Path], None]]] = {
     "zero_bytes": ("empty.mp4", _zero_bytes),
     "text_as_mp4": ("notes.mp4", _text_named_mp4),
@@ -179,6 +219,7 @@ FIXTURES: dict[str, tuple[str, Callable[[str, Path], None]]] = {
     "still_image": ("still.png", _still_png),
     "huge_resolution": ("huge.mp4", _huge_resolution),
     "surround_51": ("surround.mp4", _surround_51),
+    "undecodable_audio": ("undecodable_audio.mov", _undecodable_audio),
 }
 
 

@@ -25,7 +25,7 @@ class EncodeError(Exception):
 @dataclass(frozen=True)
 class Track:
     kind: Literal["video", "audio"]
-    name: str  # the rendition name ("720p") or the audio track name ("aac")
+    name: str  # the rendition name ("720p") or the audio rendition's ("en-2ch")
     directory: Path
     init: Path
     segments: tuple[Path, ...]
@@ -41,13 +41,13 @@ class Frames:
 @dataclass(frozen=True)
 class EncodeResult:
     video: tuple[Track, ...]
-    audio: Track | None
+    audio: tuple[Track, ...]  # in the plan's order
     frames: Frames | None  # when the plan asked for them
     elapsed_s: float
 
     @property
     def tracks(self) -> tuple[Track, ...]:
-        return self.video + ((self.audio,) if self.audio is not None else ())
+        return self.video + self.audio
 
 
 def encode_ladder(
@@ -65,8 +65,8 @@ def encode_ladder(
         frames.storyboard_dir.mkdir(parents=True, exist_ok=True)
     for rendition in plan.renditions:
         layout.video_dir(out_dir, rendition.name).mkdir(parents=True, exist_ok=True)
-    if plan.audio is not None:
-        layout.audio_dir(out_dir).mkdir(parents=True, exist_ok=True)
+    for audio_plan in plan.audio:
+        layout.audio_dir(out_dir, audio_plan.name).mkdir(parents=True, exist_ok=True)
     argv = ffmpeg_args.ladder_argv(ffmpeg, source.path, plan, out_dir, frames)
     started = time.monotonic()
     run_ffmpeg(argv, timeout_s=timeout_s, duration_s=source.duration_s, on_progress=on_progress)
@@ -75,7 +75,10 @@ def encode_ladder(
         _collect("video", rendition.name, layout.video_dir(out_dir, rendition.name))
         for rendition in plan.renditions
     )
-    audio = _collect("audio", layout.AUDIO_TRACK, layout.audio_dir(out_dir)) if plan.audio else None
+    audio = tuple(
+        _collect("audio", audio_plan.name, layout.audio_dir(out_dir, audio_plan.name))
+        for audio_plan in plan.audio
+    )
     log.info(
         "encoded %d renditions of %.1f s in %.1f s (%.2fx real time)",
         len(video),

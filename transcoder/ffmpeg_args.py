@@ -36,11 +36,11 @@ def ladder_argv(
         argv += _keyframe_args(plan)
         argv += _clean_output_args()
         argv += _cmaf_track_args(layout.video_dir(out_dir, rendition.name), plan)
-    if plan.audio is not None:
-        argv += ["-map", "[a]"]
-        argv += _aac_args(plan.audio)
+    for index, audio in enumerate(plan.audio):
+        argv += ["-map", f"[a{index}]"]
+        argv += _aac_args(audio)
         argv += _clean_output_args()
-        argv += _cmaf_track_args(layout.audio_dir(out_dir), plan)
+        argv += _cmaf_track_args(layout.audio_dir(out_dir, audio.name), plan)
     if frames is not None:
         # Frames as the branches pick them: never duplicated or dropped to a frame rate.
         # The poster is one PNG written in place (-update) rather than numbered: its
@@ -62,8 +62,8 @@ def timeline_offset_us(plan: LadderPlan) -> int:
     same positive offset on every output keeps one shared timeline with nothing negative.
     """
     frames = _MAX_REORDER_FRAMES
-    if plan.audio is not None:
-        priming_s = Fraction(_AAC_PRIMING_SAMPLES, plan.audio.sample_rate)
+    for audio in plan.audio:
+        priming_s = Fraction(_AAC_PRIMING_SAMPLES, audio.sample_rate)
         frames = max(frames, math.ceil(priming_s * plan.fps))
     return math.ceil(frames / plan.fps * 1_000_000)
 
@@ -117,12 +117,25 @@ def _ladder_filter_graph(plan: LadderPlan, frames: FramePlan | None) -> str:
             f"[s{index}]scale={rendition.width}:{rendition.height},setsar=1,"
             f"format=yuv420p[v{index}]"
         )
-    if plan.audio is not None:
-        # Fill gaps and pad a late start with silence so audio stays in sync with video.
-        chains.append("[0:a:0]aresample=async=1:first_pts=0[a]")
+    chains += _audio_chains(plan)
     if frames is not None:
         chains += [_poster_chain(frames), _storyboard_chain(frames)]
     return ";".join(chains)
+
+
+def _audio_chains(plan: LadderPlan) -> list[str]:
+    """One chain per audio rendition, each reading its source track (FFmpeg decodes a track
+    once and hands its frames to every chain that names it).
+
+    Gaps are filled and a late start padded with silence, so each rendition stays in sync
+    with the video; its channel count and rate come from its output (_aac_args), which the
+    chain's own resampler meets. Not one chain split in two: asplit's outputs share one
+    format, so FFmpeg would downmix to stereo before the split and upmix that to "5.1".
+    """
+    return [
+        f"[0:a:{audio.source_index}]aresample=async=1:first_pts=0[a{index}]"
+        for index, audio in enumerate(plan.audio)
+    ]
 
 
 def _sdr_chain(plan: LadderPlan) -> str:
@@ -222,8 +235,9 @@ def _keyframe_args(plan: LadderPlan) -> list[str]:
 
 def _aac_args(audio: AudioPlan) -> list[str]:
     return [
-        # AAC-LC, the one audio codec every HLS and DASH player decodes. -ac downmixes 5.1
-        # (or any layout) with FFmpeg's standard matrix; -ar fixes the rate for every source.
+        # AAC-LC, the one audio codec every HLS and DASH player decodes. -ac downmixes to
+        # stereo (or 7.1 to 5.1) with FFmpeg's standard matrix, and upmixes mono to both
+        # channels; -ar fixes the rate for every source (96 kHz, 44.1 kHz...).
         "-c:a", "aac",
         "-profile:a", "aac_low",
         "-b:a", f"{audio.bitrate_kbps}k",

@@ -9,18 +9,25 @@ ratio, at the source's frame rate (capped), each with its H.264 level.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Literal
 
+import langcodes
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 import configs
 from transcoder.color import Color
 from transcoder.levels import h264_level
-from transcoder.probe import DEFAULT_MAX_DIMENSION, DEFAULT_MAX_PIXELS, SourceInfo
+from transcoder.probe import (
+    DEFAULT_MAX_DIMENSION,
+    DEFAULT_MAX_PIXELS,
+    UNKNOWN_LANGUAGE,
+    SourceInfo,
+)
 
 # The shipped ladder (package data of `configs`); workers read `worker.ladder_path` instead.
 DEFAULT_LADDER = configs.path(configs.LADDER)
@@ -65,6 +72,9 @@ class AudioConfig(_Model):
     bitrate_kbps: int = Field(128, ge=32, le=512)
     sample_rate: Literal[44100, 48000] = 48000
     channels: Literal[1, 2] = 2
+    # Sources with 5.1 (or more) also keep a 5.1 AAC rendition of that track.
+    surround: bool = True
+    surround_bitrate_kbps: int = Field(384, ge=128, le=768)
 
 
 class SourceLimits(_Model):
@@ -146,8 +156,19 @@ class Rendition:
     level: str
 
 
+SURROUND_CHANNELS = 6  # 5.1
+
+
 @dataclass(frozen=True)
 class AudioPlan:
+    """One AAC rendition of one source audio track (a track may give stereo and 5.1)."""
+
+    name: str  # its folder under audio/ and its id in the manifests: "en-2ch", "fr-6ch"
+    source_index: int  # FFmpeg's 0:a:<source_index>
+    language: str  # BCP 47
+    label: str  # what a player's menu shows (HLS NAME, DASH Label)
+    main: bool  # the source's main track: the default choice
+    commentary: bool
     bitrate_kbps: int
     sample_rate: int
     channels: int
@@ -162,13 +183,20 @@ class LadderPlan:
     gop_frames: int  # the keyframe interval cap handed to x264: a GOP never runs longer
     segment_seconds: float
     preset: str
-    audio: AudioPlan | None
+    # Every audio rendition, the main track's stereo one first; empty for a silent source.
+    audio: tuple[AudioPlan, ...]
     # The source's colour: the ladder converts HDR and wide-gamut sources to SDR BT.709.
     color: Color = field(default_factory=Color)
 
 
-def plan(source: SourceInfo, config: LadderConfig) -> LadderPlan:
-    """The renditions to encode for `source`: no upscaling, display aspect, capped fps."""
+def plan(
+    source: SourceInfo, config: LadderConfig, audio_languages: Sequence[str] = ()
+) -> LadderPlan:
+    """The renditions to encode for `source`: no upscaling, display aspect, capped fps.
+
+    `audio_languages` overrides the source's language tags, one per audio stream in the
+    source's order (an empty string keeps that stream's own tag).
+    """
     # Averages of variable-rate sources come as fractions like 2997003/100000: keep the
     # closest rate with a denominator up to 1001, which covers 30000/1001 and friends.
     source_fps = (source.video.frame_rate or FALLBACK_FPS).limit_denominator(1001)
@@ -177,14 +205,7 @@ def plan(source: SourceInfo, config: LadderConfig) -> LadderPlan:
     renditions = tuple(
         _rendition(rung, size, fps) for rung, size in _sizes(display_w, display_h, config.rungs)
     )
-    audio = None
-    if source.audio is not None:
-        audio = AudioPlan(
-            bitrate_kbps=config.audio.bitrate_kbps,
-            sample_rate=config.audio.sample_rate,
-            channels=config.audio.channels,
-            source_channels=source.audio.channels,
-        )
+    audio = plan_audio(source, config.audio, audio_languages)
     return LadderPlan(
         renditions=renditions,
         fps=fps,
@@ -195,6 +216,64 @@ def plan(source: SourceInfo, config: LadderConfig) -> LadderPlan:
         audio=audio,
         color=source.video.color,
     )
+
+
+def plan_audio(
+    source: SourceInfo, config: AudioConfig, languages: Sequence[str] = ()
+) -> tuple[AudioPlan, ...]:
+    """Stereo AAC for every source track, plus 5.1 for those with six channels or more."""
+    main = source.audio
+    tracks = sorted(source.audio_tracks, key=lambda track: track is not main)
+    plans: list[AudioPlan] = []
+    for track in tracks:
+        override = languages[track.index] if track.index < len(languages) else ""
+        language = override or track.language
+        label = track.title or language_label(language)
+        layouts: list[tuple[int, int]] = [(config.channels, config.bitrate_kbps)]
+        if config.surround and track.channels >= SURROUND_CHANNELS:
+            layouts.append((SURROUND_CHANNELS, config.surround_bitrate_kbps))
+        for channels, bitrate in layouts:
+            plans.append(
+                AudioPlan(
+                    name=_unique(f"{language.lower()}-{channels}ch", plans),
+                    source_index=track.index,
+                    language=language,
+                    label=_unique_label(label + (" 5.1" if channels > 2 else ""), plans),
+                    main=track is main,
+                    commentary=track.commentary,
+                    bitrate_kbps=bitrate,
+                    sample_rate=config.sample_rate,
+                    channels=channels,
+                    source_channels=track.channels,
+                )
+            )
+    # The main track's stereo rendition first: it is every manifest's default.
+    return tuple(sorted(plans, key=lambda item: (not item.main, item.channels > 2)))
+
+
+def language_label(language: str) -> str:
+    """The language's own name for itself (Français, Deutsch), as players' menus show it."""
+    if language == UNKNOWN_LANGUAGE:
+        return "Audio"
+    name = langcodes.Language.get(language).autonym()
+    return name[:1].upper() + name[1:]
+
+
+def _unique(name: str, plans: list[AudioPlan]) -> str:
+    taken = {item.name for item in plans}
+    candidate, number = name, 2
+    while candidate in taken:
+        candidate, number = f"{name}-{number}", number + 1
+    return candidate
+
+
+def _unique_label(label: str, plans: list[AudioPlan]) -> str:
+    # HLS: every member of a rendition group has its own NAME.
+    taken = {item.label for item in plans}
+    candidate, number = label, 2
+    while candidate in taken:
+        candidate, number = f"{label} ({number})", number + 1
+    return candidate
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Where the encoder writes each track, in one place.
 
     <out>/video/<rendition>/init.mp4, seg_00001.m4s, seg_00002.m4s, ...
-    <out>/audio/aac/init.mp4, seg_00001.m4s, ...
+    <out>/audio/<track>/init.mp4, seg_00001.m4s, ...   (track: en-2ch, fr-2ch, en-6ch)
 
 Segments are numbered from 1. The packager reads these files back from the paths it is
 given; it never rebuilds them from names.
@@ -13,7 +13,6 @@ from pathlib import Path
 
 VIDEO_DIR = "video"
 AUDIO_DIR = "audio"
-AUDIO_TRACK = "aac"
 INIT_NAME = "init.mp4"
 SEGMENT_PATTERN = "seg_%05d.m4s"  # FFmpeg's printf-style pattern
 SEGMENT_GLOB = "seg_*.m4s"
@@ -27,8 +26,8 @@ def video_dir(out_dir: Path, rendition: str) -> Path:
     return out_dir / VIDEO_DIR / rendition
 
 
-def audio_dir(out_dir: Path) -> Path:
-    return out_dir / AUDIO_DIR / AUDIO_TRACK
+def audio_dir(out_dir: Path, track: str) -> Path:
+    return out_dir / AUDIO_DIR / track
 
 
 def finished_segments(out_dir: Path) -> list[Path]:

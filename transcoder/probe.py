@@ -23,6 +23,8 @@ from typing import Any
 
 import av
 import av.error
+import langcodes
+from av.audio.stream import AudioStream
 from av.container import InputContainer
 from av.stream import Disposition
 from av.video.stream import VideoStream
@@ -40,6 +42,10 @@ _TAIL_SECONDS = 5.0
 # A stream may end up to this much before its declared end (rounding, last-frame duration).
 _END_TOLERANCE_S = 1.0
 _END_TOLERANCE_RATIO = 0.01
+# An audio track must give this many decoded frames within the first packets to be used.
+_AUDIO_HEAD_FRAMES = 2
+_AUDIO_HEAD_PACKETS = 200
+UNKNOWN_LANGUAGE = "und"
 
 
 class ProbeError(Exception):
@@ -85,6 +91,11 @@ class AudioInfo:
     channels: int
     layout: str
     sample_rate: int
+    index: int = 0  # among the source's audio streams: FFmpeg's 0:a:<index>
+    language: str = UNKNOWN_LANGUAGE  # BCP 47 (en, pt-BR), from the stream's ISO 639 tag
+    title: str | None = None  # the stream's own title tag, when it has one
+    default: bool = False  # the source marks it as the track to play
+    commentary: bool = False
 
 
 @dataclass(frozen=True)
@@ -94,11 +105,27 @@ class SourceInfo:
     duration_s: float
     size_bytes: int
     video: VideoInfo
-    audio: AudioInfo | None
+    # Every audio stream that decodes, in the source's order; the others are in `warnings`.
+    audio_tracks: tuple[AudioInfo, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def audio(self) -> AudioInfo | None:
+        """The source's main audio track: the one it marks default, else its first."""
+        marked = [track for track in self.audio_tracks if track.default]
+        candidates = marked or list(self.audio_tracks)
+        return candidates[0] if candidates else None
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-able description (fractions as strings, plus the display size)."""
+        """A JSON-able description (fractions as strings, plus the display size).
+
+        ``audio`` (the main track) keeps the shape it had before sources could carry
+        several; ``audio_tracks`` lists them all.
+        """
         data = asdict(self)
+        main = self.audio
+        data["audio"] = asdict(main) if main is not None else None
+        data["warnings"] = list(self.warnings)
         data["path"] = str(self.path)
         video = data["video"]
         sar = self.video.sample_aspect_ratio
@@ -129,13 +156,15 @@ def probe(
         rotation = _check_head(container, stream)
         duration_s = _duration_s(container, stream)
         _check_tail(container, stream, duration_s)
+        audio, warnings = _audio_tracks(container)
         return SourceInfo(
             path=path,
             format_name=container.format.name,
             duration_s=duration_s,
             size_bytes=size,
             video=_video_info(stream, rotation),
-            audio=_audio_info(container),
+            audio_tracks=audio,
+            warnings=warnings,
         )
 
 
@@ -296,13 +325,70 @@ def _video_info(stream: VideoStream, rotation: int) -> VideoInfo:
     )
 
 
-def _audio_info(container: InputContainer) -> AudioInfo | None:
-    if not container.streams.audio:
-        return None
-    context = container.streams.audio[0].codec_context
+def _audio_tracks(container: InputContainer) -> tuple[tuple[AudioInfo, ...], tuple[str, ...]]:
+    """Every audio stream that decodes; a warning naming each one that does not.
+
+    A track FFmpeg cannot decode (an unknown codec, a corrupt stream) would fail the whole
+    encode, so it is left out and the video still publishes, with the reason on the asset.
+    """
+    streams = list(container.streams.audio)
+    undecodable = _undecodable_audio(container, streams) if streams else set()
+    tracks, warnings = [], []
+    for index, stream in enumerate(streams):
+        language = _language(stream.metadata.get("language"))
+        if index in undecodable:
+            codec = stream.codec_context.name if stream.codec_context else "unknown"
+            warnings.append(
+                f"audio track {index + 1} ({language}, {codec}) cannot be decoded: "
+                "published without it"
+            )
+            continue
+        tracks.append(_audio_info(stream, index, language))
+    return tuple(tracks), tuple(warnings)
+
+
+def _undecodable_audio(container: InputContainer, streams: list[AudioStream]) -> set[int]:
+    """The indexes (among `streams`) whose first packets give no decoded audio."""
+    frames = dict.fromkeys(range(len(streams)), 0)
+    position = {stream.index: index for index, stream in enumerate(streams)}
+    failed: set[int] = set()
+    try:
+        container.seek(0)
+    except av.error.FFmpegError:
+        return set(frames)
+    for seen, packet in enumerate(container.demux(*streams)):
+        index = position[packet.stream.index]
+        if index not in failed:
+            try:
+                frames[index] += len(packet.decode())
+            except (av.error.FFmpegError, ValueError):
+                failed.add(index)
+        if seen >= _AUDIO_HEAD_PACKETS or all(
+            count >= _AUDIO_HEAD_FRAMES or index in failed for index, count in frames.items()
+        ):
+            break
+    return failed | {index for index, count in frames.items() if count == 0}
+
+
+def _language(tag: object) -> str:
+    """A stream's ISO 639-2 tag (``eng``, ``fre``) as BCP 47 (``en``, ``fr``); ``und`` for
+    a missing or invalid one."""
+    if not isinstance(tag, str) or not langcodes.tag_is_valid(tag.strip()):
+        return UNKNOWN_LANGUAGE
+    return langcodes.standardize_tag(tag.strip())
+
+
+def _audio_info(stream: AudioStream, index: int, language: str) -> AudioInfo:
+    context = stream.codec_context
+    title = stream.metadata.get("title")
     return AudioInfo(
         codec=context.name,
         channels=context.channels,
         layout=context.layout.name,
         sample_rate=context.sample_rate,
+        index=index,
+        language=language,
+        title=title.strip() or None if isinstance(title, str) else None,
+        default=bool(stream.disposition & Disposition.default),
+        commentary=bool(stream.disposition & Disposition.comment),
     )

@@ -19,13 +19,13 @@ import logging
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from packager import images
-from packager.package import PackageError, PackageResult, TrackInput, package
+from packager.package import AudioLabel, PackageError, PackageResult, TrackInput, package
 from transcoder.encode import EncodeError, EncodeResult, Frames, encode_ladder
 from transcoder.ladder import LadderConfig, LadderPlan, plan, plan_frames
 from transcoder.levels import LevelError
@@ -68,6 +68,7 @@ class TranscodeError(MediaError):
 class BuildResult:
     source: dict[str, Any]  # JSON-able probe result
     renditions: list[dict[str, Any]]  # JSON-able, lowest first
+    audio: list[dict[str, Any]]  # JSON-able, the default first
     output_dir: Path
     files: list[str]  # every file to publish, relative to output_dir, sorted
 
@@ -80,10 +81,14 @@ def build_outputs(
     ffmpeg: Path,
     on_progress: Callable[[float], None],
     timeout_s: float,
+    audio_languages: Sequence[str] = (),
 ) -> BuildResult:
-    """Probe, plan, encode, package and illustrate `source_path` into `work_dir`/output."""
+    """Probe, plan, encode, package and illustrate `source_path` into `work_dir`/output.
+
+    `audio_languages` overrides the source's audio language tags, in its stream order.
+    """
     deadline = time.monotonic() + timeout_s
-    source, ladder_plan = _inspect(source_path, ladder)
+    source, ladder_plan = _inspect(source_path, ladder, audio_languages)
     output_dir = work_dir / OUTPUT_DIR
     # A retry starts clean: stale files from an earlier attempt are never published.
     shutil.rmtree(output_dir, ignore_errors=True)
@@ -100,6 +105,7 @@ def build_outputs(
     return BuildResult(
         source=source.to_dict(),
         renditions=[rendition.to_dict() for rendition in packaged.renditions],
+        audio=[audio.to_dict() for audio in packaged.audio],
         output_dir=output_dir,
         files=files,
     )
@@ -155,14 +161,16 @@ class _Steps:
         return written
 
 
-def _inspect(source_path: Path, ladder: LadderConfig) -> tuple[SourceInfo, LadderPlan]:
+def _inspect(
+    source_path: Path, ladder: LadderConfig, audio_languages: Sequence[str]
+) -> tuple[SourceInfo, LadderPlan]:
     """Probe and plan: bad media is refused here, before anything is written."""
     limits = ladder.source_limits
     try:
         source = probe(
             source_path, max_pixels=limits.max_pixels, max_dimension=limits.max_dimension
         )
-        return source, plan(source, ladder)
+        return source, plan(source, ladder, audio_languages)
     except ProbeError as exc:
         raise PermanentMediaError(exc.reason, exc.message) from exc
     except LevelError as exc:
@@ -174,9 +182,14 @@ def _track_inputs(encoded: EncodeResult, ladder_plan: LadderPlan) -> list[TrackI
         TrackInput("video", track.name, track.init, track.segments, ladder_plan.fps)
         for track in encoded.video
     ]
-    if encoded.audio is not None:
-        audio = encoded.audio
-        inputs.append(TrackInput("audio", audio.name, audio.init, audio.segments))
+    for track, audio in zip(encoded.audio, ladder_plan.audio, strict=True):
+        label = AudioLabel(
+            language=audio.language,
+            name=audio.label,
+            default=audio is ladder_plan.audio[0],
+            commentary=audio.commentary,
+        )
+        inputs.append(TrackInput("audio", track.name, track.init, track.segments, label=label))
     return inputs
 
 

@@ -17,11 +17,12 @@ from pathlib import Path
 
 import av
 import m3u8
+import numpy as np
 import pytest
 from av.video.frame import PictureType
 
 from packager.bmff import read_init, read_segment
-from sample_media.generate import Clip, generate, hdr_clip, make_fixture
+from sample_media.generate import Clip, generate, hdr_clip, make_fixture, multi_audio_clip
 from streamcore.binaries import FFmpegInfo
 from tests.decode_check import assert_plays
 from transcoder.ladder import LadderConfig, load_ladder
@@ -43,6 +44,9 @@ class Built:
 
     def video_dirs(self) -> list[Path]:
         return [self.out / "video" / r["name"] for r in self.result.renditions]
+
+    def audio_dirs(self) -> list[Path]:
+        return [self.out / "audio" / a["name"] for a in self.result.audio]
 
 
 def build(source: Path, work_dir: Path, ffmpeg: Path, ladder: LadderConfig) -> Built:
@@ -74,6 +78,8 @@ def sources(tmp_path_factory: pytest.TempPathFactory, ffmpeg: Path) -> dict[str,
     made = {clip.name: generate(str(ffmpeg), clip, out) for clip in clips}
     made["surround"] = make_fixture(str(ffmpeg), "surround_51", out)
     made["hlg"] = hdr_clip(str(ffmpeg), out / "hlg.mp4", "arib-std-b67")
+    made["languages"] = multi_audio_clip(str(ffmpeg), out / "languages.mkv")
+    made["bad_audio"] = make_fixture(str(ffmpeg), "undecodable_audio", out)
     return made
 
 
@@ -100,6 +106,8 @@ def test_the_ladder_never_goes_above_the_source(builds: dict[str, Built]) -> Non
         "portrait": [("360p", 360, 640), ("480p", 480, 854)],
         "surround": [("240p", 320, 240)],
         "hlg": [("240p", 320, 240)],
+        "languages": [("240p", 320, 240)],
+        "bad_audio": [("240p", 320, 240)],
     }
     for name, built in builds.items():
         on_disk = sorted(p.name for p in (built.out / "video").iterdir())
@@ -153,8 +161,9 @@ def peak_bitrate(folder: Path) -> float:
 def test_the_master_playlist_agrees_with_the_media(builds: dict[str, Built]) -> None:
     for name, built in builds.items():
         master = m3u8.load(str(built.out / "master.m3u8"))
-        has_audio = (built.out / "audio").exists()
-        audio_peak = peak_bitrate(built.out / "audio" / "aac") if has_audio else 0.0
+        has_audio = bool(built.result.audio)
+        # Any of the group's renditions may play with a variant: the most demanding counts.
+        audio_peak = max((peak_bitrate(folder) for folder in built.audio_dirs()), default=0.0)
         assert len(master.playlists) == len(built.result.renditions)
         for variant, folder in zip(master.playlists, built.video_dirs(), strict=True):
             init = read_init(folder / "init.mp4")
@@ -197,7 +206,7 @@ def test_ffmpeg_plays_every_stream_to_its_end(
     builds: dict[str, Built], ffmpeg: Path, manifest: str
 ) -> None:
     for built in builds.values():
-        tracks = len(built.result.renditions) + (built.out / "audio").exists()
+        tracks = len(built.result.renditions) + len(built.result.audio)
         assert_plays(
             ffmpeg,
             built.out / manifest,
@@ -218,19 +227,104 @@ def test_the_work_folder_holds_only_the_outputs(builds: dict[str, Built]) -> Non
         assert not [f for f in on_disk if f.endswith((".png", "ffmpeg.m3u8", ".tmp"))]
 
 
-def test_five_one_audio_is_downmixed_to_stereo(builds: dict[str, Built], tmp_path: Path) -> None:
-    built = builds["surround"]
-    assert built.result.source["audio"]["channels"] == 6
-    folder = built.out / "audio" / "aac"
-    assert read_init(folder / "init.mp4").channels == 2
-    joined = tmp_path / "audio.mp4"
+def decoded_audio(folder: Path, tmp_path: Path) -> tuple[int, int, np.ndarray]:
+    """Channels, rate and samples (channels x n, float) of one audio rendition, decoded."""
+    joined = tmp_path / f"{folder.name}.mp4"
     joined.write_bytes(
         b"".join(p.read_bytes() for p in [folder / "init.mp4", *sorted(folder.glob("seg_*"))])
     )
     with av.open(str(joined)) as container:
-        frame = next(container.decode(audio=0))
-    assert (frame.layout.nb_channels, frame.sample_rate) == (2, 48000)
-    assert 'CHANNELS="2"' in (built.out / "master.m3u8").read_text()
+        frames = list(container.decode(audio=0))
+    samples = np.concatenate([frame.to_ndarray() for frame in frames], axis=1)
+    return frames[0].layout.nb_channels, frames[0].sample_rate, samples
+
+
+def pitch(samples: np.ndarray, rate: int) -> float:
+    spectrum = np.abs(np.fft.rfft(samples * np.hanning(len(samples))))
+    return float(np.fft.rfftfreq(len(samples), 1 / rate)[int(np.argmax(spectrum))])
+
+
+def test_five_one_keeps_a_surround_rendition_beside_stereo(
+    builds: dict[str, Built], tmp_path: Path
+) -> None:
+    built = builds["surround"]
+    assert built.result.source["audio"]["channels"] == 6
+    assert [(a["name"], a["channels"]) for a in built.result.audio] == [
+        ("und-2ch", 2),
+        ("und-6ch", 6),
+    ]
+    stereo, surround = built.audio_dirs()
+    assert read_init(stereo / "init.mp4").channels == 2
+    assert read_init(surround / "init.mp4").channels == 6  # from the AudioSpecificConfig
+    assert decoded_audio(stereo, tmp_path)[:2] == (2, 48000)
+    assert decoded_audio(surround, tmp_path)[:2] == (6, 48000)
+    master = m3u8.load(str(built.out / "master.m3u8"))
+    assert [(m.name, m.channels, m.default) for m in master.media] == [
+        ("Audio", "2", "YES"),
+        ("Audio 5.1", "6", "NO"),
+    ]
+
+
+def test_every_source_language_is_its_own_rendition(
+    builds: dict[str, Built], tmp_path: Path
+) -> None:
+    built = builds["languages"]
+    master = m3u8.load(str(built.out / "master.m3u8"))
+    assert [(m.group_id, m.language, m.name, m.default, m.autoselect, m.channels, m.uri)
+            for m in master.media] == [
+        ("aac", "en", "English", "YES", "YES", "2", "audio/en-2ch/index.m3u8"),
+        ("aac", "fr", "Français", "NO", "YES", "2", "audio/fr-2ch/index.m3u8"),
+        ("aac", "es", "Español (doblaje)", "NO", "YES", "2", "audio/es-2ch/index.m3u8"),
+        ("aac", "fr", "Français 5.1", "NO", "YES", "6", "audio/fr-6ch/index.m3u8"),
+    ]  # fmt: skip
+    assert {variant.stream_info.audio for variant in master.playlists} == {"aac"}
+    root = ET.parse(built.out / "manifest.mpd").getroot()  # noqa: S314 (our own output)
+    sets = root.findall("mpd:Period/mpd:AdaptationSet[@contentType='audio']", NS)
+    described = [
+        (
+            s.get("lang"),
+            s.findtext("mpd:Label", namespaces=NS),
+            s.find("mpd:Role", NS).get("value"),  # type: ignore[union-attr]
+            s.get("selectionPriority"),
+            s.find("mpd:Representation/mpd:AudioChannelConfiguration", NS).get("value"),  # type: ignore[union-attr]
+        )
+        for s in sets
+    ]
+    assert described == [
+        ("en", "English", "main", "2", "2"),
+        ("fr", "Français", "dub", "1", "2"),
+        ("es", "Español (doblaje)", "dub", "1", "2"),
+        ("fr", "Français 5.1", "dub", "1", "6"),
+    ]
+    # The title tag names the dub. Each rendition carries its own source track, told apart
+    # by their pitches; the Spanish mono 96 kHz track comes out as stereo 48 kHz.
+    en, fr, es, fr51 = built.audio_dirs()
+    channels, rate, samples = decoded_audio(en, tmp_path)
+    assert (channels, rate) == (2, 48000)
+    assert pitch(samples[0], rate) == pytest.approx(440, abs=2)
+    assert pitch(samples[1], rate) == pytest.approx(660, abs=2)
+    channels, rate, samples = decoded_audio(es, tmp_path)
+    assert (channels, rate) == (2, 48000)
+    assert pitch(samples[0], rate) == pitch(samples[1], rate) == pytest.approx(550, abs=2)
+    channels, rate, samples = decoded_audio(fr51, tmp_path)
+    assert channels == 6
+    # Every channel in its place (the LFE, channel 4, is low-passed by the AAC encoder).
+    pitches = [round(pitch(samples[c], rate) / 330) for c in range(6)]
+    assert pitches[:3] + pitches[4:] == [1, 2, 3, 5, 6]
+    assert decoded_audio(fr, tmp_path)[0] == 2
+    languages = [track["language"] for track in built.result.source["audio_tracks"]]
+    assert languages == ["en", "fr", "es"] and built.result.source["warnings"] == []
+
+
+def test_an_audio_track_that_cannot_be_decoded_is_left_out_with_a_warning(
+    builds: dict[str, Built],
+) -> None:
+    built = builds["bad_audio"]
+    assert built.result.source["warnings"] == [
+        "audio track 2 (und, unknown) cannot be decoded: published without it"
+    ]
+    assert [a["name"] for a in built.result.audio] == ["und-2ch"]  # the first, which decodes
+    assert [t["index"] for t in built.result.source["audio_tracks"]] == [0]
 
 
 def test_a_phones_hlg_clip_publishes_an_sdr_bt709_ladder(

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from packager.package import TrackInput
+from packager.package import AudioLabel, TrackInput
 from sample_media.generate import Clip, generate
 from transcoder.encode import EncodeResult, Track, encode_ladder
 from transcoder.ladder import DEFAULT_LADDER, LadderPlan, parse_ladder, plan
@@ -38,7 +38,7 @@ class Encoded:
         shutil.copytree(self.out_dir, target)
         moved = EncodeResult(
             video=tuple(_moved(track, self.out_dir, target) for track in self.result.video),
-            audio=_moved(self.result.audio, self.out_dir, target) if self.result.audio else None,
+            audio=tuple(_moved(track, self.out_dir, target) for track in self.result.audio),
             frames=None,
             elapsed_s=self.result.elapsed_s,
         )
@@ -58,8 +58,9 @@ def inputs_for(out_dir: Path, result: EncodeResult, ladder_plan: LadderPlan) -> 
     tracks = [
         TrackInput("video", t.name, t.init, t.segments, ladder_plan.fps) for t in result.video
     ]
-    if result.audio is not None:
-        tracks.append(TrackInput("audio", "aac", result.audio.init, result.audio.segments))
+    for track, audio in zip(result.audio, ladder_plan.audio, strict=True):
+        label = AudioLabel(audio.language, audio.label, default=audio.main)
+        tracks.append(TrackInput("audio", track.name, track.init, track.segments, label=label))
     return tracks
 
 

@@ -30,8 +30,8 @@ def test_codec_strings_carry_the_profile_and_level_asked_for(encoded: Encoded) -
 
 
 def test_the_audio_track_is_aac_lc_stereo_48k(encoded: Encoded) -> None:
-    assert encoded.result.audio is not None
-    init = read_init(encoded.result.audio.init)
+    (audio,) = encoded.result.audio
+    init = read_init(audio.init)
     assert (init.kind, init.codec) == ("audio", "mp4a.40.2")
     assert (init.channels, init.sample_rate, init.timescale) == (2, 48000, 48000)
 

@@ -115,7 +115,7 @@ def test_base_urls_one_per_cdn(encoded: Encoded, tmp_path: Path) -> None:
     copy = encoded.copy(tmp_path / "out")
     video = [measure("video", t.name, t.init, t.segments) for t in copy.result.video]
     bases = [BaseUrl("https://a.example/v1/", "cdn-a"), BaseUrl("https://b.example/v1/", "cdn-b")]
-    written = write_mpd(copy.out_dir, video, None, base_urls=bases)
+    written = write_mpd(copy.out_dir, video, [], base_urls=bases)
     root = ET.parse(written).getroot()  # noqa: S314 (our own output)
     found = [(e.text, e.attrib.get("serviceLocation")) for e in root.findall("mpd:BaseURL", NS)]
     assert found == [("https://a.example/v1/", "cdn-a"), ("https://b.example/v1/", "cdn-b")]

@@ -43,11 +43,12 @@ def test_media_playlists_describe_the_measured_segments(packaged: Encoded) -> No
 
 def test_the_master_lists_variants_with_measured_attributes(packaged: Encoded) -> None:
     master = m3u8.load(str(packaged.out_dir / "master.m3u8"))
-    assert packaged.result.audio is not None
-    audio = measure("audio", "aac", packaged.result.audio.init, packaged.result.audio.segments)
+    (track,) = packaged.result.audio
+    audio = measure("audio", track.name, track.init, track.segments)
     (group,) = master.media
-    assert (group.type, group.group_id, group.uri) == ("AUDIO", "aac", "audio/aac/index.m3u8")
+    assert (group.type, group.group_id, group.uri) == ("AUDIO", "aac", "audio/und-2ch/index.m3u8")
     assert (group.default, group.autoselect, group.channels) == ("YES", "YES", "2")
+    assert (group.name, group.language) == ("Audio", None)  # untagged: no LANGUAGE
     assert [p.uri for p in master.playlists] == ["video/240p/index.m3u8", "video/360p/index.m3u8"]
     for variant, track in zip(master.playlists, packaged.result.video, strict=True):
         video = measure("video", track.name, track.init, track.segments, Fraction(25))

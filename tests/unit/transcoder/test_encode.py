@@ -47,7 +47,7 @@ def test_keyframes_and_segments_stay_aligned_at_ntsc_rates(
     out = tmp_path_factory.mktemp("ntsc-out")
     result = encode_ladder(source, ladder_plan, out, ffmpeg, None, 120)
     (track,) = result.video
-    assert result.audio is None
+    assert result.audio == ()
     scratch = tmp_path_factory.mktemp("joined")
     for segment in track.segments:
         # Each segment decodes on its own after the init segment: it opens on a keyframe.
@@ -118,7 +118,7 @@ def test_frames_of_a_short_portrait_clip_without_audio(
     result = encode_ladder(
         source, plan(source, load_ladder()), tmp_path / "out", ffmpeg, None, 60, frames_plan
     )
-    assert result.audio is None and result.frames is not None
+    assert result.audio == () and result.frames is not None
     with Image.open(result.frames.poster) as poster:
         assert poster.size == frames_plan.poster_size
         assert poster.height > poster.width

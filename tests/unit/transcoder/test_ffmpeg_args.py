@@ -27,7 +27,7 @@ def planned(*, audio: bool, width: int = 1920, height: int = 1080) -> LadderPlan
         duration_s=30.0,
         size_bytes=1,
         video=VideoInfo("h264", width, height, Fraction(1), 0, Fraction(25), "yuv420p", None),
-        audio=AudioInfo("aac", 6, "5.1", 48000) if audio else None,
+        audio_tracks=(AudioInfo("aac", 6, "5.1", 48000, language="en"),) if audio else (),
     )
     return plan(info, load_ladder())
 
@@ -82,17 +82,47 @@ def test_every_rung_has_aligned_closed_gops_and_its_own_profile_and_level() -> N
         assert chunk[-1].startswith(str(folder) + "/")
 
 
-def test_audio_is_encoded_once_as_stereo_aac() -> None:
+def test_a_surround_track_gives_stereo_and_5_1_from_one_chain() -> None:
     argv = ladder_argv(FFMPEG, SOURCE, planned(audio=True), OUT)
-    (audio,) = [chunk for chunk in outputs(argv) if "-c:a" in chunk]
-    assert values(audio, "-map") == ["[a]"]
-    assert values(audio, "-c:a") == ["aac"]
-    assert values(audio, "-profile:a") == ["aac_low"]
-    assert values(audio, "-ac") == ["2"]  # 5.1 in, stereo out
-    assert values(audio, "-ar") == ["48000"]
-    assert values(audio, "-b:a") == ["128k"]
-    assert values(audio, "-hls_segment_filename") == [str(OUT / "audio/aac/seg_%05d.m4s")]
-    assert values(argv, "-c:a") == ["aac"]  # once, not per rung
+    stereo, surround = [chunk for chunk in outputs(argv) if "-c:a" in chunk]
+    (graph,) = values(argv, "-filter_complex")
+    # One chain per rendition from the same track: no asplit, whose outputs share a format.
+    assert "[0:a:0]aresample=async=1:first_pts=0[a0]" in graph
+    assert "[0:a:0]aresample=async=1:first_pts=0[a1]" in graph and "asplit" not in graph
+    for chunk, label, channels, bitrate, folder in (
+        (stereo, "[a0]", "2", "128k", "en-2ch"),
+        (surround, "[a1]", "6", "384k", "en-6ch"),
+    ):
+        assert values(chunk, "-map") == [label]
+        assert values(chunk, "-c:a") == ["aac"]
+        assert values(chunk, "-profile:a") == ["aac_low"]
+        assert values(chunk, "-ac") == [channels]
+        assert values(chunk, "-ar") == ["48000"]
+        assert values(chunk, "-b:a") == [bitrate]
+        segments = str(OUT / "audio" / folder / "seg_%05d.m4s")
+        assert values(chunk, "-hls_segment_filename") == [segments]
+    assert values(argv, "-c:a") == ["aac", "aac"]  # per audio rendition, not per rung
+
+
+def test_every_source_audio_track_is_mapped_by_its_own_index() -> None:
+    info = SourceInfo(
+        path=SOURCE,
+        format_name="matroska,webm",
+        duration_s=30.0,
+        size_bytes=1,
+        video=VideoInfo("h264", 640, 360, Fraction(1), 0, Fraction(25), "yuv420p", None),
+        audio_tracks=(
+            AudioInfo("aac", 2, "stereo", 48000, index=0, language="en", default=True),
+            AudioInfo("opus", 1, "mono", 48000, index=2, language="fr"),
+        ),
+    )
+    argv = ladder_argv(FFMPEG, SOURCE, plan(info, load_ladder()), OUT)
+    (graph,) = values(argv, "-filter_complex")
+    # Stream 1 (undecodable, left out by the probe) is skipped: indexes are the source's.
+    assert "[0:a:0]aresample=async=1:first_pts=0[a0]" in graph
+    assert "[0:a:2]aresample=async=1:first_pts=0[a1]" in graph
+    folders = [values(c, "-hls_segment_filename") for c in outputs(argv) if "-c:a" in c]
+    assert folders == [[str(OUT / f"audio/{name}/seg_%05d.m4s")] for name in ("en-2ch", "fr-2ch")]
 
 
 def test_a_silent_source_gets_no_audio_arguments() -> None:
@@ -136,7 +166,6 @@ def frame_plan(*, duration_s: float = 30.0, width: int = 1920, height: int = 108
         duration_s=duration_s,
         size_bytes=1,
         video=VideoInfo("h264", width, height, Fraction(1), 0, Fraction(25), "yuv420p", None),
-        audio=None,
     )
     images = load_ladder().images.model_copy(update={"storyboard_interval_s": 2.5})
     return plan_frames(info, images, OUT / "frames")

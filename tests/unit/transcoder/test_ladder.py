@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 from fractions import Fraction
 from pathlib import Path
 
@@ -30,14 +31,14 @@ def source(
     rotation: int = 0,
     channels: int | None = 2,
 ) -> SourceInfo:
-    audio = AudioInfo("aac", channels, "stereo", 48000) if channels else None
+    audio = (AudioInfo("aac", channels, "stereo", 48000),) if channels else ()
     return SourceInfo(
         path=Path("/nowhere/source.mp4"),
         format_name="mov,mp4,m4a,3gp,3g2,mj2",
         duration_s=10.0,
         size_bytes=1,
         video=VideoInfo("h264", width, height, sar, rotation, fps, "yuv420p", None),
-        audio=audio,
+        audio_tracks=audio,
     )
 
 
@@ -134,14 +135,43 @@ def test_levels_come_from_resolution_and_frame_rate(ladder: LadderConfig) -> Non
 
 
 def test_audio_is_planned_only_when_the_source_has_some(ladder: LadderConfig) -> None:
-    with_audio = plan(source(1280, 720, channels=6), ladder).audio
-    assert with_audio is not None
-    assert (with_audio.channels, with_audio.source_channels, with_audio.sample_rate) == (
-        2,
-        6,
-        48000,
+    stereo, surround = plan(source(1280, 720, channels=6), ladder).audio
+    assert (stereo.channels, stereo.source_channels, stereo.sample_rate) == (2, 6, 48000)
+    assert (surround.channels, surround.bitrate_kbps, surround.name) == (6, 384, "und-6ch")
+    assert (stereo.label, surround.label) == ("Audio", "Audio 5.1")
+    (only,) = plan(source(1280, 720, channels=1), ladder).audio  # mono: stereo only
+    assert only.channels == 2
+    assert plan(source(1280, 720, channels=None), ladder).audio == ()
+    no_surround = ladder.model_copy(
+        update={"audio": ladder.audio.model_copy(update={"surround": False})}
     )
-    assert plan(source(1280, 720, channels=None), ladder).audio is None
+    assert [a.channels for a in plan(source(1280, 720, channels=6), no_surround).audio] == [2]
+
+
+def test_every_language_gets_a_rendition_and_the_main_track_comes_first(
+    ladder: LadderConfig,
+) -> None:
+    tracks = (
+        AudioInfo("aac", 6, "5.1", 48000, index=0, language="fr"),
+        AudioInfo("aac", 2, "stereo", 48000, index=1, language="en", default=True),
+        AudioInfo("aac", 2, "stereo", 48000, index=2, language="en", commentary=True,
+                  title="Director's commentary"),
+        AudioInfo("aac", 2, "stereo", 44100, index=3),
+    )  # fmt: skip
+    info = dataclasses.replace(source(1280, 720), audio_tracks=tracks)
+    planned = plan(info, ladder).audio
+    assert [(a.name, a.source_index, a.label, a.main) for a in planned] == [
+        ("en-2ch", 1, "English", True),
+        ("fr-2ch", 0, "Français", False),
+        ("en-2ch-2", 2, "Director's commentary", False),
+        ("und-2ch", 3, "Audio", False),
+        ("fr-6ch", 0, "Français 5.1", False),
+    ]
+    assert planned[2].commentary and {a.sample_rate for a in planned} == {48000}
+    # Languages given at upload win over the source's tags; "" keeps a track's own.
+    relabelled = plan(info, ladder, audio_languages=("", "", "", "de")).audio
+    assert [a.language for a in relabelled][3] == "de"
+    assert relabelled[3].label == "Deutsch"
 
 
 def raw_ladder() -> dict[str, object]:

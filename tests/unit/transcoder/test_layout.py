@@ -15,7 +15,7 @@ def touch(path: Path) -> Path:
 
 def test_a_segment_is_finished_once_its_track_has_the_next_one(tmp_path: Path) -> None:
     video = layout.video_dir(tmp_path, "720p")
-    audio = layout.audio_dir(tmp_path)
+    audio = layout.audio_dir(tmp_path, "en-2ch")
     touch(video / layout.INIT_NAME)
     v1, v2 = touch(video / "seg_00001.m4s"), touch(video / "seg_00002.m4s")
     touch(video / "seg_00003.m4s")  # being written, as far as anyone can tell

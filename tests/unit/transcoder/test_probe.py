@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from sample_media.generate import make_fixture, multi_audio_clip
 from transcoder.probe import ProbeError, probe
 
 EXPECTED_REASONS = {
@@ -64,6 +65,32 @@ def test_five_one_audio_is_reported_as_such(bad_inputs: dict[str, Path]) -> None
     audio = probe(bad_inputs["surround_51"]).audio
     assert audio is not None
     assert (audio.channels, audio.layout) == (6, "5.1")
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".mkv"])
+def test_every_audio_track_is_described_with_its_language(
+    ffmpeg: Path, tmp_path: Path, suffix: str
+) -> None:
+    info = probe(multi_audio_clip(str(ffmpeg), tmp_path / f"languages{suffix}"))
+    described = [
+        (t.index, t.language, t.channels, t.sample_rate, t.default) for t in info.audio_tracks
+    ]
+    assert described == [
+        (0, "en", 2, 48000, True),  # ISO 639-2 "eng" as BCP 47
+        (1, "fr", 6, 48000, False),  # "fre", the bibliographic code
+        (2, "es", 1, 96000, False),
+    ]
+    assert info.audio is info.audio_tracks[0] and info.warnings == ()
+    assert [t["language"] for t in info.to_dict()["audio_tracks"]] == ["en", "fr", "es"]
+
+
+def test_an_audio_track_nothing_can_decode_is_left_out_with_a_warning(
+    ffmpeg: Path, tmp_path: Path
+) -> None:
+    info = probe(make_fixture(str(ffmpeg), "undecodable_audio", tmp_path))
+    assert [t.index for t in info.audio_tracks] == [0]
+    (warning,) = info.warnings
+    assert warning.startswith("audio track 2 ") and "cannot be decoded" in warning
 
 
 def test_the_resolution_limit_is_configurable_and_checked_from_the_header(
