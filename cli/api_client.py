@@ -248,7 +248,11 @@ class ApiClient:
     # -- assets, playback and titles ---------------------------------------------------------
 
     def upload(
-        self, path: Path, title: str | None, on_bytes: Callable[[int], None]
+        self,
+        path: Path,
+        title: str | None,
+        on_bytes: Callable[[int], None],
+        audio_languages: list[str] | None = None,
     ) -> dict[str, Any]:
         """Stream the file as the request body; `on_bytes` is told of each chunk sent."""
         size = path.stat().st_size
@@ -267,6 +271,8 @@ class ApiClient:
         }
         if title:
             headers["X-Title"] = quote(title)
+        if audio_languages:
+            headers["X-Audio-Languages"] = ",".join(audio_languages)
         return self._request(
             "POST",
             "/v1/assets",

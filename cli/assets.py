@@ -60,11 +60,17 @@ def assets_table(assets: list[dict[str, Any]]) -> Table:
 
 
 def _upload_one(
-    client: ApiClient, path: Path, title: str | None, progress: Progress
+    client: ApiClient,
+    path: Path,
+    title: str | None,
+    progress: Progress,
+    audio_languages: list[str] | None = None,
 ) -> dict[str, Any]:
     task = progress.add_task(f"upload {path.name}", total=path.stat().st_size)
     try:
-        return client.upload(path, title, lambda sent: progress.advance(task, sent))
+        return client.upload(
+            path, title, lambda sent: progress.advance(task, sent), audio_languages
+        )
     finally:
         progress.remove_task(task)
 
@@ -93,6 +99,15 @@ def upload(
     title: Annotated[
         str | None, typer.Option("--title", "-t", help="Title (default: file name).")
     ] = None,
+    audio_lang: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--audio-lang",
+            help="The language of each audio track, in the source's order (repeat it: "
+            "--audio-lang en --audio-lang fr; '' keeps a track's own tag). Default: the "
+            "source's tags, und where it has none.",
+        ),
+    ] = None,
     wait: WaitOption = False,
     json_output: JsonOption = False,
     api: ApiOption = None,
@@ -105,7 +120,7 @@ def upload(
         try:
             with Progress(*columns, console=err_console, disable=json_output) as progress:
                 for path in paths:
-                    uploaded.append(_upload_one(client, path, title, progress))
+                    uploaded.append(_upload_one(client, path, title, progress, audio_lang))
             final = _wait(client, uploaded, show=not json_output) if wait else uploaded
         except ApiClientError as exc:
             fail(str(exc))
@@ -192,6 +207,14 @@ def show(asset_id: str, json_output: JsonOption = False, api: ApiOption = None) 
     console.print(assets_table([asset]))
     for rendition in asset.get("renditions") or []:
         console.print(f"  {rendition}")
+    for audio in asset.get("audio") or []:
+        default = " (default)" if audio["default"] else ""
+        console.print(
+            f"  audio {audio['name']}: {audio['label']} [{audio['language']}], "
+            f"{audio['channels']} channels{default}"
+        )
+    for warning in asset.get("warnings") or []:
+        console.print(f"  [yellow]warning:[/] {warning}")
 
 
 ForceOption = Annotated[

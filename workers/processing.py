@@ -129,7 +129,7 @@ async def _run(
             async with SegmentUploads(
                 put, out, concurrency=settings.worker.upload_concurrency
             ) as uploads:
-                result = await _build(settings, ladder, pool, asset_id, job_id, source, work)
+                result = await _build(settings, ladder, pool, asset, job_id, source, work)
                 await repository.set_progress(pool, asset_id, job_id, _PUBLISH_START)
                 await uploads.finish(result.files)
         except (PermanentMediaError, TranscodeError) as exc:
@@ -150,6 +150,7 @@ async def _run(
         source_probe={k: v for k, v in result.source.items() if k != "path"},
         renditions=result.renditions,
         images=published_images(result.files),
+        audio=result.audio,
     )  # fmt: skip
     await notices.moved(done, AssetStatus.PROCESSING)
     if done is None:
@@ -225,18 +226,19 @@ async def _build(
     settings: Settings,
     ladder: LadderConfig,
     pool: asyncpg.Pool,
-    asset_id: UUID,
+    asset: repository.Asset,
     job_id: UUID,
     source: Path,
     work: Path,
 ) -> BuildResult:
-    await repository.set_progress(pool, asset_id, job_id, _BUILD_START)
-    report = _progress_reporter(pool, asset_id, job_id, asyncio.get_running_loop())
+    await repository.set_progress(pool, asset.id, job_id, _BUILD_START)
+    report = _progress_reporter(pool, asset.id, job_id, asyncio.get_running_loop())
     ffmpeg = binaries.find_ffmpeg(settings.ffmpeg.path).path
     # FFmpeg and Pillow block: they run in a thread, while this loop keeps reporting progress.
     return await asyncio.to_thread(
         build_outputs, source, work, ladder=ladder, ffmpeg=ffmpeg,
         on_progress=report, timeout_s=settings.worker.ffmpeg_timeout_s,
+        audio_languages=asset.audio_languages,
     )  # fmt: skip
 
 

@@ -78,6 +78,7 @@ async def create_asset(request: web.Request) -> web.Response:
         source_size=stored.size,
         content_type=stored.content_type,
         owner_account_id=principal(request).account_id,
+        audio_languages=stored.audio_languages,
     )
     log.info("asset %s uploaded by %s: %s, %d bytes", asset.id, principal(request).actor,
              stored.filename, stored.size)  # fmt: skip

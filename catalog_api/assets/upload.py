@@ -1,9 +1,14 @@
 """Receiving an upload: bytes go to S3 as they arrive, in parts, so memory stays flat.
 
 Two request shapes are accepted:
-- ``multipart/form-data`` with a ``file`` field (and optionally ``title``);
+- ``multipart/form-data`` with a ``file`` field (and optionally ``title`` and
+  ``audio_languages``);
 - a raw body (``application/octet-stream``, ``video/*``, ``audio/*``) with the filename in
   ``X-Filename`` (percent-encoded UTF-8) and the title in ``X-Title`` or ``?title=``.
+
+Either may name the languages of the source's audio tracks, in its order, comma-separated
+(``?audio_languages=en,fr``, the ``X-Audio-Languages`` header or the form field; an empty
+entry keeps that track's own tag): checked as BCP 47 before a byte is stored.
 """
 
 from __future__ import annotations
@@ -15,14 +20,18 @@ from uuid import UUID
 
 from aiohttp import BodyPartReader, web
 
+from packager.captions import normalise_language
 from streamcore.assets import keys
 from streamcore.settings import Settings
 from streamcore.storage import MultipartUpload, Storage
 from streamcore.web.service import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from streamcore.web.validation import invalid
 
 _READ_CHUNK = 256 * 1024
 _MAX_TITLE = 500
 _RAW_TYPES = ("application/octet-stream", "video/", "audio/", "image/")
+_MAX_AUDIO_TRACKS = 32
+AUDIO_LANGUAGES = "audio_languages"
 
 ReadChunk = Callable[[int], Awaitable[bytes]]
 
@@ -34,6 +43,23 @@ class StoredUpload:
     size: int
     content_type: str | None
     title: str
+    audio_languages: tuple[str, ...] = ()
+
+
+def audio_languages(raw: str) -> tuple[str, ...]:
+    """``en,,fr`` as ("en", "", "fr"); a 400 naming the entry that is not a language."""
+    if not raw.strip():
+        return ()
+    entries = [entry.strip() for entry in raw.split(",")]
+    if len(entries) > _MAX_AUDIO_TRACKS:
+        raise invalid(AUDIO_LANGUAGES, f"at most {_MAX_AUDIO_TRACKS} audio tracks")
+    languages = []
+    for number, entry in enumerate(entries, start=1):
+        try:
+            languages.append(normalise_language(entry) if entry else "")
+        except ValueError as exc:
+            raise invalid(AUDIO_LANGUAGES, f"track {number} ({entry!r}): {exc}") from None
+    return tuple(languages)
 
 
 def _too_large(limit: int) -> PayloadTooLarge:
@@ -91,15 +117,20 @@ async def receive(
     limit = settings.catalog_api.max_upload_bytes
     if request.content_length is not None and request.content_length > limit:
         raise _too_large(limit)
+    languages = audio_languages(
+        request.headers.get("X-Audio-Languages", request.query.get(AUDIO_LANGUAGES, ""))
+    )
     if request.content_type == "multipart/form-data":
-        return await _receive_multipart(request, storage, settings, asset_id)
+        return await _receive_multipart(request, storage, settings, asset_id, languages)
     if request.content_type.startswith(_RAW_TYPES):
         filename = keys.display_filename(unquote(request.headers.get("X-Filename", "upload")))
         title = unquote(request.headers.get("X-Title", request.query.get("title", "")))
         key, size = await _store(
             storage, settings, asset_id, filename, request.content_type, request.content.read
         )
-        return StoredUpload(key, filename, size, request.content_type, _clean_title(title))
+        return StoredUpload(
+            key, filename, size, request.content_type, _clean_title(title), languages
+        )
     raise UnsupportedMediaType(
         "send multipart/form-data with a 'file' field, or the raw bytes as "
         "application/octet-stream with an X-Filename header"
@@ -107,26 +138,42 @@ async def receive(
 
 
 async def _receive_multipart(
-    request: web.Request, storage: Storage, settings: Settings, asset_id: UUID
+    request: web.Request,
+    storage: Storage,
+    settings: Settings,
+    asset_id: UUID,
+    languages: tuple[str, ...],
 ) -> StoredUpload:
     reader = await request.multipart()
     title, stored = request.query.get("title", ""), None
-    while (part := await reader.next()) is not None:
-        if not isinstance(part, BodyPartReader):
-            raise BadRequest("nested multipart bodies are not supported")
-        if part.name == "title":
-            title = await _title_field(part)
-        elif part.name == "file":
-            if stored is not None:
-                raise BadRequest("one file per request: the form has more than one 'file' field")
-            filename = keys.display_filename(part.filename or "upload")
-            content_type = part.headers.get("Content-Type")
-            key, size = await _store(
-                storage, settings, asset_id, filename, content_type, part.read_chunk
-            )
-            stored = (key, filename, size, content_type)
-        else:
-            await part.release()
+    try:
+        while (part := await reader.next()) is not None:
+            if not isinstance(part, BodyPartReader):
+                raise BadRequest("nested multipart bodies are not supported")
+            if part.name == "title":
+                title = await _title_field(part)
+            elif part.name == AUDIO_LANGUAGES:
+                if stored is not None:  # checked before anything is stored, like the header
+                    raise invalid(AUDIO_LANGUAGES, "must come before the 'file' field")
+                languages = audio_languages(await _title_field(part))
+            elif part.name == "file":
+                if stored is not None:
+                    raise BadRequest(
+                        "one file per request: the form has more than one 'file' field"
+                    )
+                filename = keys.display_filename(part.filename or "upload")
+                content_type = part.headers.get("Content-Type")
+                key, size = await _store(
+                    storage, settings, asset_id, filename, content_type, part.read_chunk
+                )
+                stored = (key, filename, size, content_type)
+            else:
+                await part.release()
+    except BaseException:
+        # A form refused after its file was stored leaves nothing behind either.
+        if stored is not None:
+            await storage.delete_prefix(settings.s3.uploads_bucket, stored[0])
+        raise
     if stored is None:
         raise BadRequest("the form has no 'file' field")
-    return StoredUpload(*stored, title=_clean_title(title))
+    return StoredUpload(*stored, title=_clean_title(title), audio_languages=languages)

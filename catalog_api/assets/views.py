@@ -34,6 +34,7 @@ def asset_json(asset: Asset, labels: Labels, *, managed: bool, locks: Locks) -> 
         "locked": locks.locked(labels.access),
         "main_title": labels.main_title,
         "renditions": asset.renditions,
+        "audio": [_audio(track) for track in asset.audio],
         "images": asset.images,
         "created_at": asset.created_at.isoformat(),
         "updated_at": asset.updated_at.isoformat(),
@@ -46,16 +47,24 @@ def asset_json(asset: Asset, labels: Labels, *, managed: bool, locks: Locks) -> 
         **public,
         "owner_account_id": str(asset.owner_account_id) if asset.owner_account_id else None,
         "error": asset.error,
+        # What was published without (an audio track that does not decode, ...).
+        "warnings": (asset.source_probe or {}).get("warnings", []),
         "attempts": asset.attempts,
         "source": {
             "filename": asset.source_filename,
             "size": asset.source_size,
             "content_type": asset.content_type,
             "probe": asset.source_probe,
+            "audio_languages": list(asset.audio_languages),
         },
         "processing_started_at": _iso(asset.processing_started_at),
         "failed_at": _iso(asset.failed_at),
     }
+
+
+def _audio(track: dict[str, Any]) -> dict[str, Any]:
+    keys = ("name", "language", "label", "channels", "default")
+    return {key: track.get(key) for key in keys}
 
 
 def _iso(value: datetime | None) -> str | None:

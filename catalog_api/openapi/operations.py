@@ -74,13 +74,19 @@ ASSETS = [
               (Param("X-Filename", "header", {"type": "string"},
                      description="Raw uploads: the file's name, percent-encoded UTF-8"),
                Param("X-Title", "header", {"type": "string"}),
-               Param("title", "query", {"type": "string"})),
+               Param("title", "query", {"type": "string"}),
+               Param("X-Audio-Languages", "header", {"type": "string"},
+                     description="The source's audio languages in its track order, "
+                     "comma-separated BCP 47 (en,fr); an empty entry keeps a track's own"),
+               Param("audio_languages", "query", {"type": "string"},
+                     description="As X-Audio-Languages")),
               body=Body(raw={
                   "application/octet-stream": BINARY, "video/*": BINARY,
                   "multipart/form-data": {"schema": {
                       "type": "object", "required": ["file"],
                       "properties": {"file": {"type": "string", "format": "binary"},
-                                     "title": {"type": "string"}}}},
+                                     "title": {"type": "string"},
+                                     "audio_languages": {"type": "string"}}}},
               }),
               errors=(400, 413, 415, 503)),
     Operation("GET", "/v1/assets", "listAssets",

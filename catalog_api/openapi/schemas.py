@@ -21,6 +21,18 @@ class AssetSource(BaseModel):
     size: int | None
     content_type: str | None
     probe: dict[str, Any] | None
+    audio_languages: list[str] = Field(
+        description="The languages given at upload, one per source audio track in its order "
+        "('' keeps the track's own tag)"
+    )
+
+
+class AudioRenditionOut(BaseModel):
+    name: str = Field(description="Its id in the manifests and its folder: en-2ch, fr-6ch")
+    language: str = Field(description="BCP 47; und when the source did not say")
+    label: str = Field(description="What players' menus show (HLS NAME, DASH Label)")
+    channels: int = Field(description="2 (stereo) or 6 (5.1)")
+    default: bool = Field(description="The rendition players start with")
 
 
 _MANAGED = "Only for who may manage the asset: its owner and admins"
@@ -62,6 +74,10 @@ class AssetOut(BaseModel):
     renditions: list[dict[str, Any]] = Field(
         description="Its ladder: name, width, height, bandwidth, ... of each rendition"
     )
+    audio: list[AudioRenditionOut] = Field(
+        description="Every audio rendition: each source language in stereo, and in 5.1 too "
+        "where the source has it; the default first"
+    )
     images: dict[str, Any]
     created_at: datetime
     updated_at: datetime
@@ -72,6 +88,10 @@ class AssetOut(BaseModel):
         f"accounts). {_MANAGED}",
     )  # fmt: skip
     error: str | None = Field(None, description=_MANAGED)
+    warnings: list[str] | None = Field(
+        None, description=f"What was published without, and why (an audio track that does "
+        f"not decode). {_MANAGED}",
+    )  # fmt: skip
     attempts: int | None = Field(None, description=_MANAGED)
     source: AssetSource | None = Field(None, description=_MANAGED)
     processing_started_at: datetime | None = Field(None, description=_MANAGED)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -15,7 +15,8 @@ from streamcore.assets.states import AssetStatus, Event, sources, target
 _COLUMNS = """
     id, title, status, progress, error, source_key, source_filename, source_size, content_type,
     source_probe, renditions, images, version, job_id, attempts, created_at, updated_at,
-    processing_started_at, ready_at, failed_at, heartbeat_at, owner_account_id
+    processing_started_at, ready_at, failed_at, heartbeat_at, owner_account_id, audio,
+    audio_languages
 """
 # A running job's state, named by the state machine (a constant: safe to put in the SQL).
 _RUNNING = f"'{AssetStatus.PROCESSING.value}'"
@@ -47,11 +48,16 @@ class Asset:
     heartbeat_at: datetime | None
     # The account that uploaded it (migration 0009); None: before accounts, or a service's.
     owner_account_id: UUID | None = None
+    # The published audio renditions, default first (migration 0018).
+    audio: list[dict[str, Any]] = field(default_factory=list)
+    # The uploader's language per source audio track ('' keeps the source's tag).
+    audio_languages: tuple[str, ...] = ()
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> Asset:
         values = dict(row)
         values["status"] = AssetStatus(values["status"])
+        values["audio_languages"] = tuple(values["audio_languages"])
         return cls(**values)
 
 
@@ -65,16 +71,17 @@ async def create(
     source_size: int,
     content_type: str | None,
     owner_account_id: UUID | None = None,
+    audio_languages: tuple[str, ...] = (),
 ) -> Asset:
     row = await conn.fetchrow(
         f"""
         INSERT INTO assets (id, title, status, source_key, source_filename, source_size,
-                            content_type, job_id, owner_account_id)
-        VALUES ($1, $2, 'uploaded', $3, $4, $5, $6, $7, $8)
+                            content_type, job_id, owner_account_id, audio_languages)
+        VALUES ($1, $2, 'uploaded', $3, $4, $5, $6, $7, $8, $9)
         RETURNING {_COLUMNS}
         """,
         asset_id, title, source_key, source_filename, source_size, content_type, uuid.uuid4(),
-        owner_account_id,
+        owner_account_id, list(audio_languages),
     )  # fmt: skip
     return Asset.from_row(row)
 
@@ -217,18 +224,19 @@ async def finish(
     source_probe: dict[str, Any],
     renditions: list[dict[str, Any]],
     images: dict[str, Any] | None = None,
+    audio: list[dict[str, Any]] | None = None,
 ) -> Asset | None:
     """Publish `version`: the switch to the new outputs is this one UPDATE."""
     row = await conn.fetchrow(
         f"""
         UPDATE assets
         SET status = $3, progress = 100, version = $5, source_probe = $6, renditions = $7,
-            images = $8, error = NULL, ready_at = now(), updated_at = now()
+            images = $8, audio = $9, error = NULL, ready_at = now(), updated_at = now()
         WHERE id = $1 AND job_id = $2 AND status = ANY($4::text[])
         RETURNING {_COLUMNS}
         """,
         asset_id, job_id, target(Event.FINISH), sources(Event.FINISH),
-        version, source_probe, renditions, images or {},
+        version, source_probe, renditions, images or {}, audio or [],
     )  # fmt: skip
     return Asset.from_row(row) if row else None
 
