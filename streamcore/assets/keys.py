@@ -1,8 +1,11 @@
 """Every object-storage key StreamCore writes is named here, and only here.
 
 uploads bucket: uploads/{asset_id}/source{.ext}      the original, never touched by processing
+                uploads/{asset_id}/captions/{lang}-{kind}.{vtt|srt}  a caption file as sent
 media bucket:   assets/{asset_id}/v{n}/{relative}    one published version of the outputs
                   .../poster/poster_<width>.jpg      its posters, one per width (and .webp)
+                  .../subtitles/{lang}-{kind}/...    a caption track: index.m3u8, seg_*.vtt
+                  .../subtitles/{lang}-{kind}.vtt    and the whole file (DASH, downloads)
                 titles/{title_id}/{sha12}/poster.jpg a title's poster, by content
                 titles/{title_id}/{sha12}/thumb.jpg  and its thumbnail
 
@@ -34,6 +37,21 @@ def source_key(asset_id: UUID, filename: str) -> str:
     """The source's key; only a short, plain extension of the user's filename is kept."""
     suffix = PurePosixPath(filename).suffix.lower()
     return f"{upload_prefix(asset_id)}source{suffix if _EXTENSION.match(suffix) else ''}"
+
+
+CAPTION_EXTENSIONS = {"webvtt": "vtt", "srt": "srt"}
+SUBTITLES_FOLDER = "subtitles/"
+
+
+def caption_name(language: str, kind: str) -> str:
+    """A caption track's name, in its keys and in the manifests: ``fr-subtitles``."""
+    return f"{language.lower()}-{kind}"
+
+
+def caption_source_key(asset_id: UUID, language: str, kind: str, file_format: str) -> str:
+    """Where a caption file is kept as sent (the uploads bucket)."""
+    extension = CAPTION_EXTENSIONS[file_format]
+    return f"{upload_prefix(asset_id)}captions/{caption_name(language, kind)}.{extension}"
 
 
 def asset_prefix(asset_id: UUID) -> str:
@@ -83,7 +101,7 @@ def widest_poster(images: Mapping[str, Any]) -> str | None:
 # opens (streamcore/signing.py) is decided from these names alone.
 MANIFEST_FILES = ("master.m3u8", "manifest.mpd")
 RENDITIONS_FOLDER = "video/"
-SHARED_FOLDERS = ("audio/", "poster/", "storyboard/")
+SHARED_FOLDERS = ("audio/", "poster/", "storyboard/", SUBTITLES_FOLDER)
 
 
 def rendition_folder(name: str) -> str:

@@ -25,6 +25,8 @@ class QueueName(enum.StrEnum):
 
 class TaskName(enum.StrEnum):
     PROCESS_ASSET = "streamcore.process_asset"
+    # An asset's caption rows into its published version (segmented WebVTT, manifests, purge).
+    PUBLISH_CAPTIONS = "streamcore.publish_captions"
     DELETE_ASSET_FILES = "streamcore.delete_asset_files"
     PURGE_CDN = "streamcore.purge_cdn"
     ASSETS_CHANGED = "streamcore.assets_changed"
@@ -35,6 +37,8 @@ class TaskName(enum.StrEnum):
 
 TASK_QUEUES: dict[TaskName, QueueName] = {
     TaskName.PROCESS_ASSET: QueueName.TRANSCODE,
+    # No FFmpeg: text and small manifests, seconds; beside the purges it ends with.
+    TaskName.PUBLISH_CAPTIONS: QueueName.CONTROL,
     TaskName.DELETE_ASSET_FILES: QueueName.CONTROL,
     TaskName.PURGE_CDN: QueueName.CONTROL,
     TaskName.ASSETS_CHANGED: QueueName.CONTROL,
