@@ -3,12 +3,12 @@
 // with a choice is passed in as callbacks.
 
 import { cueAt, paintCue } from "./storyboard.js";
-import { formatTime, levelLabel } from "./util.js";
+import { audioLabel, formatTime, levelLabel } from "./util.js";
 
 const $ = (id) => document.getElementById(id);
 
 export class Controls {
-  constructor({ video, onLevel, onEngine, onSeek, onPlayToggle }) {
+  constructor({ video, onLevel, onAudio, onEngine, onSeek, onPlayToggle }) {
     this.video = video;
     this.cues = [];
     this.scrubbing = false;
@@ -23,6 +23,8 @@ export class Controls {
       previewTime: $("preview-time"),
       time: $("time"),
       quality: $("quality"),
+      audio: $("audio"),
+      audioChoice: $("audio-choice"),
       engine: $("engine"),
       message: $("message"),
       prompt: $("resume-prompt"),
@@ -33,6 +35,7 @@ export class Controls {
     el.play.addEventListener("click", onPlayToggle);
     el.bigPlay.addEventListener("click", onPlayToggle);
     el.quality.addEventListener("change", () => onLevel(Number(el.quality.value)));
+    el.audio.addEventListener("change", () => onAudio(Number(el.audio.value)));
     el.engine.addEventListener("change", () => onEngine(el.engine.value));
     el.seek.addEventListener("input", () => {
       this.scrubbing = true;
@@ -60,6 +63,18 @@ export class Controls {
     for (const level of [...levels].reverse()) {
       select.append(new Option(levelLabel(level), String(level.index)));
     }
+  }
+
+  /** The audio menu: shown when there is a choice to make (two tracks or more). */
+  setAudioTracks(tracks, current) {
+    const { audio, audioChoice } = this.el;
+    audio.replaceChildren(...tracks.map((t) => new Option(audioLabel(t), String(t.index))));
+    audioChoice.hidden = tracks.length < 2;
+    this.setAudioTrack(current);
+  }
+
+  setAudioTrack(index) {
+    if (index >= 0) this.el.audio.value = String(index);
   }
 
   setStoryboard(cues) {

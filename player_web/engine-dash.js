@@ -2,7 +2,7 @@
 // Same shape as engine-hls.js: the engine plays one source and reports, through hooks, the
 // renditions, the switches and the failures; the player decides about sources.
 
-import { errorCode, loadScript } from "./util.js";
+import { errorCode, loadScript, matchAudio } from "./util.js";
 
 const BUFFER_TARGET_S = 12;
 
@@ -96,6 +96,20 @@ function levelOf(rep, index) {
   };
 }
 
+/** The audio menu's entries from dash.js' audio tracks (one per AdaptationSet). */
+function audioTracksOf(tracks) {
+  return tracks.map((track, index) => {
+    const configuration = track.audioChannelConfiguration?.[0];
+    const channels = Number.parseInt(configuration?.value ?? configuration ?? "2", 10) || 2;
+    return {
+      index,
+      language: track.lang ?? "und",
+      label: track.labels?.[0]?.text ?? track.lang ?? `Audio ${index + 1}`,
+      channels,
+    };
+  });
+}
+
 function failureOf(event) {
   const error = event.error ?? {};
   const data = error.data ?? {};
@@ -125,7 +139,7 @@ export class DashEngine {
     return new DashEngine(options);
   }
 
-  constructor({ video, url, startPosition, level, patient, estimate, debug, hooks, rewrite = (u) => u, cmcd = null }) {
+  constructor({ video, url, startPosition, level, patient, estimate, debug, hooks, rewrite = (u) => u, cmcd = null, audio = null }) {
     this.name = "dash";
     this.video = video;
     this.hooks = hooks;
@@ -152,6 +166,14 @@ export class DashEngine {
       hooks.levels(this.levels);
       const current = player.getCurrentRepresentationForType("video");
       if (current) hooks.switching(this.#indexOf(current));
+      // Audio: one track per AdaptationSet; a replacement engine picks the viewer's choice.
+      const tracks = this.audioTracks;
+      const wanted = audio ? matchAudio(tracks, audio) : -1;
+      if (wanted >= 0) this.setAudioTrack(wanted);
+      hooks.audioTracks(tracks, wanted >= 0 ? wanted : this.#audioIndex());
+    });
+    player.on(events.TRACK_CHANGE_RENDERED, (e) => {
+      if (e.mediaType === "audio") hooks.audioSwitched(this.#audioIndex(e.newMediaInfo));
     });
     player.on(events.QUALITY_CHANGE_REQUESTED, (e) => {
       if (e.mediaType === "video") hooks.switching(this.#indexOf(e.newRepresentation));
@@ -175,6 +197,21 @@ export class DashEngine {
       hooks.failed(failure);
     });
     player.initialize(video, url, false, startPosition > 0 ? startPosition : undefined);
+  }
+
+  #audioIndex(track = this.player.getCurrentTrackFor("audio")) {
+    const tracks = this.player.getTracksFor("audio");
+    return tracks.findIndex((t) => t.id === track?.id && t.index === track?.index);
+  }
+
+  get audioTracks() {
+    return audioTracksOf(this.player.getTracksFor("audio"));
+  }
+
+  /** Another audio AdaptationSet: dash.js replaces the audio buffer from the playhead. */
+  setAudioTrack(index) {
+    const track = this.player.getTracksFor("audio")[index];
+    if (track) this.player.setCurrentTrack(track);
   }
 
   #indexOf(rep) {

@@ -4,7 +4,7 @@
 // media error, which hls.js can recover from in place once per window.
 
 import { SlowFragmentGuard } from "./hls-abandon.js";
-import { errorCode, loadScript, originOf } from "./util.js";
+import { errorCode, loadScript, matchAudio, originOf } from "./util.js";
 
 const BUFFER_TARGET_S = 12;
 
@@ -119,6 +119,16 @@ function levelsOf(hls) {
   }));
 }
 
+/** The audio menu's entries: {index, language, label, channels}, in the master's order. */
+function audioTracksOf(hls) {
+  return (hls.audioTracks ?? []).map((track, index) => ({
+    index,
+    language: track.lang ?? "und",
+    label: track.name ?? track.lang ?? `Audio ${index + 1}`,
+    channels: Number.parseInt(track.attrs?.CHANNELS ?? "2", 10) || 2,
+  }));
+}
+
 function failureOf(data) {
   const xhr = data.networkDetails;
   const body = xhr && "response" in xhr ? xhr.response : null;
@@ -139,7 +149,7 @@ export class HlsEngine {
     return new HlsEngine(options);
   }
 
-  constructor({ video, url, startPosition, level, patient, estimate, debug, hooks, rewrite = (u) => u, cmcd = null }) {
+  constructor({ video, url, startPosition, level, patient, estimate, debug, hooks, rewrite = (u) => u, cmcd = null, audio = null }) {
     this.name = "hls";
     this.video = video;
     this.hooks = hooks;
@@ -154,6 +164,16 @@ export class HlsEngine {
       if (level >= 0 && level < hls.levels.length) hls.nextLevel = level;
       hooks.levels(levelsOf(hls));
     });
+    // Audio: every language and channel layout of the master's AUDIO group. A replacement
+    // engine (a fallback, the other engine) picks again what the viewer had chosen.
+    hls.on(Hls.Events.AUDIO_TRACKS_UPDATED, () => {
+      const tracks = audioTracksOf(hls);
+      const wanted = audio ? matchAudio(tracks, audio) : -1;
+      if (wanted >= 0 && wanted !== hls.audioTrack) hls.audioTrack = wanted;
+      hooks.audioTracks(tracks, wanted >= 0 ? wanted : hls.audioTrack);
+    });
+    // By its place in hls.audioTracks (the event's id counts the tracks of every pathway).
+    hls.on(Hls.Events.AUDIO_TRACK_SWITCHED, () => hooks.audioSwitched(hls.audioTrack));
     hls.on(Hls.Events.LEVEL_SWITCHING, (_e, data) => hooks.switching(data.level));
     hls.on(Hls.Events.LEVEL_SWITCHED, (_e, data) => hooks.switched(data.level));
     // Where segments really come from: with content steering, hls.js changes pathway (host)
@@ -250,6 +270,15 @@ export class HlsEngine {
   /** The content steering pathway playing now ("." is the manifest's own). */
   get pathway() {
     return this.hls.levels?.[0]?.pathwayId ?? null;
+  }
+
+  get audioTracks() {
+    return audioTracksOf(this.hls);
+  }
+
+  /** Another audio rendition: hls.js loads it from the playhead and swaps what is buffered. */
+  setAudioTrack(index) {
+    this.hls.audioTrack = index;
   }
 
   /** -1: automatic. A manual choice switches at the next segment (no flush of what plays now). */

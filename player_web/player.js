@@ -75,6 +75,7 @@ class Player {
     });
     window.streamcorePlayer = this.state;
     this.engine = null;
+    this.audioChoice = null; // {language, label, channels} the viewer picked, for new engines
     this.generation = 0; // bumped per engine: hooks of a replaced engine are ignored
     this.sources = [];
     this.sourceIndex = 0;
@@ -87,6 +88,7 @@ class Player {
     this.controls = new Controls({
       video,
       onLevel: (index) => this.setLevel(index),
+      onAudio: (index) => this.setAudioTrack(index),
       onEngine: (name) => this.switchEngine(name),
       onSeek: (time) => this.seek(time),
       onPlayToggle: () => this.togglePlay(),
@@ -241,6 +243,7 @@ class Player {
     this.engine = null;
     this.watchdog.reset();
     const generation = ++this.generation;
+    this.state.audioTrack = -1; // the new engine says which it starts with
     const levelIndex = this.renditions.manualIndex(this.state.levels);
     if (this.startedSession !== this.state.sessionId) {
       this.startedSession = this.state.sessionId;
@@ -258,6 +261,7 @@ class Player {
         hooks: this.hooks(generation),
         rewrite: (url) => this.rewriter.rewrite(url),
         cmcd: this.cmcdFor(source[kind]),
+        audio: this.audioChoice,
       });
       this.state.bufferTarget = this.engine.bufferTarget;
     } catch (error) {
@@ -271,6 +275,8 @@ class Player {
     const current = () => generation === this.generation;
     return {
       levels: (levels) => current() && this.onLevels(levels),
+      audioTracks: (tracks, index) => current() && this.onAudioTracks(tracks, index),
+      audioSwitched: (index) => current() && this.onAudioSwitched(index),
       switching: (index) => current() && this.renditions.switching(index),
       switched: (index) => current() && this.renditions.switched(index),
       error: (info) => current() && this.onError(info),
@@ -284,6 +290,31 @@ class Player {
     this.state.steering = this.engine?.steering ?? false;
     this.controls.setLevels(levels);
     this.state.ready = true;
+  }
+
+  /** The engine's audio tracks: on start, and again whenever its list changes (hls.js says so
+   * after a level or pathway change too). Which one plays is the switch events' business. */
+  onAudioTracks(tracks, index) {
+    this.state.audioTracks = tracks;
+    if (this.state.audioTrack < 0) this.state.audioTrack = index;
+    this.controls.setAudioTracks(tracks, this.state.audioTrack);
+  }
+
+  /** The engine plays another audio track; the first one it settles on is no switch. */
+  onAudioSwitched(index) {
+    const previous = this.state.audioTrack;
+    if (index < 0 || index === previous) return;
+    this.state.audioTrack = index;
+    if (previous >= 0) this.state.audioSwitches += 1;
+    this.controls.setAudioTrack(index);
+  }
+
+  /** The viewer's audio choice; kept (by label and language) across engine replacements. */
+  setAudioTrack(index) {
+    const track = this.state.audioTracks[index];
+    if (!this.engine || !track) return;
+    this.audioChoice = track;
+    this.engine.setAudioTrack(index);
   }
 
   onError(info) {

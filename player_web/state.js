@@ -36,6 +36,11 @@ export function createState({ assetId, engine, sessionId }) {
     steeringManifests: null, // {hls, dash} steering URLs, when the playback API lists them
     levels: [], // [{index, height, width, bitrate, name}], lowest bitrate first
     autoLevel: true,
+    // Audio renditions: [{index, language, label, channels}] as the engine lists them, the one
+    // playing (-1 before any), and how many times it changed in this page.
+    audioTracks: [],
+    audioTrack: -1,
+    audioSwitches: 0,
     currentLevel: -1, // the rendition on screen
     loadingLevel: -1, // the rendition being downloaded; differs from currentLevel while switching
     bandwidthEstimate: 0, // bits per second

@@ -82,6 +82,12 @@ export function levelLabel(level) {
   return level.height ? `${level.height}p · ${formatBitrate(level.bitrate)}` : formatBitrate(level.bitrate);
 }
 
+/** An audio menu entry: the manifest's name, and its language when the name does not say. */
+export function audioLabel(track) {
+  const language = track.language && track.language !== "und" ? ` (${track.language})` : "";
+  return `${track.label}${language}`;
+}
+
 /** Decode an error body (text or ArrayBuffer) and return its JSON `error.code`, if any. */
 export function errorCode(body) {
   if (body == null) return null;
@@ -91,4 +97,16 @@ export function errorCode(body) {
   } catch {
     return null;
   }
+}
+
+/**
+ * The audio track to pick again after an engine change: the same label (its name in the
+ * manifest), else the same language with the same channels, else the same language; -1.
+ */
+export function matchAudio(tracks, wanted) {
+  const same = (track) => track.language === wanted.language;
+  const found = tracks.find((t) => t.label === wanted.label && same(t))
+    ?? tracks.find((t) => same(t) && t.channels === wanted.channels)
+    ?? tracks.find(same);
+  return found ? found.index : -1;
 }
