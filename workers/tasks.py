@@ -29,7 +29,7 @@ from streamcore.tasks import reaper_stats
 from streamcore.tasks.dead_letters import DeadLetters
 from streamcore.tasks.routes import TASK_QUEUES, TaskName
 from transcoder.ladder import LadderConfig
-from workers import processing, reaper
+from workers import captions, processing, reaper
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +120,19 @@ def register(app: Celery, settings: Settings, ladder: LadderConfig) -> None:
             # After the switch committed: the replaced version's files leave the CDNs' caches.
             paths = processing.replaced_paths(UUID(asset_id), replaces_version)
             app.send_task(str(TaskName.PURGE_CDN), args=[paths, f"{asset_id}:v{replaces_version}"])
+        if outcome == processing.Outcome.READY:
+            # A new version starts without captions: the asset's own go into it now.
+            app.send_task(str(TaskName.PUBLISH_CAPTIONS), args=[asset_id])
         return outcome.value
+
+    @app.task(**options(TaskName.PUBLISH_CAPTIONS))
+    def publish_captions(self: Task, asset_id: str) -> int:
+        published = asyncio.run(captions.publish_captions(settings, UUID(asset_id)))
+        if published is None:
+            return 0
+        # After the manifests are written: the origins and CDNs forget the old ones.
+        app.send_task(str(TaskName.PURGE_CDN), args=[published.paths, published.reference])
+        return len(published.paths)
 
     @app.task(**options(TaskName.ASSETS_CHANGED))
     def assets_changed(self: Task) -> None:

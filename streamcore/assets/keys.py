@@ -4,8 +4,8 @@ uploads bucket: uploads/{asset_id}/source{.ext}      the original, never touched
                 uploads/{asset_id}/captions/{lang}-{kind}.{vtt|srt}  a caption file as sent
 media bucket:   assets/{asset_id}/v{n}/{relative}    one published version of the outputs
                   .../poster/poster_<width>.jpg      its posters, one per width (and .webp)
-                  .../subtitles/{lang}-{kind}/...    a caption track: index.m3u8, seg_*.vtt
-                  .../subtitles/{lang}-{kind}.vtt    and the whole file (DASH, downloads)
+                  .../subtitles/{lang}-{kind}/...    a caption track: index.m3u8, seg_*.vtt,
+                                                     and {lang}-{kind}.vtt, the whole file
                 titles/{title_id}/{sha12}/poster.jpg a title's poster, by content
                 titles/{title_id}/{sha12}/thumb.jpg  and its thumbnail
 
