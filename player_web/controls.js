@@ -3,12 +3,12 @@
 // with a choice is passed in as callbacks.
 
 import { cueAt, paintCue } from "./storyboard.js";
-import { audioLabel, formatTime, levelLabel } from "./util.js";
+import { audioLabel, captionLabel, formatTime, levelLabel } from "./util.js";
 
 const $ = (id) => document.getElementById(id);
 
 export class Controls {
-  constructor({ video, onLevel, onAudio, onEngine, onSeek, onPlayToggle }) {
+  constructor({ video, onLevel, onAudio, onCaptions, onEngine, onSeek, onPlayToggle }) {
     this.video = video;
     this.cues = [];
     this.scrubbing = false;
@@ -25,6 +25,8 @@ export class Controls {
       quality: $("quality"),
       audio: $("audio"),
       audioChoice: $("audio-choice"),
+      captions: $("captions"),
+      captionsChoice: $("captions-choice"),
       engine: $("engine"),
       message: $("message"),
       prompt: $("resume-prompt"),
@@ -36,6 +38,7 @@ export class Controls {
     el.bigPlay.addEventListener("click", onPlayToggle);
     el.quality.addEventListener("change", () => onLevel(Number(el.quality.value)));
     el.audio.addEventListener("change", () => onAudio(Number(el.audio.value)));
+    el.captions.addEventListener("change", () => onCaptions(Number(el.captions.value)));
     el.engine.addEventListener("change", () => onEngine(el.engine.value));
     el.seek.addEventListener("input", () => {
       this.scrubbing = true;
@@ -75,6 +78,19 @@ export class Controls {
 
   setAudioTrack(index) {
     if (index >= 0) this.el.audio.value = String(index);
+  }
+
+  /** The captions menu: "Off" and every caption track; shown when there is one at least. */
+  setCaptionTracks(tracks, current) {
+    const { captions, captionsChoice } = this.el;
+    const options = tracks.map((t) => new Option(captionLabel(t), String(t.index)));
+    captions.replaceChildren(new Option("Off", "-1"), ...options);
+    captionsChoice.hidden = tracks.length === 0;
+    this.setCaptionTrack(current);
+  }
+
+  setCaptionTrack(index) {
+    this.el.captions.value = String(index >= 0 ? index : -1);
   }
 
   setStoryboard(cues) {

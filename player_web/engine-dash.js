@@ -2,7 +2,7 @@
 // Same shape as engine-hls.js: the engine plays one source and reports, through hooks, the
 // renditions, the switches and the failures; the player decides about sources.
 
-import { errorCode, loadScript, matchAudio } from "./util.js";
+import { errorCode, loadScript, matchAudio, matchCaptions } from "./util.js";
 
 const BUFFER_TARGET_S = 12;
 
@@ -66,6 +66,8 @@ function settings({ level, patient, estimate, cmcd }) {
         // kbps; -1: dash.js' own guess. A replacement engine starts from the last estimate.
         initialBitrate: { video: estimate ? Math.round(estimate / 1000) : -1 },
       },
+      // Captions stay off until the viewer picks one, as with hls.js.
+      text: { defaultEnabled: false },
       buffer: {
         // A switch up replaces buffered segments of a lower rendition ahead of the playhead
         // (an up-switch is seen within a segment); down-switches never flush.
@@ -110,6 +112,18 @@ function audioTracksOf(tracks) {
   });
 }
 
+/** The captions menu's entries, one per text AdaptationSet (Role caption or subtitle). */
+function captionTracksOf(tracks) {
+  return tracks.map((track, index) => ({
+    index,
+    language: track.lang ?? "und",
+    label: track.labels?.[0]?.text ?? track.lang ?? `Captions ${index + 1}`,
+    kind: (track.roles ?? []).some((role) => (role.value ?? role) === "caption")
+      ? "captions"
+      : "subtitles",
+  }));
+}
+
 function failureOf(event) {
   const error = event.error ?? {};
   const data = error.data ?? {};
@@ -139,7 +153,7 @@ export class DashEngine {
     return new DashEngine(options);
   }
 
-  constructor({ video, url, startPosition, level, patient, estimate, debug, hooks, rewrite = (u) => u, cmcd = null, audio = null }) {
+  constructor({ video, url, startPosition, level, patient, estimate, debug, hooks, rewrite = (u) => u, cmcd = null, audio = null, captions = null }) {
     this.name = "dash";
     this.video = video;
     this.hooks = hooks;
@@ -171,6 +185,10 @@ export class DashEngine {
       const wanted = audio ? matchAudio(tracks, audio) : -1;
       if (wanted >= 0) this.setAudioTrack(wanted);
       hooks.audioTracks(tracks, wanted >= 0 ? wanted : this.#audioIndex());
+      const texts = this.captionTracks;
+      const caption = captions ? matchCaptions(texts, captions) : -1;
+      this.setCaptionTrack(caption);
+      hooks.captionTracks(texts, caption);
     });
     player.on(events.TRACK_CHANGE_RENDERED, (e) => {
       if (e.mediaType === "audio") hooks.audioSwitched(this.#audioIndex(e.newMediaInfo));
@@ -206,6 +224,17 @@ export class DashEngine {
 
   get audioTracks() {
     return audioTracksOf(this.player.getTracksFor("audio"));
+  }
+
+  get captionTracks() {
+    return captionTracksOf(this.player.getTracksFor("text"));
+  }
+
+  /** Show caption track `index` (-1: none); dash.js puts its cues on the video's text track. */
+  setCaptionTrack(index) {
+    this.player.enableText(index >= 0);
+    if (index >= 0) this.player.setTextTrack(index);
+    this.hooks.captionSwitched(index);
   }
 
   /** Another audio AdaptationSet: dash.js replaces the audio buffer from the playhead. */

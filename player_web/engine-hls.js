@@ -4,7 +4,7 @@
 // media error, which hls.js can recover from in place once per window.
 
 import { SlowFragmentGuard } from "./hls-abandon.js";
-import { errorCode, loadScript, matchAudio, originOf } from "./util.js";
+import { errorCode, loadScript, matchAudio, matchCaptions, originOf } from "./util.js";
 
 const BUFFER_TARGET_S = 12;
 
@@ -129,6 +129,18 @@ function audioTracksOf(hls) {
   }));
 }
 
+/** The captions menu's entries: {index, language, label, kind}, from the SUBTITLES group. */
+function captionTracksOf(hls) {
+  return (hls.subtitleTracks ?? []).map((track, index) => ({
+    index,
+    language: track.lang ?? "und",
+    label: track.name ?? track.lang ?? `Captions ${index + 1}`,
+    kind: String(track.attrs?.CHARACTERISTICS ?? "").includes("describes-music-and-sound")
+      ? "captions"
+      : "subtitles",
+  }));
+}
+
 function failureOf(data) {
   const xhr = data.networkDetails;
   const body = xhr && "response" in xhr ? xhr.response : null;
@@ -149,7 +161,7 @@ export class HlsEngine {
     return new HlsEngine(options);
   }
 
-  constructor({ video, url, startPosition, level, patient, estimate, debug, hooks, rewrite = (u) => u, cmcd = null, audio = null }) {
+  constructor({ video, url, startPosition, level, patient, estimate, debug, hooks, rewrite = (u) => u, cmcd = null, audio = null, captions = null }) {
     this.name = "hls";
     this.video = video;
     this.hooks = hooks;
@@ -174,6 +186,15 @@ export class HlsEngine {
     });
     // By its place in hls.audioTracks (the event's id counts the tracks of every pathway).
     hls.on(Hls.Events.AUDIO_TRACK_SWITCHED, () => hooks.audioSwitched(hls.audioTrack));
+    // Captions: off until the viewer picks one (none is DEFAULT=YES); hls.js puts the chosen
+    // track's cues on the video element's own text track, shown by the browser.
+    hls.on(Hls.Events.SUBTITLE_TRACKS_UPDATED, () => {
+      const tracks = captionTracksOf(hls);
+      const wanted = captions ? matchCaptions(tracks, captions) : -1;
+      if (wanted >= 0) this.setCaptionTrack(wanted);
+      hooks.captionTracks(tracks, wanted);
+    });
+    hls.on(Hls.Events.SUBTITLE_TRACK_SWITCH, () => hooks.captionSwitched(hls.subtitleTrack));
     hls.on(Hls.Events.LEVEL_SWITCHING, (_e, data) => hooks.switching(data.level));
     hls.on(Hls.Events.LEVEL_SWITCHED, (_e, data) => hooks.switched(data.level));
     // Where segments really come from: with content steering, hls.js changes pathway (host)
@@ -279,6 +300,12 @@ export class HlsEngine {
   /** Another audio rendition: hls.js loads it from the playhead and swaps what is buffered. */
   setAudioTrack(index) {
     this.hls.audioTrack = index;
+  }
+
+  /** Show caption track `index` (-1: none). */
+  setCaptionTrack(index) {
+    this.hls.subtitleDisplay = index >= 0;
+    this.hls.subtitleTrack = index;
   }
 
   /** -1: automatic. A manual choice switches at the next segment (no flush of what plays now). */

@@ -76,6 +76,7 @@ class Player {
     window.streamcorePlayer = this.state;
     this.engine = null;
     this.audioChoice = null; // {language, label, channels} the viewer picked, for new engines
+    this.captionsChoice = null; // {language, label, kind}, or null: captions off
     this.generation = 0; // bumped per engine: hooks of a replaced engine are ignored
     this.sources = [];
     this.sourceIndex = 0;
@@ -89,6 +90,7 @@ class Player {
       video,
       onLevel: (index) => this.setLevel(index),
       onAudio: (index) => this.setAudioTrack(index),
+      onCaptions: (index) => this.setCaptionTrack(index),
       onEngine: (name) => this.switchEngine(name),
       onSeek: (time) => this.seek(time),
       onPlayToggle: () => this.togglePlay(),
@@ -262,6 +264,7 @@ class Player {
         rewrite: (url) => this.rewriter.rewrite(url),
         cmcd: this.cmcdFor(source[kind]),
         audio: this.audioChoice,
+        captions: this.captionsChoice,
       });
       this.state.bufferTarget = this.engine.bufferTarget;
     } catch (error) {
@@ -277,6 +280,8 @@ class Player {
       levels: (levels) => current() && this.onLevels(levels),
       audioTracks: (tracks, index) => current() && this.onAudioTracks(tracks, index),
       audioSwitched: (index) => current() && this.onAudioSwitched(index),
+      captionTracks: (tracks, index) => current() && this.onCaptionTracks(tracks, index),
+      captionSwitched: (index) => current() && this.onCaptionSwitched(index),
       switching: (index) => current() && this.renditions.switching(index),
       switched: (index) => current() && this.renditions.switched(index),
       error: (info) => current() && this.onError(info),
@@ -315,6 +320,25 @@ class Player {
     if (!this.engine || !track) return;
     this.audioChoice = track;
     this.engine.setAudioTrack(index);
+  }
+
+  onCaptionTracks(tracks, index) {
+    this.state.captionTracks = tracks;
+    this.state.captionTrack = index;
+    this.controls.setCaptionTracks(tracks, index);
+  }
+
+  onCaptionSwitched(index) {
+    this.state.captionTrack = index;
+    this.controls.setCaptionTrack(index);
+  }
+
+  /** The viewer's captions choice (-1: off); kept across engine replacements. */
+  setCaptionTrack(index) {
+    if (!this.engine) return;
+    this.captionsChoice = index >= 0 ? this.state.captionTracks[index] ?? null : null;
+    this.engine.setCaptionTrack(index);
+    this.onCaptionSwitched(index);
   }
 
   onError(info) {

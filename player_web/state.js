@@ -41,6 +41,9 @@ export function createState({ assetId, engine, sessionId }) {
     audioTracks: [],
     audioTrack: -1,
     audioSwitches: 0,
+    // Caption tracks: [{index, language, label, kind}] and the one shown (-1: off).
+    captionTracks: [],
+    captionTrack: -1,
     currentLevel: -1, // the rendition on screen
     loadingLevel: -1, // the rendition being downloaded; differs from currentLevel while switching
     bandwidthEstimate: 0, // bits per second

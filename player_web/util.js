@@ -88,6 +88,11 @@ export function audioLabel(track) {
   return `${track.label}${language}`;
 }
 
+/** A captions menu entry: the manifest's name, and its language when the name does not say. */
+export function captionLabel(track) {
+  return audioLabel(track);
+}
+
 /** Decode an error body (text or ArrayBuffer) and return its JSON `error.code`, if any. */
 export function errorCode(body) {
   if (body == null) return null;
@@ -107,6 +112,16 @@ export function matchAudio(tracks, wanted) {
   const same = (track) => track.language === wanted.language;
   const found = tracks.find((t) => t.label === wanted.label && same(t))
     ?? tracks.find((t) => same(t) && t.channels === wanted.channels)
+    ?? tracks.find(same);
+  return found ? found.index : -1;
+}
+
+/** The caption track to show again after an engine change: same label, else language and
+ * kind, else language; -1. */
+export function matchCaptions(tracks, wanted) {
+  const same = (track) => track.language === wanted.language;
+  const found = tracks.find((t) => t.label === wanted.label && same(t))
+    ?? tracks.find((t) => same(t) && t.kind === wanted.kind)
     ?? tracks.find(same);
   return found ? found.index : -1;
 }
