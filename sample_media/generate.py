@@ -136,6 +136,35 @@ def multi_audio_clip(ffmpeg: str, out: Path, duration_s: float = 3.0) -> Path:
     return out
 
 
+def subtitled_clip(ffmpeg: str, out: Path, duration_s: float = 3.0) -> Path:
+    """320x240 with stereo audio and the text subtitles a phone or studio MP4 carries
+    (mov_text): French subtitles and English captions (hearing impaired), cues at 0.5-1.5 s
+    and 2.0-2.8 s."""
+    folder = out.parent
+    french = folder / f"{out.stem}.fr.srt"
+    french.write_text(
+        "1\n00:00:00,500 --> 00:00:01,500\nBonjour le monde\n\n"
+        "2\n00:00:02,000 --> 00:00:02,800\nDeuxième réplique\n",
+        encoding="utf-8",
+    )
+    english = folder / f"{out.stem}.en.srt"
+    english.write_text("1\n00:00:00,500 --> 00:00:01,500\n[door slams]\n", encoding="utf-8")
+    video = f"testsrc2=size=320x240:rate=25:duration={duration_s}"
+    argv = [ffmpeg, "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", video]
+    argv += _stereo(duration_s)
+    argv += ["-i", str(french), "-i", str(english)]
+    argv += ["-map", "0:v", "-map", "1:a", "-map", "2:s", "-map", "3:s"]
+    argv += ["-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-c:a", "aac"]
+    argv += ["-c:s", "mov_text", "-metadata:s:s:0", "language=fre"]
+    argv += ["-metadata:s:s:1", "language=eng", "-disposition:s:1", "hearing_impaired"]
+    # No -shortest: FFmpeg 9 ends the subtitle streams with the shortest of them.
+    argv += [str(out)]
+    subprocess.run(argv, check=True, stdin=subprocess.DEVNULL)
+    french.unlink()
+    english.unlink()
+    return out
+
+
 # -- bad and unusual inputs for the tests ---------------------------------------------------
 
 

@@ -12,7 +12,7 @@ from typing import Literal
 
 from transcoder import ffmpeg_args, layout
 from transcoder.ladder import FramePlan, LadderPlan
-from transcoder.probe import SourceInfo
+from transcoder.probe import SourceInfo, SubtitleInfo
 from transcoder.runner import run_ffmpeg
 
 log = logging.getLogger(__name__)
@@ -115,3 +115,25 @@ def _collect_frames(frames: FramePlan) -> Frames:
     if not thumbs or not all(path.is_file() for path in thumbs):
         raise EncodeError("FFmpeg wrote no storyboard thumbnails")
     return Frames(poster=frames.poster, storyboard=thumbs, interval_s=frames.interval_s)
+
+
+@dataclass(frozen=True)
+class ExtractedSubtitles:
+    track: SubtitleInfo
+    path: Path  # WebVTT
+
+
+def extract_subtitles(
+    source: SourceInfo, out_dir: Path, ffmpeg: Path, timeout_s: float
+) -> list[ExtractedSubtitles]:
+    """Every text subtitle stream of the source as a WebVTT file in `out_dir` (one FFmpeg run,
+    demuxing only). Raises FFmpegError when FFmpeg fails: the caller decides what that costs."""
+    if not source.subtitle_tracks:
+        return []
+    out_dir.mkdir(parents=True, exist_ok=True)
+    wanted = [(track, out_dir / f"subtitles_{track.index}.vtt") for track in source.subtitle_tracks]
+    argv = ffmpeg_args.subtitles_argv(
+        ffmpeg, source.path, [(track.index, path) for track, path in wanted]
+    )
+    run_ffmpeg(argv, timeout_s=timeout_s, duration_s=source.duration_s, on_progress=None)
+    return [ExtractedSubtitles(track, path) for track, path in wanted if path.is_file()]

@@ -52,6 +52,20 @@ def ladder_argv(
     return argv
 
 
+def subtitles_argv(ffmpeg: Path, source: Path, streams: list[tuple[int, Path]]) -> list[str]:
+    """The source's text subtitle streams (0:s:<index>) as WebVTT files, one per stream.
+
+    Its own process, demuxing only (no video or audio is decoded): a stream FFmpeg cannot
+    convert fails this run alone, and the ladder publishes without it.
+    """
+    argv = [str(ffmpeg), *_global_args(progress=False), "-i", str(source)]
+    for index, path in streams:
+        # FFmpeg's webvtt encoder turns mov_text, SubRip and ASS text into WebVTT cues
+        # (styling it cannot carry is dropped); cue times stay the source's.
+        argv += ["-map", f"0:s:{index}", "-c:s", "webvtt", "-f", "webvtt", str(path)]
+    return argv
+
+
 def timeline_offset_us(plan: LadderPlan) -> int:
     """How far every track's timestamps are moved forward, in microseconds.
 

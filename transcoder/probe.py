@@ -46,6 +46,8 @@ _END_TOLERANCE_RATIO = 0.01
 _AUDIO_HEAD_FRAMES = 2
 _AUDIO_HEAD_PACKETS = 200
 UNKNOWN_LANGUAGE = "und"
+# AV_CODEC_PROP_TEXT_SUB: the decoder yields text (mov_text, subrip, ass...), not bitmaps.
+_TEXT_SUBTITLES = 1 << 17
 
 
 class ProbeError(Exception):
@@ -99,6 +101,19 @@ class AudioInfo:
 
 
 @dataclass(frozen=True)
+class SubtitleInfo:
+    """A text subtitle stream of the source (mov_text, SubRip, WebVTT, ASS): published as a
+    caption track. Image-based ones (DVD, PGS, DVB) are only named in the warnings."""
+
+    index: int  # among the source's subtitle streams: FFmpeg's 0:s:<index>
+    codec: str
+    language: str = UNKNOWN_LANGUAGE
+    title: str | None = None
+    forced: bool = False
+    hearing_impaired: bool = False  # captions (sounds described), not subtitles
+
+
+@dataclass(frozen=True)
 class SourceInfo:
     path: Path
     format_name: str
@@ -107,6 +122,7 @@ class SourceInfo:
     video: VideoInfo
     # Every audio stream that decodes, in the source's order; the others are in `warnings`.
     audio_tracks: tuple[AudioInfo, ...] = ()
+    subtitle_tracks: tuple[SubtitleInfo, ...] = ()
     warnings: tuple[str, ...] = ()
 
     @property
@@ -157,6 +173,7 @@ def probe(
         duration_s = _duration_s(container, stream)
         _check_tail(container, stream, duration_s)
         audio, warnings = _audio_tracks(container)
+        subtitles, image_based = _subtitle_tracks(container)
         return SourceInfo(
             path=path,
             format_name=container.format.name,
@@ -164,7 +181,8 @@ def probe(
             size_bytes=size,
             video=_video_info(stream, rotation),
             audio_tracks=audio,
-            warnings=warnings,
+            subtitle_tracks=subtitles,
+            warnings=warnings + image_based,
         )
 
 
@@ -368,6 +386,35 @@ def _undecodable_audio(container: InputContainer, streams: list[AudioStream]) ->
         ):
             break
     return failed | {index for index, count in frames.items() if count == 0}
+
+
+def _subtitle_tracks(
+    container: InputContainer,
+) -> tuple[tuple[SubtitleInfo, ...], tuple[str, ...]]:
+    """The text subtitle streams, and a warning for each image-based one (which a WebVTT
+    track cannot carry without OCR)."""
+    tracks, warnings = [], []
+    for index, stream in enumerate(container.streams.subtitles):
+        context = stream.codec_context
+        language = _language(stream.metadata.get("language"))
+        codec = context.name if context is not None else "unknown"
+        if context is None or not context.codec.properties & _TEXT_SUBTITLES:
+            warnings.append(
+                f"subtitle track {index + 1} ({language}, {codec}) is image-based: not published"
+            )
+            continue
+        title = stream.metadata.get("title")
+        tracks.append(
+            SubtitleInfo(
+                index=index,
+                codec=codec,
+                language=language,
+                title=title.strip() or None if isinstance(title, str) else None,
+                forced=bool(stream.disposition & Disposition.forced),
+                hearing_impaired=bool(stream.disposition & Disposition.hearing_impaired),
+            )
+        )
+    return tuple(tracks), tuple(warnings)
 
 
 def _language(tag: object) -> str:

@@ -20,14 +20,21 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from packager import images
 from packager.package import AudioLabel, PackageError, PackageResult, TrackInput, package
-from transcoder.encode import EncodeError, EncodeResult, Frames, encode_ladder
-from transcoder.ladder import LadderConfig, LadderPlan, plan, plan_frames
+from transcoder.encode import (
+    EncodeError,
+    EncodeResult,
+    ExtractedSubtitles,
+    Frames,
+    encode_ladder,
+    extract_subtitles,
+)
+from transcoder.ladder import LadderConfig, LadderPlan, language_label, plan, plan_frames
 from transcoder.levels import LevelError
 from transcoder.probe import ProbeError, SourceInfo, probe
 from transcoder.runner import FFmpegError
@@ -35,6 +42,9 @@ from transcoder.runner import FFmpegError
 log = logging.getLogger(__name__)
 
 OUTPUT_DIR = "output"
+# The source's own text subtitles, as WebVTT: kept by the worker as caption tracks, not
+# published with the ladder (captions are published into a version after it: workers/captions.py).
+CAPTIONS_DIR = "captions"
 # Progress: the encode (frames included) drives 0 to 0.9; manifests and images the rest.
 ENCODE_SHARE = 0.9
 PACKAGED = 0.93
@@ -71,6 +81,9 @@ class BuildResult:
     audio: list[dict[str, Any]]  # JSON-able, the default first
     output_dir: Path
     files: list[str]  # every file to publish, relative to output_dir, sorted
+    # The source's text subtitle tracks as WebVTT files (in work_dir/captions):
+    # {language, kind, label, path}.
+    captions: list[dict[str, Any]] = field(default_factory=list)
 
 
 def build_outputs(
@@ -101,8 +114,12 @@ def build_outputs(
         # Half an output is worse than none: nothing of a failed attempt is left behind.
         shutil.rmtree(output_dir, ignore_errors=True)
         raise
+    captions, warnings = _embedded_captions(source, work_dir / CAPTIONS_DIR, ffmpeg, deadline)
+    if warnings:
+        source = replace(source, warnings=source.warnings + tuple(warnings))
     on_progress(1.0)
     return BuildResult(
+        captions=captions,
         source=source.to_dict(),
         renditions=[rendition.to_dict() for rendition in packaged.renditions],
         audio=[audio.to_dict() for audio in packaged.audio],
@@ -175,6 +192,30 @@ def _inspect(
         raise PermanentMediaError(exc.reason, exc.message) from exc
     except LevelError as exc:
         raise PermanentMediaError("unsupported", str(exc)) from exc
+
+
+def _embedded_captions(
+    source: SourceInfo, out_dir: Path, ffmpeg: Path, deadline: float
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The source's text subtitle tracks as WebVTT files; a failed extraction is a warning,
+    never a failed build (the ladder is what the upload is for)."""
+    if not source.subtitle_tracks:
+        return [], []
+    try:
+        extracted = extract_subtitles(source, out_dir, ffmpeg, _remaining(deadline))
+    except FFmpegError as exc:
+        shutil.rmtree(out_dir, ignore_errors=True)
+        return [], [f"the source's subtitle tracks could not be read: {exc.message}"]
+    return [_caption(item) for item in extracted], []
+
+
+def _caption(item: ExtractedSubtitles) -> dict[str, Any]:
+    track = item.track
+    kind = "captions" if track.hearing_impaired else "subtitles"
+    label = track.title or language_label(track.language)
+    if kind == "captions" and not track.title:
+        label += " (CC)"
+    return {"language": track.language, "kind": kind, "label": label, "path": str(item.path)}
 
 
 def _track_inputs(encoded: EncodeResult, ladder_plan: LadderPlan) -> list[TrackInput]:

@@ -35,6 +35,7 @@ from streamcore.storage import Storage
 from streamcore.storage.s3 import open_storage
 from streamcore.web.media_types import content_type_for
 from transcoder.ladder import LadderConfig, LadderError, load_ladder
+from workers import captions as captions_worker
 from workers.media import (
     OUTPUT_DIR,
     BuildResult,
@@ -132,6 +133,9 @@ async def _run(
                 result = await _build(settings, ladder, pool, asset, job_id, source, work)
                 await repository.set_progress(pool, asset_id, job_id, _PUBLISH_START)
                 await uploads.finish(result.files)
+                embedded = await captions_worker.keep_embedded(
+                    settings, storage, asset_id, result.captions
+                )
         except (PermanentMediaError, TranscodeError) as exc:
             # Permanent (streamcore/failures.py): the same source fails the same way again.
             log.info("asset %s failed: %s", asset_id, exc.message)
@@ -153,6 +157,9 @@ async def _run(
         audio=result.audio,
     )  # fmt: skip
     await notices.moved(done, AssetStatus.PROCESSING)
+    if done is not None:
+        # Published into the version by the publish_captions task that follows a READY.
+        await captions_worker.record_embedded(pool, asset_id, embedded)
     if done is None:
         if await repository.get(pool, asset_id) is None:
             # Deleted while we worked: what we uploaded belongs to nobody.

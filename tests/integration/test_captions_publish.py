@@ -22,7 +22,7 @@ import httpx
 import m3u8
 import pytest
 
-from sample_media.generate import Clip, generate
+from sample_media.generate import Clip, generate, subtitled_clip
 from streamcore.assets import captions, keys
 from streamcore.db.database import pool_context
 from streamcore.db.schemas import Schema
@@ -203,3 +203,29 @@ def test_a_removed_caption_leaves_the_manifests_and_the_bucket_through_the_task(
     left = asyncio.run(published_keys())
     assert left and all(key.startswith("fr-subtitles/") for key in left)
     assert "fr-subtitles/fr-subtitles.vtt" in left
+
+
+def test_a_sources_own_subtitles_are_published_after_processing(
+    stack: Settings, ffmpeg: Path, tmp_path: Path
+) -> None:
+    source = subtitled_clip(str(ffmpeg), tmp_path / "phone.mp4")
+    with admin_client(stack) as api:
+        response = upload(api, source)
+        assert response.status_code == 202, response.text
+        ready = wait_final(api, response.json()["id"])
+    assert ready["status"] == "ready", ready["error"]
+    hls = signed_sources(stack, ready["id"])["hls"]
+    deadline = time.monotonic() + 60
+    while True:  # published by the task that follows the processing
+        media = m3u8.loads(get(hls)).media
+        names = {m.name for m in media if m.type == "SUBTITLES"}
+        if names == {"Français", "English (CC)"}:
+            break
+        assert time.monotonic() < deadline, names
+        time.sleep(0.5)
+    stored = {(r.language, r.kind, r.origin) for r in asyncio.run(rows(stack, ready["id"]))}
+    assert stored == {("fr", "subtitles", "embedded"), ("en", "captions", "embedded")}
+    french = next(m for m in media if m.type == "SUBTITLES" and m.language == "fr")
+    playlist_uri = urljoin(hls, french.uri)
+    first = m3u8.loads(get(playlist_uri)).segments[0].uri
+    assert "Bonjour le monde" in get(urljoin(playlist_uri, first))

@@ -22,7 +22,15 @@ import pytest
 from av.video.frame import PictureType
 
 from packager.bmff import read_init, read_segment
-from sample_media.generate import Clip, generate, hdr_clip, make_fixture, multi_audio_clip
+from packager.captions import parse_captions
+from sample_media.generate import (
+    Clip,
+    generate,
+    hdr_clip,
+    make_fixture,
+    multi_audio_clip,
+    subtitled_clip,
+)
 from streamcore.binaries import FFmpegInfo
 from tests.decode_check import assert_plays
 from transcoder.ladder import LadderConfig, load_ladder
@@ -80,6 +88,7 @@ def sources(tmp_path_factory: pytest.TempPathFactory, ffmpeg: Path) -> dict[str,
     made["hlg"] = hdr_clip(str(ffmpeg), out / "hlg.mp4", "arib-std-b67")
     made["languages"] = multi_audio_clip(str(ffmpeg), out / "languages.mkv")
     made["bad_audio"] = make_fixture(str(ffmpeg), "undecodable_audio", out)
+    made["subtitled"] = subtitled_clip(str(ffmpeg), out / "subtitled.mp4")
     return made
 
 
@@ -108,6 +117,7 @@ def test_the_ladder_never_goes_above_the_source(builds: dict[str, Built]) -> Non
         "hlg": [("240p", 320, 240)],
         "languages": [("240p", 320, 240)],
         "bad_audio": [("240p", 320, 240)],
+        "subtitled": [("240p", 320, 240)],
     }
     for name, built in builds.items():
         on_disk = sorted(p.name for p in (built.out / "video").iterdir())
@@ -217,7 +227,9 @@ def test_ffmpeg_plays_every_stream_to_its_end(
 
 def test_the_work_folder_holds_only_the_outputs(builds: dict[str, Built]) -> None:
     for name, built in builds.items():
-        assert [p.name for p in built.work_dir.iterdir()] == ["output"], name
+        # And the source's own subtitles, as WebVTT, for the worker to keep as captions.
+        expected = ["captions", "output"] if name == "subtitled" else ["output"]
+        assert sorted(p.name for p in built.work_dir.iterdir()) == expected, name
         top = {p.name for p in built.out.iterdir()}
         assert top == TOP_LEVEL - ({"audio"} if name == "portrait" else set()), name
         on_disk = sorted(
@@ -325,6 +337,21 @@ def test_an_audio_track_that_cannot_be_decoded_is_left_out_with_a_warning(
     ]
     assert [a["name"] for a in built.result.audio] == ["und-2ch"]  # the first, which decodes
     assert [t["index"] for t in built.result.source["audio_tracks"]] == [0]
+
+
+def test_the_sources_text_subtitles_come_out_as_webvtt(builds: dict[str, Built]) -> None:
+    built = builds["subtitled"]
+    found = [(c["language"], c["kind"], c["label"]) for c in built.result.captions]
+    assert found == [("fr", "subtitles", "Français"), ("en", "captions", "English (CC)")]
+    french, english = (parse_captions(Path(c["path"]).read_bytes()) for c in built.result.captions)
+    assert [(c.start_ms, c.end_ms, c.text) for c in french.cues] == [
+        (500, 1500, "Bonjour le monde"), (2000, 2800, "Deuxième réplique"),
+    ]  # fmt: skip
+    assert [c.text for c in english.cues] == ["[door slams]"]
+    # Not published with the ladder: captions go into a version after it (workers/captions.py).
+    assert not [f for f in built.result.files if f.endswith(".vtt") and "storyboard" not in f]
+    for name, other in builds.items():
+        assert other.result.captions == [] or name == "subtitled"
 
 
 def test_a_phones_hlg_clip_publishes_an_sdr_bt709_ladder(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sample_media.generate import make_fixture, multi_audio_clip
+from sample_media.generate import make_fixture, multi_audio_clip, subtitled_clip
 from transcoder.probe import ProbeError, probe
 
 EXPECTED_REASONS = {
@@ -91,6 +91,15 @@ def test_an_audio_track_nothing_can_decode_is_left_out_with_a_warning(
     assert [t.index for t in info.audio_tracks] == [0]
     (warning,) = info.warnings
     assert warning.startswith("audio track 2 ") and "cannot be decoded" in warning
+
+
+def test_text_subtitle_tracks_are_described(ffmpeg: Path, tmp_path: Path) -> None:
+    info = probe(subtitled_clip(str(ffmpeg), tmp_path / "subtitled.mp4"))
+    assert [(t.index, t.codec, t.language, t.hearing_impaired) for t in info.subtitle_tracks] == [
+        (0, "mov_text", "fr", False),
+        (1, "mov_text", "en", True),
+    ]
+    assert info.warnings == ()
 
 
 def test_the_resolution_limit_is_configurable_and_checked_from_the_header(
