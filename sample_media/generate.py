@@ -240,6 +240,72 @@ def _undecodable_audio(ffmpeg: str, path: Path) -> None:
     path.write_bytes(data.replace(b"sowt", b"xq1z"))
 
 
+# -- what phones and cameras make (issue 18) ------------------------------------------------
+
+
+def _run(ffmpeg: str, *args: str) -> None:
+    argv = [ffmpeg, "-hide_banner", "-loglevel", "error", "-y", *args]
+    subprocess.run(argv, check=True, stdin=subprocess.DEVNULL)
+
+
+_SMALL = "testsrc2=size=320x240:rate={rate}:duration={duration}"
+_X264 = ("-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p")
+
+
+def _variable_frame_rate(ffmpeg: str, path: Path) -> None:
+    """A phone's variable frame rate: 30 fps with one frame in 40 dropped and the others kept
+    at their capture times (-fps_mode vfr), an average of 29.3 fps; with stereo audio as
+    long as the video (its last frame starts at 179/30 s)."""
+    _run(ffmpeg, "-f", "lavfi", "-i", _SMALL.format(rate=30, duration=6), *_stereo(179 / 30),
+         "-vf", "select='not(eq(mod(n,40),17))'", "-fps_mode", "vfr", *_X264,
+         "-c:a", "aac", str(path))  # fmt: skip
+
+
+def _ten_bit_sdr(ffmpeg: str, path: Path) -> None:
+    """10-bit HEVC tagged BT.709 (SDR), as cameras record 'HEVC 10-bit' by default."""
+    video = _SMALL.format(rate=25, duration=2) + (
+        ",format=yuv420p10le,setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709"
+    )
+    _run(ffmpeg, "-f", "lavfi", "-i", video, "-c:v", "libx265", "-preset", "ultrafast",
+         "-x265-params", "log-level=error", "-tag:v", "hvc1", "-pix_fmt", "yuv420p10le",
+         "-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709",
+         str(path))  # fmt: skip
+
+
+def _one_second(ffmpeg: str, path: Path) -> None:
+    """Shorter than one segment (and than the poster's skip and window)."""
+    _run(ffmpeg, "-f", "lavfi", "-i", _SMALL.format(rate=25, duration=1), *_stereo(1), *_X264,
+         "-c:a", "aac", "-shortest", str(path))  # fmt: skip
+
+
+def _open_gop(ffmpeg: str, path: Path) -> None:
+    """Long open GOPs (one keyframe in 6 s, B-frames referring across it), as broadcast and
+    some camera encoders write: the ladder's own GOPs must still be closed and aligned."""
+    _run(ffmpeg, "-f", "lavfi", "-i", _SMALL.format(rate=25, duration=6), *_stereo(6), *_X264,
+         "-x264-params", "open-gop=1:keyint=150:min-keyint=150:scenecut=0:bframes=3",
+         "-c:a", "aac", "-shortest", str(path))  # fmt: skip
+
+
+def _cover_art(ffmpeg: str, path: Path) -> None:
+    """An MKV with a cover picture attached (image/jpeg), which demuxers show as a second
+    video stream with the attached_pic disposition."""
+    cover = path.with_suffix(".cover.jpg")
+    _run(ffmpeg, "-f", "lavfi", "-i", "color=c=red:size=200x200", "-frames:v", "1", str(cover))
+    _run(ffmpeg, "-f", "lavfi", "-i", _SMALL.format(rate=25, duration=2), *_X264,
+         "-attach", str(cover), "-metadata:s:t", "mimetype=image/jpeg",
+         "-metadata:s:t", "filename=cover.jpg", str(path))  # fmt: skip
+    cover.unlink()
+
+
+def _audio_only_cover_art(ffmpeg: str, path: Path) -> None:
+    """A voice memo or song (M4A) with cover art: a picture, not a video."""
+    cover = path.with_suffix(".cover.png")
+    _run(ffmpeg, "-f", "lavfi", "-i", "color=c=blue:size=200x200", "-frames:v", "1", str(cover))
+    _run(ffmpeg, *_stereo(3), "-i", str(cover), "-map", "0:a", "-map", "1:v", "-c:a", "aac",
+         "-c:v", "png", "-disposition:v", "attached_pic", str(path))  # fmt: skip
+    cover.unlink()
+
+
 FIXTURES: dict[str, tuple[str, Callable[[str, Path], None]]] = {
     "zero_bytes": ("empty.mp4", _zero_bytes),
     "text_as_mp4": ("notes.mp4", _text_named_mp4),
@@ -249,6 +315,12 @@ FIXTURES: dict[str, tuple[str, Callable[[str, Path], None]]] = {
     "huge_resolution": ("huge.mp4", _huge_resolution),
     "surround_51": ("surround.mp4", _surround_51),
     "undecodable_audio": ("undecodable_audio.mov", _undecodable_audio),
+    "variable_frame_rate": ("vfr.mp4", _variable_frame_rate),
+    "ten_bit_sdr": ("ten_bit_sdr.mp4", _ten_bit_sdr),
+    "one_second": ("one_second.mp4", _one_second),
+    "open_gop": ("open_gop.mp4", _open_gop),
+    "cover_art": ("cover_art.mkv", _cover_art),
+    "audio_only_cover_art": ("audio_only_cover.m4a", _audio_only_cover_art),
 }
 
 

@@ -122,7 +122,8 @@ def _ladder_filter_graph(plan: LadderPlan, frames: FramePlan | None) -> str:
     # (start_time=0 pads a late first frame so video and audio both start at 0), then one
     # copy per rung. Keyframe times are then exact multiples of the frame duration.
     chains = [
-        f"[0:v:0]bwdif=deint=interlaced,fps=fps={fps}:start_time=0,{_sdr_chain(plan)}"
+        f"[0:v:{plan.video_index}]bwdif=deint=interlaced,fps=fps={fps}:start_time=0,"
+        f"{_sdr_chain(plan)}"
         f"split={len(labels)}" + "".join(labels)
     ]
     for index, rendition in enumerate(plan.renditions):

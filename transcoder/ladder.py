@@ -33,6 +33,17 @@ from transcoder.probe import (
 DEFAULT_LADDER = configs.path(configs.LADDER)
 # A source without a usable frame rate (rare: some raw streams) is planned at this rate.
 FALLBACK_FPS = Fraction(30)
+# The rates players and TVs expect. A source's average rate within SNAP_TOLERANCE of one is
+# encoded at it: phones record variable frame rate (an average such as 29.87), and an output
+# at 2987/100 fps would be constant but odd, and keyframe times would fall between frames.
+STANDARD_RATES = tuple(
+    Fraction(n, d)
+    for n, d in (
+        (24000, 1001), (24, 1), (25, 1), (30000, 1001), (30, 1), (48, 1), (50, 1),
+        (60000, 1001), (60, 1), (100, 1), (120000, 1001), (120, 1),
+    )
+)  # fmt: skip
+SNAP_TOLERANCE = Fraction(3, 100)
 
 
 class LadderError(Exception):
@@ -187,6 +198,7 @@ class LadderPlan:
     audio: tuple[AudioPlan, ...]
     # The source's colour: the ladder converts HDR and wide-gamut sources to SDR BT.709.
     color: Color = field(default_factory=Color)
+    video_index: int = 0  # the source's video stream among its video streams (0:v:<index>)
 
 
 def plan(
@@ -199,8 +211,7 @@ def plan(
     """
     # Averages of variable-rate sources come as fractions like 2997003/100000: keep the
     # closest rate with a denominator up to 1001, which covers 30000/1001 and friends.
-    source_fps = (source.video.frame_rate or FALLBACK_FPS).limit_denominator(1001)
-    fps = plan_fps(source_fps, config.max_fps)
+    fps = plan_fps(nearest_standard_rate(source.video.frame_rate or FALLBACK_FPS), config.max_fps)
     display_w, display_h = source.video.display_width, source.video.display_height
     renditions = tuple(
         _rendition(rung, size, fps) for rung, size in _sizes(display_w, display_h, config.rungs)
@@ -215,6 +226,7 @@ def plan(
         preset=config.preset,
         audio=audio,
         color=source.video.color,
+        video_index=source.video.index,
     )
 
 
@@ -324,6 +336,16 @@ def _fit(source: SourceInfo, max_width: int) -> tuple[int, int]:
     width = min(display_w, max_width)
     height = display_h * width / display_w
     return max(2, 2 * round(width / 2)), max(2, 2 * round(height / 2))
+
+
+def nearest_standard_rate(rate: Fraction) -> Fraction:
+    """The standard rate nearest `rate` when it is within 3 % of it (a variable-rate phone
+    clip averaging 29.87 fps is 30000/1001); else `rate` itself, to a denominator of at most
+    1001 (12 fps, 15 fps screen recordings stay what they are)."""
+    nearest = min(STANDARD_RATES, key=lambda standard: abs(standard - rate))
+    if abs(nearest - rate) <= nearest * SNAP_TOLERANCE:
+        return nearest
+    return rate.limit_denominator(1001)
 
 
 def plan_fps(source_fps: Fraction, max_fps: float) -> Fraction:

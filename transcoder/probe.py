@@ -70,6 +70,9 @@ class VideoInfo:
     pix_fmt: str | None
     bit_rate: int | None
     color: Color = field(default_factory=Color)
+    # Among the source's video streams (FFmpeg's 0:v:<index>): not 0 when cover art (an
+    # attached picture, which MP4 and MKV files from music apps and phones carry) comes first.
+    index: int = 0
 
     @property
     def display_width(self) -> int:
@@ -179,7 +182,7 @@ def probe(
             format_name=container.format.name,
             duration_s=duration_s,
             size_bytes=size,
-            video=_video_info(stream, rotation),
+            video=_video_info(stream, rotation, list(container.streams.video).index(stream)),
             audio_tracks=audio,
             subtitle_tracks=subtitles,
             warnings=warnings + image_based,
@@ -251,6 +254,10 @@ def _video_stream(container: InputContainer) -> VideoStream:
         # Cover art in an audio file is an attached picture, not a video.
         if not stream.disposition & Disposition.attached_pic:
             return stream
+    if container.streams.video:
+        raise ProbeError(
+            "no_video", "the file has no video stream: it is audio with a cover picture"
+        )
     raise ProbeError("no_video", "the file has no video stream (audio only?)")
 
 
@@ -321,7 +328,7 @@ def _check_tail(container: InputContainer, stream: VideoStream, duration_s: floa
         )
 
 
-def _video_info(stream: VideoStream, rotation: int) -> VideoInfo:
+def _video_info(stream: VideoStream, rotation: int, index: int) -> VideoInfo:
     context = stream.codec_context
     sar = stream.sample_aspect_ratio or context.sample_aspect_ratio
     rate = stream.average_rate or stream.guessed_rate
@@ -340,6 +347,7 @@ def _video_info(stream: VideoStream, rotation: int) -> VideoInfo:
             matrix=context.colorspace,
             range=context.color_range,
         ),
+        index=index,
     )
 
 

@@ -89,6 +89,9 @@ def sources(tmp_path_factory: pytest.TempPathFactory, ffmpeg: Path) -> dict[str,
     made["languages"] = multi_audio_clip(str(ffmpeg), out / "languages.mkv")
     made["bad_audio"] = make_fixture(str(ffmpeg), "undecodable_audio", out)
     made["subtitled"] = subtitled_clip(str(ffmpeg), out / "subtitled.mp4")
+    # What phones and cameras make (issue 18).
+    for name in ("variable_frame_rate", "ten_bit_sdr", "one_second", "open_gop", "cover_art"):
+        made[name] = make_fixture(str(ffmpeg), name, out)
     return made
 
 
@@ -118,6 +121,11 @@ def test_the_ladder_never_goes_above_the_source(builds: dict[str, Built]) -> Non
         "languages": [("240p", 320, 240)],
         "bad_audio": [("240p", 320, 240)],
         "subtitled": [("240p", 320, 240)],
+        "variable_frame_rate": [("240p", 320, 240)],
+        "ten_bit_sdr": [("240p", 320, 240)],
+        "one_second": [("240p", 320, 240)],
+        "open_gop": [("240p", 320, 240)],
+        "cover_art": [("240p", 320, 240)],  # the video's size, not the 200x200 cover's
     }
     for name, built in builds.items():
         on_disk = sorted(p.name for p in (built.out / "video").iterdir())
@@ -149,7 +157,9 @@ def test_segment_boundaries_are_identical_across_renditions(builds: dict[str, Bu
             ]
             boundaries.append(starts)
         assert all(starts == boundaries[0] for starts in boundaries), name
-        assert boundaries[0] == [4.0 * index for index in range(len(boundaries[0]))], name
+        # At the first frame at or after each 4 s (4.004 s at 29.97 fps).
+        expected = [4.0 * index for index in range(len(boundaries[0]))]
+        assert boundaries[0] == pytest.approx(expected, abs=0.034), name
 
 
 def peak_bitrate(folder: Path) -> float:
@@ -231,7 +241,8 @@ def test_the_work_folder_holds_only_the_outputs(builds: dict[str, Built]) -> Non
         expected = ["captions", "output"] if name == "subtitled" else ["output"]
         assert sorted(p.name for p in built.work_dir.iterdir()) == expected, name
         top = {p.name for p in built.out.iterdir()}
-        assert top == TOP_LEVEL - ({"audio"} if name == "portrait" else set()), name
+        silent = name in ("portrait", "ten_bit_sdr", "cover_art")
+        assert top == TOP_LEVEL - ({"audio"} if silent else set()), name
         on_disk = sorted(
             p.relative_to(built.out).as_posix() for p in built.out.rglob("*") if p.is_file()
         )
@@ -352,6 +363,62 @@ def test_the_sources_text_subtitles_come_out_as_webvtt(builds: dict[str, Built])
     assert not [f for f in built.result.files if f.endswith(".vtt") and "storyboard" not in f]
     for name, other in builds.items():
         assert other.result.captions == [] or name == "subtitled"
+
+
+def decoded_video(folder: Path, tmp_path: Path) -> tuple[av.video.stream.VideoStream, int]:
+    joined = tmp_path / f"{folder.name}-video.mp4"
+    joined.write_bytes(
+        b"".join(p.read_bytes() for p in [folder / "init.mp4", *sorted(folder.glob("seg_*"))])
+    )
+    with av.open(str(joined)) as container:
+        stream = container.streams.video[0]
+        frames = sum(1 for _ in container.decode(stream))
+        return stream, frames
+
+
+def test_a_variable_frame_rate_phone_clip_becomes_constant_at_the_nearest_standard_rate(
+    builds: dict[str, Built], tmp_path: Path
+) -> None:
+    built = builds["variable_frame_rate"]
+    assert built.result.renditions[0]["frame_rate"] == pytest.approx(29.97, abs=0.001)
+    master = (built.out / "master.m3u8").read_text()
+    assert "FRAME-RATE=29.97" in master
+    _, frames = decoded_video(built.video_dirs()[0], tmp_path)
+    # Every frame time of the constant-rate output filled: duration x 30000/1001.
+    duration = built.result.source["duration_s"]
+    assert abs(frames - duration * 30000 / 1001) <= 2
+    # Audio and video end together: test_ffmpeg_plays_every_stream_to_its_end decodes both
+    # to the source's duration, within a frame.
+
+
+def test_ten_bit_sdr_becomes_eight_bit_bt709_untouched_otherwise(
+    builds: dict[str, Built], tmp_path: Path
+) -> None:
+    built = builds["ten_bit_sdr"]
+    assert built.result.source["video"]["pix_fmt"] == "yuv420p10le"
+    assert built.result.source["video"]["color"]["dynamic_range"] == "sdr"
+    stream, _ = decoded_video(built.video_dirs()[0], tmp_path)
+    context = stream.codec_context
+    assert context.format is not None and context.format.name == "yuv420p"
+    assert (context.color_primaries, context.color_trc, context.colorspace) == (1, 1, 1)
+
+
+def test_a_clip_shorter_than_a_segment_is_one_segment_with_its_images(
+    builds: dict[str, Built],
+) -> None:
+    built = builds["one_second"]
+    assert [r["segment_count"] for r in built.result.renditions] == [1]
+    assert any(f.startswith("poster/") for f in built.result.files)
+    assert "storyboard/storyboard.vtt" in built.result.files
+
+
+def test_an_open_gop_source_gets_closed_aligned_gops(builds: dict[str, Built]) -> None:
+    # Every segment opens on a keyframe that decodes alone (the generic tests check that for
+    # every build); here, two GOPs per segment, though the source had one keyframe in 6 s.
+    built = builds["open_gop"]
+    init = read_init(built.video_dirs()[0] / "init.mp4")
+    segments = [read_segment(p, init) for p in sorted(built.video_dirs()[0].glob("seg_*"))]
+    assert [len(s.keyframes) for s in segments] == [2, 1]
 
 
 def test_a_phones_hlg_clip_publishes_an_sdr_bt709_ladder(

@@ -10,6 +10,7 @@ import pytest
 from transcoder.ffmpeg_args import (
     decode_check_argv,
     ladder_argv,
+    subtitles_argv,
     timeline_offset_us,
 )
 from transcoder.ladder import FramePlan, LadderPlan, load_ladder, plan, plan_frames
@@ -206,3 +207,16 @@ def test_without_frames_the_graph_has_no_image_branches() -> None:
 def test_decode_check_maps_every_stream(manifest: str) -> None:
     argv = decode_check_argv(FFMPEG, OUT / manifest)
     assert values(argv, "-map") == ["0"] and argv[-3:] == ["-f", "framecrc", "-"]
+
+
+def test_the_video_is_read_from_its_own_stream_not_a_cover_picture_before_it() -> None:
+    after_cover = dataclasses.replace(planned(audio=False), video_index=1)
+    (graph,) = values(ladder_argv(FFMPEG, SOURCE, after_cover, OUT), "-filter_complex")
+    assert graph.startswith("[0:v:1]") and "[0:v:0]" not in graph
+
+
+def test_text_subtitles_are_extracted_by_a_demux_only_run() -> None:
+    argv = subtitles_argv(FFMPEG, SOURCE, [(0, OUT / "s0.vtt"), (2, OUT / "s2.vtt")])
+    assert values(argv, "-map") == ["0:s:0", "0:s:2"]
+    assert values(argv, "-c:s") == ["webvtt", "webvtt"] and values(argv, "-f") == ["webvtt"] * 2
+    assert argv[-1] == str(OUT / "s2.vtt") and "-filter_complex" not in argv

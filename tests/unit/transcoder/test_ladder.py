@@ -12,6 +12,7 @@ from transcoder.ladder import (
     LadderConfig,
     LadderError,
     load_ladder,
+    nearest_standard_rate,
     parse_ladder,
     plan,
     plan_fps,
@@ -228,3 +229,23 @@ def test_load_ladder_reports_the_file(tmp_path: Path) -> None:
     with pytest.raises(LadderError) as caught:
         load_ladder(bad)
     assert str(bad) in str(caught.value) and "rungs" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("average", "planned"),
+    [
+        (Fraction(2987, 100), Fraction(30000, 1001)),  # a phone's variable rate
+        (Fraction(5250, 179), Fraction(30000, 1001)),  # 29.33
+        (Fraction(2999, 100), Fraction(30)),  # nearer 30 than 29.97
+        (Fraction(24), Fraction(24)),
+        (Fraction(23976, 1000), Fraction(24000, 1001)),
+        (Fraction(4995, 100), Fraction(50)),
+        (Fraction(15), Fraction(15)),  # a screen recording: not a standard rate, kept
+        (Fraction(12), Fraction(12)),
+        (Fraction(2900, 100), Fraction(29)),  # over 3 % from 29.97: kept as it is
+    ],
+)
+def test_an_average_rate_snaps_to_the_nearest_standard_one(
+    average: Fraction, planned: Fraction
+) -> None:
+    assert nearest_standard_rate(average) == planned

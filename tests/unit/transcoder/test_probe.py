@@ -102,6 +102,14 @@ def test_text_subtitle_tracks_are_described(ffmpeg: Path, tmp_path: Path) -> Non
     assert info.warnings == ()
 
 
+def test_cover_art_is_not_taken_for_the_video(ffmpeg: Path, tmp_path: Path) -> None:
+    info = probe(make_fixture(str(ffmpeg), "cover_art", tmp_path))
+    assert (info.video.codec, info.video.width, info.video.index) == ("h264", 320, 0)
+    with pytest.raises(ProbeError) as caught:
+        probe(make_fixture(str(ffmpeg), "audio_only_cover_art", tmp_path))
+    assert caught.value.reason == "no_video" and "cover picture" in caught.value.message
+
+
 def test_the_resolution_limit_is_configurable_and_checked_from_the_header(
     small_clip: Path,
 ) -> None:
