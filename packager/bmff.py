@@ -120,10 +120,14 @@ def read_init(path: Path) -> InitInfo:
 
 
 def _video_entry(data: bytes, entry: Box) -> _SampleEntry:
-    if entry.type not in ("avc1", "avc3"):
+    if entry.type not in ("avc1", "avc3", "hvc1", "hev1"):
         raise BmffError(f"unsupported video sample entry {entry.type}")
     width, height = struct.unpack_from(">HH", data, entry.body + 24)
-    # VisualSampleEntry fields take 78 bytes; its child boxes (avcC, pasp...) follow.
+    # VisualSampleEntry fields take 78 bytes; its child boxes (avcC or hvcC, pasp...) follow.
+    if entry.type in ("hvc1", "hev1"):
+        hvcc = require(data, "hvcC", entry.body + 78, entry.end)
+        return _SampleEntry(codec=_hevc_codec(entry.type, data[hvcc.body :]), width=width,
+                            height=height)  # fmt: skip
     avcc = require(data, "avcC", entry.body + 78, entry.end)
     profile, compatibility, level = data[avcc.body + 1 : avcc.body + 4]
     return _SampleEntry(
@@ -131,6 +135,29 @@ def _video_entry(data: bytes, entry: Box) -> _SampleEntry:
         width=width,
         height=height,
     )
+
+
+def _hevc_codec(sample_entry: str, hvcc: bytes) -> str:
+    """RFC 6381 / ISO/IEC 14496-15 Annex E: ``hvc1.2.4.L93.B0`` from the hvcC's profile,
+    tier, level and constraint flags (Main10, general tier, level 3.1, progressive)."""
+    if len(hvcc) < 13:
+        raise BmffError("hvcC too short")
+    profile_space, tier, profile_idc = hvcc[1] >> 6, (hvcc[1] >> 5) & 1, hvcc[1] & 0x1F
+    (compatibility,) = struct.unpack_from(">I", hvcc, 2)
+    constraints = list(hvcc[6:12])
+    level = hvcc[12]
+    # The compatibility flags are written bit-reversed, in hex without leading zeros.
+    reversed_flags = int(f"{compatibility:032b}"[::-1], 2)
+    while constraints and constraints[-1] == 0:  # trailing zero bytes are left out
+        constraints.pop()
+    parts = [
+        sample_entry,
+        f"{'' if profile_space == 0 else 'ABC'[profile_space - 1]}{profile_idc}",
+        f"{reversed_flags:x}",
+        f"{'H' if tier else 'L'}{level}",
+        *(f"{byte:x}".upper() for byte in constraints),
+    ]
+    return ".".join(parts)
 
 
 def _audio_entry(data: bytes, entry: Box) -> _SampleEntry:

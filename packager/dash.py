@@ -22,6 +22,12 @@ NAMESPACE = "urn:mpeg:dash:schema:mpd:2011"
 PROFILE = "urn:mpeg:dash:profile:isoff-live:2011"
 CHANNEL_SCHEME = "urn:mpeg:dash:23003:3:audio_channel_configuration:2011"
 ROLE_SCHEME = "urn:mpeg:dash:role:2011"
+# ISO/IEC 23001-8 (CICP) code points, as DASH-IF IOP signals HDR: BT.2020 primaries and
+# matrix, PQ (16) or HLG (18) transfer.
+CICP = "urn:mpeg:mpegB:cicp:"
+_CICP_BT2020 = "9"
+_CICP_TRANSFER = {"PQ": "16", "HLG": "18"}
+_CICP_BT2020_10BIT = "14"
 
 
 @dataclass(frozen=True)
@@ -60,9 +66,12 @@ def write_mpd(
         if base.service_location is not None:
             element.set("serviceLocation", base.service_location)
     period = ET.SubElement(mpd, "Period", {"id": "0", "start": "PT0S"})
-    _video_set(period, out_dir, video)
+    sets = [[t for t in video if not t.is_hdr], [t for t in video if t.is_hdr]]
+    sets = [tracks for tracks in sets if tracks]
+    for number, tracks in enumerate(sets):
+        _video_set(period, out_dir, tracks, number)
     main_language = next((t.label.language for t in audio if t.label and t.label.default), None)
-    for number, track in enumerate(audio, start=1):
+    for number, track in enumerate(audio, start=len(sets)):
         _audio_set(period, out_dir, track, number, main_language)
     tree = ET.ElementTree(mpd)
     ET.indent(tree)
@@ -71,13 +80,17 @@ def write_mpd(
     return path
 
 
-def _video_set(period: ET.Element, out_dir: Path, video: Sequence[MeasuredTrack]) -> None:
+def _video_set(
+    period: ET.Element, out_dir: Path, video: Sequence[MeasuredTrack], number: int
+) -> None:
+    """One video AdaptationSet: the SDR ladder, or the HDR one (whose renditions cannot be
+    switched to from SDR ones, and which clients that cannot show it must skip)."""
     rates = [track.frame_rate for track in video if track.frame_rate is not None]
     adaptation = ET.SubElement(
         period,
         "AdaptationSet",
         {
-            "id": "0",
+            "id": str(number),
             "contentType": "video",
             "mimeType": "video/mp4",
             # Keyframes at the same instants in every rendition: switch at any boundary.
@@ -89,6 +102,8 @@ def _video_set(period: ET.Element, out_dir: Path, video: Sequence[MeasuredTrack]
     )
     if rates:
         adaptation.set("maxFrameRate", str(max(rates)))
+    if video[0].is_hdr:
+        _hdr_properties(adaptation, video[0].video_range)
     for track in video:
         representation = ET.SubElement(
             adaptation,
@@ -105,6 +120,26 @@ def _video_set(period: ET.Element, out_dir: Path, video: Sequence[MeasuredTrack]
         if track.frame_rate is not None:
             representation.set("frameRate", str(track.frame_rate))
         _segment_template(representation, out_dir, track)
+
+
+def _hdr_properties(adaptation: ET.Element, video_range: str) -> None:
+    """DASH-IF IOP's HDR signalling: EssentialProperty, so a client that does not know HDR
+    leaves the set alone. HDR10 (PQ) says its transfer outright; HLG is backward compatible,
+    so its EssentialProperty says BT.2020 10-bit and a SupplementalProperty adds HLG for
+    clients that know it."""
+    essential = [("ColourPrimaries", _CICP_BT2020), ("MatrixCoefficients", _CICP_BT2020)]
+    if video_range == "PQ":
+        essential.append(("TransferCharacteristics", _CICP_TRANSFER["PQ"]))
+    else:
+        essential.append(("TransferCharacteristics", _CICP_BT2020_10BIT))
+    for name, value in essential:
+        ET.SubElement(adaptation, "EssentialProperty", {"schemeIdUri": CICP + name, "value": value})
+    if video_range == "HLG":
+        ET.SubElement(
+            adaptation,
+            "SupplementalProperty",
+            {"schemeIdUri": CICP + "TransferCharacteristics", "value": _CICP_TRANSFER["HLG"]},
+        )
 
 
 def _audio_set(

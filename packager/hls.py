@@ -122,7 +122,7 @@ def write_master(
     for track in audio:
         master.add_media(_audio_media(out_dir, track))
     for track in video:
-        master.add_playlist(_variant(out_dir, track, audio, master.media))
+        master.add_playlist(_variant(out_dir, track, audio, master.media, video))
     for iframe in iframe_playlists:
         master.add_iframe_playlist(
             m3u8.IFramePlaylist(
@@ -133,6 +133,7 @@ def write_master(
                     "average_bandwidth": iframe.average_bitrate,
                     "resolution": f"{iframe.track.init.width}x{iframe.track.init.height}",
                     "codecs": iframe.track.init.codec,
+                    **_video_range(iframe.track, video),
                 },
             )
         )
@@ -163,8 +164,18 @@ def _audio_media(out_dir: Path, track: MeasuredTrack) -> m3u8.Media:
     )
 
 
+def _video_range(track: MeasuredTrack, video: list[MeasuredTrack]) -> dict[str, str]:
+    """VIDEO-RANGE, said on every variant once any is HDR (RFC 8216bis 4.4.6.2: clients that
+    cannot show PQ or HLG leave those out); left out, meaning SDR, for an SDR-only ladder."""
+    return {"video_range": track.video_range} if any(t.is_hdr for t in video) else {}
+
+
 def _variant(
-    out_dir: Path, track: MeasuredTrack, audio: list[MeasuredTrack], media: m3u8.MediaList
+    out_dir: Path,
+    track: MeasuredTrack,
+    audio: list[MeasuredTrack],
+    media: m3u8.MediaList,
+    video: list[MeasuredTrack],
 ) -> m3u8.Playlist:
     # BANDWIDTH: the sum of the measured peaks of the renditions played together (video plus
     # the most demanding audio of its group, which any of them may be), as the spec asks;
@@ -183,6 +194,7 @@ def _variant(
         average_bandwidth=average,
         resolution=f"{track.init.width}x{track.init.height}",
         codecs=",".join(codecs),
+        **_video_range(track, video),
     )
     uri = _relative(track.init_path.parent / MEDIA_NAME, out_dir)
     return m3u8.Playlist(uri=uri, stream_info=info, media=media, base_uri=None)

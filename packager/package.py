@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from packager import dash, hls
-from packager.tracks import AudioLabel, MeasuredTrack, PackageError, measure
+from packager.tracks import AudioLabel, MeasuredTrack, PackageError, VideoRange, measure
 
 __all__ = [
     "AudioLabel",
@@ -32,6 +32,7 @@ class TrackInput:
     segments: tuple[Path, ...]
     frame_rate: Fraction | None = None
     label: AudioLabel | None = None  # audio: its language, menu name and default
+    video_range: VideoRange = "SDR"  # video: PQ or HLG for the HDR ladder's renditions
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class RenditionInfo:
     width: int
     height: int
     codecs: str  # the video codec string alone; the HLS variant adds the audio's
+    dynamic_range: str  # sdr, pq or hlg
     frame_rate: float | None
     peak_bitrate: int  # bits per second, video alone
     average_bitrate: int
@@ -80,7 +82,15 @@ def package(
 ) -> PackageResult:
     """Write master.m3u8 (+ media and I-frame playlists) and manifest.mpd into `out_dir`."""
     measured = [
-        measure(track.kind, track.name, track.init, track.segments, track.frame_rate, track.label)
+        measure(
+            track.kind,
+            track.name,
+            track.init,
+            track.segments,
+            track.frame_rate,
+            track.label,
+            track.video_range,
+        )
         for track in tracks
     ]
     video = [track for track in measured if track.kind == "video"]
@@ -134,6 +144,7 @@ def _rendition(track: MeasuredTrack) -> RenditionInfo:
         width=track.init.width or 0,
         height=track.init.height or 0,
         codecs=track.init.codec,
+        dynamic_range=track.video_range.lower(),
         frame_rate=float(track.frame_rate) if track.frame_rate is not None else None,
         peak_bitrate=track.peak_bitrate,
         average_bitrate=track.average_bitrate,

@@ -16,6 +16,7 @@ from typing import Literal
 
 from packager.bmff import InitInfo, SegmentInfo, read_init, read_segment
 
+VideoRange = Literal["SDR", "PQ", "HLG"]
 _NUMBERED = re.compile(r"^(?P<prefix>[^$]*?)(?P<number>\d+)(?P<suffix>\.[A-Za-z0-9]+)$")
 
 
@@ -42,6 +43,12 @@ class MeasuredTrack:
     segments: tuple[SegmentInfo, ...]
     frame_rate: Fraction | None
     label: AudioLabel | None = None  # audio only
+    # Video: "SDR", or "PQ" / "HLG" for an HDR rendition (HLS VIDEO-RANGE's values).
+    video_range: VideoRange = "SDR"
+
+    @property
+    def is_hdr(self) -> bool:
+        return self.video_range != "SDR"
 
     @property
     def timescale(self) -> int:
@@ -115,6 +122,7 @@ def measure(
     segments: list[Path] | tuple[Path, ...],
     frame_rate: Fraction | None = None,
     label: AudioLabel | None = None,
+    video_range: VideoRange = "SDR",
 ) -> MeasuredTrack:
     """Read a track's files and check it can be served as adaptive, seekable segments."""
     if not segments:
@@ -133,4 +141,4 @@ def measure(
             )
     if kind == "audio" and label is None:
         label = AudioLabel()
-    return MeasuredTrack(kind, name, init, info, measured, frame_rate, label)
+    return MeasuredTrack(kind, name, init, info, measured, frame_rate, label, video_range)

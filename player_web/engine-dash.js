@@ -2,7 +2,7 @@
 // Same shape as engine-hls.js: the engine plays one source and reports, through hooks, the
 // renditions, the switches and the failures; the player decides about sources.
 
-import { errorCode, loadScript, matchAudio, matchCaptions } from "./util.js";
+import { errorCode, hdrPreferred, loadScript, matchAudio, matchCaptions } from "./util.js";
 
 const BUFFER_TARGET_S = 12;
 
@@ -68,6 +68,7 @@ function settings({ level, patient, estimate, cmcd }) {
       },
       // Captions stay off until the viewer picks one, as with hls.js.
       text: { defaultEnabled: false },
+      ...(hdrPreferred() ? { capabilities: hdrCapabilities() } : {}),
       buffer: {
         // A switch up replaces buffered segments of a lower rendition ahead of the playhead
         // (an up-switch is seen within a segment); down-switches never flush.
@@ -95,6 +96,37 @@ function levelOf(rep, index) {
     width: rep.width,
     bitrate: rep.bandwidth,
     name: rep.id,
+    codecs: rep.codecs ?? null,
+    videoRange: rangeOf(rep.mediaInfo),
+  };
+}
+
+/** SDR, PQ or HLG, from the set's CICP transfer characteristics (packager/dash.py). */
+function rangeOf(mediaInfo) {
+  const transfer = "urn:mpeg:mpegB:cicp:TransferCharacteristics";
+  const values = [...(mediaInfo?.essentialProperties ?? []), ...(mediaInfo?.supplementalProperties ?? [])]
+    .filter((p) => p.schemeIdUri === transfer)
+    .map((p) => String(p.value));
+  if (values.includes("16")) return "PQ";
+  if (values.includes("18")) return "HLG";
+  return "SDR";
+}
+
+/**
+ * dash.js skips an AdaptationSet whose EssentialProperty it does not list as supported; by
+ * default that is BT.2020 primaries, so the HDR set is left out. Where the display and the
+ * decoder can show HDR, BT.2020, PQ and HLG are added, and dash.js asks MediaCapabilities
+ * about the set's colorimetry before it keeps it (filterVideoColorimetryEssentialProperties).
+ */
+function hdrCapabilities() {
+  const cicp = "urn:mpeg:mpegB:cicp:";
+  return {
+    filterVideoColorimetryEssentialProperties: true,
+    supportedEssentialProperties: [
+      { schemeIdUri: `${cicp}ColourPrimaries`, value: /^(1|5|6|7|9)$/ },
+      { schemeIdUri: `${cicp}MatrixCoefficients`, value: /^(0|1|5|6|9)$/ },
+      { schemeIdUri: `${cicp}TransferCharacteristics`, value: /^(1|6|13|14|15|16|18)$/ },
+    ],
   };
 }
 

@@ -4,7 +4,7 @@
 // media error, which hls.js can recover from in place once per window.
 
 import { SlowFragmentGuard } from "./hls-abandon.js";
-import { errorCode, loadScript, matchAudio, matchCaptions, originOf } from "./util.js";
+import { errorCode, hdrPreferred, loadScript, matchAudio, matchCaptions, originOf } from "./util.js";
 
 const BUFFER_TARGET_S = 12;
 
@@ -94,6 +94,9 @@ function hlsConfig({ startPosition, patient, estimate, debug, rewrite, cmcd }) {
     testBandwidth: !estimate,
     ...(estimate ? { abrEwmaDefaultEstimate: estimate } : {}),
     capLevelToPlayerSize: true,
+    // HDR (VIDEO-RANGE PQ or HLG, HEVC Main10) only where the display and the decoder can
+    // show it; else hls.js keeps to the SDR variants alone, never mixing the two in ABR.
+    videoPreference: { preferHDR: hdrPreferred() },
     startPosition: startPosition > 0 ? startPosition : -1,
     // Three segments ahead: enough to ride out a slow segment or a source failover, short enough
     // that ABR sees a bandwidth drop within a segment and a viewer who leaves costs little.
@@ -116,6 +119,8 @@ function levelsOf(hls) {
     width: level.width,
     bitrate: level.bitrate,
     name: level.name || (level.height ? `${level.height}p` : `${Math.round(level.bitrate / 1000)}k`),
+    codecs: level.videoCodec ?? null,
+    videoRange: level.videoRange ?? "SDR",
   }));
 }
 

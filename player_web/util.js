@@ -79,7 +79,10 @@ export function describeFailure(info) {
 /** A short, human label for a rendition. */
 export function levelLabel(level) {
   if (!level) return "–";
-  return level.height ? `${level.height}p · ${formatBitrate(level.bitrate)}` : formatBitrate(level.bitrate);
+  const hdr = level.videoRange && level.videoRange !== "SDR" ? ` ${level.videoRange}` : "";
+  return level.height
+    ? `${level.height}p${hdr} · ${formatBitrate(level.bitrate)}`
+    : formatBitrate(level.bitrate);
 }
 
 /** An audio menu entry: the manifest's name, and its language when the name does not say. */
@@ -124,4 +127,14 @@ export function matchCaptions(tracks, wanted) {
     ?? tracks.find((t) => same(t) && t.kind === wanted.kind)
     ?? tracks.find(same);
   return found ? found.index : -1;
+}
+
+/**
+ * Whether to play the HDR ladder: the display says it shows high dynamic range and the
+ * browser decodes HEVC Main10 (the HDR ladder's codec). Everywhere else, the SDR ladder.
+ */
+export function hdrPreferred() {
+  const display = typeof matchMedia === "function" && matchMedia("(dynamic-range: high)").matches;
+  const decodes = globalThis.MediaSource?.isTypeSupported?.('video/mp4; codecs="hvc1.2.4.L123.B0"');
+  return Boolean(display && decodes);
 }

@@ -53,10 +53,10 @@ class Decode:
     unexpected_stderr: list[str]
 
 
-def decode(ffmpeg: Path, url: str | Path, *, timeout_s: float = 120) -> Decode:
-    """Decode every stream of `url` with `ffmpeg` and summarise what came out."""
+def decode(ffmpeg: Path, url: str | Path, *, timeout_s: float = 120, streams: str = "0") -> Decode:
+    """Decode every stream of `url` (or those `streams` maps) with `ffmpeg`; summarise."""
     result = subprocess.run(
-        decode_check_argv(ffmpeg, url),
+        decode_check_argv(ffmpeg, url, streams),
         capture_output=True,
         text=True,
         timeout=timeout_s,
@@ -97,14 +97,19 @@ def _streams(framecrc: str) -> list[StreamDecode]:
 
 
 def assert_plays(
-    ffmpeg: Path, url: str | Path, *, duration_s: float, streams: int | None = None
+    ffmpeg: Path,
+    url: str | Path,
+    *,
+    duration_s: float,
+    streams: int | None = None,
+    mapped: str = "0",
 ) -> Decode:
     """`ffmpeg` decodes every stream of `url` to `duration_s`, cleanly; returns the decode.
 
     `streams`, when given, is how many streams the manifest must expose (every rendition of
-    every pathway, and the audio).
+    every pathway, and the audio). `mapped` narrows the decode (``0:1``: the second stream).
     """
-    decoded = decode(ffmpeg, url)
+    decoded = decode(ffmpeg, url, streams=mapped)
     assert decoded.returncode == 0, decoded
     assert decoded.unexpected_stderr == [], decoded
     assert decoded.streams, decoded

@@ -85,6 +85,17 @@ class Color:
             "dynamic_range": self.dynamic_range,
         }
 
+    def hdr_tags(self) -> dict[str, str]:
+        """The HDR ladder's tags: BT.2020 primaries and matrix (what HDR10 and HLG are
+        defined in, whatever a source left unsaid), the source's own PQ or HLG transfer."""
+        if not self.is_hdr:
+            raise ValueError("an SDR source has no HDR tags")
+        return {
+            "primaries": _PRIMARIES[PRIMARIES_BT2020],
+            "transfer": _TRANSFERS[TRANSFER_PQ if self.dynamic_range == "pq" else TRANSFER_HLG],
+            "matrix": _MATRICES[MATRIX_BT2020_NCL],
+        }
+
     def zscale_input(self) -> str:
         """zscale's input options: what the source declares, so a stream whose frames carry
         no colour properties is still read as probed. A wide-gamut or HDR source that leaves

@@ -40,7 +40,7 @@ class Frames:
 
 @dataclass(frozen=True)
 class EncodeResult:
-    video: tuple[Track, ...]
+    video: tuple[Track, ...]  # the SDR ladder's, then the HDR one's (plan.video_renditions)
     audio: tuple[Track, ...]  # in the plan's order
     frames: Frames | None  # when the plan asked for them
     elapsed_s: float
@@ -63,7 +63,7 @@ def encode_ladder(
     `frames`, that process also writes the poster and storyboard frames."""
     if frames is not None:
         frames.storyboard_dir.mkdir(parents=True, exist_ok=True)
-    for rendition in plan.renditions:
+    for rendition in plan.video_renditions:
         layout.video_dir(out_dir, rendition.name).mkdir(parents=True, exist_ok=True)
     for audio_plan in plan.audio:
         layout.audio_dir(out_dir, audio_plan.name).mkdir(parents=True, exist_ok=True)
@@ -73,7 +73,7 @@ def encode_ladder(
     elapsed = time.monotonic() - started
     video = tuple(
         _collect("video", rendition.name, layout.video_dir(out_dir, rendition.name))
-        for rendition in plan.renditions
+        for rendition in plan.video_renditions
     )
     audio = tuple(
         _collect("audio", audio_plan.name, layout.audio_dir(out_dir, audio_plan.name))

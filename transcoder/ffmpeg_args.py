@@ -36,6 +36,12 @@ def ladder_argv(
         argv += _keyframe_args(plan)
         argv += _clean_output_args()
         argv += _cmaf_track_args(layout.video_dir(out_dir, rendition.name), plan)
+    for index, rendition in enumerate(plan.hdr_renditions):
+        argv += ["-map", f"[hv{index}]"]
+        argv += _x265_args(rendition, plan)
+        argv += _keyframe_args(plan)
+        argv += _clean_output_args()
+        argv += _cmaf_track_args(layout.video_dir(out_dir, rendition.name), plan)
     for index, audio in enumerate(plan.audio):
         argv += ["-map", f"[a{index}]"]
         argv += _aac_args(audio)
@@ -82,7 +88,7 @@ def timeline_offset_us(plan: LadderPlan) -> int:
     return math.ceil(frames / plan.fps * 1_000_000)
 
 
-def decode_check_argv(ffmpeg: Path, manifest: Path | str) -> list[str]:
+def decode_check_argv(ffmpeg: Path, manifest: Path | str, streams: str = "0") -> list[str]:
     """Decode every stream a playlist or MPD (a path or a URL) references: a client's check.
 
     Errors go to stderr; stdout gets one line per decoded frame, which is how the tests count
@@ -94,7 +100,7 @@ def decode_check_argv(ffmpeg: Path, manifest: Path | str) -> list[str]:
         "-i", str(manifest),
         # Every variant, not just the one FFmpeg would pick: with variants discarded, its
         # HLS demuxer's H.264 parser reports bogus NAL sizes on multi-variant fMP4.
-        "-map", "0",
+        "-map", streams,
         # framecrc: per output stream its time base, then per decoded frame (raw video and
         # PCM, its default codecs) the timestamp, duration and a checksum. Present in 5.1.
         "-f", "framecrc", "-",
@@ -121,11 +127,25 @@ def _ladder_filter_graph(plan: LadderPlan, frames: FramePlan | None) -> str:
     # Decode once: deinterlace only frames flagged interlaced, force constant frame rate
     # (start_time=0 pads a late first frame so video and audio both start at 0), then one
     # copy per rung. Keyframe times are then exact multiples of the frame duration.
-    chains = [
-        f"[0:v:{plan.video_index}]bwdif=deint=interlaced,fps=fps={fps}:start_time=0,"
-        f"{_sdr_chain(plan)}"
-        f"split={len(labels)}" + "".join(labels)
-    ]
+    head = f"[0:v:{plan.video_index}]bwdif=deint=interlaced,fps=fps={fps}:start_time=0,"
+    split = f"split={len(labels)}" + "".join(labels)
+    if plan.hdr_renditions:
+        # The HDR ladder branches off before the conversion to SDR, in the source's own
+        # 10-bit HDR; the images come from the SDR branch, as most screens show them.
+        hdr_labels = "".join(f"[h{index}]" for index in range(len(plan.hdr_renditions)))
+        chains = [
+            f"{head}split=2[sdr][hdr]",
+            f"[sdr]{_sdr_chain(plan)}{split}",
+            f"[hdr]split={len(plan.hdr_renditions)}{hdr_labels}",
+        ]
+        for index, rendition in enumerate(plan.hdr_renditions):
+            # Scaled in the HDR signal's own domain (PQ or HLG), as HDR ladders are.
+            chains.append(
+                f"[h{index}]scale={rendition.width}:{rendition.height},setsar=1,"
+                f"format=yuv420p10le[hv{index}]"
+            )
+    else:
+        chains = [f"{head}{_sdr_chain(plan)}{split}"]
     for index, rendition in enumerate(plan.renditions):
         # Square pixels at the planned size; 8-bit 4:2:0 is what Main/High profile decode.
         chains.append(
@@ -221,6 +241,37 @@ def _x264_args(rendition: Rendition, plan: LadderPlan) -> list[str]:
         "-maxrate", f"{rendition.maxrate_kbps}k",
         "-bufsize", f"{rendition.bufsize_kbps}k",
         *_sdr_tags(plan),
+    ]  # fmt: skip
+
+
+def _x265_args(rendition: Rendition, plan: LadderPlan) -> list[str]:
+    """HEVC Main10 in the source's HDR (HDR10/PQ or HLG), tagged so, as Apple's HLS
+    authoring spec and DASH-IF ask: hvc1 (parameter sets in hvcC), BT.2020, 10-bit."""
+    tags = plan.color.hdr_tags()
+    gop = plan.gop_frames
+    params = ":".join([
+        "log-level=error",
+        # Keyframes only where forced (the same instants as the H.264 ladder's), closed GOPs:
+        # segments of both ladders start at the same times and decode on their own.
+        f"keyint={gop}", f"min-keyint={gop}", "scenecut=0", "open-gop=0",
+        # The VUI the decoder and display read: the transfer is what makes it HDR.
+        f"colorprim={tags['primaries']}", f"transfer={tags['transfer']}",
+        f"colormatrix={tags['matrix']}", "range=limited",
+    ])  # fmt: skip
+    return [
+        "-c:v", "libx265",
+        "-preset", plan.hdr_preset,
+        "-profile:v", "main10",
+        "-pix_fmt", "yuv420p10le",
+        # hvc1, not hev1: parameter sets in the sample entry, which Apple devices require.
+        "-tag:v", "hvc1",
+        "-crf", str(rendition.crf),
+        "-maxrate", f"{rendition.maxrate_kbps}k",
+        "-bufsize", f"{rendition.bufsize_kbps}k",
+        "-x265-params", params,
+        # And the container's colr box (FFmpeg 5.1 takes these, later releases the frames').
+        "-color_primaries", tags["primaries"], "-color_trc", tags["transfer"],
+        "-colorspace", tags["matrix"], "-color_range", "tv",
     ]  # fmt: skip
 
 

@@ -88,6 +88,18 @@ class AudioConfig(_Model):
     surround_bitrate_kbps: int = Field(384, ge=128, le=768)
 
 
+class HdrConfig(_Model):
+    """The HEVC Main10 ladder an HDR source also gets, beside its SDR H.264 one."""
+
+    enabled: bool = True
+    # x265's speed/quality trade-off (its own presets: x265 is several times slower than x264).
+    preset: Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium"] = "veryfast"
+    # x265's CRF scale sits about 5 above x264's for the same quality.
+    crf_offset: int = Field(5, ge=-10, le=20)
+    # HEVC needs about 70 % of H.264's bit rate for the same picture: the VBV caps scale so.
+    bitrate_ratio: float = Field(0.7, gt=0, le=2)
+
+
 class SourceLimits(_Model):
     max_pixels: int = Field(DEFAULT_MAX_PIXELS, gt=0)
     max_dimension: int = Field(DEFAULT_MAX_DIMENSION, gt=0)
@@ -113,6 +125,7 @@ class LadderConfig(_Model):
         "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower"
     ] = "veryfast"
     audio: AudioConfig = AudioConfig()
+    hdr: HdrConfig = HdrConfig()
     source_limits: SourceLimits = SourceLimits()
     images: ImagesConfig = ImagesConfig()
 
@@ -199,6 +212,15 @@ class LadderPlan:
     # The source's colour: the ladder converts HDR and wide-gamut sources to SDR BT.709.
     color: Color = field(default_factory=Color)
     video_index: int = 0  # the source's video stream among its video streams (0:v:<index>)
+    # HDR sources: the same sizes again as HEVC Main10 in the source's own HDR (names end in
+    # -hdr); empty for SDR sources or with hdr.enabled off.
+    hdr_renditions: tuple[Rendition, ...] = ()
+    hdr_preset: str = "veryfast"
+
+    @property
+    def video_renditions(self) -> tuple[Rendition, ...]:
+        """Every video rendition encoded: the SDR ladder, then the HDR one."""
+        return self.renditions + self.hdr_renditions
 
 
 def plan(
@@ -213,9 +235,11 @@ def plan(
     # closest rate with a denominator up to 1001, which covers 30000/1001 and friends.
     fps = plan_fps(nearest_standard_rate(source.video.frame_rate or FALLBACK_FPS), config.max_fps)
     display_w, display_h = source.video.display_width, source.video.display_height
-    renditions = tuple(
-        _rendition(rung, size, fps) for rung, size in _sizes(display_w, display_h, config.rungs)
-    )
+    sizes = _sizes(display_w, display_h, config.rungs)
+    renditions = tuple(_rendition(rung, size, fps) for rung, size in sizes)
+    hdr: tuple[Rendition, ...] = ()
+    if config.hdr.enabled and source.video.color.is_hdr:
+        hdr = tuple(_hdr_rendition(rung, size, config.hdr) for rung, size in sizes)
     audio = plan_audio(source, config.audio, audio_languages)
     return LadderPlan(
         renditions=renditions,
@@ -227,6 +251,8 @@ def plan(
         audio=audio,
         color=source.video.color,
         video_index=source.video.index,
+        hdr_renditions=hdr,
+        hdr_preset=config.hdr.preset,
     )
 
 
@@ -389,6 +415,28 @@ def _rendition(rung: Rung, size: tuple[int, int], fps: Fraction) -> Rendition:
         crf=rung.crf,
         profile=rung.profile,
         level=h264_level(width, height, fps, rung.maxrate_kbps, rung.profile),
+    )
+
+
+HDR_SUFFIX = "-hdr"
+
+
+def _hdr_rendition(rung: Rung, size: tuple[int, int], config: HdrConfig) -> Rendition:
+    width, height = size
+
+    def scaled(kbps: int) -> int:
+        return max(1, round(kbps * config.bitrate_ratio))
+
+    return Rendition(
+        name=f"{rung.name}{HDR_SUFFIX}",
+        width=width,
+        height=height,
+        bitrate_kbps=scaled(rung.bitrate_kbps),
+        maxrate_kbps=scaled(rung.maxrate_kbps),
+        bufsize_kbps=scaled(rung.bufsize_kbps),
+        crf=min(51, max(0, rung.crf + config.crf_offset)),
+        profile="main10",
+        level="",  # x265 picks the level from size, rate and VBV; hvcC says which
     )
 
 

@@ -26,6 +26,7 @@ from typing import Any
 
 from packager import images
 from packager.package import AudioLabel, PackageError, PackageResult, TrackInput, package
+from packager.tracks import VideoRange
 from transcoder.encode import (
     EncodeError,
     EncodeResult,
@@ -219,8 +220,17 @@ def _caption(item: ExtractedSubtitles) -> dict[str, Any]:
 
 
 def _track_inputs(encoded: EncodeResult, ladder_plan: LadderPlan) -> list[TrackInput]:
+    hdr = {rendition.name for rendition in ladder_plan.hdr_renditions}
+    hdr_range: VideoRange = "PQ" if ladder_plan.color.dynamic_range == "pq" else "HLG"
     inputs = [
-        TrackInput("video", track.name, track.init, track.segments, ladder_plan.fps)
+        TrackInput(
+            "video",
+            track.name,
+            track.init,
+            track.segments,
+            ladder_plan.fps,
+            video_range=hdr_range if track.name in hdr else "SDR",
+        )
         for track in encoded.video
     ]
     for track, audio in zip(encoded.audio, ladder_plan.audio, strict=True):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import subprocess
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,6 +87,7 @@ def sources(tmp_path_factory: pytest.TempPathFactory, ffmpeg: Path) -> dict[str,
     made = {clip.name: generate(str(ffmpeg), clip, out) for clip in clips}
     made["surround"] = make_fixture(str(ffmpeg), "surround_51", out)
     made["hlg"] = hdr_clip(str(ffmpeg), out / "hlg.mp4", "arib-std-b67")
+    made["pq"] = hdr_clip(str(ffmpeg), out / "pq.mp4", "smpte2084")
     made["languages"] = multi_audio_clip(str(ffmpeg), out / "languages.mkv")
     made["bad_audio"] = make_fixture(str(ffmpeg), "undecodable_audio", out)
     made["subtitled"] = subtitled_clip(str(ffmpeg), out / "subtitled.mp4")
@@ -117,7 +119,9 @@ def test_the_ladder_never_goes_above_the_source(builds: dict[str, Built]) -> Non
         "landscape": [("360p", 640, 360), ("480p", 854, 480)],
         "portrait": [("360p", 360, 640), ("480p", 480, 854)],
         "surround": [("240p", 320, 240)],
-        "hlg": [("240p", 320, 240)],
+        # HDR sources: the SDR H.264 ladder, and the same sizes again in HEVC Main10 HDR.
+        "hlg": [("240p", 320, 240), ("240p-hdr", 320, 240)],
+        "pq": [("240p", 320, 240), ("240p-hdr", 320, 240)],
         "languages": [("240p", 320, 240)],
         "bad_audio": [("240p", 320, 240)],
         "subtitled": [("240p", 320, 240)],
@@ -227,12 +231,24 @@ def test_ffmpeg_plays_every_stream_to_its_end(
 ) -> None:
     for built in builds.values():
         tracks = len(built.result.renditions) + len(built.result.audio)
-        assert_plays(
-            ffmpeg,
-            built.out / manifest,
-            duration_s=built.result.source["duration_s"],
-            streams=tracks,
-        )
+        duration_s = built.result.source["duration_s"]
+        hevc = any(r["codecs"].startswith("hvc1") for r in built.result.renditions)
+        if manifest.endswith(".mpd") and hevc and _major(ffmpeg) == 5:
+            # FFmpeg 5.1's DASH demuxer, decoding several streams at once, ends an HEVC one
+            # three frames early (its reorder delay); alone, each decodes whole. A client's
+            # quirk, fixed in later releases: each stream is decoded on its own here.
+            for index in range(tracks):
+                assert_plays(ffmpeg, built.out / manifest, duration_s=duration_s, streams=1,
+                             mapped=f"0:{index}")  # fmt: skip
+            continue
+        assert_plays(ffmpeg, built.out / manifest, duration_s=duration_s, streams=tracks)
+
+
+def _major(ffmpeg: Path) -> int:
+    version = subprocess.run(
+        [str(ffmpeg), "-version"], capture_output=True, text=True, check=True
+    ).stdout.split()[2]
+    return int(version.split(".")[0].removeprefix("n"))
 
 
 def test_the_work_folder_holds_only_the_outputs(builds: dict[str, Built]) -> None:
@@ -437,6 +453,48 @@ def test_a_phones_hlg_clip_publishes_an_sdr_bt709_ladder(
         assert "10" not in context.profile and context.format.name == "yuv420p"  # 8-bit
 
 
+@pytest.mark.parametrize(("name", "transfer"), [("hlg", 18), ("pq", 16)])
+def test_an_hdr_source_also_gets_an_hevc_main10_hdr_ladder(
+    builds: dict[str, Built], tmp_path: Path, name: str, transfer: int
+) -> None:
+    built = builds[name]
+    sdr, hdr = built.video_dirs()
+    stream, frames = decoded_video(hdr, tmp_path)
+    context = stream.codec_context
+    assert context.name == "hevc" and context.profile == "Main 10"
+    assert context.format is not None and context.format.name == "yuv420p10le"
+    assert (context.color_primaries, context.color_trc, context.colorspace) == (9, transfer, 9)
+    assert frames == decoded_video(sdr, tmp_path)[1]  # the same frames, the same times
+    assert read_init(hdr / "init.mp4").codec.startswith("hvc1.2.4.")  # Main10, in hvcC
+    video_range = name.upper()
+    master = m3u8.load(str(built.out / "master.m3u8"))
+    assert [(v.uri, v.stream_info.video_range) for v in master.playlists] == [
+        ("video/240p/index.m3u8", "SDR"), ("video/240p-hdr/index.m3u8", video_range),
+    ]  # fmt: skip
+    assert master.playlists[1].stream_info.codecs.startswith("hvc1.2.4.")
+    assert [p.iframe_stream_info.video_range for p in master.iframe_playlists] == [
+        "SDR", video_range,
+    ]  # fmt: skip
+    root = ET.parse(built.out / "manifest.mpd").getroot()  # noqa: S314 (our own output)
+    sdr_set, hdr_set = root.findall("mpd:Period/mpd:AdaptationSet[@contentType='video']", NS)
+    assert sdr_set.find("mpd:EssentialProperty", NS) is None
+    essential = {
+        p.get("schemeIdUri", "").rsplit(":", 1)[1]: p.get("value")
+        for p in hdr_set.findall("mpd:EssentialProperty", NS)
+    }
+    supplemental = {
+        p.get("schemeIdUri", "").rsplit(":", 1)[1]: p.get("value")
+        for p in hdr_set.findall("mpd:SupplementalProperty", NS)
+    }
+    assert essential["ColourPrimaries"] == essential["MatrixCoefficients"] == "9"
+    if name == "pq":  # HDR10: clients that do not know PQ must skip the set
+        assert essential["TransferCharacteristics"] == "16" and supplemental == {}
+    else:  # HLG: BT.2020 10-bit for every client, HLG for those that know it
+        assert essential["TransferCharacteristics"] == "14"
+        assert supplemental == {"TransferCharacteristics": "18"}
+    assert [r["dynamic_range"] for r in built.result.renditions] == ["sdr", name]
+
+
 def test_posters_and_storyboard_are_published(builds: dict[str, Built]) -> None:
     files = builds["landscape"].result.files
     assert [f for f in files if f.startswith("poster/")] == [
@@ -467,7 +525,7 @@ def test_results_are_json_ready(builds: dict[str, Built]) -> None:
     assert decoded["source"]["duration_s"] == pytest.approx(6.0, abs=0.05)
     first = decoded["r"][0]
     assert set(first) == {
-        "name", "width", "height", "codecs", "frame_rate",
+        "name", "width", "height", "codecs", "dynamic_range", "frame_rate",
         "peak_bitrate", "average_bitrate", "segment_count",
     }  # fmt: skip
     assert first["frame_rate"] == 25.0 and first["segment_count"] == 2
