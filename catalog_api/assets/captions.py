@@ -224,7 +224,7 @@ async def _parse(received: Received) -> CaptionDocument:
 async def _forget(app: web.Application, key: str) -> None:
     """Remove a kept file; after a commit, so a failure is logged (an orphan), not raised."""
     try:
-        await app[STORAGE_KEY].delete_prefix(app[SETTINGS_KEY].s3.uploads_bucket, key)
+        await app[STORAGE_KEY].delete(app[SETTINGS_KEY].s3.uploads_bucket, key)
     except StorageError as exc:
         log.warning("could not delete %s (left as an orphan): %s", key, exc)
 
