@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from catalog_api import openapi, player, resources
+from catalog_api.assets.captions import routes as caption_routes
 from catalog_api.assets.handlers import routes as asset_routes
 from catalog_api.assets.moved import routes as moved_routes
 from catalog_api.metrics import CatalogMetrics
@@ -62,6 +63,7 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes(diagnostics.routes("catalog"))
     app.router.add_get("/metrics", metrics.handler)
     app.add_routes(asset_routes)
+    app.add_routes(caption_routes)
     app.add_routes(moved_routes)
     app.add_routes(title_routes)
     app.add_routes(openapi.routes())

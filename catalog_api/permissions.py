@@ -12,7 +12,8 @@ anyone else's are 404 to it), and a profile's maturity hides titles above it (ca
   need it (anonymous callers too where auth.allow_anonymous_playback allows); the old
   ``@public`` marker of the progress PUT. The steering manifests stay PUBLIC: players fetch
   them with nothing but the URL's own token.
-- UPLOAD: uploading, and listing, deleting, reprocessing one's own assets.
+- UPLOAD: uploading, and listing, deleting, reprocessing one's own assets, and adding and
+  removing their captions.
 - MANAGE_CATALOG: titles, their posters and their assets (admins).
 
 The catalog has no CDN purge or job endpoints of its own: purges follow its writes as tasks.
@@ -57,6 +58,9 @@ PERMISSIONS: dict[str, Permission] = {
     "GET /v1/assets/{asset_id}": PUBLIC,
     "DELETE /v1/assets/{asset_id}": UPLOAD,
     "POST /v1/assets/{asset_id}/reprocess": UPLOAD,
+    "GET /v1/assets/{asset_id}/captions": PUBLIC,
+    "POST /v1/assets/{asset_id}/captions": UPLOAD,
+    "DELETE /v1/assets/{asset_id}/captions/{lang}/{kind}": UPLOAD,
     # Moved to the streaming service (a 308 to the new path)
     "GET /v1/assets/{asset_id}/playback": PLAY,
     "GET /v1/assets/{asset_id}/steering/{kind}": PUBLIC,

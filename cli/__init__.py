@@ -12,6 +12,7 @@ from cli import (
     analytics,
     assets,
     audit,
+    captions,
     cdn,
     db,
     history,
@@ -54,6 +55,7 @@ app.command()(audit.audit)
 app.command()(assets.upload)
 app.command("play-url")(cdn.play_url)
 app.add_typer(assets.app, name="assets")
+app.add_typer(captions.app, name="captions")
 app.add_typer(cdn.app, name="cdn")
 app.add_typer(jobs.app, name="jobs")
 app.add_typer(db.app, name="db")

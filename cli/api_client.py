@@ -24,6 +24,8 @@ from cli.credentials import Credentials, CredentialStore
 from streamcore.settings import Settings
 
 _CHUNK = 1024 * 1024
+# A caption file's Content-Type by its extension; the API tells the formats apart by content.
+_CAPTION_TYPES = {".vtt": "text/vtt", ".srt": "application/x-subrip"}
 # A person's token the API refuses with one of these is refreshed once, then the call retried.
 _STALE_TOKEN = ("token_expired", "invalid_token")
 
@@ -304,6 +306,32 @@ class ApiClient:
 
     def delete(self, asset_id: str) -> dict[str, Any]:
         return self._request("DELETE", f"/v1/assets/{quote(asset_id)}")
+
+    def add_caption(
+        self, asset_id: str, path: Path, *, language: str, kind: str, label: str | None
+    ) -> dict[str, Any]:
+        """Stream a WebVTT or SRT file as the body: the API checks it before storing it."""
+
+        def chunks() -> Iterator[bytes]:
+            with path.open("rb") as handle:
+                while chunk := handle.read(_CHUNK):
+                    yield chunk
+
+        headers = {
+            "Content-Type": _CAPTION_TYPES.get(path.suffix.lower(), "application/octet-stream"),
+            "Content-Length": str(path.stat().st_size),  # refused at once above the limit
+            "X-Filename": quote(path.name),
+        }
+        params = {"lang": language, "kind": kind, **({"label": label} if label else {})}
+        return self._request("POST", f"/v1/assets/{quote(asset_id)}/captions", params=params,
+                             content=chunks(), headers=headers)  # fmt: skip
+
+    def captions(self, asset_id: str) -> dict[str, Any]:
+        return self._request("GET", f"/v1/assets/{quote(asset_id)}/captions")
+
+    def remove_caption(self, asset_id: str, language: str, kind: str) -> dict[str, Any]:
+        path = f"/v1/assets/{quote(asset_id)}/captions/{quote(language, safe='')}/{quote(kind)}"
+        return self._request("DELETE", path)
 
     def import_titles(self, titles: list[dict[str, Any]]) -> dict[str, Any]:
         return self._request("POST", "/v1/titles/batch", json={"titles": titles})

@@ -16,6 +16,7 @@ from catalog_api.titles.models import (
     TitleListParams,
     TitleUpdate,
 )
+from packager.captions import CAPTION_KINDS
 from streamcore.web import diagnostics
 from streamcore.web.openapi import Body, Operation, Param, Reply, health_operations
 
@@ -109,6 +110,48 @@ ASSETS = [
               errors=(400, 404, 409, 503)),
 ]  # fmt: skip
 
+CAPTION_KIND = {"type": "string", "enum": list(CAPTION_KINDS)}
+CAPTIONS = [
+    Operation("POST", "/v1/assets/{asset_id}/captions", "addCaption",
+              "Add a WebVTT or SRT caption file to an asset (one's own; any, for an admin), or "
+              "replace the one of its language and kind", "captions",
+              {202: Reply("Stored; publishing into the asset's version is queued", s.CaptionOut)},
+              (ASSET_ID,
+               Param("lang", "query", {"type": "string", "maxLength": 35},
+                     description="BCP 47 (fr, pt-BR); required, here or as a form field"),
+               Param("kind", "query", CAPTION_KIND, description="Default: subtitles"),
+               Param("label", "query", {"type": "string", "maxLength": 100},
+                     description="What players' menus show; default: the language's own "
+                     "name (Français), with ' (CC)' for captions")),
+              body=Body(raw={
+                  "text/vtt": BINARY, "application/x-subrip": BINARY, "text/plain": BINARY,
+                  "application/octet-stream": BINARY,
+                  "multipart/form-data": {"schema": {
+                      "type": "object", "required": ["file"],
+                      "properties": {"file": {"type": "string", "format": "binary"},
+                                     "lang": {"type": "string"}, "kind": CAPTION_KIND,
+                                     "label": {"type": "string"}}}},
+              }, description="The file as sent, at most 5 MiB and 20000 cues; WebVTT must be "
+                 "UTF-8, SRT may also be UTF-16 (with a BOM) or Windows-1252"),
+              errors=(400, 404, 409, 413, 415, 503),
+              description="A file that cannot be read is a 400 `invalid_caption` whose message "
+              "starts with its line (`line 7: ...`) and whose `details` are `[{\"field\": "
+              "\"file\", \"line\": 7, \"message\": ...}]`; nothing is stored. A failed asset "
+              "is a 409; one uploaded or processing gets its captions once processing ends."),
+    Operation("GET", "/v1/assets/{asset_id}/captions", "listCaptions",
+              "An asset's captions and subtitles, and whether each is published", "captions",
+              {200: Reply("Its captions", s.CaptionPage)}, (ASSET_ID,), errors=(404,),
+              description="For whoever may see the asset (a 404 above the caller's maturity "
+              "level, its owner's aside)."),
+    Operation("DELETE", "/v1/assets/{asset_id}/captions/{lang}/{kind}", "removeCaption",
+              "Remove a caption (one's own asset's; any, for an admin) and its file; the "
+              "published manifests follow", "captions",
+              {202: Reply("Removed; republishing is queued", s.DeletedCaption)},
+              (ASSET_ID, Param("lang", "path", {"type": "string"}),
+               Param("kind", "path", CAPTION_KIND)),
+              errors=(404, 503)),
+]  # fmt: skip
+
 # Moved to the streaming service (catalog_api/assets/moved.py): a 308 to the new path.
 MOVED_TO = Reply(
     "Moved to the streaming service: `Location` is the new path, with the query",
@@ -130,6 +173,6 @@ MOVED = [
 ]  # fmt: skip
 
 OPERATIONS = [
-    *TITLES, *ASSETS, *MOVED, *health_operations("requests, pools, cache"),
+    *TITLES, *ASSETS, *CAPTIONS, *MOVED, *health_operations("requests, pools, cache"),
     diagnostics.operation("catalog"),
 ]  # fmt: skip

@@ -7,11 +7,12 @@ The error body and the health answers are every service's: streamcore/web/openap
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from streamcore.assets.captions import CaptionFormat, CaptionKind, CaptionOrigin
 from streamcore.assets.states import AssetStatus
 from streamcore.entitlements import Access
 
@@ -106,3 +107,40 @@ class AssetPage(BaseModel):
 class DeletedAsset(BaseModel):
     id: UUID
     deleted: bool
+
+
+class CaptionOut(BaseModel):
+    """One caption or subtitle track of an asset (catalog_api/assets/captions.py)."""
+
+    asset_id: UUID
+    language: str = Field(description="BCP 47, canonical: fr, pt-BR, zh-Hant")
+    kind: CaptionKind = Field(
+        description="subtitles (dialogue) or captions (for viewers who cannot hear: sound "
+        "effects too; HLS CHARACTERISTICS and DASH Role say so)"
+    )
+    label: str = Field(description="What players' menus show (HLS NAME, DASH Label)")
+    origin: CaptionOrigin = Field(
+        description="sidecar (a file uploaded here) or embedded (a text track of the source)"
+    )
+    format: CaptionFormat = Field(description="Of the file as sent, kept in the uploads bucket")
+    cue_count: int = Field(ge=1)
+    revision: int = Field(ge=1, description="1, then one more each time it is replaced")
+    published: bool = Field(
+        description="This revision is in the published manifests; false until the worker "
+        "has put it there (an asset still processing gets it once processing ends)"
+    )
+    published_version: int | None = Field(
+        description="The asset version it was last published into; null before its first"
+    )
+    links: dict[str, str]
+
+
+class CaptionPage(BaseModel):
+    items: list[CaptionOut] = Field(description="By language, then kind")
+
+
+class DeletedCaption(BaseModel):
+    deleted: Literal[True]
+    asset_id: UUID
+    language: str
+    kind: CaptionKind

@@ -298,6 +298,11 @@ class S3Storage:
             )
         return len(keys)
 
+    async def delete(self, bucket: str, key: str) -> None:
+        """Delete one object (a folder's objects: delete_prefix). Safe to repeat: S3 answers
+        a missing key with success."""
+        await _call(f"delete {key}", lambda: self._client.delete_object(Bucket=bucket, Key=key))
+
     async def multipart_upload(
         self, bucket: str, key: str, *, content_type: str, part_size: int
     ) -> S3MultipartUpload:
