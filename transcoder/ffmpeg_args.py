@@ -30,15 +30,12 @@ def ladder_argv(
     """
     argv = [str(ffmpeg), *_global_args(progress=True), "-i", str(source)]
     argv += ["-filter_complex", _ladder_filter_graph(plan, frames)]
-    for index, rendition in enumerate(plan.renditions):
-        argv += ["-map", f"[v{index}]"]
-        argv += _x264_args(rendition, plan)
-        argv += _keyframe_args(plan)
-        argv += _clean_output_args()
-        argv += _cmaf_track_args(layout.video_dir(out_dir, rendition.name), plan)
-    for index, rendition in enumerate(plan.hdr_renditions):
-        argv += ["-map", f"[hv{index}]"]
-        argv += _x265_args(rendition, plan)
+    # The SDR H.264 ladder, then the HDR HEVC one: the same keyframes and segments.
+    videos = [(f"[v{i}]", r, _x264_args) for i, r in enumerate(plan.renditions)]
+    videos += [(f"[hv{i}]", r, _x265_args) for i, r in enumerate(plan.hdr_renditions)]
+    for label, rendition, codec_args in videos:
+        argv += ["-map", label]
+        argv += codec_args(rendition, plan)
         argv += _keyframe_args(plan)
         argv += _clean_output_args()
         argv += _cmaf_track_args(layout.video_dir(out_dir, rendition.name), plan)

@@ -172,7 +172,7 @@ async def _receive_multipart(
     except BaseException:
         # A form refused after its file was stored leaves nothing behind either.
         if stored is not None:
-            await storage.delete_prefix(settings.s3.uploads_bucket, stored[0])
+            await storage.delete(settings.s3.uploads_bucket, stored[0])
         raise
     if stored is None:
         raise BadRequest("the form has no 'file' field")

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from streamcore.settings import Settings
 
@@ -129,6 +130,12 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
             raise
         headers = {k: v for k, v in exc.headers.items() if k.lower() in ("allow", "retry-after")}
         return error_response(exc.status, _code_for(exc.status), exc.reason, headers)
+    except HttpProcessingError as exc:
+        # aiohttp's parser refusing a body read inside the handler (a malformed multipart
+        # part's headers, say): the client's error, a 400, not one of ours.
+        status = exc.code if 400 <= exc.code < 500 else 400
+        message = f"the request is malformed: {exc.message}".strip().rstrip(":")
+        return error_response(status, _code_for(status), message[:300])
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(500, "internal_error", "internal error; it has been logged")

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 import httpx
@@ -46,13 +47,8 @@ class PlayerAsset:
     duration_s: float
 
 
-@pytest.fixture(scope="module")
-def player_asset(
-    stack: Settings,
-    ffmpeg: Path,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> PlayerAsset:
-    path = generate(str(ffmpeg), CLIP, tmp_path_factory.mktemp("player_media"))
+def upload_ready(stack: Settings, path: Path, content_type: str = "video/mp4") -> dict[str, Any]:
+    """`path` uploaded through the API (as the stack's service account) and processed."""
     key = stack.auth.service_key().get_secret_value()
     with httpx.Client(
         base_url=stack.api_url, headers={"Authorization": f"Bearer {key}"}, timeout=60
@@ -60,18 +56,31 @@ def player_asset(
         response = api.post(
             "/v1/assets",
             content=path.read_bytes(),
-            headers={"Content-Type": "video/mp4", "X-Filename": quote(path.name)},
+            headers={"Content-Type": content_type, "X-Filename": quote(path.name)},
         )
         assert response.status_code == 202, response.text
         asset = wait_final(api, response.json()["id"])
     assert asset["status"] == "ready", asset["error"]
+    return asset
+
+
+def player_asset_of(stack: Settings, asset: dict[str, Any], duration_s: float) -> PlayerAsset:
+    return PlayerAsset(
+        id=asset["id"], player_url=f"{stack.gateway.entry_url}/player/", duration_s=duration_s
+    )
+
+
+@pytest.fixture(scope="module")
+def player_asset(
+    stack: Settings,
+    ffmpeg: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> PlayerAsset:
+    path = generate(str(ffmpeg), CLIP, tmp_path_factory.mktemp("player_media"))
+    asset = upload_ready(stack, path)
     heights = sorted(r["height"] for r in asset["renditions"])
     assert heights == [360, 480, 720], heights
-    return PlayerAsset(
-        id=asset["id"],
-        player_url=f"{stack.gateway.entry_url}/player/",
-        duration_s=CLIP.duration_s,
-    )
+    return player_asset_of(stack, asset, CLIP.duration_s)
 
 
 @pytest.fixture(scope="module")

@@ -13,9 +13,7 @@ import asyncio
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import quote
 
-import httpx
 import pytest
 
 from sample_media.generate import multi_audio_clip
@@ -25,8 +23,7 @@ from streamcore.db.schemas import Schema
 from streamcore.settings import Settings
 from streamcore.storage.s3 import open_storage
 from streamcore.tasks.queue import TaskName, create_celery
-from tests.assets_http import wait_final
-from tests.e2e.conftest import PlayerAsset
+from tests.e2e.conftest import PlayerAsset, player_asset_of, upload_ready
 from tests.e2e.driver import PlayerPage
 
 pytestmark = pytest.mark.stack
@@ -49,23 +46,10 @@ def player_asset(
     source = multi_audio_clip(
         str(ffmpeg), tmp_path_factory.mktemp("audio_media") / "dubs.mkv", DURATION_S
     )
-    key = stack.auth.service_key().get_secret_value()
-    with httpx.Client(
-        base_url=stack.api_url, headers={"Authorization": f"Bearer {key}"}, timeout=60
-    ) as api:
-        response = api.post(
-            "/v1/assets",
-            content=source.read_bytes(),
-            headers={"Content-Type": "video/x-matroska", "X-Filename": quote(source.name)},
-        )
-        assert response.status_code == 202, response.text
-        asset = wait_final(api, response.json()["id"])
-    assert asset["status"] == "ready", asset["error"]
+    asset = upload_ready(stack, source, "video/x-matroska")
     assert [a["label"] for a in asset["audio"]] == LABELS
     add_captions(stack, asset["id"])
-    return PlayerAsset(
-        id=asset["id"], player_url=f"{stack.gateway.entry_url}/player/", duration_s=DURATION_S
-    )
+    return player_asset_of(stack, asset, DURATION_S)
 
 
 def add_captions(stack: Settings, asset_id: str) -> None:

@@ -8,15 +8,12 @@ one); a client that cannot show HDR must never be handed an HDR rendition.
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import quote
 
-import httpx
 import pytest
 
 from sample_media.generate import hdr_clip
 from streamcore.settings import Settings
-from tests.assets_http import wait_final
-from tests.e2e.conftest import PlayerAsset
+from tests.e2e.conftest import PlayerAsset, player_asset_of, upload_ready
 from tests.e2e.driver import PlayerPage
 
 pytestmark = pytest.mark.stack
@@ -28,22 +25,9 @@ def player_asset(
 ) -> PlayerAsset:
     """This module's clip, in place of conftest's: the browser and player fixtures use it."""
     source = hdr_clip(str(ffmpeg), tmp_path_factory.mktemp("hdr") / "hlg.mp4", "arib-std-b67")
-    key = stack.auth.service_key().get_secret_value()
-    with httpx.Client(
-        base_url=stack.api_url, headers={"Authorization": f"Bearer {key}"}, timeout=60
-    ) as api:
-        response = api.post(
-            "/v1/assets",
-            content=source.read_bytes(),
-            headers={"Content-Type": "video/mp4", "X-Filename": quote(source.name)},
-        )
-        assert response.status_code == 202, response.text
-        asset = wait_final(api, response.json()["id"])
-    assert asset["status"] == "ready", asset["error"]
+    asset = upload_ready(stack, source)
     assert [r["dynamic_range"] for r in asset["renditions"]] == ["sdr", "hlg"]
-    return PlayerAsset(
-        id=asset["id"], player_url=f"{stack.gateway.entry_url}/player/", duration_s=2.0
-    )
+    return player_asset_of(stack, asset, 2.0)
 
 
 @pytest.mark.parametrize("engine", ["hls", "dash"])

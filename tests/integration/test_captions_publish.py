@@ -229,3 +229,36 @@ def test_a_sources_own_subtitles_are_published_after_processing(
     playlist_uri = urljoin(hls, french.uri)
     first = m3u8.loads(get(playlist_uri)).segments[0].uri
     assert "Bonjour le monde" in get(urljoin(playlist_uri, first))
+
+
+def test_a_caption_added_through_the_gateway_is_played_from_the_origin(
+    stack: Settings, asset: dict[str, Any]
+) -> None:
+    """As a user does it: the API (through the gateway), then the manifests a player reads."""
+    asset_id = asset["id"]
+    german = b"WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nGuten Tag\n"
+    with admin_client(stack) as api:
+        added = api.post(
+            f"/v1/assets/{asset_id}/captions",
+            params={"lang": "de", "kind": "subtitles"},
+            content=german,
+            headers={"Content-Type": "text/vtt"},
+        )
+        assert added.status_code == 202, added.text
+        assert added.json()["label"] == "Deutsch" and added.json()["published"] is False
+        deadline = time.monotonic() + 60
+        while True:
+            listed = api.get(f"/v1/assets/{asset_id}/captions").json()["items"]
+            german_row = next(c for c in listed if c["language"] == "de")
+            if german_row["published"]:
+                break
+            assert time.monotonic() < deadline, listed
+            time.sleep(0.5)
+    hls = signed_sources(stack, asset_id)["hls"]
+    deadline = time.monotonic() + 30
+    while "Deutsch" not in {m.name for m in m3u8.loads(get(hls)).media}:
+        assert time.monotonic() < deadline, "the origin still serves the old master"
+        time.sleep(0.5)
+    track = next(m for m in m3u8.loads(get(hls)).media if m.name == "Deutsch")
+    playlist = urljoin(hls, track.uri)
+    assert "Guten Tag" in get(urljoin(playlist, m3u8.loads(get(playlist)).segments[0].uri))
