@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -209,12 +210,14 @@ def show(asset_id: str, json_output: JsonOption = False, api: ApiOption = None) 
         console.print(f"  {rendition}")
     for audio in asset.get("audio") or []:
         default = " (default)" if audio["default"] else ""
+        # Names and languages are the source's: printed as they are, never as rich markup.
         console.print(
-            f"  audio {audio['name']}: {audio['label']} [{audio['language']}], "
-            f"{audio['channels']} channels{default}"
+            f"  audio {audio['name']}: {audio['label']} ({audio['language']}), "
+            f"{audio['channels']} channels{default}",
+            markup=False,
         )
     for warning in asset.get("warnings") or []:
-        console.print(f"  [yellow]warning:[/] {warning}")
+        console.print(f"  [yellow]warning:[/] {escape(warning)}")
 
 
 ForceOption = Annotated[
