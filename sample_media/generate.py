@@ -306,6 +306,18 @@ def _audio_only_cover_art(ffmpeg: str, path: Path) -> None:
     cover.unlink()
 
 
+def _odd_audio_layouts(ffmpeg: str, path: Path) -> None:
+    """An MKV with a 7.1 track and a quadraphonic (4.0) one, as some studio and camera files
+    carry: 7.1 is folded to 5.1 beside its stereo; 4.0 gets stereo only."""
+    seven = "|".join(f"0.1*sin({200 + 60 * i}*2*PI*t)" for i in range(8))
+    quad = "|".join(f"0.1*sin({700 + 80 * i}*2*PI*t)" for i in range(4))
+    _run(ffmpeg, "-f", "lavfi", "-i", _SMALL.format(rate=25, duration=2),
+         "-f", "lavfi", "-i", f"aevalsrc={seven}:s=48000:c=7.1:d=2",
+         "-f", "lavfi", "-i", f"aevalsrc={quad}:s=44100:c=quad:d=2",
+         "-map", "0:v", "-map", "1:a", "-map", "2:a", *_X264, "-c:a", "aac",
+         str(path))  # fmt: skip
+
+
 FIXTURES: dict[str, tuple[str, Callable[[str, Path], None]]] = {
     "zero_bytes": ("empty.mp4", _zero_bytes),
     "text_as_mp4": ("notes.mp4", _text_named_mp4),
@@ -321,6 +333,7 @@ FIXTURES: dict[str, tuple[str, Callable[[str, Path], None]]] = {
     "open_gop": ("open_gop.mp4", _open_gop),
     "cover_art": ("cover_art.mkv", _cover_art),
     "audio_only_cover_art": ("audio_only_cover.m4a", _audio_only_cover_art),
+    "odd_audio_layouts": ("odd_layouts.mkv", _odd_audio_layouts),
 }
 
 

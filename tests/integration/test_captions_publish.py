@@ -81,10 +81,11 @@ async def rows(settings: Settings, asset_id: str) -> list[captions.Caption]:
         return await captions.list_for(pool, uuid.UUID(asset_id))
 
 
-def signed_sources(stack: Settings, asset_id: str) -> dict[str, str]:
+def signed_sources(stack: Settings, asset_id: str, name: str = "origin") -> dict[str, str]:
+    """The playback URLs of one source: "origin", or "edge" (the local CDN in front of it)."""
     response = httpx.get(f"{stack.gateway.entry_url}/v1/playback/{asset_id}", timeout=10)
     assert response.status_code == 200, response.text
-    source: dict[str, str] = response.json()["sources"][-1]  # the origin
+    source: dict[str, str] = next(s for s in response.json()["sources"] if s["name"] == name)
     return source
 
 
@@ -179,18 +180,24 @@ def test_a_removed_caption_leaves_the_manifests_and_the_bucket_through_the_task(
                 if row.language != "fr":
                     await captions.delete(pool, row.asset_id, row.language, row.kind)
 
+    # The edge (the local CDN) caches the master with both tracks: the purge must reach it.
+    sources = [signed_sources(stack, asset_id, name) for name in ("edge", "origin")]
+    for source in sources:
+        before = {m.name for m in m3u8.loads(get(source["hls"])).media if m.type == "SUBTITLES"}
+        assert before == {"Français", "English (CC)"}, source["name"]
     asyncio.run(remove())
     celery = create_celery(stack)
     celery.send_task(str(TaskName.PUBLISH_CAPTIONS), args=[asset_id])
     celery.close()
-    source = signed_sources(stack, asset_id)
     deadline = time.monotonic() + 60
-    while True:  # the origin forgets the old master once the task's purge reaches it
-        names = {m.name for m in m3u8.loads(get(source["hls"])).media if m.type == "SUBTITLES"}
-        if names == {"Français"}:  # in each pathway's group
-            break
-        assert time.monotonic() < deadline, names
-        time.sleep(0.5)
+    for source in sources:
+        while True:  # the old master is forgotten once the task's purge reaches each cache
+            media = m3u8.loads(get(source["hls"])).media
+            names = {m.name for m in media if m.type == "SUBTITLES"}
+            if names == {"Français"}:  # in each pathway's group
+                break
+            assert time.monotonic() < deadline, (source["name"], names)
+            time.sleep(0.5)
 
     async def published_keys() -> list[str]:
         prefix = keys.version_prefix(uuid.UUID(asset_id), 1) + keys.SUBTITLES_FOLDER

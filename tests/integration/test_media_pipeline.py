@@ -92,7 +92,8 @@ def sources(tmp_path_factory: pytest.TempPathFactory, ffmpeg: Path) -> dict[str,
     made["bad_audio"] = make_fixture(str(ffmpeg), "undecodable_audio", out)
     made["subtitled"] = subtitled_clip(str(ffmpeg), out / "subtitled.mp4")
     # What phones and cameras make (issue 18).
-    for name in ("variable_frame_rate", "ten_bit_sdr", "one_second", "open_gop", "cover_art"):
+    for name in ("variable_frame_rate", "ten_bit_sdr", "one_second", "open_gop", "cover_art",
+                 "odd_audio_layouts"):  # fmt: skip
         made[name] = make_fixture(str(ffmpeg), name, out)
     return made
 
@@ -130,6 +131,7 @@ def test_the_ladder_never_goes_above_the_source(builds: dict[str, Built]) -> Non
         "one_second": [("240p", 320, 240)],
         "open_gop": [("240p", 320, 240)],
         "cover_art": [("240p", 320, 240)],  # the video's size, not the 200x200 cover's
+        "odd_audio_layouts": [("240p", 320, 240)],
     }
     for name, built in builds.items():
         on_disk = sorted(p.name for p in (built.out / "video").iterdir())
@@ -435,6 +437,22 @@ def test_an_open_gop_source_gets_closed_aligned_gops(builds: dict[str, Built]) -
     init = read_init(built.video_dirs()[0] / "init.mp4")
     segments = [read_segment(p, init) for p in sorted(built.video_dirs()[0].glob("seg_*"))]
     assert [len(s.keyframes) for s in segments] == [2, 1]
+
+
+def test_odd_channel_layouts_become_stereo_and_5_1(
+    builds: dict[str, Built], tmp_path: Path
+) -> None:
+    built = builds["odd_audio_layouts"]
+    source = [(t["channels"], t["layout"]) for t in built.result.source["audio_tracks"]]
+    assert source == [(8, "7.1"), (4, "quad")]
+    # The main (first) track's stereo and 5.1, then the other's stereo: 4.0 is not 5.1.
+    assert [(a["name"], a["channels"]) for a in built.result.audio] == [
+        ("und-2ch", 2), ("und-6ch", 6), ("und-2ch-2", 2),
+    ]  # fmt: skip
+    for folder, channels in zip(built.audio_dirs(), (2, 6, 2), strict=True):
+        decoded_channels, rate, samples = decoded_audio(folder, tmp_path)
+        assert (decoded_channels, rate) == (channels, 48000), folder.name
+        assert float(np.abs(samples).max()) > 0.05, f"{folder.name} is silent"
 
 
 def test_a_phones_hlg_clip_publishes_an_sdr_bt709_ladder(
