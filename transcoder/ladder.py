@@ -273,10 +273,19 @@ def plan_audio(
         for channels, bitrate in layouts:
             plans.append(
                 AudioPlan(
-                    name=_unique(f"{language.lower()}-{channels}ch", plans),
+                    name=_unique(
+                        f"{language.lower()}-{channels}ch",
+                        {item.name for item in plans},
+                        "{value}-{n}",
+                    ),
                     source_index=track.index,
                     language=language,
-                    label=_unique_label(label + (" 5.1" if channels > 2 else ""), plans),
+                    # HLS: every member of a rendition group has its own NAME.
+                    label=_unique(
+                        label + (" 5.1" if channels > 2 else ""),
+                        {item.label for item in plans},
+                        "{value} ({n})",
+                    ),
                     main=track is main,
                     commentary=track.commentary,
                     bitrate_kbps=bitrate,
@@ -297,20 +306,11 @@ def language_label(language: str) -> str:
     return name[:1].upper() + name[1:]
 
 
-def _unique(name: str, plans: list[AudioPlan]) -> str:
-    taken = {item.name for item in plans}
-    candidate, number = name, 2
+def _unique(value: str, taken: set[str], numbered: str) -> str:
+    """`value`, or `numbered` formatted with 2, 3, ... until it is not among `taken`."""
+    candidate, number = value, 2
     while candidate in taken:
-        candidate, number = f"{name}-{number}", number + 1
-    return candidate
-
-
-def _unique_label(label: str, plans: list[AudioPlan]) -> str:
-    # HLS: every member of a rendition group has its own NAME.
-    taken = {item.label for item in plans}
-    candidate, number = label, 2
-    while candidate in taken:
-        candidate, number = f"{label} ({number})", number + 1
+        candidate, number = numbered.format(value=value, n=number), number + 1
     return candidate
 
 
